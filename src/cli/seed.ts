@@ -1,0 +1,40 @@
+// `npm run db:seed -- --events N --bookmakers B [--seed S]`: replaces the database's contents with a generated data set.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { applyMigrations } from '../db/migrate.js';
+import { seedDatabase } from '../seed/seed.js';
+import { runCli } from './run-cli.js';
+
+await runCli(async () => {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '200' },
+      bookmakers: { type: 'string', default: '6' },
+      seed: { type: 'string', default: '42' },
+    },
+  });
+  const db = await openDatabase(loadConfig());
+  try {
+    await applyMigrations(db);
+    const started = performance.now();
+    const result = await seedDatabase(db, {
+      events: wholeNumber('--events', values.events),
+      bookmakers: wholeNumber('--bookmakers', values.bookmakers),
+      seed: wholeNumber('--seed', values.seed),
+      onProgress: ({ events, totalEvents, snapshots }) =>
+        console.log(`  ${events}/${totalEvents} events, ${snapshots} snapshots`),
+    });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `seeded ${db.kind} at ${db.location}: ${result.events} events x ${result.bookmakers} bookmakers, ${result.snapshots} snapshots in ${seconds} s`,
+    );
+  } finally {
+    await db.close();
+  }
+});
+
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new RangeError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}

@@ -1,0 +1,94 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+/** A connection for statements Prisma does not model: migration scripts, locks. */
+export interface SqlSession {
+  /** Runs a script of one or more statements, without parameters. */
+  exec(script: string): Promise<void>;
+  /** Runs one parameterised statement and returns its rows. */
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  /** Where it lives, for logs: the URL without its password, or the PGlite directory. */
+  readonly location: string;
+  readonly prisma: PrismaClient;
+  /** Lends one connection for the duration of `work` (migrations need one session for their lock). */
+  withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; without it the database is embedded PGlite. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory, or `memory://` for a throwaway database. */
+  pgliteDataDir: string;
+  /** PostgreSQL pool size (default 10 connections). */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
+    : openPGlite(options.pgliteDataDir);
+}
+
+function openPostgres(databaseUrl: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // An idle client losing its connection (database restart) must not crash
+  // the process: the pool drops it and the next query gets a fresh one.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const location = new URL(databaseUrl);
+  location.password = '';
+  return {
+    kind: 'postgres',
+    location: location.toString(),
+    prisma,
+    async withSession(work) {
+      const client = await pool.connect();
+      try {
+        return await work({
+          exec: async (script) => {
+            await client.query(script);
+          },
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // PGlite is a single connection: every session is the same one.
+  const session: SqlSession = {
+    exec: async (script) => {
+      await pglite.exec(script);
+    },
+    query: async (sql, params) => (await pglite.query(sql, params)).rows as never,
+  };
+  return {
+    kind: 'pglite',
+    location: dataDir,
+    prisma,
+    withSession: (work) => work(session),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,224 @@
+import type { MarketInput } from './odds.js';
+
+/**
+ * A small, believable price model, shared by the seed and the simulated feed:
+ * an event's true outcome probabilities come from a scoring model, a
+ * bookmaker shades them by its own opinion and adds its margin.
+ */
+
+/** Deterministic PRNG (mulberry32): the same seed gives the same data set. */
+export function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Low-scoring sports: goals per side are Poisson. */
+export interface GoalsModel {
+  kind: 'goals';
+  homeRate: number;
+  awayRate: number;
+}
+
+/** High-scoring sports: the margin and the total are normal. */
+export interface PointsModel {
+  kind: 'points';
+  homeMargin: number;
+  marginSd: number;
+  total: number;
+  totalSd: number;
+  /** Tennis and basketball have no draw. */
+}
+
+export type ScoringModel = GoalsModel | PointsModel;
+
+export interface MarketTemplate {
+  /** Which market kinds this sport offers, and at which lines. */
+  threeWay: boolean;
+  totals: number[];
+  handicaps: number[];
+  bothToScore: boolean;
+}
+
+/** What makes one sport's markets and scores look like that sport. */
+export interface SportProfile {
+  markets: MarketTemplate;
+  randomModel(random: () => number): ScoringModel;
+}
+
+export const sportProfiles: Record<string, SportProfile> = {
+  football: {
+    markets: { threeWay: true, totals: [1.5, 2.5, 3.5], handicaps: [-1.5, -0.5, 0.5], bothToScore: true },
+    randomModel: (random) => ({ kind: 'goals', homeRate: 0.9 + random() * 1.3, awayRate: 0.6 + random() * 1.2 }),
+  },
+  'ice-hockey': {
+    markets: { threeWay: true, totals: [4.5, 5.5, 6.5], handicaps: [-1.5, 1.5], bothToScore: true },
+    randomModel: (random) => ({ kind: 'goals', homeRate: 2.4 + random() * 1.2, awayRate: 2.1 + random() * 1.2 }),
+  },
+  basketball: {
+    markets: { threeWay: false, totals: [215.5, 222.5, 229.5], handicaps: [-5.5, -2.5, 2.5], bothToScore: false },
+    randomModel: (random) => ({
+      kind: 'points',
+      homeMargin: (random() - 0.4) * 16,
+      marginSd: 12,
+      total: 212 + random() * 20,
+      totalSd: 18,
+    }),
+  },
+  tennis: {
+    markets: { threeWay: false, totals: [21.5, 22.5, 23.5], handicaps: [-3.5, 3.5], bothToScore: false },
+    randomModel: (random) => ({
+      kind: 'points',
+      homeMargin: (random() - 0.5) * 10,
+      marginSd: 5,
+      total: 20 + random() * 5,
+      totalSd: 4,
+    }),
+  },
+};
+
+/** Moves a model a little, as news and money move a market between snapshots. */
+export function driftModel(model: ScoringModel, random: () => number, size = 0.04): ScoringModel {
+  const nudge = () => 1 + (random() - 0.5) * 2 * size;
+  return model.kind === 'goals'
+    ? { ...model, homeRate: model.homeRate * nudge(), awayRate: model.awayRate * nudge() }
+    : { ...model, homeMargin: model.homeMargin + (random() - 0.5) * 2 * size * model.marginSd, total: model.total * nudge() };
+}
+
+/**
+ * One bookmaker's prices: true probabilities, shaded by the bookmaker's
+ * opinion (`random`), divided by `1 + margin`, rounded to two decimals.
+ */
+export function priceMarkets(
+  model: ScoringModel,
+  template: MarketTemplate,
+  margin: number,
+  random: () => number,
+): MarketInput[] {
+  const price = (probabilities: number[]) => {
+    const shaded = probabilities.map((p) => p * (1 + (random() - 0.5) * 0.06));
+    const total = shaded.reduce((a, b) => a + b, 0);
+    return shaded.map((p) => Math.max(1.01, Math.round((100 * total) / (p * (1 + margin))) / 100));
+  };
+  const markets: MarketInput[] = [];
+  const win = winProbabilities(model, 0);
+  if (template.threeWay) {
+    const [home, draw, away] = price([win.home, win.draw, win.away]);
+    markets.push({
+      key: '1x2',
+      name: 'Match result',
+      line: null,
+      outcomes: [
+        { key: 'home', name: 'Home', price: home! },
+        { key: 'draw', name: 'Draw', price: draw! },
+        { key: 'away', name: 'Away', price: away! },
+      ],
+    });
+  } else {
+    const [home, away] = price([win.home / (win.home + win.away), win.away / (win.home + win.away)]);
+    markets.push({
+      key: 'moneyline',
+      name: 'Winner',
+      line: null,
+      outcomes: [
+        { key: 'home', name: 'Home', price: home! },
+        { key: 'away', name: 'Away', price: away! },
+      ],
+    });
+  }
+  for (const line of template.totals) {
+    const over = overProbability(model, line);
+    const [overPrice, underPrice] = price([over, 1 - over]);
+    markets.push({
+      key: 'over_under',
+      name: `Total over/under ${line}`,
+      line,
+      outcomes: [
+        { key: 'over', name: 'Over', price: overPrice! },
+        { key: 'under', name: 'Under', price: underPrice! },
+      ],
+    });
+  }
+  for (const line of template.handicaps) {
+    const covered = winProbabilities(model, line).home;
+    const [home, away] = price([covered, 1 - covered]);
+    markets.push({
+      key: 'handicap',
+      name: `Handicap ${line > 0 ? '+' : ''}${line}`,
+      line,
+      outcomes: [
+        { key: 'home', name: 'Home', price: home! },
+        { key: 'away', name: 'Away', price: away! },
+      ],
+    });
+  }
+  if (template.bothToScore && model.kind === 'goals') {
+    const both = (1 - Math.exp(-model.homeRate)) * (1 - Math.exp(-model.awayRate));
+    const [yes, no] = price([both, 1 - both]);
+    markets.push({
+      key: 'btts',
+      name: 'Both teams to score',
+      line: null,
+      outcomes: [
+        { key: 'yes', name: 'Yes', price: yes! },
+        { key: 'no', name: 'No', price: no! },
+      ],
+    });
+  }
+  return markets;
+}
+
+/** P(home wins), P(draw), P(away wins) after giving home `handicap` (half-lines never draw). */
+function winProbabilities(model: ScoringModel, handicap: number): { home: number; draw: number; away: number } {
+  if (model.kind === 'points') {
+    const home = normalCdf((model.homeMargin + handicap) / model.marginSd);
+    return { home, draw: 0, away: 1 - home };
+  }
+  let home = 0;
+  let draw = 0;
+  for (let h = 0; h <= maxGoals; h++) {
+    for (let a = 0; a <= maxGoals; a++) {
+      const p = poisson(model.homeRate, h) * poisson(model.awayRate, a);
+      const margin = h + handicap - a;
+      if (margin > 0) home += p;
+      else if (margin === 0) draw += p;
+    }
+  }
+  const total = poissonMass(model.homeRate) * poissonMass(model.awayRate);
+  return { home: home / total, draw: draw / total, away: 1 - (home + draw) / total };
+}
+
+function overProbability(model: ScoringModel, line: number): number {
+  if (model.kind === 'points') return 1 - normalCdf((line - model.total) / model.totalSd);
+  const rate = model.homeRate + model.awayRate;
+  let under = 0;
+  for (let goals = 0; goals < line; goals++) under += poisson(rate, goals);
+  return 1 - under;
+}
+
+const maxGoals = 15;
+
+function poisson(rate: number, k: number): number {
+  let p = Math.exp(-rate);
+  for (let i = 1; i <= k; i++) p *= rate / i;
+  return p;
+}
+
+function poissonMass(rate: number): number {
+  let sum = 0;
+  for (let k = 0; k <= maxGoals; k++) sum += poisson(rate, k);
+  return sum;
+}
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26, error < 1.5e-7). */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * (Math.abs(x) / Math.SQRT2));
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}

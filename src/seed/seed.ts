@@ -1,0 +1,142 @@
+import type { Database } from '../db/database.js';
+import { storeSnapshots } from '../db/odds-store.js';
+import type { SnapshotInput } from '../domain/odds.js';
+import { createRandom, driftModel, priceMarkets, sportProfiles } from '../domain/pricing.js';
+import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from './catalogue.js';
+import type { EventStatus } from '../generated/prisma/enums.js';
+
+export interface SeedOptions {
+  events: number;
+  bookmakers: number;
+  /** Snapshots of history per (event, bookmaker), the last one being the latest (default 3). */
+  snapshotsPerPair?: number;
+  /** PRNG seed: the same seed and day give the same data set (default 42). */
+  seed?: number;
+  /** The seed's "now" (default: the current time). Events spread from a day before to 14 days after. */
+  now?: Date;
+  onProgress?: (progress: { events: number; totalEvents: number; snapshots: number }) => void;
+}
+
+export interface SeedResult {
+  events: number;
+  bookmakers: number;
+  snapshots: number;
+}
+
+const hour = 3_600_000;
+// Events per write batch: each batch is one transaction of a fixed number of statements.
+const eventsPerBatch = 100;
+
+/**
+ * Replaces the database's contents with a deterministic, believable data set.
+ * Kick-offs are laid out from the start of the UTC day, so seeding twice on
+ * the same day gives the same rows.
+ */
+export async function seedDatabase(db: Database, options: SeedOptions): Promise<SeedResult> {
+  if (!Number.isInteger(options.events) || options.events < 1) {
+    throw new RangeError(`events must be a positive whole number, got ${options.events}`);
+  }
+  if (!Number.isInteger(options.bookmakers) || options.bookmakers < 1 || options.bookmakers > bookmakerCatalogue.length) {
+    throw new RangeError(`bookmakers must be from 1 to ${bookmakerCatalogue.length}, got ${options.bookmakers}`);
+  }
+  const random = createRandom(options.seed ?? 42);
+  const now = options.now ?? new Date();
+  const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const snapshotsPerPair = options.snapshotsPerPair ?? 3;
+  const { prisma } = db;
+
+  await prisma.$executeRawUnsafe(
+    'TRUNCATE latest_odds, outcome, market, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE',
+  );
+  const usedBookmakers = bookmakerCatalogue.slice(0, options.bookmakers);
+  const bookmakerRows = await prisma.bookmaker.createManyAndReturn({
+    data: usedBookmakers.map(({ key, name }) => ({ key, name })),
+  });
+  const competitions: Array<{ id: number; sportId: number; sportKey: string; teams: string[]; weight: number }> = [];
+  for (const sport of sportCatalogue) {
+    const sportRow = await prisma.sport.create({ data: { key: sport.key, name: sport.name } });
+    const rows = await prisma.competition.createManyAndReturn({
+      data: sport.competitions.map(({ key, name, country }) => ({ sportId: sportRow.id, key, name, country })),
+    });
+    rows.forEach((row, i) =>
+      competitions.push({
+        id: row.id,
+        sportId: sportRow.id,
+        sportKey: sport.key,
+        teams: sport.competitions[i]!.teams,
+        weight: sport.weight / sport.competitions.length,
+      }),
+    );
+  }
+
+  const span = 15 * 24 * hour;
+  let snapshotCount = 0;
+  for (let first = 0; first < options.events; first += eventsPerBatch) {
+    const count = Math.min(eventsPerBatch, options.events - first);
+    const events = Array.from({ length: count }, (_, i) => {
+      const competition = pick(competitions, random);
+      const [home, away] = twoDistinct(competition.teams, random);
+      // Spread evenly from yesterday's start to two weeks ahead, on the quarter hour.
+      const offset = ((first + i + random()) / options.events) * span;
+      const kickoffAt = new Date(dayStart - 24 * hour + Math.round(offset / 900_000) * 900_000);
+      return {
+        externalId: `sim-${first + i + 1}`,
+        sportId: competition.sportId,
+        competitionId: competition.id,
+        home: home!,
+        away: away!,
+        kickoffAt,
+        status: statusAt(kickoffAt, now, random),
+        sportKey: competition.sportKey,
+      };
+    });
+    const eventRows = await prisma.event.createManyAndReturn({
+      data: events.map(({ sportKey: _, ...event }) => event),
+      select: { id: true },
+    });
+    const snapshots: SnapshotInput[] = [];
+    events.forEach((event, i) => {
+      const profile = sportProfiles[event.sportKey]!;
+      let model = profile.randomModel(random);
+      // History ends at kick-off for events already played, at "now" for the rest.
+      const lastCapture = Math.min(event.kickoffAt.getTime() - 5 * 60_000, now.getTime());
+      for (let s = snapshotsPerPair - 1; s >= 0; s--) {
+        model = driftModel(model, random);
+        const capturedAt = new Date(lastCapture - s * 6 * hour);
+        usedBookmakers.forEach((bookmaker, b) => {
+          snapshots.push({
+            eventId: eventRows[i]!.id,
+            bookmakerId: bookmakerRows[b]!.id,
+            capturedAt,
+            markets: priceMarkets(model, profile.markets, bookmaker.margin * (0.9 + random() * 0.2), random),
+          });
+        });
+      }
+    });
+    snapshotCount += (await storeSnapshots(prisma, snapshots)).stored;
+    options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
+  }
+  return { events: options.events, bookmakers: options.bookmakers, snapshots: snapshotCount };
+}
+
+function statusAt(kickoffAt: Date, now: Date, random: () => number): EventStatus {
+  if (random() < 0.02) return 'CANCELLED';
+  const sinceKickoff = now.getTime() - kickoffAt.getTime();
+  if (sinceKickoff < 0) return 'SCHEDULED';
+  return sinceKickoff < 2 * hour ? 'LIVE' : 'FINISHED';
+}
+
+function pick<T extends { weight: number }>(items: T[], random: () => number): T {
+  let roll = random() * items.reduce((sum, item) => sum + item.weight, 0);
+  for (const item of items) {
+    roll -= item.weight;
+    if (roll <= 0) return item;
+  }
+  return items[items.length - 1]!;
+}
+
+function twoDistinct<T>(items: T[], random: () => number): [T, T] {
+  const a = Math.floor(random() * items.length);
+  const b = (a + 1 + Math.floor(random() * (items.length - 1))) % items.length;
+  return [items[a]!, items[b]!];
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('runs on the embedded defaults when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: undefined,
+      pgliteDataDir: '.data/pglite',
+      redisUrl: undefined,
+      host: '127.0.0.1',
+      port: 4000,
+      ingest: true,
+      cache: true,
+      cacheMaxBytes: 256 * 1024 * 1024,
+    });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/odds',
+      REDIS_URL: 'redis://cache:6379',
+      PORT: '8080',
+      INGEST: 'off',
+      CACHE: 'off',
+      CACHE_MAX_BYTES: '33554432',
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://u@db:5432/odds',
+      redisUrl: 'redis://cache:6379',
+      port: 8080,
+      ingest: false,
+      cache: false,
+      cacheMaxBytes: 32 * 1024 * 1024,
+    });
+  });
+
+  it('stops with a message naming each bad variable and its value', () => {
+    const load = () => loadConfig({ PORT: '80a', INGEST: 'yes', DATABASE_URL: 'mysql://x' });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/PORT must be a whole number from 1 to 65535, got "80a"/);
+    expect(load).toThrow(/INGEST must be "on" or "off", got "yes"/);
+    expect(load).toThrow(/DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/x"/);
+  });
+
+  it('rejects a port out of range', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be at most 65535, got "70000"/);
+  });
+});

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrate.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
+
+describe.each(databaseKinds)('migrations on %s', (kind) => {
+  let test: TestDatabase;
+  let migrationsDir: string;
+  beforeEach(async () => {
+    test = await createTestDatabase(kind, { migrate: false });
+    migrationsDir = await mkdtemp(path.join(tmpdir(), 'oddsgate-migrations-'));
+    await cp(defaultMigrationsDir, migrationsDir, { recursive: true });
+  });
+  afterEach(async () => {
+    await test.drop();
+    await rm(migrationsDir, { recursive: true, force: true });
+  });
+
+  it('applies every migration to an empty database and records it as prisma migrate deploy would', async () => {
+    const result = await applyMigrations(test.db, migrationsDir);
+    expect(result.applied).toEqual(['20261122000000_init']);
+
+    const sql = await readFile(path.join(migrationsDir, '20261122000000_init', 'migration.sql'));
+    const rows = await test.db.withSession((s) =>
+      s.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+        'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations',
+      ),
+    );
+    expect(rows).toEqual([
+      {
+        migration_name: '20261122000000_init',
+        checksum: createHash('sha256').update(sql).digest('hex'),
+        finished_at: expect.any(Date),
+        applied_steps_count: 1,
+      },
+    ]);
+    expect(await test.db.prisma.event.count()).toBe(0);
+  });
+
+  it('applies nothing the second time', async () => {
+    await applyMigrations(test.db, migrationsDir);
+    const again = await applyMigrations(test.db, migrationsDir);
+    expect(again).toEqual({ applied: [], alreadyApplied: ['20261122000000_init'] });
+  });
+
+  it('applies only a migration added since the last run', async () => {
+    await applyMigrations(test.db, migrationsDir);
+    await addMigration(migrationsDir, '20261201000000_add_venue', 'ALTER TABLE "event" ADD COLUMN "venue" TEXT;');
+    const result = await applyMigrations(test.db, migrationsDir);
+    expect(result.applied).toEqual(['20261201000000_add_venue']);
+  });
+
+  it('refuses a migration edited after it was applied', async () => {
+    await applyMigrations(test.db, migrationsDir);
+    const file = path.join(migrationsDir, '20261122000000_init', 'migration.sql');
+    await writeFile(file, `${await readFile(file, 'utf8')}\n-- edited\n`);
+    await expect(applyMigrations(test.db, migrationsDir)).rejects.toThrow(
+      /20261122000000_init was changed after it was applied/,
+    );
+  });
+
+  it('rolls back a failing migration whole and records nothing for it', async () => {
+    await applyMigrations(test.db, migrationsDir);
+    await addMigration(
+      migrationsDir,
+      '20261201000000_broken',
+      'ALTER TABLE "event" ADD COLUMN "venue" TEXT;\nALTER TABLE "no_such_table" ADD COLUMN "x" TEXT;',
+    );
+    await expect(applyMigrations(test.db, migrationsDir)).rejects.toThrow(/20261201000000_broken failed and was rolled back/);
+    const columns = await test.db.withSession((s) =>
+      s.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'event' AND column_name = 'venue'`),
+    );
+    expect(columns).toEqual([]);
+    const recorded = await test.db.withSession((s) => s.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations'));
+    expect(recorded.map((r) => r.migration_name)).toEqual(['20261122000000_init']);
+  });
+});
+
+async function addMigration(dir: string, name: string, sql: string): Promise<void> {
+  await mkdir(path.join(dir, name));
+  await writeFile(path.join(dir, name, 'migration.sql'), sql);
+}

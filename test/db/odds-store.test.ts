@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeSnapshots } from '../../src/db/odds-store.js';
+import type { SnapshotInput } from '../../src/domain/odds.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
+
+describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
+  let test: TestDatabase;
+  let eventIds: number[];
+  let bookmakerIds: number[];
+
+  beforeEach(async () => {
+    test = await createTestDatabase(kind);
+    const { prisma } = test.db;
+    const sport = await prisma.sport.create({ data: { key: 'football', name: 'Football' } });
+    const competition = await prisma.competition.create({
+      data: { key: 'eng-premier', name: 'Premier Division', country: 'England', sportId: sport.id },
+    });
+    const events = await prisma.event.createManyAndReturn({
+      data: ['A', 'B'].map((home, i) => ({
+        externalId: `e${i}`,
+        sportId: sport.id,
+        competitionId: competition.id,
+        home,
+        away: `${home}2`,
+        kickoffAt: new Date('2026-12-01T15:00:00Z'),
+      })),
+    });
+    const bookmakers = await prisma.bookmaker.createManyAndReturn({
+      data: [
+        { key: 'one', name: 'One' },
+        { key: 'two', name: 'Two' },
+      ],
+    });
+    eventIds = events.map((e) => e.id);
+    bookmakerIds = bookmakers.map((b) => b.id);
+  });
+  afterEach(() => test.drop());
+
+  const snapshot = (event: number, bookmaker: number, capturedAt: string, homePrice: number): SnapshotInput => ({
+    eventId: eventIds[event]!,
+    bookmakerId: bookmakerIds[bookmaker]!,
+    capturedAt: new Date(capturedAt),
+    markets: [
+      {
+        key: '1x2',
+        name: 'Match result',
+        line: null,
+        outcomes: [
+          { key: 'home', name: 'Home', price: homePrice },
+          { key: 'draw', name: 'Draw', price: 3.4 },
+          { key: 'away', name: 'Away', price: 3.9 },
+        ],
+      },
+      {
+        key: 'over_under',
+        name: 'Total over/under 2.5',
+        line: 2.5,
+        outcomes: [
+          { key: 'over', name: 'Over', price: 1.91 },
+          { key: 'under', name: 'Under', price: 1.95 },
+        ],
+      },
+    ],
+  });
+
+  const counts = async () => {
+    const { prisma } = test.db;
+    return {
+      snapshots: await prisma.oddsSnapshot.count(),
+      markets: await prisma.market.count(),
+      outcomes: await prisma.outcome.count(),
+    };
+  };
+
+  it('stores snapshots with their markets, lines and outcome prices', async () => {
+    const result = await storeSnapshots(test.db.prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05)]);
+    expect(result).toMatchObject({ stored: 1, duplicates: 0 });
+    const stored = await test.db.prisma.oddsSnapshot.findFirstOrThrow({
+      include: { markets: { include: { outcomes: true }, orderBy: { id: 'asc' } } },
+    });
+    expect(stored.markets.map((m) => [m.key, m.line?.toNumber() ?? null, m.outcomes.map((o) => o.price.toNumber())])).toEqual([
+      ['1x2', null, [2.05, 3.4, 3.9]],
+      ['over_under', 2.5, [1.91, 1.95]],
+    ]);
+  });
+
+  it('stores nothing new when the same snapshots are ingested again', async () => {
+    const batch = [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05), snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8)];
+    await storeSnapshots(test.db.prisma, batch);
+    const before = await counts();
+    expect(before).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
+
+    const again = await storeSnapshots(test.db.prisma, batch);
+    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [] });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('stores only the new snapshots of a batch that repeats some', async () => {
+    await storeSnapshots(test.db.prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05)]);
+    const result = await storeSnapshots(test.db.prisma, [
+      snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05),
+      snapshot(0, 0, '2026-11-30T10:05:00Z', 2.1),
+    ]);
+    expect(result).toMatchObject({ stored: 1, duplicates: 1 });
+    expect(await counts()).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
+  });
+
+  it('keeps the newest snapshot per (event, bookmaker) as the latest, however the snapshots arrive', async () => {
+    const { prisma } = test.db;
+    await storeSnapshots(prisma, [
+      snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0),
+      snapshot(0, 0, '2026-11-30T11:00:00Z', 2.1), // newest for (0, 0), in the same batch as an older one
+      snapshot(0, 1, '2026-11-30T10:30:00Z', 2.2),
+      snapshot(1, 0, '2026-11-30T09:00:00Z', 1.7),
+    ]);
+    // Arrives late: older than what (0, 1) already has, so it joins history only.
+    const late = await storeSnapshots(prisma, [snapshot(0, 1, '2026-11-30T09:00:00Z', 2.3)]);
+    expect(late.latestChanged).toEqual([]);
+    // Newer: moves the pointer.
+    const newer = await storeSnapshots(prisma, [snapshot(1, 0, '2026-11-30T12:00:00Z', 1.6)]);
+    expect(newer.latestChanged).toEqual([{ eventId: eventIds[1], bookmakerId: bookmakerIds[0], snapshotId: expect.any(Number) }]);
+
+    const latest = await prisma.latestOdds.findMany({
+      where: { eventId: { in: eventIds } },
+      include: { snapshot: { include: { markets: { where: { key: '1x2' }, include: { outcomes: { where: { key: 'home' } } } } } } },
+      orderBy: [{ eventId: 'asc' }, { bookmakerId: 'asc' }],
+    });
+    expect(
+      latest.map((l) => [
+        eventIds.indexOf(l.eventId),
+        bookmakerIds.indexOf(l.bookmakerId),
+        l.snapshot.capturedAt.toISOString(),
+        l.snapshot.markets[0]!.outcomes[0]!.price.toNumber(),
+      ]),
+    ).toEqual([
+      [0, 0, '2026-11-30T11:00:00.000Z', 2.1],
+      [0, 1, '2026-11-30T10:30:00.000Z', 2.2],
+      [1, 0, '2026-11-30T12:00:00.000Z', 1.6],
+    ]);
+    expect(await prisma.oddsSnapshot.count()).toBe(6);
+  });
+
+  it('writes nothing from a batch that fails part-way', async () => {
+    const bad = { ...snapshot(0, 0, '2026-11-30T10:05:00Z', 2.0), eventId: 999_999 }; // no such event
+    await expect(storeSnapshots(test.db.prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad])).rejects.toThrow();
+    expect(await counts()).toEqual({ snapshots: 0, markets: 0, outcomes: 0 });
+    expect(await test.db.prisma.latestOdds.count()).toBe(0);
+  });
+});

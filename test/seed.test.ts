@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overround } from '../src/domain/odds.js';
+import { seedDatabase } from '../src/seed/seed.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+
+describe('the seed', () => {
+  let test: TestDatabase;
+  const now = new Date('2026-11-22T12:00:00Z');
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    await seedDatabase(test.db, { events: 60, bookmakers: 4, now });
+  });
+  afterAll(() => test.drop());
+
+  it('writes the events and bookmakers asked for, across several sports and competitions', async () => {
+    const { prisma } = test.db;
+    expect(await prisma.event.count()).toBe(60);
+    expect(await prisma.bookmaker.count()).toBe(4);
+    const sportsUsed = await prisma.event.groupBy({ by: ['sportId'] });
+    const competitionsUsed = await prisma.event.groupBy({ by: ['competitionId'] });
+    expect(sportsUsed.length).toBeGreaterThanOrEqual(3);
+    expect(competitionsUsed.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('spreads kick-offs from yesterday to two weeks ahead, with statuses that fit them', async () => {
+    const events = await test.db.prisma.event.findMany({ orderBy: { kickoffAt: 'asc' } });
+    const days = (date: Date) => (date.getTime() - now.getTime()) / 86_400_000;
+    expect(days(events[0]!.kickoffAt)).toBeLessThan(0);
+    expect(days(events[0]!.kickoffAt)).toBeGreaterThanOrEqual(-1.5);
+    expect(days(events.at(-1)!.kickoffAt)).toBeGreaterThan(12);
+    expect(days(events.at(-1)!.kickoffAt)).toBeLessThanOrEqual(14);
+    for (const event of events.filter((e) => e.status !== 'CANCELLED')) {
+      expect(event.status).toBe(event.kickoffAt > now ? 'SCHEDULED' : now.getTime() - event.kickoffAt.getTime() < 7_200_000 ? 'LIVE' : 'FINISHED');
+    }
+  });
+
+  it('offers result, over/under at several lines, handicap and both-teams-to-score markets for football', async () => {
+    const football = await test.db.prisma.latestOdds.findFirstOrThrow({
+      where: { event: { sport: { key: 'football' } } },
+      include: { snapshot: { include: { markets: true } } },
+    });
+    const markets = football.snapshot.markets;
+    expect(new Set(markets.map((m) => m.key))).toEqual(new Set(['1x2', 'over_under', 'handicap', 'btts']));
+    expect(markets.filter((m) => m.key === 'over_under').map((m) => m.line?.toNumber())).toEqual([1.5, 2.5, 3.5]);
+  });
+
+  it('prices every market with a believable margin', async () => {
+    const markets = await test.db.prisma.market.findMany({ include: { outcomes: true } });
+    const margins = markets.map((m) => overround(m.outcomes.map((o) => o.price.toNumber())));
+    const average = margins.reduce((a, b) => a + b, 0) / margins.length;
+    expect(average).toBeGreaterThan(0.03);
+    expect(average).toBeLessThan(0.08);
+    // Rounding prices to two decimals moves single markets a little further.
+    for (const margin of margins) expect(margin).toBeGreaterThan(0.005);
+  });
+
+  it('keeps a few snapshots of history per (event, bookmaker), the newest one as the latest', async () => {
+    const { prisma } = test.db;
+    expect(await prisma.oddsSnapshot.count()).toBe(60 * 4 * 3);
+    expect(await prisma.latestOdds.count()).toBe(60 * 4);
+    const latest = await prisma.latestOdds.findFirstOrThrow({ include: { snapshot: true } });
+    const newest = await prisma.oddsSnapshot.findFirstOrThrow({
+      where: { eventId: latest.eventId, bookmakerId: latest.bookmakerId },
+      orderBy: { capturedAt: 'desc' },
+    });
+    expect(latest.snapshotId).toBe(newest.id);
+  });
+
+  it('writes the same data set for the same seed and day', async () => {
+    const again = await createTestDatabase('pglite');
+    try {
+      await seedDatabase(again.db, { events: 60, bookmakers: 4, now });
+      const prices = (t: TestDatabase) =>
+        t.db.prisma.outcome.findMany({ select: { id: true, price: true }, orderBy: { id: 'asc' }, take: 500 });
+      expect((await prices(again)).map((o) => o.price.toString())).toEqual((await prices(test)).map((o) => o.price.toString()));
+    } finally {
+      await again.drop();
+    }
+  });
+});
