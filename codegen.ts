@@ -1,0 +1,35 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Resolver types from schema.graphql; resolvers receive the cache's frozen
+// records (src/cache/records.ts) as parents. Run by `npm run generate`.
+const records = '../cache/records.js';
+
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  generates: {
+    'src/generated/graphql.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        useTypeImports: true,
+        immutableTypes: true,
+        enumsAsTypes: true,
+        useIndexSignature: false,
+        contextType: '../graphql/context.js#GraphQLContext',
+        scalars: { DateTime: { input: 'Date', output: 'string' }, ID: { input: 'string', output: 'string | number' } },
+        mappers: {
+          Sport: `${records}#SportRecord`,
+          Competition: `${records}#CompetitionRecord`,
+          Bookmaker: `${records}#BookmakerRecord`,
+          Event: `${records}#EventRecord`,
+          OddsSnapshot: `${records}#SnapshotRecord`,
+          Market: `${records}#MarketRecord`,
+          Outcome: `${records}#OutcomeRecord`,
+          BestPrice: `${records}#BestPriceRecord`,
+          EventConnection: `${records}#EventPage`,
+        },
+      },
+    },
+  },
+};
+
+export default config;

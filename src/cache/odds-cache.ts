@@ -1,0 +1,139 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * The shared, long-lived cache in front of the database. Keys are
+ * `Kind:id` so the writer can replace or drop exactly what changed. Values
+ * are frozen records (src/cache/records.ts), shared between requests.
+ */
+export type CacheKind = 'Sport' | 'Competition' | 'Bookmaker' | 'Event' | 'EventOdds' | 'List';
+export type CacheKey = `${CacheKind}:${string}`;
+
+export function cacheKey(kind: CacheKind, id: string | number): CacheKey {
+  return `${kind}:${id}`;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  sets: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+export interface OddsCache {
+  /** False for the stand-in used with `CACHE=off`: callers then skip work that only feeds the cache. */
+  readonly enabled: boolean;
+  get<T>(key: CacheKey): T | undefined;
+  /** Values in key order; `undefined` where a key is not cached. */
+  getMany<T>(keys: readonly CacheKey[]): Array<T | undefined>;
+  set(key: CacheKey, value: object): void;
+  invalidate(key: CacheKey): void;
+  stats(): CacheStats;
+}
+
+/** How long each kind of data stays fresh, in milliseconds. */
+export const ttlMsByKind: Record<CacheKind, number> = {
+  Sport: 3 * 24 * 3_600_000, // reference data: days
+  Competition: 3 * 24 * 3_600_000,
+  Bookmaker: 3 * 24 * 3_600_000,
+  List: 3 * 24 * 3_600_000,
+  Event: 6 * 3_600_000, // event metadata: hours
+  EventOdds: 10 * 60_000, // odds: minutes (the ingest worker replaces them as they move)
+};
+
+export interface LruOddsCacheOptions {
+  /** Upper bound of the sum of entry sizes, in bytes. */
+  maxBytes: number;
+  /** Clock for TTLs, in milliseconds (default `performance.now`); tests inject a fake one. */
+  now?: () => number;
+}
+
+/** The in-process tier: lru-cache bounded by bytes, one TTL per kind of data. */
+export class LruOddsCache implements OddsCache {
+  readonly enabled = true;
+  readonly #lru: LRUCache<CacheKey, object>;
+  readonly #maxBytes: number;
+  #hits = 0;
+  #misses = 0;
+  #sets = 0;
+  #evictions = 0;
+
+  constructor({ maxBytes, now }: LruOddsCacheOptions) {
+    this.#maxBytes = maxBytes;
+    this.#lru = new LRUCache<CacheKey, object>({
+      maxSize: maxBytes,
+      sizeCalculation: estimateBytes,
+      ttlAutopurge: false,
+      ...(now && { perf: { now } }),
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+      },
+    });
+  }
+
+  get<T>(key: CacheKey): T | undefined {
+    const value = this.#lru.get(key) as T | undefined;
+    if (value === undefined) this.#misses++;
+    else this.#hits++;
+    return value;
+  }
+
+  getMany<T>(keys: readonly CacheKey[]): Array<T | undefined> {
+    return keys.map((key) => this.get<T>(key));
+  }
+
+  set(key: CacheKey, value: object): void {
+    this.#sets++;
+    this.#lru.set(key, value, { ttl: ttlMsByKind[key.slice(0, key.indexOf(':')) as CacheKind] });
+  }
+
+  invalidate(key: CacheKey): void {
+    this.#lru.delete(key);
+  }
+
+  stats(): CacheStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      sets: this.#sets,
+      evictions: this.#evictions,
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      maxBytes: this.#maxBytes,
+    };
+  }
+}
+
+/** `CACHE=off`: every lookup misses, so every loader batch goes to the database. */
+export class DisabledCache implements OddsCache {
+  readonly enabled = false;
+  #misses = 0;
+  get<T>(): T | undefined {
+    this.#misses++;
+    return undefined;
+  }
+  getMany<T>(keys: readonly CacheKey[]): Array<T | undefined> {
+    this.#misses += keys.length;
+    return keys.map(() => undefined);
+  }
+  set(): void {}
+  invalidate(): void {}
+  stats(): CacheStats {
+    return { hits: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
+  }
+}
+
+/**
+ * Approximate heap bytes of a record: its JSON length counted as UTF-16,
+ * plus per-object overhead. Computed once per set, never on reads.
+ */
+function estimateBytes(value: object): number {
+  let objects = 0;
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object') objects++;
+    return v;
+  });
+  return Math.max(1, json.length * 2 + objects * 64);
+}

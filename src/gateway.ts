@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { BoardIndex } from './board/board-index.js';
+import { warmUp, type WarmUpResult } from './board/warm-up.js';
+import { DisabledCache, LruOddsCache, type OddsCache } from './cache/odds-cache.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { OddsReader } from './db/odds-reader.js';
+import type { GraphQLContext } from './graphql/context.js';
+import { createLoaders } from './graphql/loaders.js';
+import { resolvers } from './graphql/resolvers.js';
+import { createHttpServer, listen } from './http/server.js';
+
+export const typeDefs = readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8');
+
+export interface Gateway {
+  /** Base URL, e.g. `http://127.0.0.1:4000`; GraphQL is at `${url}/graphql`. */
+  url: string;
+  cache: OddsCache;
+  /** Null with `CACHE=off`. */
+  board: BoardIndex | null;
+  warmUp: WarmUpResult | null;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'>;
+  db: Database;
+  log?: (message: string) => void;
+}
+
+/** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
+export async function startGateway({ config, db, log = console.log }: GatewayOptions): Promise<Gateway> {
+  const reader = new OddsReader(db.prisma);
+  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
+  const board = config.cache ? new BoardIndex() : null;
+  let warmed: WarmUpResult | null = null;
+  if (board) {
+    warmed = await warmUp(reader, cache, board);
+    log(
+      `warmed the board in ${warmed.durationMs} ms: ${warmed.events} events (${warmed.eventsWithOdds} with odds), ` +
+        `${(warmed.cacheBytes / 1024 / 1024).toFixed(1)} MiB cached`,
+    );
+  } else {
+    log('cache off: every read goes to the database');
+  }
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    typeDefs,
+    resolvers,
+    introspection: true,
+    // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  const httpServer = createHttpServer({
+    apollo,
+    createContext: () => ({ loaders: createLoaders({ cache, reader }), reader, board }),
+    health: async () => {
+      const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      );
+      const { entries, bytes } = cache.stats();
+      return {
+        status: database === 'up' ? 200 : 503,
+        body: {
+          status: database === 'up' ? 'ok' : 'degraded',
+          database: { status: database, kind: db.kind },
+          cache: { enabled: cache.enabled, entries, bytes },
+          board: board ? { events: board.size } : null,
+        },
+      };
+    },
+  });
+  const url = await listen(httpServer, config.port, config.host);
+  return {
+    url,
+    cache,
+    board,
+    warmUp: warmed,
+    async close() {
+      httpServer.closeIdleConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}

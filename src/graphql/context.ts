@@ -1,0 +1,10 @@
+import type { BoardIndex } from '../board/board-index.js';
+import type { OddsReader } from '../db/odds-reader.js';
+import type { Loaders } from './loaders.js';
+
+export interface GraphQLContext {
+  loaders: Loaders;
+  reader: OddsReader;
+  /** The in-memory board; null with `CACHE=off`, when every `events` query goes to the database. */
+  board: BoardIndex | null;
+}

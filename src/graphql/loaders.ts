@@ -1,0 +1,88 @@
+import DataLoader from 'dataloader';
+import { cacheKey, type CacheKind, type OddsCache } from '../cache/odds-cache.js';
+import type {
+  BookmakerRecord,
+  CompetitionRecord,
+  EventOddsRecord,
+  EventRecord,
+  SportRecord,
+} from '../cache/records.js';
+import type { OddsReader } from '../db/odds-reader.js';
+import { NotFoundError } from './errors.js';
+
+/**
+ * Per-request loaders over the shared cache. Never share one between
+ * requests: its memo would serve one request's batch to another.
+ */
+export interface Loaders {
+  sport: DataLoader<number, SportRecord>;
+  competition: DataLoader<number, CompetitionRecord>;
+  bookmaker: DataLoader<number, BookmakerRecord>;
+  event: DataLoader<number, EventRecord>;
+  /** Every id resolves: an event without odds has an empty record. */
+  eventOdds: DataLoader<number, EventOddsRecord>;
+  sports(): Promise<readonly SportRecord[]>;
+  competitions(): Promise<readonly CompetitionRecord[]>;
+  bookmakers(): Promise<readonly BookmakerRecord[]>;
+}
+
+export interface ReadDependencies {
+  cache: OddsCache;
+  reader: OddsReader;
+}
+
+export function createLoaders({ cache, reader }: ReadDependencies): Loaders {
+  return {
+    sport: cachedLoader(cache, 'Sport', (ids) => reader.sports(ids)),
+    competition: cachedLoader(cache, 'Competition', (ids) => reader.competitions(ids)),
+    bookmaker: cachedLoader(cache, 'Bookmaker', (ids) => reader.bookmakers(ids)),
+    event: cachedLoader(cache, 'Event', (ids) => reader.events(ids)),
+    eventOdds: cachedLoader(cache, 'EventOdds', (ids) => reader.eventOdds(ids)),
+    sports: cachedList(cache, 'sports', () => reader.sports()),
+    competitions: cachedList(cache, 'competitions', () => reader.competitions()),
+    bookmakers: cachedList(cache, 'bookmakers', () => reader.bookmakers()),
+  };
+}
+
+/**
+ * A loader whose batch asks the cache for every key at once, sends only the
+ * misses to the database in one batched read, fills the cache, and answers
+ * in key order: DataLoader pairs results with keys by position, so a missing
+ * key must become an Error in its own slot, never a shorter array.
+ */
+export function cachedLoader<V extends object>(
+  cache: OddsCache,
+  kind: CacheKind,
+  fetchMany: (ids: number[]) => Promise<Map<number, V>>,
+): DataLoader<number, V> {
+  return new DataLoader<number, V>(async (ids) => {
+    const values = cache.getMany<V>(ids.map((id) => cacheKey(kind, id)));
+    const misses = ids.filter((_, i) => values[i] === undefined);
+    if (misses.length > 0) {
+      const fetched = await fetchMany(misses);
+      for (const [id, value] of fetched) cache.set(cacheKey(kind, id), value);
+      ids.forEach((id, i) => {
+        values[i] ??= fetched.get(id);
+      });
+    }
+    return values.map((value, i) => value ?? new NotFoundError(kind, ids[i]!));
+  });
+}
+
+/** A whole small table (sports, competitions, bookmakers), cached as one list; memoised for the request. */
+function cachedList<V extends object>(
+  cache: OddsCache,
+  name: string,
+  fetchAll: () => Promise<Map<number, V>>,
+): () => Promise<readonly V[]> {
+  let pending: Promise<readonly V[]> | undefined;
+  return () =>
+    (pending ??= (async () => {
+      const key = cacheKey('List', name);
+      const cached = cache.get<readonly V[]>(key);
+      if (cached) return cached;
+      const list = Object.freeze([...(await fetchAll()).values()]);
+      cache.set(key, list);
+      return list;
+    })());
+}

@@ -1,0 +1,127 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import type { GraphQLContext } from '../graphql/context.js';
+
+/**
+ * Plain `node:http` in front of Apollo Server: no framework between the
+ * socket and the executor (the hot board is bound by per-request overhead,
+ * and this adds none), and one server for HTTP and, later, WebSockets.
+ */
+export interface HttpServerOptions {
+  apollo: ApolloServer<GraphQLContext>;
+  createContext: () => GraphQLContext;
+  /** Answers `/health`: a status code and a JSON body. */
+  health: () => Promise<{ status: number; body: unknown }>;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export function createHttpServer({ apollo, createContext, health, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const handled =
+      path === '/graphql'
+        ? handleGraphQL(req, res, apollo, createContext, maxBodyBytes)
+        : path === '/health'
+          ? health().then(({ status, body }) => sendJson(res, status, body))
+          : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql.` }));
+    handled.catch((error: unknown) => {
+      console.error('request failed', error);
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
+      else res.destroy();
+    });
+  });
+}
+
+async function handleGraphQL(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  apollo: ApolloServer<GraphQLContext>,
+  createContext: () => GraphQLContext,
+  maxBodyBytes: number,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown;
+  if (req.method === 'POST') {
+    const raw = await readBody(req, maxBodyBytes);
+    if (raw === undefined) {
+      return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+    }
+    const contentType = headers.get('content-type') ?? '';
+    if (/^application\/(graphql-response\+)?json\b/i.test(contentType) || /\+json\b/i.test(contentType)) {
+      if (!/charset=/i.test(contentType) || /charset="?utf-8"?/i.test(contentType)) {
+        try {
+          body = JSON.parse(raw);
+        } catch (error) {
+          return sendGraphQLError(res, 400, `Malformed JSON body: ${(error as Error).message}`, 'BAD_REQUEST');
+        }
+      } else {
+        return sendGraphQLError(res, 415, 'Only UTF-8 JSON bodies are supported', 'UNSUPPORTED_MEDIA_TYPE');
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const request: HTTPGraphQLRequest = {
+    method: (req.method ?? 'GET').toUpperCase(),
+    headers,
+    search: new URL(req.url ?? '/', 'http://localhost').search,
+    body,
+  };
+  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** The body as text, or undefined when it passes `limit` bytes (reading stops there). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+function sendGraphQLError(res: http.ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+export async function listen(server: http.Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shownHost}:${address.port}`;
+}
