@@ -30,16 +30,28 @@ export interface DatabaseOptions {
   pgliteDataDir: string;
   /** PostgreSQL pool size (default 10 connections). */
   poolSize?: number;
+  /** Called with each statement sent to PostgreSQL (not PGlite): for statement counts in tests and debugging. */
+  onStatement?: (sql: string) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onStatement)
     : openPGlite(options.pgliteDataDir);
 }
 
-function openPostgres(databaseUrl: string, poolSize: number): Database {
+function openPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Database {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  if (onStatement) {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      client.query = ((...args: unknown[]) => {
+        const first = args[0];
+        onStatement(typeof first === 'string' ? first : String((first as { text?: string }).text));
+        return query(...args);
+      }) as typeof client.query;
+    });
+  }
   // An idle client losing its connection (database restart) must not crash
   // the process: the pool drops it and the next query gets a fresh one.
   pool.on('error', () => {});

@@ -21,7 +21,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  kind: DatabaseKind,
+  options: { migrate?: boolean; onStatement?: (sql: string) => void } = {},
+): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const db = await openDatabase({ pgliteDataDir: 'memory://' });
     if (options.migrate !== false) await applyMigrations(db);
@@ -30,7 +33,7 @@ export async function createTestDatabase(kind: DatabaseKind, options: { migrate?
   const name = `oddsgate_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = withDatabase(postgresUrl!, name);
-  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', poolSize: 4 });
+  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', poolSize: 4, onStatement: options.onStatement });
   if (options.migrate !== false) await applyMigrations(db);
   return {
     db,

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { BoardIndex } from '../../src/board/board-index.js';
+import { eventRecord } from '../../src/cache/records.js';
+import type { EventStatus } from '../../src/generated/prisma/enums.js';
+
+const now = Date.parse('2026-11-22T12:00:00Z');
+const minutes = 60_000;
+
+function event(id: number, kickoffOffsetMinutes: number, sportId = 1, status: EventStatus = 'SCHEDULED') {
+  return eventRecord({
+    id,
+    externalId: `e${id}`,
+    sportId,
+    competitionId: sportId * 10,
+    home: `H${id}`,
+    away: `A${id}`,
+    kickoffAt: new Date(now + kickoffOffsetMinutes * minutes),
+    status,
+  });
+}
+
+describe('BoardIndex', () => {
+  const board = () => {
+    const index = new BoardIndex(() => now);
+    index.replaceAll(
+      [event(5, 60), event(1, -180, 1, 'FINISHED'), event(2, -90, 2, 'LIVE'), event(3, 30), event(4, 30, 2)],
+      [2, 3, 5],
+    );
+    return index;
+  };
+  const ids = (page: { events: ReadonlyArray<{ id: number }> }) => page.events.map((e) => e.id);
+
+  it('lists events from two hours ago on, in kick-off then id order', () => {
+    const page = board().page({ first: 10 });
+    expect(ids(page)).toEqual([2, 3, 4, 5]);
+    expect(page).toMatchObject({ totalCount: 4, hasNextPage: false });
+  });
+
+  it('pages with a cursor, counting every match however far it has paged', () => {
+    const index = board();
+    const first = index.page({ first: 2 });
+    expect(ids(first)).toEqual([2, 3]);
+    expect(first.hasNextPage).toBe(true);
+    const last = first.events.at(-1)!;
+    const second = index.page({ first: 2, after: { kickoffAtMs: last.kickoffAtMs, id: last.id } });
+    expect(ids(second)).toEqual([4, 5]);
+    expect(second).toMatchObject({ totalCount: 4, hasNextPage: false });
+  });
+
+  it('filters by sport, competition, status, odds and kick-off range', () => {
+    const index = board();
+    expect(ids(index.page({ first: 10, sportId: 2 }))).toEqual([2, 4]);
+    expect(ids(index.page({ first: 10, competitionId: 10 }))).toEqual([3, 5]);
+    expect(ids(index.page({ first: 10, statuses: ['LIVE'] }))).toEqual([2]);
+    expect(ids(index.page({ first: 10, hasOdds: false }))).toEqual([4]);
+    expect(ids(index.page({ first: 10, kickoffFrom: new Date(now), kickoffTo: new Date(now + 30 * minutes) }))).toEqual([3, 4]);
+  });
+
+  it('says which queries it can answer: none that start before its window', () => {
+    const index = board();
+    expect(index.covers(undefined)).toBe(true);
+    expect(index.covers(new Date(now - 60 * minutes))).toBe(true);
+    expect(index.covers(new Date(now - 3 * 60 * minutes))).toBe(false);
+  });
+
+  it('keeps order when an event is added or moved, and forgets evicted events', () => {
+    const index = board();
+    index.upsert(event(6, 45), true);
+    index.upsert(event(3, 90), false); // kick-off moved back, odds pulled
+    expect(ids(index.page({ first: 10 }))).toEqual([2, 4, 6, 5, 3]);
+    expect(ids(index.page({ first: 10, hasOdds: true }))).toEqual([2, 6, 5]);
+    expect(index.evictBefore(now)).toEqual([1, 2]);
+    expect(index.size).toBe(4);
+  });
+});

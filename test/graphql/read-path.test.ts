@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { databaseKinds, postgresUrl } from '../support/databases.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
+
+interface BoardData {
+  events: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: Array<{ node: { id: string; kickoffAt: string; odds: Array<{ bookmaker: { key: string } }> } }>;
+  };
+}
+
+describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_DATABASE_URL)', () => {
+  let cold: TestGateway;
+  let hot: TestGateway;
+  beforeAll(async () => {
+    [cold, hot] = await Promise.all([
+      startTestGateway({ kind: 'postgres', cache: false, events: 120, bookmakers: 6 }),
+      startTestGateway({ kind: 'postgres', cache: true, events: 120, bookmakers: 6 }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([cold?.close(), hot?.close()]);
+  });
+
+  it('costs the same few statements for a 50-event board as for a 10-event board with CACHE=off', async () => {
+    cold.resetStatements();
+    const small = await cold.query<{ data: BoardData }>(boardQuery, { first: 10 });
+    const smallCount = cold.statements.length;
+    cold.resetStatements();
+    const large = await cold.query<{ data: BoardData }>(boardQuery, { first: 50 });
+    const largeCount = cold.statements.length;
+
+    expect(small.data.events.edges).toHaveLength(10);
+    expect(large.data.events.edges).toHaveLength(50);
+    expect(large.data.events.edges.every((edge) => edge.node.odds.length === 6)).toBe(true);
+    expect(largeCount).toBe(smallCount);
+    // page + count, sports, competitions, latest snapshots, their markets, bookmakers
+    expect(largeCount).toBeLessThanOrEqual(8);
+  });
+
+  it('costs no statement at all for a hot board, any page, any filter', async () => {
+    hot.resetStatements();
+    const first = await hot.query<{ data: BoardData }>(boardQuery, { first: 50 });
+    const second = await hot.query<{ data: BoardData }>(boardQuery, {
+      first: 50,
+      after: first.data.events.pageInfo.endCursor,
+    });
+    await hot.query(boardQuery, { first: 20, filter: { sport: 'football', hasOdds: true, status: ['SCHEDULED'] } });
+    await hot.query(referenceQuery);
+    expect(first.data.events.edges).toHaveLength(50);
+    expect(second.data.events.edges.length).toBeGreaterThan(0);
+    expect(hot.statements).toEqual([]);
+  });
+});
+
+describe.each(databaseKinds)('the read path with the cache on and off, on %s', (kind) => {
+  let cached: TestGateway;
+  let uncached: Gateway;
+  beforeAll(async () => {
+    cached = await startTestGateway({ kind, cache: true, events: 80, bookmakers: 4 });
+    uncached = await startGateway({
+      config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0 },
+      db: cached.test.db,
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await uncached?.close();
+    await cached?.close();
+  });
+
+  const both = async (query: string, variables?: Record<string, unknown>) => {
+    const post = (url: string) =>
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      }).then((r) => r.json() as Promise<{ data?: unknown; errors?: unknown }>);
+    const [on, off] = await Promise.all([post(cached.gateway.url), post(uncached.url)]);
+    expect(on.errors).toBeUndefined();
+    return { on, off };
+  };
+
+  it('returns the same board, page after page', async () => {
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const { on, off }: { on: { data?: unknown }; off: unknown } = await both(boardQuery, { first: 25, after });
+      expect(on).toEqual(off);
+      after = (on.data as BoardData).events.pageInfo.hasNextPage ? (on.data as BoardData).events.pageInfo.endCursor : null;
+      pages++;
+    } while (after);
+    expect(pages).toBeGreaterThan(1);
+  });
+
+  it('returns the same filtered boards', async () => {
+    const filters = [
+      { sport: 'football' },
+      { sport: 'basketball', status: ['SCHEDULED'] },
+      { hasOdds: false },
+      { kickoffFrom: new Date(Date.now() + 86_400_000).toISOString(), kickoffTo: new Date(Date.now() + 5 * 86_400_000).toISOString() },
+      { competition: '1' },
+      { sport: 'curling' },
+    ];
+    for (const filter of filters) {
+      const { on, off } = await both(boardQuery, { first: 30, filter });
+      expect(on).toEqual(off);
+    }
+  });
+
+  it('returns the same events from before the board window, from the database', async () => {
+    const { on, off } = await both(boardQuery, { first: 30, filter: { kickoffFrom: new Date(Date.now() - 2 * 86_400_000).toISOString() } });
+    expect(on).toEqual(off);
+    const board = on.data as BoardData;
+    expect(new Date(board.events.edges[0]!.node.kickoffAt).getTime()).toBeLessThan(Date.now() - 2 * 3_600_000);
+  });
+
+  it('returns the same event detail, history and reference data', async () => {
+    const board = (await both(boardQuery, { first: 3 })).on.data as BoardData;
+    const id = board.events.edges[2]!.node.id;
+    for (const [query, variables] of [
+      [eventQuery, { id, bookmakers: ['northbet', 'sharpline'], markets: ['over_under'], market: 'over_under' }],
+      [eventQuery, { id: '999999' }],
+      [historyQuery, { eventId: id }],
+      [historyQuery, { eventId: id, bookmaker: 'northbet', market: '1x2', first: 2 }],
+      [referenceQuery, {}],
+    ] as const) {
+      const { on, off } = await both(query, variables);
+      expect(on).toEqual(off);
+    }
+  });
+
+  it('answers the board from memory in kick-off order with every bookmaker, and pages without gaps', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    let total = 0;
+    do {
+      const { data }: { data: BoardData } = await cached.query(boardQuery, { first: 30, after });
+      total = data.events.totalCount;
+      seen.push(...data.events.edges.map((edge) => edge.node.id));
+      const times = data.events.edges.map((edge) => Date.parse(edge.node.kickoffAt));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      after = data.events.pageInfo.hasNextPage ? data.events.pageInfo.endCursor : null;
+    } while (after);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toHaveLength(total);
+    expect(total).toBe(cached.gateway.board!.size);
+  });
+});
