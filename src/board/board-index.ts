@@ -1,18 +1,12 @@
 import type { EventRecord } from '../cache/records.js';
-import type { EventStatus } from '../generated/prisma/enums.js';
+import type { EventQuery } from '../domain/event-query.js';
 
 /** How far back the board reaches: events that kicked off up to two hours ago are still on it. */
 export const boardWindowMs = 2 * 3_600_000;
 
-export interface BoardQuery {
+/** The board knows sports by id. */
+export interface BoardQuery extends EventQuery {
   sportId?: number | undefined;
-  competitionId?: number | undefined;
-  kickoffFrom?: Date | undefined;
-  kickoffTo?: Date | undefined;
-  statuses?: readonly EventStatus[] | undefined;
-  hasOdds?: boolean | undefined;
-  first: number;
-  after?: { kickoffAtMs: number; id: number } | undefined;
 }
 
 /**

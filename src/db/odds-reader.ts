@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { EventStatus } from '../generated/prisma/enums.js';
+import type { EventQuery } from '../domain/event-query.js';
 import {
   deepFreeze,
   eventOddsRecord,
@@ -54,7 +54,7 @@ export class OddsReader {
   }
 
   /** One page of events by keyset on (kickoffAt, id), and how many match in all. */
-  async eventPage(query: EventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean; totalCount: number }> {
+  async eventPage(query: DatabaseEventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean; totalCount: number }> {
     const where = {
       ...(query.sportKey !== undefined && { sport: { key: query.sportKey } }),
       ...(query.competitionId !== undefined && { competitionId: query.competitionId }),
@@ -177,15 +177,9 @@ export class OddsReader {
   }
 }
 
-export interface EventQuery {
+/** The database knows sports by key (a join). */
+export interface DatabaseEventQuery extends EventQuery {
   sportKey?: string | undefined;
-  competitionId?: number | undefined;
-  kickoffFrom?: Date | undefined;
-  kickoffTo?: Date | undefined;
-  statuses?: readonly EventStatus[] | undefined;
-  hasOdds?: boolean | undefined;
-  first: number;
-  after?: { kickoffAtMs: number; id: number } | undefined;
 }
 
 export interface HistoryQuery {

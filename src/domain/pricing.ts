@@ -100,75 +100,48 @@ export function priceMarkets(
   margin: number,
   random: () => number,
 ): MarketInput[] {
-  const price = (probabilities: number[]) => {
-    const shaded = probabilities.map((p) => p * (1 + (random() - 0.5) * 0.06));
+  // One market: each outcome's true probability, shaded by this bookmaker's
+  // opinion, renormalised, divided by 1 + margin, rounded to two decimals.
+  const market = (key: string, name: string, line: number | null, outcomes: Array<[string, string, number]>): MarketInput => {
+    const shaded = outcomes.map(([, , p]) => p * (1 + (random() - 0.5) * 0.06));
     const total = shaded.reduce((a, b) => a + b, 0);
-    return shaded.map((p) => Math.max(1.01, Math.round((100 * total) / (p * (1 + margin))) / 100));
+    return {
+      key,
+      name,
+      line,
+      outcomes: outcomes.map(([outcomeKey, outcomeName], i) => ({
+        key: outcomeKey,
+        name: outcomeName,
+        price: Math.max(1.01, Math.round((100 * total) / (shaded[i]! * (1 + margin))) / 100),
+      })),
+    };
   };
-  const markets: MarketInput[] = [];
   const win = winProbabilities(model, 0);
-  if (template.threeWay) {
-    const [home, draw, away] = price([win.home, win.draw, win.away]);
-    markets.push({
-      key: '1x2',
-      name: 'Match result',
-      line: null,
-      outcomes: [
-        { key: 'home', name: 'Home', price: home! },
-        { key: 'draw', name: 'Draw', price: draw! },
-        { key: 'away', name: 'Away', price: away! },
-      ],
-    });
-  } else {
-    const [home, away] = price([win.home / (win.home + win.away), win.away / (win.home + win.away)]);
-    markets.push({
-      key: 'moneyline',
-      name: 'Winner',
-      line: null,
-      outcomes: [
-        { key: 'home', name: 'Home', price: home! },
-        { key: 'away', name: 'Away', price: away! },
-      ],
-    });
-  }
+  const noDraw = win.home + win.away;
+  const markets: MarketInput[] = [
+    template.threeWay
+      ? market('1x2', 'Match result', null, [
+          ['home', 'Home', win.home],
+          ['draw', 'Draw', win.draw],
+          ['away', 'Away', win.away],
+        ])
+      : market('moneyline', 'Winner', null, [
+          ['home', 'Home', win.home / noDraw],
+          ['away', 'Away', win.away / noDraw],
+        ]),
+  ];
   for (const line of template.totals) {
     const over = overProbability(model, line);
-    const [overPrice, underPrice] = price([over, 1 - over]);
-    markets.push({
-      key: 'over_under',
-      name: `Total over/under ${line}`,
-      line,
-      outcomes: [
-        { key: 'over', name: 'Over', price: overPrice! },
-        { key: 'under', name: 'Under', price: underPrice! },
-      ],
-    });
+    markets.push(market('over_under', `Total over/under ${line}`, line, [['over', 'Over', over], ['under', 'Under', 1 - over]]));
   }
   for (const line of template.handicaps) {
     const covered = winProbabilities(model, line).home;
-    const [home, away] = price([covered, 1 - covered]);
-    markets.push({
-      key: 'handicap',
-      name: `Handicap ${line > 0 ? '+' : ''}${line}`,
-      line,
-      outcomes: [
-        { key: 'home', name: 'Home', price: home! },
-        { key: 'away', name: 'Away', price: away! },
-      ],
-    });
+    const name = `Handicap ${line > 0 ? '+' : ''}${line}`;
+    markets.push(market('handicap', name, line, [['home', 'Home', covered], ['away', 'Away', 1 - covered]]));
   }
   if (template.bothToScore && model.kind === 'goals') {
     const both = (1 - Math.exp(-model.homeRate)) * (1 - Math.exp(-model.awayRate));
-    const [yes, no] = price([both, 1 - both]);
-    markets.push({
-      key: 'btts',
-      name: 'Both teams to score',
-      line: null,
-      outcomes: [
-        { key: 'yes', name: 'Yes', price: yes! },
-        { key: 'no', name: 'No', price: no! },
-      ],
-    });
+    markets.push(market('btts', 'Both teams to score', null, [['yes', 'Yes', both], ['no', 'No', 1 - both]]));
   }
   return markets;
 }
