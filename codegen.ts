@@ -26,6 +26,7 @@ const config: CodegenConfig = {
           Outcome: `${records}#OutcomeRecord`,
           BestPrice: `${records}#BestPriceRecord`,
           EventConnection: `${records}#EventPage`,
+          OddsUpdate: '../pubsub/pubsub.js#OddsUpdateMessage',
         },
       },
     },

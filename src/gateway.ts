@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { BoardIndex } from './board/board-index.js';
 import { warmUp, type WarmUpResult } from './board/warm-up.js';
 import { DisabledCache, LruOddsCache, type OddsCache } from './cache/odds-cache.js';
@@ -12,6 +15,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
+import type { PubSub } from './pubsub/pubsub.js';
 
 export const typeDefs = readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8');
 
@@ -22,17 +26,20 @@ export interface Gateway {
   /** Null with `CACHE=off`. */
   board: BoardIndex | null;
   warmUp: WarmUpResult | null;
+  /** The reader, for an ingest worker in the same process. */
+  reader: OddsReader;
   close(): Promise<void>;
 }
 
 export interface GatewayOptions {
   config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'>;
   db: Database;
+  pubsub: PubSub;
   log?: (message: string) => void;
 }
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
-export async function startGateway({ config, db, log = console.log }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, db, pubsub, log = console.log }: GatewayOptions): Promise<Gateway> {
   const reader = new OddsReader(db.prisma);
   const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
   const board = config.cache ? new BoardIndex() : null;
@@ -47,9 +54,9 @@ export async function startGateway({ config, db, log = console.log }: GatewayOpt
     log('cache off: every read goes to the database');
   }
 
+  const schema = makeExecutableSchema<GraphQLContext>({ typeDefs, resolvers });
   const apollo = new ApolloServer<GraphQLContext>({
-    typeDefs,
-    resolvers,
+    schema,
     introspection: true,
     // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
     plugins: [ApolloServerPluginLandingPageDisabled()],
@@ -57,7 +64,7 @@ export async function startGateway({ config, db, log = console.log }: GatewayOpt
   await apollo.start();
   const httpServer = createHttpServer({
     apollo,
-    createContext: () => ({ loaders: createLoaders({ cache, reader }), reader, board }),
+    createContext: () => ({ loaders: createLoaders({ cache, reader }), reader, board, pubsub }),
     health: async () => {
       const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
         () => 'up' as const,
@@ -75,13 +82,27 @@ export async function startGateway({ config, db, log = console.log }: GatewayOpt
       };
     },
   });
+  // graphql-ws on the same port and path as HTTP.
+  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const subscriptions = useServer<Record<string, unknown>, Record<string, unknown>>(
+    {
+      schema,
+      context: (): GraphQLContext => ({ loaders: createLoaders({ cache, reader }, { memoize: false }), reader, board, pubsub }),
+    },
+    webSockets,
+  );
   const url = await listen(httpServer, config.port, config.host);
   return {
     url,
     cache,
     board,
+    reader,
     warmUp: warmed,
     async close() {
+      // 1001 "going away" tells clients to reconnect elsewhere.
+      for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
+      await subscriptions.dispose();
+      await new Promise<void>((resolve) => webSockets.close(() => resolve()));
       httpServer.closeIdleConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await apollo.stop();

@@ -1,10 +1,14 @@
-// The composition root: config -> database -> gateway; disposed in reverse on SIGTERM/SIGINT.
+// The composition root: config -> database -> pubsub -> gateway -> ingest worker;
+// on SIGTERM/SIGINT disposed in reverse (the worker finishes its batch first).
+import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
+import { SimulatedFeed } from './ingest/simulated-feed.js';
+import { IngestWorker } from './ingest/worker.js';
+import { InProcessPubSub } from './pubsub/pubsub.js';
 import { seedDatabase } from './seed/seed.js';
-import { runCli } from './cli/run-cli.js';
 
 await runCli(async () => {
   const config = loadConfig();
@@ -16,14 +20,30 @@ await runCli(async () => {
     console.log('empty embedded database: seeding 300 events x 6 bookmakers (npm run db:seed for more)');
     await seedDatabase(db, { events: 300, bookmakers: 6 });
   }
-  const gateway = await startGateway({ config, db });
-  console.log(`oddsgate ready: GraphQL at ${gateway.url}/graphql, health at ${gateway.url}/health`);
+  const pubsub = new InProcessPubSub();
+  const gateway = await startGateway({ config, db, pubsub });
+  console.log(`oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health`);
+
+  let worker: IngestWorker | undefined;
+  if (config.ingest) {
+    worker = new IngestWorker({
+      prisma: db.prisma,
+      reader: gateway.reader,
+      feed: new SimulatedFeed(db.prisma),
+      pubsub,
+      cache: gateway.cache,
+      board: gateway.board,
+    });
+    worker.start();
+    console.log('ingest worker: simulated feed, about 50 snapshot changes per second');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
+    await worker?.stop();
     await gateway.close();
     await db.close();
   };

@@ -18,11 +18,16 @@ export interface BoardQuery extends EventQuery {
 export class BoardIndex {
   #events: EventRecord[] = [];
   readonly #withOdds = new Set<number>();
+  readonly #ids = new Set<number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   get size(): number {
     return this.#events.length;
+  }
+
+  has(eventId: number): boolean {
+    return this.#ids.has(eventId);
   }
 
   /** The earliest kick-off the board answers for: now - 2 h. */
@@ -37,13 +42,15 @@ export class BoardIndex {
 
   replaceAll(events: readonly EventRecord[], withOdds: Iterable<number>): void {
     this.#events = [...events].sort(compareKickoff);
+    this.#ids.clear();
+    for (const event of events) this.#ids.add(event.id);
     this.#withOdds.clear();
     for (const id of withOdds) this.#withOdds.add(id);
   }
 
   upsert(event: EventRecord, hasOdds: boolean): void {
-    const index = this.#events.findIndex((e) => e.id === event.id);
-    if (index >= 0) this.#events.splice(index, 1);
+    if (this.#ids.has(event.id)) this.#events.splice(this.#events.findIndex((e) => e.id === event.id), 1);
+    this.#ids.add(event.id);
     const at = this.#insertionPoint(event);
     this.#events.splice(at, 0, event);
     if (hasOdds) this.#withOdds.add(event.id);
@@ -54,7 +61,10 @@ export class BoardIndex {
   evictBefore(kickoffBeforeMs: number): number[] {
     const keepFrom = this.#events.findIndex((e) => e.kickoffAtMs >= kickoffBeforeMs);
     const evicted = this.#events.splice(0, keepFrom < 0 ? this.#events.length : keepFrom);
-    for (const event of evicted) this.#withOdds.delete(event.id);
+    for (const event of evicted) {
+      this.#withOdds.delete(event.id);
+      this.#ids.delete(event.id);
+    }
     return evicted.map((e) => e.id);
   }
 

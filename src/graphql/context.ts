@@ -1,5 +1,6 @@
 import type { BoardIndex } from '../board/board-index.js';
 import type { OddsReader } from '../db/odds-reader.js';
+import type { PubSub } from '../pubsub/pubsub.js';
 import type { Loaders } from './loaders.js';
 
 export interface GraphQLContext {
@@ -7,4 +8,5 @@ export interface GraphQLContext {
   reader: OddsReader;
   /** The in-memory board; null with `CACHE=off`, when every `events` query goes to the database. */
   board: BoardIndex | null;
+  pubsub: PubSub;
 }

@@ -31,16 +31,21 @@ export interface ReadDependencies {
   reader: OddsReader;
 }
 
-export function createLoaders({ cache, reader }: ReadDependencies): Loaders {
+/**
+ * `memoize: false` is for subscriptions: their context lives as long as the
+ * subscription, and a memo would serve the first odds it saw forever. Each
+ * batch still goes through the shared cache, which the worker keeps current.
+ */
+export function createLoaders({ cache, reader }: ReadDependencies, { memoize = true } = {}): Loaders {
   return {
-    sport: cachedLoader(cache, 'Sport', (ids) => reader.sports(ids)),
-    competition: cachedLoader(cache, 'Competition', (ids) => reader.competitions(ids)),
-    bookmaker: cachedLoader(cache, 'Bookmaker', (ids) => reader.bookmakers(ids)),
-    event: cachedLoader(cache, 'Event', (ids) => reader.events(ids)),
-    eventOdds: cachedLoader(cache, 'EventOdds', (ids) => reader.eventOdds(ids)),
-    sports: cachedList(cache, 'sports', () => reader.sports()),
-    competitions: cachedList(cache, 'competitions', () => reader.competitions()),
-    bookmakers: cachedList(cache, 'bookmakers', () => reader.bookmakers()),
+    sport: cachedLoader(cache, 'Sport', (ids) => reader.sports(ids), memoize),
+    competition: cachedLoader(cache, 'Competition', (ids) => reader.competitions(ids), memoize),
+    bookmaker: cachedLoader(cache, 'Bookmaker', (ids) => reader.bookmakers(ids), memoize),
+    event: cachedLoader(cache, 'Event', (ids) => reader.events(ids), memoize),
+    eventOdds: cachedLoader(cache, 'EventOdds', (ids) => reader.eventOdds(ids), memoize),
+    sports: cachedList(cache, 'sports', () => reader.sports(), memoize),
+    competitions: cachedList(cache, 'competitions', () => reader.competitions(), memoize),
+    bookmakers: cachedList(cache, 'bookmakers', () => reader.bookmakers(), memoize),
   };
 }
 
@@ -54,6 +59,7 @@ export function cachedLoader<V extends object>(
   cache: OddsCache,
   kind: CacheKind,
   fetchMany: (ids: number[]) => Promise<Map<number, V>>,
+  memoize = true,
 ): DataLoader<number, V> {
   return new DataLoader<number, V>(async (ids) => {
     const values = cache.getMany<V>(ids.map((id) => cacheKey(kind, id)));
@@ -66,7 +72,7 @@ export function cachedLoader<V extends object>(
       });
     }
     return values.map((value, i) => value ?? new NotFoundError(kind, ids[i]!));
-  });
+  }, { cache: memoize });
 }
 
 /** A whole small table (sports, competitions, bookmakers), cached as one list; memoised for the request. */
@@ -74,15 +80,16 @@ function cachedList<V extends object>(
   cache: OddsCache,
   name: string,
   fetchAll: () => Promise<Map<number, V>>,
+  memoize: boolean,
 ): () => Promise<readonly V[]> {
+  const load = async () => {
+    const key = cacheKey('List', name);
+    const cached = cache.get<readonly V[]>(key);
+    if (cached) return cached;
+    const list = Object.freeze([...(await fetchAll()).values()]);
+    cache.set(key, list);
+    return list;
+  };
   let pending: Promise<readonly V[]> | undefined;
-  return () =>
-    (pending ??= (async () => {
-      const key = cacheKey('List', name);
-      const cached = cache.get<readonly V[]>(key);
-      if (cached) return cached;
-      const list = Object.freeze([...(await fetchAll()).values()]);
-      cache.set(key, list);
-      return list;
-    })());
+  return memoize ? () => (pending ??= load()) : load;
 }

@@ -1,5 +1,6 @@
 import type { EventPage, EventRecord, SnapshotRecord } from '../cache/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
+import type { OddsUpdateMessage } from '../pubsub/pubsub.js';
 import type { GraphQLContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { badUserInput, nullIfNotFound } from './errors.js';
@@ -44,6 +45,23 @@ export const resolvers: Resolvers = {
         first,
       });
     },
+  },
+  Subscription: {
+    oddsUpdated: {
+      subscribe: async (_, { eventIds, bookmakers }, { pubsub, loaders }) => {
+        const bookmakerIds =
+          bookmakers == null
+            ? undefined
+            : new Set((await loaders.bookmakers()).filter((b) => bookmakers.includes(b.key)).map((b) => b.id));
+        const events = eventIds == null ? undefined : new Set(eventIds.map(parseId).filter((id) => id !== undefined));
+        return pubsub.subscribe({ eventIds: events, bookmakerIds });
+      },
+      resolve: (message: OddsUpdateMessage) => message,
+    },
+  },
+  OddsUpdate: {
+    event: (update, _, { loaders }) => loaders.event.load(update.eventId),
+    snapshot: (update) => update.snapshot,
   },
   EventConnection: {
     edges: (page) => page.events.map((node) => ({ cursor: encodeCursor(node), node })),

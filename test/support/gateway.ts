@@ -1,9 +1,11 @@
 import { startGateway, type Gateway } from '../../src/gateway.js';
+import { InProcessPubSub } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 export interface TestGateway {
   gateway: Gateway;
+  pubsub: InProcessPubSub;
   test: TestDatabase;
   /** Statements PostgreSQL received since the last `resetStatements` (PostgreSQL only). */
   statements: string[];
@@ -27,7 +29,9 @@ export async function startTestGateway(options: {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
   await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
+  const pubsub = new InProcessPubSub();
   const gateway = await startGateway({
+    pubsub,
     config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024 },
     db: test.db,
     log: () => {},
@@ -35,6 +39,7 @@ export async function startTestGateway(options: {
   statements.length = 0;
   return {
     gateway,
+    pubsub,
     test,
     statements,
     resetStatements: () => {

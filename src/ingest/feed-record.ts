@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * What a feed delivers: one bookmaker's prices for one event at one moment,
+ * the event named by the feed's external id and the bookmaker by key. Every
+ * record is checked against this schema; a bad one is rejected with the
+ * reason, the rest of its batch goes on.
+ */
+export const marketKeys = ['1x2', 'moneyline', 'over_under', 'handicap', 'btts'] as const;
+
+const outcome = z.object({
+  key: z.string().min(1),
+  name: z.string().min(1),
+  price: z.number({ error: 'price is missing or not a number' }).gt(1, 'price must be above 1'),
+});
+
+const market = z.object({
+  key: z.enum(marketKeys, { error: (issue) => `unknown market ${JSON.stringify(issue.input)}` }),
+  name: z.string().min(1),
+  line: z.number().nullable().default(null),
+  outcomes: z.array(outcome).min(2, 'a market needs at least two outcomes'),
+});
+
+export const feedRecordSchema = z.object({
+  event: z.string().min(1, 'event (the external id) is required'),
+  bookmaker: z.string().min(1, 'bookmaker (its key) is required'),
+  capturedAt: z.iso.datetime({ offset: true, error: 'capturedAt must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
+  markets: z.array(market).min(1, 'a snapshot needs at least one market'),
+});
+
+export type FeedRecord = z.output<typeof feedRecordSchema>;
+
+export type Checked = { ok: true; record: FeedRecord } | { ok: false; reason: string };
+
+/** Checks one raw record; the reason names the first bad field, e.g. `markets.0.outcomes.1.price: price must be above 1`. */
+export function checkFeedRecord(raw: unknown): Checked {
+  const result = feedRecordSchema.safeParse(raw);
+  if (result.success) return { ok: true, record: result.data };
+  const issue = result.error.issues[0]!;
+  return { ok: false, reason: `${issue.path.join('.') || 'record'}: ${issue.message}` };
+}
+
+/** A source of feed records, pulled by the ingest worker once per cycle. */
+export interface FeedAdapter {
+  readonly name: string;
+  /** Records that arrived since the last poll, unchecked. */
+  poll(): Promise<unknown[]>;
+}
