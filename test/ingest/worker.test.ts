@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BoardIndex } from '../../src/board/board-index.js';
+import { warmUp } from '../../src/board/warm-up.js';
+import { cacheKey, LruOddsCache } from '../../src/cache/odds-cache.js';
+import type { EventOddsRecord } from '../../src/cache/records.js';
+import { OddsReader } from '../../src/db/odds-reader.js';
+import type { FeedAdapter } from '../../src/ingest/feed-record.js';
+import { IngestWorker } from '../../src/ingest/worker.js';
+import { InProcessPubSub, type OddsUpdateMessage } from '../../src/pubsub/pubsub.js';
+import { seedDatabase } from '../../src/seed/seed.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+/** A feed that delivers whatever the test queued: the worker is under test, not the feed. */
+class QueuedFeed implements FeedAdapter {
+  readonly name = 'queued';
+  queue: unknown[] = [];
+  async poll(): Promise<unknown[]> {
+    const records = this.queue;
+    this.queue = [];
+    return records;
+  }
+}
+
+const record = (event: string, bookmaker: string, capturedAt: string, homePrice: unknown = 2.1) => ({
+  event,
+  bookmaker,
+  capturedAt,
+  markets: [
+    {
+      key: '1x2',
+      name: 'Match result',
+      outcomes: [
+        { key: 'home', name: 'Home', price: homePrice },
+        { key: 'draw', name: 'Draw', price: 3.3 },
+        { key: 'away', name: 'Away', price: 3.6 },
+      ],
+    },
+  ],
+});
+
+function withoutHomePrice<T extends ReturnType<typeof record>>(raw: T): T {
+  delete (raw.markets[0]!.outcomes[0] as { price?: unknown }).price;
+  return raw;
+}
+
+describe('the ingest worker', () => {
+  let test: TestDatabase;
+  let feed: QueuedFeed;
+  let cache: LruOddsCache;
+  let board: BoardIndex;
+  let pubsub: InProcessPubSub;
+  let worker: IngestWorker;
+  let published: OddsUpdateMessage[];
+  let clock: number;
+  const now = new Date();
+
+  beforeEach(async () => {
+    test = await createTestDatabase('pglite');
+    await seedDatabase(test.db, { events: 30, bookmakers: 3, now });
+    const reader = new OddsReader(test.db.prisma);
+    feed = new QueuedFeed();
+    cache = new LruOddsCache({ maxBytes: 64 << 20 });
+    clock = now.getTime();
+    board = new BoardIndex(() => clock);
+    await warmUp(reader, cache, board);
+    pubsub = new InProcessPubSub();
+    published = [];
+    const subscription = pubsub.subscribe({ maxQueue: 10_000 });
+    void (async () => {
+      for await (const update of subscription) published.push(update);
+    })();
+    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, pubsub, cache, board, now: () => clock, log: () => {} });
+  });
+  afterEach(() => test.drop());
+
+  const upcoming = async () =>
+    test.db.prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: now } }, orderBy: { kickoffAt: 'asc' } });
+  const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
+  const homePriceInCache = (eventId: number, bookmakerId: number) =>
+    cache
+      .get<EventOddsRecord>(cacheKey('EventOdds', eventId))!
+      .snapshots.find((s) => s.bookmakerId === bookmakerId)!
+      .markets.find((m) => m.key === '1x2')!
+      .outcomes.find((o) => o.key === 'home')!.price;
+
+  it('rejects a bad record with its reason while the rest of the batch lands', async () => {
+    const event = await upcoming();
+    feed.queue = [
+      record(event.externalId, 'sharpline', at(1), 2.2),
+      withoutHomePrice(record(event.externalId, 'northbet', at(1))),
+      record(event.externalId, 'northbet', at(2), 0.9), // price <= 1
+      { ...record(event.externalId, 'betharbor', at(1)), markets: [{ ...record('', '', '').markets[0], key: 'corners' }] },
+      record('no-such-event', 'sharpline', at(1)),
+      record(event.externalId, 'betharbor', at(3), 2.4),
+    ];
+    const result = await worker.runCycle();
+    expect(result).toMatchObject({ received: 6, stored: 2, published: 2, failed: false });
+    expect(result.rejected).toEqual({
+      'markets.0.outcomes.0.price: price is missing or not a number': 1,
+      'markets.0.outcomes.0.price: price must be above 1': 1,
+      'markets.0.key: unknown market "corners"': 1,
+      'unknown event "no-such-event"': 1,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published.map((p) => p.bookmakerId).sort()).toEqual([1, 3]);
+    expect(homePriceInCache(event.id, 1)).toBe(2.2);
+    expect(homePriceInCache(event.id, 3)).toBe(2.4);
+  });
+
+  it('leaves cache and subscribers untouched when a batch fails mid-transaction, and stores it once on retry', async () => {
+    const event = await upcoming();
+    const before = homePriceInCache(event.id, 1);
+    const snapshotsBefore = await test.db.prisma.oddsSnapshot.count();
+    // A real failure inside the transaction: outcomes cannot be inserted while the switch is on.
+    await test.db.withSession((s) =>
+      s.exec(`
+        CREATE TABLE fail_switch (on_ boolean);
+        INSERT INTO fail_switch VALUES (true);
+        CREATE FUNCTION fail_outcomes() RETURNS trigger AS $$
+        BEGIN IF EXISTS (SELECT 1 FROM fail_switch) THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER fail_outcomes BEFORE INSERT ON outcome FOR EACH ROW EXECUTE FUNCTION fail_outcomes();`),
+    );
+    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)];
+    const failed = await worker.runCycle();
+    expect(failed).toMatchObject({ failed: true, stored: 0, published: 0 });
+    expect(await test.db.prisma.oddsSnapshot.count()).toBe(snapshotsBefore);
+    expect(homePriceInCache(event.id, 1)).toBe(before);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published).toEqual([]);
+
+    await test.db.withSession((s) => s.exec('DELETE FROM fail_switch'));
+    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed sends it again too
+    const retried = await worker.runCycle();
+    expect(retried).toMatchObject({ failed: false, stored: 1, duplicates: 1, published: 1 });
+    expect(await test.db.prisma.oddsSnapshot.count()).toBe(snapshotsBefore + 1);
+    expect(homePriceInCache(event.id, 1)).toBe(1.5);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published).toHaveLength(1);
+  });
+
+  it('takes events more than two hours past kick-off off the board and out of the cache', async () => {
+    const first = (await test.db.prisma.event.findMany({ where: { kickoffAt: { gte: new Date(clock - 2 * 3_600_000) } }, orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }] }))[0]!;
+    expect(board.has(first.id)).toBe(true);
+    clock = first.kickoffAt.getTime() + 2 * 3_600_000 + 1;
+    const result = await worker.runCycle();
+    expect(result.evicted).toBeGreaterThanOrEqual(1);
+    expect(board.has(first.id)).toBe(false);
+    expect(board.page({ first: 200 }).events.map((e) => e.id)).not.toContain(first.id);
+    expect(cache.get(cacheKey('EventOdds', first.id))).toBeUndefined();
+  });
+});
+
+describe('a slow subscriber', () => {
+  it('holds at most its queue length and counts what it dropped, oldest first', async () => {
+    const pubsub = new InProcessPubSub();
+    const slow = pubsub.subscribe({ maxQueue: 50 });
+    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i } });
+    expect(slow.dropped).toBe(100_000 - 50);
+    const first = await slow.next();
+    expect(first.value!.snapshot.id).toBe(100_000 - 50); // the newest 50 were kept
+    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 100_000 - 50 });
+    await slow.return!();
+    expect(pubsub.stats().subscribers).toBe(0);
+  });
+
+  it('gets only the events and bookmakers it asked for', async () => {
+    const pubsub = new InProcessPubSub();
+    const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
+    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot });
+    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot });
+    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot });
+    const { value } = await picky.next();
+    expect([value!.eventId, value!.bookmakerId]).toEqual([2, 5]);
+    await picky.return!();
+  });
+});
