@@ -22,6 +22,8 @@ export interface Config {
   cache: boolean;
   /** `CACHE_MAX_BYTES`: upper bound of the in-process cache, in bytes (default 256 MiB). */
   cacheMaxBytes: number;
+  /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
+  feedUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +55,7 @@ const variables = {
   INGEST: onOff.default(true),
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
+  FEED_URL: url(['http:', 'https:']).optional(),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: v.INGEST,
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
+    feedUrl: v.FEED_URL,
   };
 }

@@ -5,7 +5,7 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
-import { SimulatedFeed } from './ingest/simulated-feed.js';
+import { createFeed } from './ingest/create-feed.js';
 import { IngestWorker } from './ingest/worker.js';
 import { InProcessPubSub } from './pubsub/pubsub.js';
 import { seedDatabase } from './seed/seed.js';
@@ -26,16 +26,17 @@ await runCli(async () => {
 
   let worker: IngestWorker | undefined;
   if (config.ingest) {
+    const feed = createFeed(config.feedUrl, db.prisma);
     worker = new IngestWorker({
       prisma: db.prisma,
       reader: gateway.reader,
-      feed: new SimulatedFeed(db.prisma),
+      feed,
       pubsub,
       cache: gateway.cache,
       board: gateway.board,
     });
     worker.start();
-    console.log('ingest worker: simulated feed, about 50 snapshot changes per second');
+    console.log(`ingest worker: ${feed.name} feed`);
   }
 
   let stopping = false;

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       ingest: true,
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
+      feedUrl: undefined,
     });
   });
 
@@ -23,6 +24,7 @@ describe('loadConfig', () => {
       INGEST: 'off',
       CACHE: 'off',
       CACHE_MAX_BYTES: '33554432',
+      FEED_URL: 'http://feeds.local/odds',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
@@ -31,6 +33,7 @@ describe('loadConfig', () => {
       ingest: false,
       cache: false,
       cacheMaxBytes: 32 * 1024 * 1024,
+      feedUrl: 'http://feeds.local/odds',
     });
   });
 

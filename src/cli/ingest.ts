@@ -1,26 +1,28 @@
-// `npm run ingest`: the ingest worker alone, writing the simulated feed to the database.
+// `npm run ingest`: the ingest worker alone, writing its feed (FEED_URL, or the simulated one) to the database.
 // Until the Redis fan-out lands, its updates reach only subscribers in this process
 // (none): gateways in other processes see new odds when their cached odds expire.
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
 import { OddsReader } from '../db/odds-reader.js';
-import { SimulatedFeed } from '../ingest/simulated-feed.js';
+import { createFeed } from '../ingest/create-feed.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { InProcessPubSub } from '../pubsub/pubsub.js';
 import { runCli } from './run-cli.js';
 
 await runCli(async () => {
-  const db = await openDatabase(loadConfig());
+  const config = loadConfig();
+  const db = await openDatabase(config);
   await applyMigrations(db);
+  const feed = createFeed(config.feedUrl, db.prisma);
   const worker = new IngestWorker({
     prisma: db.prisma,
     reader: new OddsReader(db.prisma),
-    feed: new SimulatedFeed(db.prisma),
+    feed,
     pubsub: new InProcessPubSub(),
   });
   worker.start();
-  console.log(`ingest worker on ${db.kind} at ${db.location}: simulated feed, about 50 snapshot changes per second`);
+  console.log(`ingest worker on ${db.kind} at ${db.location}: ${feed.name} feed`);
   const report = setInterval(() => console.log('ingest totals', worker.totals), 10_000);
   const stop = async () => {
     clearInterval(report);
