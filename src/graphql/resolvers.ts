@@ -1,3 +1,4 @@
+import { boardWindowMs } from '../board/board-index.js';
 import type { EventPage, EventRecord, SnapshotRecord } from '../cache/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
 import type { OddsUpdateMessage } from '../pubsub/pubsub.js';
@@ -142,7 +143,7 @@ async function eventsPage(
   const page = await reader.eventPage({
     ...query,
     sportKey: filter.sport ?? undefined,
-    kickoffFrom: query.kickoffFrom ?? new Date(Date.now() - 2 * 3_600_000),
+    kickoffFrom: query.kickoffFrom ?? new Date(Date.now() - boardWindowMs),
   });
   primeEvents(loaders, page.events);
   return page;
