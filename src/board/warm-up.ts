@@ -1,5 +1,6 @@
 import { cacheKey, type OddsCache } from '../cache/odds-cache.js';
 import type { OddsReader } from '../db/odds-reader.js';
+import { createLoaders } from '../graphql/loaders.js';
 import type { BoardIndex } from './board-index.js';
 
 export interface WarmUpResult {
@@ -18,17 +19,16 @@ const eventsPerRead = 500;
  */
 export async function warmUp(reader: OddsReader, cache: OddsCache, board: BoardIndex): Promise<WarmUpResult> {
   const started = performance.now();
+  // The loaders' list functions fill the cached lists; their entries are cached one by one too.
+  const loaders = createLoaders({ cache, reader });
   const [sports, competitions, bookmakers] = await Promise.all([
-    reader.sports(),
-    reader.competitions(),
-    reader.bookmakers(),
+    loaders.sports(),
+    loaders.competitions(),
+    loaders.bookmakers(),
   ]);
-  cache.set(cacheKey('List', 'sports'), Object.freeze([...sports.values()]));
-  cache.set(cacheKey('List', 'competitions'), Object.freeze([...competitions.values()]));
-  cache.set(cacheKey('List', 'bookmakers'), Object.freeze([...bookmakers.values()]));
-  for (const sport of sports.values()) cache.set(cacheKey('Sport', sport.id), sport);
-  for (const competition of competitions.values()) cache.set(cacheKey('Competition', competition.id), competition);
-  for (const bookmaker of bookmakers.values()) cache.set(cacheKey('Bookmaker', bookmaker.id), bookmaker);
+  for (const sport of sports) cache.set(cacheKey('Sport', sport.id), sport);
+  for (const competition of competitions) cache.set(cacheKey('Competition', competition.id), competition);
+  for (const bookmaker of bookmakers) cache.set(cacheKey('Bookmaker', bookmaker.id), bookmaker);
 
   const events = await reader.eventsFrom(new Date(board.windowStart()));
   const withOdds: number[] = [];

@@ -23,7 +23,7 @@ export interface CacheStats {
 }
 
 export interface OddsCache {
-  /** False for the stand-in used with `CACHE=off`: callers then skip work that only feeds the cache. */
+  /** False for the stand-in used with `CACHE=off` (reported at /health). */
   readonly enabled: boolean;
   get<T>(key: CacheKey): T | undefined;
   /** Values in key order; `undefined` where a key is not cached. */

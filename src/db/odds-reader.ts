@@ -104,12 +104,9 @@ export class OddsReader {
        WHERE l.event_id = ANY($1::int[])`,
       [...eventIds],
     );
-    const snapshots = await this.#withMarkets(latest);
-    const result = new Map<number, EventOddsRecord>();
-    for (const eventId of eventIds) {
-      result.set(eventId, eventOddsRecord(eventId, snapshots.filter((s) => s.eventId === eventId)));
-    }
-    return result;
+    const snapshotsByEvent = new Map<number, SnapshotRecord[]>(eventIds.map((id) => [id, []]));
+    for (const snapshot of await this.#withMarkets(latest)) snapshotsByEvent.get(snapshot.eventId)!.push(snapshot);
+    return new Map([...snapshotsByEvent].map(([eventId, snapshots]) => [eventId, eventOddsRecord(eventId, snapshots)]));
   }
 
   /** One event's snapshots over time, newest first. */

@@ -1,5 +1,5 @@
 import { boardWindowMs } from '../board/board-index.js';
-import type { EventPage, EventRecord, SnapshotRecord } from '../cache/records.js';
+import type { EventPage, EventRecord } from '../cache/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
 import type { OddsUpdateMessage } from '../pubsub/pubsub.js';
 import type { GraphQLContext } from './context.js';
@@ -50,10 +50,7 @@ export const resolvers: Resolvers = {
   Subscription: {
     oddsUpdated: {
       subscribe: async (_, { eventIds, bookmakers }, { pubsub, loaders }) => {
-        const bookmakerIds =
-          bookmakers == null
-            ? undefined
-            : new Set((await loaders.bookmakers()).filter((b) => bookmakers.includes(b.key)).map((b) => b.id));
+        const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
         const events = eventIds == null ? undefined : new Set(eventIds.map(parseId).filter((id) => id !== undefined));
         return pubsub.subscribe({ eventIds: events, bookmakerIds });
       },
@@ -81,7 +78,9 @@ export const resolvers: Resolvers = {
     competition: (event, _, { loaders }) => loaders.competition.load(event.competitionId),
     odds: async (event, { bookmakers }, { loaders }) => {
       const { snapshots } = await loaders.eventOdds.load(event.id);
-      return bookmakers == null ? snapshots : filterByBookmakerKeys(snapshots, bookmakers, loaders);
+      if (bookmakers == null) return snapshots;
+      const ids = await bookmakerIdsByKeys(loaders, bookmakers);
+      return snapshots.filter((s) => ids.has(s.bookmakerId));
     },
     bestPrices: async (event, { market }, { loaders }) => {
       const { bestPrices } = await loaders.eventOdds.load(event.id);
@@ -97,13 +96,8 @@ export const resolvers: Resolvers = {
   },
 };
 
-async function filterByBookmakerKeys(
-  snapshots: readonly SnapshotRecord[],
-  keys: readonly string[],
-  loaders: GraphQLContext['loaders'],
-): Promise<readonly SnapshotRecord[]> {
-  const ids = new Set((await loaders.bookmakers()).filter((b) => keys.includes(b.key)).map((b) => b.id));
-  return snapshots.filter((s) => ids.has(s.bookmakerId));
+async function bookmakerIdsByKeys(loaders: GraphQLContext['loaders'], keys: readonly string[]): Promise<Set<number>> {
+  return new Set((await loaders.bookmakers()).filter((b) => keys.includes(b.key)).map((b) => b.id));
 }
 
 async function eventsPage(

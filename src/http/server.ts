@@ -52,7 +52,8 @@ async function handleGraphQL(
       return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
     }
     const contentType = headers.get('content-type') ?? '';
-    if (/^application\/(graphql-response\+)?json\b/i.test(contentType) || /\+json\b/i.test(contentType)) {
+    // application/json, or any +json type (application/graphql-response+json).
+    if (/^application\/json\b/i.test(contentType) || /\+json\b/i.test(contentType)) {
       if (!/charset=/i.test(contentType) || /charset="?utf-8"?/i.test(contentType)) {
         try {
           body = JSON.parse(raw);

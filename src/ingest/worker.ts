@@ -1,11 +1,11 @@
 import type { BoardIndex } from '../board/board-index.js';
 import { boardWindowMs } from '../board/board-index.js';
-import { cacheKey, type OddsCache } from '../cache/odds-cache.js';
-import type { EventRecord } from '../cache/records.js';
+import { cacheKey, DisabledCache, type OddsCache } from '../cache/odds-cache.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { cachedLoader } from '../graphql/loaders.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
 
@@ -149,21 +149,10 @@ export class IngestWorker {
 
   /** Events that now have odds and kick off within the window join (or stay on) the board. */
   async #addToBoard(board: BoardIndex, eventIds: number[]): Promise<void> {
-    const cache = this.#options.cache;
-    const cached = new Map<number, EventRecord>();
-    const missing: number[] = [];
-    for (const id of eventIds) {
-      const event = cache?.get<EventRecord>(cacheKey('Event', id));
-      if (event) cached.set(id, event);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      for (const [id, event] of await this.#options.reader.events(missing)) {
-        cached.set(id, event);
-        cache?.set(cacheKey('Event', id), event);
-      }
-    }
-    for (const event of cached.values()) {
+    const { cache = new DisabledCache(), reader } = this.#options;
+    const events = await cachedLoader(cache, 'Event', (ids) => reader.events(ids), false).loadMany(eventIds);
+    for (const event of events) {
+      if (event instanceof Error) continue;
       if (event.kickoffAtMs >= board.windowStart() && !board.has(event.id)) board.upsert(event, true);
     }
   }
