@@ -57,6 +57,11 @@ export class BoardIndex {
     else this.#withOdds.delete(event.id);
   }
 
+  /** An event already on the board now has odds. */
+  markWithOdds(eventId: number): void {
+    if (this.#ids.has(eventId)) this.#withOdds.add(eventId);
+  }
+
   /** Drops events that kicked off before `kickoffBeforeMs`; returns their ids. */
   evictBefore(kickoffBeforeMs: number): number[] {
     const keepFrom = this.#events.findIndex((e) => e.kickoffAtMs >= kickoffBeforeMs);

@@ -149,11 +149,13 @@ export class IngestWorker {
 
   /** Events that now have odds and kick off within the window join (or stay on) the board. */
   async #addToBoard(board: BoardIndex, eventIds: number[]): Promise<void> {
+    for (const id of eventIds) if (board.has(id)) board.markWithOdds(id);
+    const newIds = eventIds.filter((id) => !board.has(id));
+    if (newIds.length === 0) return;
     const { cache = new DisabledCache(), reader } = this.#options;
-    const events = await cachedLoader(cache, 'Event', (ids) => reader.events(ids), false).loadMany(eventIds);
+    const events = await cachedLoader(cache, 'Event', (ids) => reader.events(ids), false).loadMany(newIds);
     for (const event of events) {
-      if (event instanceof Error) continue;
-      if (event.kickoffAtMs >= board.windowStart() && !board.has(event.id)) board.upsert(event, true);
+      if (!(event instanceof Error) && event.kickoffAtMs >= board.windowStart()) board.upsert(event, true);
     }
   }
 

@@ -138,6 +138,17 @@ describe('the ingest worker', () => {
     expect(published).toHaveLength(1);
   });
 
+  it('marks an event on the board as having odds when its first snapshot arrives', async () => {
+    const event = await upcoming();
+    await test.db.prisma.latestOdds.deleteMany({ where: { eventId: event.id } });
+    await warmUp(new OddsReader(test.db.prisma), cache, board);
+    expect(board.page({ first: 200, hasOdds: false }).events.map((e) => e.id)).toContain(event.id);
+    feed.queue = [record(event.externalId, 'sharpline', at(1), 2.2)];
+    await worker.runCycle();
+    expect(board.page({ first: 200, hasOdds: true }).events.map((e) => e.id)).toContain(event.id);
+    expect(board.page({ first: 200, hasOdds: false }).events.map((e) => e.id)).not.toContain(event.id);
+  });
+
   it('takes events more than two hours past kick-off off the board and out of the cache', async () => {
     const first = (await test.db.prisma.event.findMany({ where: { kickoffAt: { gte: new Date(clock - 2 * 3_600_000) } }, orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }] }))[0]!;
     expect(board.has(first.id)).toBe(true);
