@@ -12,6 +12,8 @@ export interface Config {
   pgliteDataDir: string;
   /** `REDIS_URL`: Redis for the shared cache tier and cross-instance fan-out. Unset = in process only. */
   redisUrl: string | undefined;
+  /** `REDIS_PREFIX`: prefix of every Redis key and channel, so deployments can share one Redis (default `oddsgate:`). */
+  redisPrefix: string;
   /** `HOST`: interface the HTTP server binds (default `127.0.0.1`). */
   host: string;
   /** `PORT`: HTTP and WebSocket port (default 4000). */
@@ -50,6 +52,7 @@ const variables = {
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_PREFIX: z.string().min(1).default('oddsgate:'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(1, 65_535).default(4000),
   INGEST: onOff.default(true),
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: v.DATABASE_URL,
     pgliteDataDir: v.PGLITE_DATA_DIR,
     redisUrl: v.REDIS_URL,
+    redisPrefix: v.REDIS_PREFIX,
     host: v.HOST,
     port: v.PORT,
     ingest: v.INGEST,

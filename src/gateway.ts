@@ -15,7 +15,9 @@ import type { GraphQLContext } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
-import type { PubSub } from './pubsub/pubsub.js';
+import { LiveOdds } from './pubsub/live-odds.js';
+import type { OddsBus } from './pubsub/odds-bus.js';
+import { InProcessPubSub } from './pubsub/pubsub.js';
 
 export const typeDefs = readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8');
 
@@ -28,18 +30,25 @@ export interface Gateway {
   warmUp: WarmUpResult | null;
   /** The reader, for an ingest worker in the same process. */
   reader: OddsReader;
+  /** This gateway's own subscribers. */
+  pubsub: InProcessPubSub;
+  /** Applies odds changes from the bus to the cache, board and subscribers. */
+  liveOdds: LiveOdds;
   close(): Promise<void>;
 }
 
 export interface GatewayOptions {
   config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'>;
   db: Database;
-  pubsub: PubSub;
+  /** Where odds changes come from: the worker in this process, or every worker over Redis. */
+  bus: OddsBus;
   log?: (message: string) => void;
+  /** How often past events leave the board when no change arrives, in milliseconds (default 60 s). */
+  evictEveryMs?: number;
 }
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
-export async function startGateway({ config, db, pubsub, log = console.log }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, db, bus, log = console.log, evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
   const reader = new OddsReader(db.prisma);
   const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
   const board = config.cache ? new BoardIndex() : null;
@@ -53,6 +62,15 @@ export async function startGateway({ config, db, pubsub, log = console.log }: Ga
   } else {
     log('cache off: every read goes to the database');
   }
+
+  const pubsub = new InProcessPubSub();
+  const liveOdds = new LiveOdds({ cache, board, pubsub });
+  bus.onChange((change) => liveOdds.apply(change));
+  bus.onGap(() => {
+    const dropped = liveOdds.forgetOdds();
+    log(`odds bus: messages may have been missed; dropped ${dropped} cached odds entries, the database will refill them`);
+  });
+  const evictTimer = setInterval(() => liveOdds.evictPastEvents(), evictEveryMs).unref();
 
   const schema = makeExecutableSchema<GraphQLContext>({ typeDefs, resolvers });
   const apollo = new ApolloServer<GraphQLContext>({
@@ -97,8 +115,11 @@ export async function startGateway({ config, db, pubsub, log = console.log }: Ga
     cache,
     board,
     reader,
+    pubsub,
+    liveOdds,
     warmUp: warmed,
     async close() {
+      clearInterval(evictTimer);
       // 1001 "going away" tells clients to reconnect elsewhere.
       for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
       await subscriptions.dispose();

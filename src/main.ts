@@ -1,4 +1,4 @@
-// The composition root: config -> database -> pubsub -> gateway -> ingest worker;
+// The composition root: config -> database -> odds bus -> gateway -> ingest worker;
 // on SIGTERM/SIGINT disposed in reverse (the worker finishes its batch first).
 import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
@@ -7,7 +7,7 @@ import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
 import { createFeed } from './ingest/create-feed.js';
 import { IngestWorker } from './ingest/worker.js';
-import { InProcessPubSub } from './pubsub/pubsub.js';
+import { createOddsBus } from './pubsub/create-bus.js';
 import { seedDatabase } from './seed/seed.js';
 
 await runCli(async () => {
@@ -20,8 +20,8 @@ await runCli(async () => {
     console.log('empty embedded database: seeding 300 events x 6 bookmakers (npm run db:seed for more)');
     await seedDatabase(db, { events: 300, bookmakers: 6 });
   }
-  const pubsub = new InProcessPubSub();
-  const gateway = await startGateway({ config, db, pubsub });
+  const bus = await createOddsBus(config, console.log);
+  const gateway = await startGateway({ config, db, bus });
   console.log(`oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health`);
 
   let worker: IngestWorker | undefined;
@@ -31,9 +31,7 @@ await runCli(async () => {
       prisma: db.prisma,
       reader: gateway.reader,
       feed,
-      pubsub,
-      cache: gateway.cache,
-      board: gateway.board,
+      bus,
     });
     worker.start();
     console.log(`ingest worker: ${feed.name} feed`);
@@ -46,6 +44,7 @@ await runCli(async () => {
     console.log(`${signal}: shutting down`);
     await worker?.stop();
     await gateway.close();
+    await bus.close();
     await db.close();
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -7,6 +7,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       pgliteDataDir: '.data/pglite',
       redisUrl: undefined,
+      redisPrefix: 'oddsgate:',
       host: '127.0.0.1',
       port: 4000,
       ingest: true,
@@ -20,6 +21,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://u@db:5432/odds',
       REDIS_URL: 'redis://cache:6379',
+      REDIS_PREFIX: 'odds-eu:',
       PORT: '8080',
       INGEST: 'off',
       CACHE: 'off',
@@ -29,6 +31,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
       redisUrl: 'redis://cache:6379',
+      redisPrefix: 'odds-eu:',
       port: 8080,
       ingest: false,
       cache: false,

@@ -28,8 +28,12 @@ export interface OddsCache {
   get<T>(key: CacheKey): T | undefined;
   /** Values in key order; `undefined` where a key is not cached. */
   getMany<T>(keys: readonly CacheKey[]): Array<T | undefined>;
+  /** The cached value without counting a hit or miss or refreshing its recency (for writers, not readers). */
+  peek<T>(key: CacheKey): T | undefined;
   set(key: CacheKey, value: object): void;
   invalidate(key: CacheKey): void;
+  /** Drops every entry of one kind; returns how many. */
+  invalidateKind(kind: CacheKind): number;
   stats(): CacheStats;
 }
 
@@ -89,8 +93,21 @@ export class LruOddsCache implements OddsCache {
     this.#lru.set(key, value, { ttl: ttlMsByKind[key.slice(0, key.indexOf(':')) as CacheKind] });
   }
 
+  peek<T>(key: CacheKey): T | undefined {
+    return this.#lru.peek(key) as T | undefined;
+  }
+
   invalidate(key: CacheKey): void {
     this.#lru.delete(key);
+  }
+
+  invalidateKind(kind: CacheKind): number {
+    const prefix = `${kind}:`;
+    let dropped = 0;
+    for (const key of [...this.#lru.keys()]) {
+      if (key.startsWith(prefix) && this.#lru.delete(key)) dropped++;
+    }
+    return dropped;
   }
 
   stats(): CacheStats {
@@ -118,8 +135,14 @@ export class DisabledCache implements OddsCache {
     this.#misses += keys.length;
     return keys.map(() => undefined);
   }
+  peek<T>(): T | undefined {
+    return undefined;
+  }
   set(): void {}
   invalidate(): void {}
+  invalidateKind(): number {
+    return 0;
+  }
   stats(): CacheStats {
     return { hits: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
   }

@@ -21,8 +21,17 @@ const market = z.object({
   outcomes: z.array(outcome).min(2, 'a market needs at least two outcomes'),
 });
 
+/** What a feed says about an event it announces: enough to create it when the database does not know it yet. */
+const fixture = z.object({
+  competition: z.string().min(1, 'competition (its key) is required'),
+  home: z.string().min(1),
+  away: z.string().min(1),
+  kickoffAt: z.iso.datetime({ offset: true, error: 'kickoffAt must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
+});
+
 export const feedRecordSchema = z.object({
   event: z.string().min(1, 'event (the external id) is required'),
+  fixture: fixture.optional(),
   bookmaker: z.string().min(1, 'bookmaker (its key) is required'),
   capturedAt: z.iso.datetime({ offset: true, error: 'capturedAt must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
   markets: z.array(market).min(1, 'a snapshot needs at least one market'),

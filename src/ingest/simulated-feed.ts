@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles, type ScoringModel } from '../domain/pricing.js';
-import { bookmakers as bookmakerCatalogue } from '../seed/catalogue.js';
+import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from '../seed/catalogue.js';
 import type { FeedAdapter } from './feed-record.js';
 
 export interface SimulatedFeedOptions {
@@ -12,6 +12,8 @@ export interface SimulatedFeedOptions {
   refreshEventsMs?: number;
   /** Chance that a snapshot leaves one market out, as a bookmaker suspending it (default 0.03). */
   suspensionRate?: number;
+  /** Seconds between announcements of a new event, kicking off within two days (default 30; 0 = never). */
+  newEventEverySeconds?: number;
   now?: () => number;
 }
 
@@ -19,6 +21,8 @@ interface Target {
   externalId: string;
   sportKey: string;
   model: ScoringModel;
+  /** Set for events this feed announced: sent with each record so the worker can create the event. */
+  fixture?: { competition: string; home: string; away: string; kickoffAt: string };
 }
 
 /**
@@ -33,7 +37,9 @@ export class SimulatedFeed implements FeedAdapter {
   readonly #changesPerSecond: number;
   readonly #refreshEventsMs: number;
   readonly #suspensionRate: number;
+  readonly #newEventEveryMs: number;
   readonly #now: () => number;
+  #nextNewEventAt: number | undefined;
   #targets: Target[] = [];
   #bookmakers: Array<{ key: string; margin: number }> = [];
   #loadedAt = -Infinity;
@@ -49,6 +55,7 @@ export class SimulatedFeed implements FeedAdapter {
     this.#changesPerSecond = options.changesPerSecond ?? 50;
     this.#refreshEventsMs = options.refreshEventsMs ?? 5 * 60_000;
     this.#suspensionRate = options.suspensionRate ?? 0.03;
+    this.#newEventEveryMs = (options.newEventEverySeconds ?? 30) * 1000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -62,12 +69,51 @@ export class SimulatedFeed implements FeedAdapter {
     const count = Math.floor(this.#owed);
     this.#owed -= count;
     if (this.#targets.length === 0 || this.#bookmakers.length === 0) return [];
-    return Array.from({ length: count }, () => this.#change(now));
+    const records = Array.from({ length: count }, () => this.#change(now, this.#pickTarget(), this.#pickBookmaker()));
+    if (this.#newEventEveryMs > 0) {
+      this.#nextNewEventAt ??= now + this.#newEventEveryMs;
+      if (now >= this.#nextNewEventAt) {
+        this.#nextNewEventAt = now + this.#newEventEveryMs;
+        const target = this.#announce(now);
+        // A new event opens with every bookmaker's prices at once.
+        for (const bookmaker of this.#bookmakers) records.push(this.#change(now, target, bookmaker));
+      }
+    }
+    return records;
   }
 
-  #change(now: number): unknown {
-    const target = this.#targets[Math.floor(this.#random() * this.#targets.length)]!;
-    const bookmaker = this.#bookmakers[Math.floor(this.#random() * this.#bookmakers.length)]!;
+  #pickTarget(): Target {
+    return this.#targets[Math.floor(this.#random() * this.#targets.length)]!;
+  }
+
+  #pickBookmaker(): { key: string; margin: number } {
+    return this.#bookmakers[Math.floor(this.#random() * this.#bookmakers.length)]!;
+  }
+
+  /** A new fixture in a random catalogue competition, kicking off on a quarter hour within two days. */
+  #announce(now: number): Target {
+    const sports = sportCatalogue.filter((s) => s.key in sportProfiles);
+    const sport = sports[Math.floor(this.#random() * sports.length)]!;
+    const competition = sport.competitions[Math.floor(this.#random() * sport.competitions.length)]!;
+    const home = Math.floor(this.#random() * competition.teams.length);
+    const away = (home + 1 + Math.floor(this.#random() * (competition.teams.length - 1))) % competition.teams.length;
+    const kickoffAt = Math.ceil((now + 1_800_000 + this.#random() * 46 * 3_600_000) / 900_000) * 900_000;
+    const target: Target = {
+      externalId: `sim-new-${now.toString(36)}`,
+      sportKey: sport.key,
+      model: sportProfiles[sport.key]!.randomModel(this.#random),
+      fixture: {
+        competition: competition.key,
+        home: competition.teams[home]!,
+        away: competition.teams[away]!,
+        kickoffAt: new Date(kickoffAt).toISOString(),
+      },
+    };
+    this.#targets.push(target);
+    return target;
+  }
+
+  #change(now: number, target: Target, bookmaker: { key: string; margin: number }): unknown {
     target.model = driftModel(target.model, this.#random, 0.02);
     const markets = priceMarkets(target.model, sportProfiles[target.sportKey]!.markets, bookmaker.margin, this.#random);
     if (markets.length > 1 && this.#random() < this.#suspensionRate) {
@@ -77,7 +123,13 @@ export class SimulatedFeed implements FeedAdapter {
     const pair = `${target.externalId}|${bookmaker.key}`;
     const capturedAt = Math.max(now, (this.#lastCapture.get(pair) ?? 0) + 1);
     this.#lastCapture.set(pair, capturedAt);
-    return { event: target.externalId, bookmaker: bookmaker.key, capturedAt: new Date(capturedAt).toISOString(), markets };
+    return {
+      event: target.externalId,
+      ...(target.fixture && { fixture: target.fixture }),
+      bookmaker: bookmaker.key,
+      capturedAt: new Date(capturedAt).toISOString(),
+      markets,
+    };
   }
 
   async #load(now: number): Promise<void> {

@@ -1,22 +1,16 @@
-import type { BoardIndex } from '../board/board-index.js';
-import { boardWindowMs } from '../board/board-index.js';
-import { cacheKey, DisabledCache, type OddsCache } from '../cache/odds-cache.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { cachedLoader } from '../graphql/loaders.js';
-import type { PubSub } from '../pubsub/pubsub.js';
+import type { OddsBus } from '../pubsub/odds-bus.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
 
 export interface IngestWorkerOptions {
   prisma: PrismaClient;
   reader: OddsReader;
   feed: FeedAdapter;
-  pubsub: PubSub;
-  /** The gateway's cache and board in the same process; absent for a worker running alone. */
-  cache?: OddsCache | undefined;
-  board?: BoardIndex | null | undefined;
+  /** Where committed changes go: to the gateway in this process, or over Redis to every gateway. */
+  bus: OddsBus;
   /** Pause between cycles, in milliseconds (default 200). */
   intervalMs?: number;
   /** Snapshots held for retry after failed commits, at most (default 10,000; the oldest go first). */
@@ -31,28 +25,41 @@ export interface CycleResult {
   duplicates: number;
   /** Rejected records by reason. */
   rejected: Record<string, number>;
+  /** (event, bookmaker) pairs whose change was handed to the bus. */
   published: number;
-  /** Events that left the board this cycle. */
-  evicted: number;
+  /** Events the feed announced that were not in the database yet. */
+  createdEvents: number;
   /** The commit failed: the batch waits for the next cycle. */
   failed: boolean;
 }
 
+interface Resolved {
+  /** Events created from fixtures. */
+  created: number;
+  /** Why an event stayed unknown, when there is more to say than "unknown event". */
+  whyUnknown: Map<string, string>;
+}
+
 /**
  * Pulls the feed, checks every record, writes each batch in one transaction,
- * and only after the commit refreshes the cache and board and publishes one
- * update per (event, bookmaker) whose latest snapshot moved. A batch whose
- * commit fails changes nothing and is retried next cycle; the snapshots'
- * unique key makes the retry store each snapshot once.
+ * and only after the commit publishes one change message naming every
+ * (event, bookmaker) whose latest snapshot moved, with those events' current
+ * odds, for gateways to cache and push. A batch whose commit fails publishes
+ * nothing and is retried next cycle; the snapshots' unique key makes the
+ * retry store each snapshot once. A change the bus would not take (Redis
+ * away) is published again next cycle.
  */
 export class IngestWorker {
-  readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, published: 0, failedCycles: 0 };
+  readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, published: 0, createdEvents: 0, failedCycles: 0 };
   readonly #options: IngestWorkerOptions;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   readonly #eventIds = new Map<string, number>();
   readonly #bookmakerIds = new Map<string, number>();
+  #unresolved: FeedRecord[] = [];
   #pending: SnapshotInput[] = [];
+  /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
+  readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = true;
@@ -83,7 +90,7 @@ export class IngestWorker {
   }
 
   async runCycle(): Promise<CycleResult> {
-    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, evicted: 0, failed: false };
+    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false };
     const reject = (reason: string) => {
       result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
       this.totals.rejected++;
@@ -92,18 +99,29 @@ export class IngestWorker {
     result.received = raw.length;
     this.totals.received += raw.length;
 
-    const records: FeedRecord[] = [];
+    // Records from a cycle whose id lookup failed (database away) come first, so nothing polled is lost.
+    const records: FeedRecord[] = this.#unresolved;
+    this.#unresolved = [];
     for (const item of raw) {
       const checked = checkFeedRecord(item);
       if (checked.ok) records.push(checked.record);
       else reject(checked.reason);
     }
-    await this.#resolveIds(records);
+    let resolved: Resolved;
+    try {
+      resolved = await this.#resolveIds(records);
+    } catch (error) {
+      this.#unresolved = records.slice(-(this.#options.maxPending ?? 10_000));
+      this.totals.failedCycles++;
+      this.#log(`ingest: ${records.length} records wait for the database: ${(error as Error).message}`);
+      return { ...result, failed: true };
+    }
+    result.createdEvents = resolved.created;
     const batch = [...this.#pending];
     for (const record of records) {
       const eventId = this.#eventIds.get(record.event);
       const bookmakerId = this.#bookmakerIds.get(record.bookmaker);
-      if (eventId === undefined) reject(`unknown event ${JSON.stringify(record.event)}`);
+      if (eventId === undefined) reject(resolved.whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
       else if (bookmakerId === undefined) reject(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
       else batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
     }
@@ -113,7 +131,7 @@ export class IngestWorker {
         this.#pending = [];
         result.stored = stored.stored;
         result.duplicates = stored.duplicates;
-        result.published = await this.#afterCommit(stored.latestChanged);
+        for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
       } catch (error) {
         // Nothing was written: keep the batch for the next cycle, bounded.
         this.#pending = batch.slice(-(this.#options.maxPending ?? 10_000));
@@ -122,65 +140,79 @@ export class IngestWorker {
         this.#log(`ingest batch of ${batch.length} not stored, retrying next cycle: ${(error as Error).message}`);
       }
     }
-    result.evicted = this.#evictPastEvents();
+    result.published = await this.#publish();
+    this.totals.createdEvents += result.createdEvents;
     this.totals.stored += result.stored;
     this.totals.duplicates += result.duplicates;
     this.totals.published += result.published;
     return result;
   }
 
-  /** Refreshes the cache and board from the database, then tells subscribers. */
-  async #afterCommit(changed: ReadonlyArray<{ eventId: number; bookmakerId: number }>): Promise<number> {
-    if (changed.length === 0) return 0;
-    const { reader, cache, board, pubsub } = this.#options;
+  /**
+   * Publishes every committed change not yet published as one message,
+   * with the changed events and their whole current odds read after the
+   * commit. If the read or the bus fails, the changes wait for the next cycle.
+   */
+  async #publish(): Promise<number> {
+    if (this.#unpublished.size === 0) return 0;
+    const changed = [...this.#unpublished.values()];
     const eventIds = [...new Set(changed.map((c) => c.eventId))];
-    const odds = await reader.eventOdds(eventIds);
-    for (const eventId of eventIds) cache?.set(cacheKey('EventOdds', eventId), odds.get(eventId)!);
-    if (board) await this.#addToBoard(board, eventIds);
-    let published = 0;
-    for (const { eventId, bookmakerId } of changed) {
-      const snapshot = odds.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-      if (!snapshot) continue;
-      pubsub.publish({ eventId, bookmakerId, snapshot });
-      published++;
+    try {
+      const { reader, bus } = this.#options;
+      const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
+      await bus.publish({ publishedAt: this.#now(), events: [...events.values()], odds: [...odds.values()], changed });
+    } catch (error) {
+      this.#log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
+      return 0;
     }
-    return published;
+    this.#unpublished.clear();
+    return changed.length;
   }
 
-  /** Events that now have odds and kick off within the window join (or stay on) the board. */
-  async #addToBoard(board: BoardIndex, eventIds: number[]): Promise<void> {
-    for (const id of eventIds) if (board.has(id)) board.markWithOdds(id);
-    const newIds = eventIds.filter((id) => !board.has(id));
-    if (newIds.length === 0) return;
-    const { cache = new DisabledCache(), reader } = this.#options;
-    const events = await cachedLoader(cache, 'Event', (ids) => reader.events(ids), false).loadMany(newIds);
-    for (const event of events) {
-      if (!(event instanceof Error) && event.kickoffAtMs >= board.windowStart()) board.upsert(event, true);
-    }
-  }
-
-  #evictPastEvents(): number {
-    const { board, cache } = this.#options;
-    if (!board) return 0;
-    const evicted = board.evictBefore(this.#now() - boardWindowMs);
-    for (const id of evicted) {
-      cache?.invalidate(cacheKey('Event', id));
-      cache?.invalidate(cacheKey('EventOdds', id));
-    }
-    return evicted.length;
-  }
-
-  async #resolveIds(records: FeedRecord[]): Promise<void> {
+  /**
+   * Learns the database ids of the records' events and bookmakers. An
+   * event the database does not know is created when its record carries a
+   * fixture (a feed announcing a new event).
+   */
+  async #resolveIds(records: FeedRecord[]): Promise<Resolved> {
+    const whyUnknown = new Map<string, string>();
     const prisma = this.#options.prisma;
     const events = [...new Set(records.map((r) => r.event))].filter((id) => !this.#eventIds.has(id));
     const bookmakers = [...new Set(records.map((r) => r.bookmaker))].filter((key) => !this.#bookmakerIds.has(key));
-    if (events.length > 0) {
-      const rows = await prisma.event.findMany({ where: { externalId: { in: events } }, select: { id: true, externalId: true } });
-      for (const row of rows) this.#eventIds.set(row.externalId, row.id);
-    }
     if (bookmakers.length > 0) {
       const rows = await prisma.bookmaker.findMany({ where: { key: { in: bookmakers } }, select: { id: true, key: true } });
       for (const row of rows) this.#bookmakerIds.set(row.key, row.id);
     }
+    if (events.length === 0) return { created: 0, whyUnknown };
+    const findEvents = async (externalIds: string[]) => {
+      const rows = await prisma.event.findMany({ where: { externalId: { in: externalIds } }, select: { id: true, externalId: true } });
+      for (const row of rows) this.#eventIds.set(row.externalId, row.id);
+    };
+    await findEvents(events);
+    const fixtures = new Map<string, NonNullable<FeedRecord['fixture']>>();
+    for (const record of records) {
+      if (record.fixture && !this.#eventIds.has(record.event)) fixtures.set(record.event, record.fixture);
+    }
+    if (fixtures.size === 0) return { created: 0, whyUnknown };
+    const competitionKeys = [...new Set([...fixtures.values()].map((f) => f.competition))];
+    const competitions = new Map(
+      (await prisma.competition.findMany({ where: { key: { in: competitionKeys } }, select: { id: true, key: true, sportId: true } })).map(
+        (c) => [c.key, c],
+      ),
+    );
+    const data = [];
+    for (const [externalId, fixture] of fixtures) {
+      const competition = competitions.get(fixture.competition);
+      if (!competition) {
+        whyUnknown.set(externalId, `fixture.competition: unknown competition ${JSON.stringify(fixture.competition)}`);
+        continue;
+      }
+      const { home, away, kickoffAt } = fixture;
+      data.push({ externalId, sportId: competition.sportId, competitionId: competition.id, home, away, kickoffAt });
+    }
+    // Another worker may create the same event at the same moment: the unique external id keeps one.
+    const created = await prisma.event.createMany({ data, skipDuplicates: true });
+    await findEvents(data.map((d) => d.externalId));
+    return { created: created.count, whyUnknown };
   }
 }

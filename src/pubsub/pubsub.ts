@@ -5,6 +5,8 @@ export interface OddsUpdateMessage {
   eventId: number;
   bookmakerId: number;
   snapshot: SnapshotRecord;
+  /** When the worker published the change, epoch milliseconds. */
+  publishedAt: number;
 }
 
 export interface OddsSubscription extends AsyncIterableIterator<OddsUpdateMessage> {

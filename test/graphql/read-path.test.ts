@@ -64,7 +64,7 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
     uncached = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0 },
       db: cached.test.db,
-      pubsub: cached.pubsub,
+      bus: cached.bus,
       log: () => {},
     });
   });

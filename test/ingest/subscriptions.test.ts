@@ -22,9 +22,7 @@ describe('live odds on the embedded default', () => {
       prisma: gw.test.db.prisma,
       reader: gw.gateway.reader,
       feed: new SimulatedFeed(gw.test.db.prisma, { changesPerSecond: 100 }),
-      pubsub: gw.pubsub,
-      cache: gw.gateway.cache,
-      board: gw.gateway.board,
+      bus: gw.bus,
       intervalMs: 100,
       log: () => {},
     });

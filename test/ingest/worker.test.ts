@@ -6,6 +6,8 @@ import type { EventOddsRecord } from '../../src/cache/records.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
 import type { FeedAdapter } from '../../src/ingest/feed-record.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
+import { LiveOdds } from '../../src/pubsub/live-odds.js';
+import { InProcessOddsBus, type OddsChange } from '../../src/pubsub/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -49,6 +51,8 @@ describe('the ingest worker', () => {
   let cache: LruOddsCache;
   let board: BoardIndex;
   let pubsub: InProcessPubSub;
+  let bus: InProcessOddsBus;
+  let liveOdds: LiveOdds;
   let worker: IngestWorker;
   let published: OddsUpdateMessage[];
   let clock: number;
@@ -69,7 +73,10 @@ describe('the ingest worker', () => {
     void (async () => {
       for await (const update of subscription) published.push(update);
     })();
-    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, pubsub, cache, board, now: () => clock, log: () => {} });
+    bus = new InProcessOddsBus();
+    liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
+    bus.onChange((change) => liveOdds.apply(change));
+    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, log: () => {} });
   });
   afterEach(() => test.drop());
 
@@ -149,12 +156,69 @@ describe('the ingest worker', () => {
     expect(board.page({ first: 200, hasOdds: false }).events.map((e) => e.id)).not.toContain(event.id);
   });
 
+  it('creates an event the feed announces with a fixture, and puts it on the board with its odds', async () => {
+    const kickoffAt = new Date(now.getTime() + 5 * 3_600_000).toISOString();
+    const fixture = { competition: 'eng-premier', home: 'Northport United', away: 'Eastvale United', kickoffAt };
+    feed.queue = [
+      { ...record('new-1', 'sharpline', at(1), 2.5), fixture },
+      { ...record('new-1', 'northbet', at(1), 2.6), fixture },
+      { ...record('new-2', 'sharpline', at(1)), fixture: { ...fixture, competition: 'moon-league' } },
+    ];
+    const result = await worker.runCycle();
+    expect(result).toMatchObject({ createdEvents: 1, stored: 2, published: 2 });
+    expect(result.rejected).toEqual({ 'fixture.competition: unknown competition "moon-league"': 1 });
+    const created = await test.db.prisma.event.findUniqueOrThrow({ where: { externalId: 'new-1' } });
+    expect(created).toMatchObject({ home: 'Northport United', away: 'Eastvale United', kickoffAt: new Date(kickoffAt) });
+    expect(board.page({ first: 200, hasOdds: true }).events.map((e) => e.id)).toContain(created.id);
+    expect(homePriceInCache(created.id, 1)).toBe(2.5);
+
+    feed.queue = [{ ...record('new-1', 'sharpline', at(2), 2.4), fixture }]; // announced again: not created twice
+    expect(await worker.runCycle()).toMatchObject({ createdEvents: 0, stored: 1 });
+    expect(await test.db.prisma.event.count({ where: { externalId: 'new-1' } })).toBe(1);
+  });
+
+  it('publishes a committed change the bus refused on the next cycle, once', async () => {
+    const event = await upcoming();
+    let refuse = true;
+    const flaky = new InProcessOddsBus();
+    flaky.onChange((change) => liveOdds.apply(change));
+    const publish = flaky.publish.bind(flaky);
+    flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
+    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, log: () => {} });
+
+    feed.queue = [record(event.externalId, 'sharpline', at(7), 1.7)];
+    expect(await worker.runCycle()).toMatchObject({ stored: 1, published: 0, failed: false });
+    refuse = false;
+    expect(await worker.runCycle()).toMatchObject({ received: 0, stored: 0, published: 1 });
+    expect(homePriceInCache(event.id, 1)).toBe(1.7);
+    expect(await worker.runCycle()).toMatchObject({ published: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published.map((p) => p.snapshot.capturedAt)).toEqual([at(7)]);
+  });
+
+  it('keeps the newer snapshot when two changes for one pair arrive out of order', async () => {
+    const event = await upcoming();
+    const changes: OddsChange[] = [];
+    const recording = new InProcessOddsBus();
+    recording.onChange((change) => changes.push(change));
+    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, log: () => {} });
+    feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
+    await worker.runCycle();
+    feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];
+    await worker.runCycle();
+    const [older, newer] = changes;
+    expect(liveOdds.apply(newer!)).toBe(1);
+    expect(liveOdds.apply(older!)).toBe(0); // late, so not news for subscribers
+    expect(homePriceInCache(event.id, 1)).toBe(1.9);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published.map((p) => p.snapshot.capturedAt)).toEqual([at(11)]);
+  });
+
   it('takes events more than two hours past kick-off off the board and out of the cache', async () => {
     const first = (await test.db.prisma.event.findMany({ where: { kickoffAt: { gte: new Date(clock - 2 * 3_600_000) } }, orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }] }))[0]!;
     expect(board.has(first.id)).toBe(true);
     clock = first.kickoffAt.getTime() + 2 * 3_600_000 + 1;
-    const result = await worker.runCycle();
-    expect(result.evicted).toBeGreaterThanOrEqual(1);
+    expect(liveOdds.evictPastEvents()).toBeGreaterThanOrEqual(1);
     expect(board.has(first.id)).toBe(false);
     expect(board.page({ first: 200 }).events.map((e) => e.id)).not.toContain(first.id);
     expect(cache.get(cacheKey('EventOdds', first.id))).toBeUndefined();
@@ -166,7 +230,7 @@ describe('a slow subscriber', () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i } });
+    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
     expect(slow.dropped).toBe(100_000 - 50);
     const first = await slow.next();
     expect(first.value!.snapshot.id).toBe(100_000 - 50); // the newest 50 were kept
@@ -179,9 +243,9 @@ describe('a slow subscriber', () => {
     const pubsub = new InProcessPubSub();
     const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
     const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot });
-    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot });
-    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot });
+    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, publishedAt: 0 });
     const { value } = await picky.next();
     expect([value!.eventId, value!.bookmakerId]).toEqual([2, 5]);
     await picky.return!();

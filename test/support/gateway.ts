@@ -1,10 +1,14 @@
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { InProcessPubSub } from '../../src/pubsub/pubsub.js';
+import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 export interface TestGateway {
   gateway: Gateway;
+  /** The bus a worker in the test publishes to; the gateway listens on it. */
+  bus: InProcessOddsBus;
+  /** The gateway's own subscribers. */
   pubsub: InProcessPubSub;
   test: TestDatabase;
   /** Statements PostgreSQL received since the last `resetStatements` (PostgreSQL only). */
@@ -29,9 +33,9 @@ export async function startTestGateway(options: {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
   await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
-  const pubsub = new InProcessPubSub();
+  const bus = new InProcessOddsBus();
   const gateway = await startGateway({
-    pubsub,
+    bus,
     config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024 },
     db: test.db,
     log: () => {},
@@ -39,7 +43,8 @@ export async function startTestGateway(options: {
   statements.length = 0;
   return {
     gateway,
-    pubsub,
+    bus,
+    pubsub: gateway.pubsub,
     test,
     statements,
     resetStatements: () => {

@@ -1,0 +1,39 @@
+import { Redis } from 'ioredis';
+
+export interface RedisConnectionOptions {
+  /** Shown in Redis' CLIENT LIST and in our log lines. */
+  name: string;
+  /**
+   * Queue commands while disconnected and send them on reconnect (a
+   * subscriber's SUBSCRIBE), or fail them at once (a publisher, a cache
+   * read: their callers have a fallback and must not wait).
+   */
+  queueWhileDisconnected: boolean;
+  log: (message: string) => void;
+}
+
+/**
+ * One connection to `REDIS_URL` that keeps reconnecting (backing off to
+ * 2 s) and logs when it is lost and when it is back, once each, not on
+ * every retry.
+ */
+export function connectRedis(url: string, { name, queueWhileDisconnected, log }: RedisConnectionOptions): Redis {
+  const redis = new Redis(url, {
+    connectionName: name,
+    enableOfflineQueue: queueWhileDisconnected,
+    maxRetriesPerRequest: queueWhileDisconnected ? null : 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  });
+  let lost = false;
+  redis.on('error', (error: Error) => {
+    if (lost) return;
+    lost = true;
+    log(`redis ${name}: connection lost (${error.message}); retrying`);
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    log(`redis ${name}: connected again`);
+  });
+  return redis;
+}
