@@ -16,7 +16,7 @@ export interface Config {
   redisPrefix: string;
   /** `HOST`: interface the HTTP server binds (default `127.0.0.1`). */
   host: string;
-  /** `PORT`: HTTP and WebSocket port (default 4000). */
+  /** `PORT`: HTTP and WebSocket port (default 4000; 0 = any free port, logged at start-up). */
   port: number;
   /** `INGEST`: run the ingest worker in this process (default on). */
   ingest: boolean;
@@ -54,7 +54,7 @@ const variables = {
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('oddsgate:'),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: integer(1, 65_535).default(4000),
+  PORT: integer(0, 65_535).default(4000),
   INGEST: onOff.default(true),
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),

@@ -27,8 +27,8 @@ export class RedisOddsBus implements OddsBus {
   constructor({ url, prefix = 'oddsgate:', log = console.log }: RedisOddsBusOptions) {
     this.channel = `${prefix}odds-changes`;
     this.#log = log;
-    this.#publisher = connectRedis(url, { name: 'oddsgate-publish', queueWhileDisconnected: false, log });
-    this.#subscriber = connectRedis(url, { name: 'oddsgate-subscribe', queueWhileDisconnected: true, log });
+    this.#publisher = connectRedis(url, { name: `${prefix}odds-publish`, queueWhileDisconnected: false, log });
+    this.#subscriber = connectRedis(url, { name: `${prefix}odds-subscribe`, queueWhileDisconnected: true, log });
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) this.#deliver(message);
     });

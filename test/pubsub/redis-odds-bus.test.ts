@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OddsChange } from '../../src/pubsub/odds-bus.js';
+import { RedisOddsBus } from '../../src/pubsub/redis-odds-bus.js';
+
+const redisUrl = process.env.TEST_REDIS_URL || undefined;
+
+const change: OddsChange = {
+  publishedAt: 1_763_800_000_000,
+  events: [],
+  odds: [
+    {
+      eventId: 7,
+      snapshots: [{ id: 70, eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
+      bestPrices: [],
+    },
+  ],
+  changed: [{ eventId: 7, bookmakerId: 1 }],
+};
+
+// Needs Redis (TEST_REDIS_URL; CI requires it).
+describe.skipIf(!redisUrl)('the Redis odds bus', () => {
+  const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
+  const buses: RedisOddsBus[] = [];
+  const open = async () => {
+    const bus = new RedisOddsBus({ url: redisUrl!, prefix, log: () => {} });
+    await bus.start();
+    buses.push(bus);
+    return bus;
+  };
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  });
+
+  it('delivers a change published by one process to every bus on the channel, the publisher included, frozen', async () => {
+    const [a, b] = [await open(), await open()];
+    const heard = [a, b].map((bus) => new Promise<OddsChange>((resolve) => bus.onChange(resolve)));
+    await a.publish(change);
+    for (const received of await Promise.all(heard)) {
+      expect(received).toEqual(change);
+      expect(Object.isFrozen(received.odds[0]!.snapshots[0])).toBe(true);
+    }
+  });
+
+  it('reports a gap when its connection drops, and hears changes again once back', async () => {
+    const bus = await open();
+    const gap = new Promise<void>((resolve) => bus.onGap(resolve));
+    const admin = new Redis(redisUrl!);
+    try {
+      const clients = (await admin.client('LIST')) as string;
+      const ours = clients.split('\n').find((line) => line.includes(` name=${prefix}odds-subscribe `));
+      expect(ours).toBeDefined();
+      await admin.client('KILL', 'ID', ours!.match(/^id=(\d+)/)![1]!);
+      await gap;
+      const heard = new Promise<OddsChange>((resolve) => bus.onChange(resolve));
+      await admin.publish(bus.channel, JSON.stringify(change));
+      expect(await heard).toEqual(change);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('refuses a publish at once while Redis is unreachable, so the worker keeps the change for later', async () => {
+    const bus = new RedisOddsBus({ url: 'redis://127.0.0.1:1', prefix, log: () => {} });
+    buses.push(bus);
+    await expect(bus.publish(change)).rejects.toThrow();
+  });
+});
