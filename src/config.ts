@@ -26,6 +26,10 @@ export interface Config {
   cacheMaxBytes: number;
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: string | undefined;
+  /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
+  breakerFailures: number;
+  /** `BREAKER_OPEN_MS`: how long an open breaker fails calls fast before one trial call (default 30,000 ms). */
+  breakerOpenMs: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +63,8 @@ const variables = {
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
+  BREAKER_FAILURES: integer(1, 1000).default(5),
+  BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -86,5 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
+    breakerFailures: v.BREAKER_FAILURES,
+    breakerOpenMs: v.BREAKER_OPEN_MS,
   };
 }

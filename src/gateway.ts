@@ -12,10 +12,11 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { OddsReader } from './db/odds-reader.js';
 import type { GraphQLContext } from './graphql/context.js';
-import { createLoaders } from './graphql/loaders.js';
+import { createLoaders, createSharedReads } from './graphql/loaders.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
 import { LiveOdds } from './pubsub/live-odds.js';
+import { Breaker, guarded } from './resilience/breaker.js';
 import type { OddsBus } from './pubsub/odds-bus.js';
 import { InProcessPubSub } from './pubsub/pubsub.js';
 
@@ -38,7 +39,7 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'>;
+  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'> & Partial<Pick<Config, 'breakerFailures' | 'breakerOpenMs'>>;
   db: Database;
   /** Where odds changes come from: the worker in this process, or every worker over Redis. */
   bus: OddsBus;
@@ -49,12 +50,23 @@ export interface GatewayOptions {
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
 export async function startGateway({ config, db, bus, log = console.log, evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
-  const reader = new OddsReader(db.prisma);
+  // Every database read of the gateway goes through one breaker: when it opens, cached data is still served.
+  const databaseBreaker = new Breaker('database', { failures: config.breakerFailures, openMs: config.breakerOpenMs, log });
+  const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
   const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
   const board = config.cache ? new BoardIndex() : null;
+  let refreshFailures = 0;
+  const reads = createSharedReads(cache, reader, {
+    degraded: () => databaseBreaker.state !== 'closed',
+    onRefreshFailed: (kind, ids, error) => {
+      refreshFailures++;
+      // While the breaker is open every refresh fails at once; the breaker has already said why.
+      if (databaseBreaker.state === 'closed') log(`cache: refreshing ${ids.length} ${kind} entries failed, serving them stale a while longer: ${(error as Error).message}`);
+    },
+  });
   let warmed: WarmUpResult | null = null;
   if (board) {
-    warmed = await warmUp(reader, cache, board);
+    warmed = await warmUp(reads, reader, cache, board);
     log(
       `warmed the board in ${warmed.durationMs} ms: ${warmed.events} events (${warmed.eventsWithOdds} with odds), ` +
         `${(warmed.cacheBytes / 1024 / 1024).toFixed(1)} MiB cached`,
@@ -82,19 +94,21 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
   await apollo.start();
   const httpServer = createHttpServer({
     apollo,
-    createContext: () => ({ loaders: createLoaders({ cache, reader }), reader, board, pubsub }),
+    createContext: () => ({ loaders: createLoaders(reads), reader, board, pubsub }),
     health: async () => {
       const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
         () => 'up' as const,
         () => 'down' as const,
       );
-      const { entries, bytes } = cache.stats();
+      const { entries, bytes, stale } = cache.stats();
+      // With the database down, a warm cache still serves the board: not ready only when nothing can be served.
+      const servable = database === 'up' || (cache.enabled && entries > 0);
       return {
-        status: database === 'up' ? 200 : 503,
+        status: servable ? 200 : 503,
         body: {
-          status: database === 'up' ? 'ok' : 'degraded',
-          database: { status: database, kind: db.kind },
-          cache: { enabled: cache.enabled, entries, bytes },
+          status: database === 'up' ? 'ok' : servable ? 'degraded' : 'unavailable',
+          database: { status: database, kind: db.kind, breaker: databaseBreaker.state },
+          cache: { enabled: cache.enabled, entries, bytes, staleServed: stale, refreshFailures },
           board: board ? { events: board.size } : null,
         },
       };
@@ -105,7 +119,7 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
   const subscriptions = useServer<Record<string, unknown>, Record<string, unknown>>(
     {
       schema,
-      context: (): GraphQLContext => ({ loaders: createLoaders({ cache, reader }, { memoize: false }), reader, board, pubsub }),
+      context: (): GraphQLContext => ({ loaders: createLoaders(reads, { memoize: false }), reader, board, pubsub }),
     },
     webSockets,
   );

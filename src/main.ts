@@ -32,6 +32,7 @@ await runCli(async () => {
       reader: gateway.reader,
       feed,
       bus,
+      feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
     });
     worker.start();
     console.log(`ingest worker: ${feed.name} feed`);

@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
+      breakerFailures: 5,
+      breakerOpenMs: 30_000,
     });
   });
 
@@ -27,6 +29,8 @@ describe('loadConfig', () => {
       CACHE: 'off',
       CACHE_MAX_BYTES: '33554432',
       FEED_URL: 'http://feeds.local/odds',
+      BREAKER_FAILURES: '3',
+      BREAKER_OPEN_MS: '5000',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
@@ -37,6 +41,8 @@ describe('loadConfig', () => {
       cache: false,
       cacheMaxBytes: 32 * 1024 * 1024,
       feedUrl: 'http://feeds.local/odds',
+      breakerFailures: 3,
+      breakerOpenMs: 5000,
     });
   });
 

@@ -1,6 +1,7 @@
 import { cacheKey, type OddsCache } from '../cache/odds-cache.js';
 import type { OddsReader } from '../db/odds-reader.js';
-import { createLoaders } from '../graphql/loaders.js';
+import type { BookmakerRecord, CompetitionRecord, SportRecord } from '../cache/records.js';
+import type { SharedReads } from '../graphql/loaders.js';
 import type { BoardIndex } from './board-index.js';
 
 export interface WarmUpResult {
@@ -17,15 +18,14 @@ const eventsPerRead = 500;
  * Loads the board (events kicking off after now - 2 h), their odds and the
  * reference data into the cache, so the first board request is already hot.
  */
-export async function warmUp(reader: OddsReader, cache: OddsCache, board: BoardIndex): Promise<WarmUpResult> {
+export async function warmUp(reads: SharedReads, reader: OddsReader, cache: OddsCache, board: BoardIndex): Promise<WarmUpResult> {
   const started = performance.now();
-  // The loaders' list functions fill the cached lists; their entries are cached one by one too.
-  const loaders = createLoaders({ cache, reader });
-  const [sports, competitions, bookmakers] = await Promise.all([
-    loaders.sports(),
-    loaders.competitions(),
-    loaders.bookmakers(),
-  ]);
+  // Reading the lists caches them; their entries are cached one by one too.
+  const [sports, competitions, bookmakers] = (await reads.lists.loadMany(['sports', 'competitions', 'bookmakers'])) as [
+    readonly SportRecord[],
+    readonly CompetitionRecord[],
+    readonly BookmakerRecord[],
+  ];
   for (const sport of sports) cache.set(cacheKey('Sport', sport.id), sport);
   for (const competition of competitions) cache.set(cacheKey('Competition', competition.id), competition);
   for (const bookmaker of bookmakers) cache.set(cacheKey('Bookmaker', bookmaker.id), bookmaker);

@@ -8,12 +8,17 @@ import { LRUCache } from 'lru-cache';
 export type CacheKind = 'Sport' | 'Competition' | 'Bookmaker' | 'Event' | 'EventOdds' | 'List';
 export type CacheKey = `${CacheKind}:${string}`;
 
+const minute = 60_000;
+const hour = 60 * minute;
+
 export function cacheKey(kind: CacheKind, id: string | number): CacheKey {
   return `${kind}:${id}`;
 }
 
 export interface CacheStats {
   hits: number;
+  /** Served past its fresh time, while a background refresh ran. */
+  stale: number;
   misses: number;
   sets: number;
   evictions: number;
@@ -22,79 +27,123 @@ export interface CacheStats {
   maxBytes: number;
 }
 
+export interface CacheEntry<T> {
+  value: T;
+  /** When it was stored, on the cache's clock. */
+  storedAt: number;
+  /** False once past its kind's fresh time: still served, but due for a refresh. */
+  fresh: boolean;
+}
+
 export interface OddsCache {
   /** False for the stand-in used with `CACHE=off` (reported at /health). */
   readonly enabled: boolean;
+  /** The cache's clock, in milliseconds. */
+  now(): number;
+  /**
+   * A read by a client: counted as a hit, a stale hit or a miss.
+   * `degraded` (the source is known to be down) serves every entry as stale.
+   */
+  lookup<T>(key: CacheKey, degraded?: boolean): CacheEntry<T> | undefined;
+  /** The value of `lookup`, fresh or stale. */
   get<T>(key: CacheKey): T | undefined;
-  /** Values in key order; `undefined` where a key is not cached. */
-  getMany<T>(keys: readonly CacheKey[]): Array<T | undefined>;
-  /** The cached value without counting a hit or miss or refreshing its recency (for writers, not readers). */
-  peek<T>(key: CacheKey): T | undefined;
-  set(key: CacheKey, value: object): void;
+  /** The entry without counting it or refreshing its recency (for writers, not readers). */
+  peek<T>(key: CacheKey): CacheEntry<T> | undefined;
+  /** Stores a value as of `storedAt` (default now). */
+  set(key: CacheKey, value: object, storedAt?: number): void;
+  /** A refresh failed: keep serving the stale value for half its kind's lifetime more. */
+  extend(key: CacheKey): boolean;
   invalidate(key: CacheKey): void;
   /** Drops every entry of one kind; returns how many. */
   invalidateKind(kind: CacheKind): number;
   stats(): CacheStats;
 }
 
-/** How long each kind of data stays fresh, in milliseconds. */
-export const ttlMsByKind: Record<CacheKind, number> = {
-  Sport: 3 * 24 * 3_600_000, // reference data: days
-  Competition: 3 * 24 * 3_600_000,
-  Bookmaker: 3 * 24 * 3_600_000,
-  List: 3 * 24 * 3_600_000,
-  Event: 6 * 3_600_000, // event metadata: hours
-  EventOdds: 10 * 60_000, // odds: minutes (the ingest worker replaces them as they move)
+/**
+ * The cache policy, in one table: each kind is fresh for `freshMs`, then
+ * served stale while one background refresh runs, and gone after `ttlMs`
+ * (a read then waits for the database).
+ */
+export const cachePolicy: Record<CacheKind, { freshMs: number; ttlMs: number }> = {
+  // Reference data: days.
+  Sport: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  Competition: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  Bookmaker: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  List: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  // Event metadata: hours.
+  Event: { freshMs: hour, ttlMs: 6 * hour },
+  // Odds: minutes. The odds bus replaces them as they move; this bounds how long a missed message can matter.
+  EventOdds: { freshMs: 2 * minute, ttlMs: 10 * minute },
 };
 
 export interface LruOddsCacheOptions {
   /** Upper bound of the sum of entry sizes, in bytes. */
   maxBytes: number;
-  /** Clock for TTLs, in milliseconds (default `performance.now`); tests inject a fake one. */
+  /** Clock for freshness and TTLs, in milliseconds (default `performance.now`); tests inject a fake one. */
   now?: () => number;
 }
 
-/** The in-process tier: lru-cache bounded by bytes, one TTL per kind of data. */
+interface Stored {
+  value: object;
+  storedAt: number;
+}
+
+/** The in-process tier: lru-cache bounded by bytes, with the policy's lifetimes per kind. */
 export class LruOddsCache implements OddsCache {
   readonly enabled = true;
-  readonly #lru: LRUCache<CacheKey, object>;
+  readonly now: () => number;
+  readonly #lru: LRUCache<CacheKey, Stored>;
   readonly #maxBytes: number;
   #hits = 0;
+  #stale = 0;
   #misses = 0;
   #sets = 0;
   #evictions = 0;
 
-  constructor({ maxBytes, now }: LruOddsCacheOptions) {
+  constructor({ maxBytes, now = () => performance.now() }: LruOddsCacheOptions) {
     this.#maxBytes = maxBytes;
-    this.#lru = new LRUCache<CacheKey, object>({
+    this.now = now;
+    this.#lru = new LRUCache<CacheKey, Stored>({
       maxSize: maxBytes,
-      sizeCalculation: estimateBytes,
+      sizeCalculation: (stored) => estimateBytes(stored.value),
       ttlAutopurge: false,
-      ...(now && { perf: { now } }),
+      perf: { now },
+      // Read the clock on every check: lru-cache otherwise reuses one reading for a while, which an injected clock defeats.
+      ttlResolution: 0,
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') this.#evictions++;
       },
     });
   }
 
+  lookup<T>(key: CacheKey, degraded = false): CacheEntry<T> | undefined {
+    const entry = this.#entry<T>(this.#lru.get(key), key);
+    if (entry && degraded) entry.fresh = false;
+    if (!entry) this.#misses++;
+    else if (entry.fresh) this.#hits++;
+    else this.#stale++;
+    return entry;
+  }
+
   get<T>(key: CacheKey): T | undefined {
-    const value = this.#lru.get(key) as T | undefined;
-    if (value === undefined) this.#misses++;
-    else this.#hits++;
-    return value;
+    return this.lookup<T>(key)?.value;
   }
 
-  getMany<T>(keys: readonly CacheKey[]): Array<T | undefined> {
-    return keys.map((key) => this.get<T>(key));
+  peek<T>(key: CacheKey): CacheEntry<T> | undefined {
+    return this.#entry<T>(this.#lru.peek(key), key);
   }
 
-  set(key: CacheKey, value: object): void {
+  set(key: CacheKey, value: object, storedAt = this.now()): void {
     this.#sets++;
-    this.#lru.set(key, value, { ttl: ttlMsByKind[key.slice(0, key.indexOf(':')) as CacheKind] });
+    const ttl = policyOf(key).ttlMs - (this.now() - storedAt);
+    if (ttl > 0) this.#lru.set(key, { value, storedAt }, { ttl });
   }
 
-  peek<T>(key: CacheKey): T | undefined {
-    return this.#lru.peek(key) as T | undefined;
+  extend(key: CacheKey): boolean {
+    const stored = this.#lru.peek(key);
+    if (!stored) return false;
+    this.#lru.set(key, stored, { ttl: policyOf(key).ttlMs / 2 });
+    return true;
   }
 
   invalidate(key: CacheKey): void {
@@ -113,6 +162,7 @@ export class LruOddsCache implements OddsCache {
   stats(): CacheStats {
     return {
       hits: this.#hits,
+      stale: this.#stale,
       misses: this.#misses,
       sets: this.#sets,
       evictions: this.#evictions,
@@ -121,31 +171,46 @@ export class LruOddsCache implements OddsCache {
       maxBytes: this.#maxBytes,
     };
   }
+
+  #entry<T>(stored: Stored | undefined, key: CacheKey): CacheEntry<T> | undefined {
+    if (!stored) return undefined;
+    return { value: stored.value as T, storedAt: stored.storedAt, fresh: this.now() - stored.storedAt < policyOf(key).freshMs };
+  }
 }
 
 /** `CACHE=off`: every lookup misses, so every loader batch goes to the database. */
 export class DisabledCache implements OddsCache {
   readonly enabled = false;
   #misses = 0;
+  now(): number {
+    return performance.now();
+  }
+  lookup<T>(): CacheEntry<T> | undefined {
+    this.#misses++;
+    return undefined;
+  }
   get<T>(): T | undefined {
     this.#misses++;
     return undefined;
   }
-  getMany<T>(keys: readonly CacheKey[]): Array<T | undefined> {
-    this.#misses += keys.length;
-    return keys.map(() => undefined);
-  }
-  peek<T>(): T | undefined {
+  peek<T>(): CacheEntry<T> | undefined {
     return undefined;
   }
   set(): void {}
+  extend(): boolean {
+    return false;
+  }
   invalidate(): void {}
   invalidateKind(): number {
     return 0;
   }
   stats(): CacheStats {
-    return { hits: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
+    return { hits: 0, stale: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
   }
+}
+
+function policyOf(key: CacheKey): { freshMs: number; ttlMs: number } {
+  return cachePolicy[key.slice(0, key.indexOf(':')) as CacheKind];
 }
 
 /**

@@ -21,6 +21,7 @@ await runCli(async () => {
     reader: new OddsReader(db.prisma),
     feed,
     bus,
+    feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
   });
   worker.start();
   console.log(`ingest worker on ${db.kind} at ${db.location}: ${feed.name} feed`);

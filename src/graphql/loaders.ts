@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { cacheKey, type CacheKind, type OddsCache } from '../cache/odds-cache.js';
+import type { CacheKind, OddsCache } from '../cache/odds-cache.js';
+import { ReadThrough, type Id } from '../cache/read-through.js';
 import type {
   BookmakerRecord,
   CompetitionRecord,
@@ -26,70 +27,79 @@ export interface Loaders {
   bookmakers(): Promise<readonly BookmakerRecord[]>;
 }
 
-export interface ReadDependencies {
-  cache: OddsCache;
-  reader: OddsReader;
+/** The long-lived read-through per kind, shared by every request's loaders (so single flight spans requests). */
+export interface SharedReads {
+  sport: ReadThrough<SportRecord>;
+  competition: ReadThrough<CompetitionRecord>;
+  bookmaker: ReadThrough<BookmakerRecord>;
+  event: ReadThrough<EventRecord>;
+  eventOdds: ReadThrough<EventOddsRecord>;
+  /** Whole small tables, cached as one list each (ids `sports`, `competitions`, `bookmakers`). */
+  lists: ReadThrough<readonly object[]>;
+}
+
+export interface SharedReadOptions {
+  /** True while the database's breaker is open. */
+  degraded?: () => boolean;
+  onRefreshFailed?: (kind: CacheKind, ids: readonly Id[], error: unknown) => void;
+}
+
+export function createSharedReads(cache: OddsCache, reader: OddsReader, options: SharedReadOptions = {}): SharedReads {
+  const reads = <V extends object>(kind: CacheKind, fetchMany: (ids: number[]) => Promise<Map<number, V>>) =>
+    new ReadThrough<V>({ cache, kind, fetchMany: (ids) => fetchMany(ids as number[]) as Promise<Map<Id, V>>, ...options });
+  const tables: Record<string, () => Promise<Map<number, object>>> = {
+    sports: () => reader.sports(),
+    competitions: () => reader.competitions(),
+    bookmakers: () => reader.bookmakers(),
+  };
+  return {
+    sport: reads('Sport', (ids) => reader.sports(ids)),
+    competition: reads('Competition', (ids) => reader.competitions(ids)),
+    bookmaker: reads('Bookmaker', (ids) => reader.bookmakers(ids)),
+    event: reads('Event', (ids) => reader.events(ids)),
+    eventOdds: reads('EventOdds', (ids) => reader.eventOdds(ids)),
+    lists: new ReadThrough<readonly object[]>({
+      cache,
+      kind: 'List',
+      fetchMany: async (names) =>
+        new Map(await Promise.all(names.map(async (name) => [name, Object.freeze([...(await tables[name]!()).values()])] as const))),
+      ...options,
+    }),
+  };
 }
 
 /**
  * `memoize: false` is for subscriptions: their context lives as long as the
  * subscription, and a memo would serve the first odds it saw forever. Each
- * batch still goes through the shared cache, which the worker keeps current.
+ * batch still goes through the shared cache, which the odds bus keeps current.
  */
-export function createLoaders({ cache, reader }: ReadDependencies, { memoize = true } = {}): Loaders {
+export function createLoaders(reads: SharedReads, { memoize = true } = {}): Loaders {
+  const list = <V>(name: string) => {
+    const load = async () => (await reads.lists.loadMany([name]))[0] as readonly V[];
+    let pending: Promise<readonly V[]> | undefined;
+    return memoize ? () => (pending ??= load()) : load;
+  };
   return {
-    sport: cachedLoader(cache, 'Sport', (ids) => reader.sports(ids), memoize),
-    competition: cachedLoader(cache, 'Competition', (ids) => reader.competitions(ids), memoize),
-    bookmaker: cachedLoader(cache, 'Bookmaker', (ids) => reader.bookmakers(ids), memoize),
-    event: cachedLoader(cache, 'Event', (ids) => reader.events(ids), memoize),
-    eventOdds: cachedLoader(cache, 'EventOdds', (ids) => reader.eventOdds(ids), memoize),
-    sports: cachedList(cache, 'sports', () => reader.sports(), memoize),
-    competitions: cachedList(cache, 'competitions', () => reader.competitions(), memoize),
-    bookmakers: cachedList(cache, 'bookmakers', () => reader.bookmakers(), memoize),
+    sport: cachedLoader(reads.sport, 'Sport', memoize),
+    competition: cachedLoader(reads.competition, 'Competition', memoize),
+    bookmaker: cachedLoader(reads.bookmaker, 'Bookmaker', memoize),
+    event: cachedLoader(reads.event, 'Event', memoize),
+    eventOdds: cachedLoader(reads.eventOdds, 'EventOdds', memoize),
+    sports: list<SportRecord>('sports'),
+    competitions: list<CompetitionRecord>('competitions'),
+    bookmakers: list<BookmakerRecord>('bookmakers'),
   };
 }
 
 /**
- * A loader whose batch asks the cache for every key at once, sends only the
- * misses to the database in one batched read, fills the cache, and answers
- * in key order: DataLoader pairs results with keys by position, so a missing
- * key must become an Error in its own slot, never a shorter array.
+ * A loader whose batch goes through the shared read-through (cache first,
+ * only the misses to the database in one batched read) and answers in key
+ * order: DataLoader pairs results with keys by position, so a missing key
+ * must become an Error in its own slot, never a shorter array.
  */
-export function cachedLoader<V extends object>(
-  cache: OddsCache,
-  kind: CacheKind,
-  fetchMany: (ids: number[]) => Promise<Map<number, V>>,
-  memoize = true,
-): DataLoader<number, V> {
-  return new DataLoader<number, V>(async (ids) => {
-    const values = cache.getMany<V>(ids.map((id) => cacheKey(kind, id)));
-    const misses = ids.filter((_, i) => values[i] === undefined);
-    if (misses.length > 0) {
-      const fetched = await fetchMany(misses);
-      for (const [id, value] of fetched) cache.set(cacheKey(kind, id), value);
-      ids.forEach((id, i) => {
-        values[i] ??= fetched.get(id);
-      });
-    }
-    return values.map((value, i) => value ?? new NotFoundError(kind, ids[i]!));
-  }, { cache: memoize });
-}
-
-/** A whole small table (sports, competitions, bookmakers), cached as one list; memoised for the request. */
-function cachedList<V extends object>(
-  cache: OddsCache,
-  name: string,
-  fetchAll: () => Promise<Map<number, V>>,
-  memoize: boolean,
-): () => Promise<readonly V[]> {
-  const load = async () => {
-    const key = cacheKey('List', name);
-    const cached = cache.get<readonly V[]>(key);
-    if (cached) return cached;
-    const list = Object.freeze([...(await fetchAll()).values()]);
-    cache.set(key, list);
-    return list;
-  };
-  let pending: Promise<readonly V[]> | undefined;
-  return memoize ? () => (pending ??= load()) : load;
+export function cachedLoader<V extends object>(reads: ReadThrough<V>, kind: CacheKind, memoize = true): DataLoader<number, V> {
+  return new DataLoader<number, V>(
+    async (ids) => (await reads.loadMany(ids)).map((value, i) => value ?? new NotFoundError(kind, ids[i]!)),
+    { cache: memoize },
+  );
 }

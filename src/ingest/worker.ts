@@ -3,6 +3,7 @@ import { storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
+import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
 
 export interface IngestWorkerOptions {
@@ -13,6 +14,8 @@ export interface IngestWorkerOptions {
   bus: OddsBus;
   /** Pause between cycles, in milliseconds (default 200). */
   intervalMs?: number;
+  /** The feed's circuit breaker: failures before it opens, and for how long (defaults 5 and 30 s). */
+  feedBreaker?: Pick<BreakerOptions, 'failures' | 'openMs'>;
   /** Snapshots held for retry after failed commits, at most (default 10,000; the oldest go first). */
   maxPending?: number;
   now?: () => number;
@@ -31,6 +34,8 @@ export interface CycleResult {
   createdEvents: number;
   /** The commit failed: the batch waits for the next cycle. */
   failed: boolean;
+  /** The feed could not be polled (or its breaker is open). */
+  feedFailed: boolean;
 }
 
 interface Resolved {
@@ -61,6 +66,7 @@ export class IngestWorker {
   /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
   readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
   #timer: NodeJS.Timeout | undefined;
+  readonly feedBreaker: Breaker;
   #running: Promise<unknown> | undefined;
   #stopped = true;
 
@@ -68,6 +74,7 @@ export class IngestWorker {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? console.log;
+    this.feedBreaker = new Breaker(`${options.feed.name} feed`, { ...options.feedBreaker, log: this.#log });
   }
 
   start(): void {
@@ -90,12 +97,17 @@ export class IngestWorker {
   }
 
   async runCycle(): Promise<CycleResult> {
-    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false };
+    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false, feedFailed: false };
     const reject = (reason: string) => {
       result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
       this.totals.rejected++;
     };
-    const raw = await this.#options.feed.poll();
+    // An open breaker skips the feed's poll; committed-but-unpublished changes still go out below.
+    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
+      if (this.feedBreaker.state === 'closed') this.#log(`ingest: polling the ${this.#options.feed.name} feed failed: ${(error as Error).message}`);
+      result.feedFailed = true;
+      return [] as unknown[];
+    });
     result.received = raw.length;
     this.totals.received += raw.length;
 

@@ -34,7 +34,7 @@ export class LiveOdds {
     const current = new Map<number, EventOddsRecord>();
     for (const incoming of change.odds) {
       const key = cacheKey('EventOdds', incoming.eventId);
-      const kept = newest(cache.peek<EventOddsRecord>(key), incoming);
+      const kept = newest(cache.peek<EventOddsRecord>(key)?.value, incoming);
       cache.set(key, kept);
       current.set(incoming.eventId, kept);
     }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, DisabledCache, LruOddsCache } from '../../src/cache/odds-cache.js';
+import { cacheKey, DisabledCache, LruOddsCache, type OddsCache } from '../../src/cache/odds-cache.js';
+import { ReadThrough, type Id } from '../../src/cache/read-through.js';
 import { NotFoundError } from '../../src/graphql/errors.js';
 import { cachedLoader } from '../../src/graphql/loaders.js';
+
+const loaderOver = (cache: OddsCache, fetch: (ids: number[]) => Promise<Map<number, { id: number; name: string }>>) =>
+  cachedLoader(new ReadThrough({ cache, kind: 'Event', fetchMany: (ids: Id[]) => fetch(ids as number[]) as Promise<Map<Id, { id: number; name: string }>> }), 'Event');
 
 // The database side is a recording function here: what is under test is the
 // loader's contract (order, misses only, one batch), not the SQL.
@@ -17,7 +21,7 @@ function recordingFetch(rows: Record<number, string>) {
 describe('cachedLoader', () => {
   it('answers in key order with an Error in the slot of a missing key', async () => {
     const { fetch } = recordingFetch({ 1: 'one', 3: 'three' });
-    const loader = cachedLoader(new LruOddsCache({ maxBytes: 1 << 20 }), 'Event', fetch);
+    const loader = loaderOver(new LruOddsCache({ maxBytes: 1 << 20 }), fetch);
     const results = await loader.loadMany([3, 2, 1]);
     expect(results[0]).toEqual({ id: 3, name: 'three' });
     expect(results[1]).toBeInstanceOf(NotFoundError);
@@ -28,7 +32,7 @@ describe('cachedLoader', () => {
     const cache = new LruOddsCache({ maxBytes: 1 << 20 });
     cache.set(cacheKey('Event', 2), Object.freeze({ id: 2, name: 'cached two' }));
     const { calls, fetch } = recordingFetch({ 1: 'one', 2: 'two', 3: 'three' });
-    const loader = cachedLoader(cache, 'Event', fetch);
+    const loader = loaderOver(cache, fetch);
     const results = await Promise.all([loader.load(1), loader.load(2), loader.load(3)]);
     expect(results.map((r) => r.name)).toEqual(['one', 'cached two', 'three']);
     expect(calls).toEqual([[1, 3]]);
@@ -37,17 +41,17 @@ describe('cachedLoader', () => {
   it('fills the shared cache, so a later request (a new loader) needs no fetch', async () => {
     const cache = new LruOddsCache({ maxBytes: 1 << 20 });
     const { calls, fetch } = recordingFetch({ 1: 'one' });
-    await cachedLoader(cache, 'Event', fetch).load(1);
-    await cachedLoader(cache, 'Event', fetch).load(1);
+    await loaderOver(cache, fetch).load(1);
+    await loaderOver(cache, fetch).load(1);
     expect(calls).toEqual([[1]]);
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, sets: 1, entries: 1 });
   });
 
   it('still batches with the cache off', async () => {
     const { calls, fetch } = recordingFetch({ 1: 'one', 2: 'two' });
-    const loader = cachedLoader(new DisabledCache(), 'Event', fetch);
+    const loader = loaderOver(new DisabledCache(), fetch);
     await Promise.all([loader.load(1), loader.load(2)]);
-    await cachedLoader(new DisabledCache(), 'Event', fetch).load(1);
+    await loaderOver(new DisabledCache(), fetch).load(1);
     expect(calls).toEqual([[1, 2], [1]]);
   });
 });

@@ -4,6 +4,7 @@ import { warmUp } from '../../src/board/warm-up.js';
 import { cacheKey, LruOddsCache } from '../../src/cache/odds-cache.js';
 import type { EventOddsRecord } from '../../src/cache/records.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
+import { createSharedReads } from '../../src/graphql/loaders.js';
 import type { FeedAdapter } from '../../src/ingest/feed-record.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { LiveOdds } from '../../src/pubsub/live-odds.js';
@@ -66,7 +67,7 @@ describe('the ingest worker', () => {
     cache = new LruOddsCache({ maxBytes: 64 << 20 });
     clock = now.getTime();
     board = new BoardIndex(() => clock);
-    await warmUp(reader, cache, board);
+    await warmUp(createSharedReads(cache, reader), reader, cache, board);
     pubsub = new InProcessPubSub();
     published = [];
     const subscription = pubsub.subscribe({ maxQueue: 10_000 });
@@ -148,7 +149,8 @@ describe('the ingest worker', () => {
   it('marks an event on the board as having odds when its first snapshot arrives', async () => {
     const event = await upcoming();
     await test.db.prisma.latestOdds.deleteMany({ where: { eventId: event.id } });
-    await warmUp(new OddsReader(test.db.prisma), cache, board);
+    const reader = new OddsReader(test.db.prisma);
+    await warmUp(createSharedReads(cache, reader), reader, cache, board);
     expect(board.page({ first: 200, hasOdds: false }).events.map((e) => e.id)).toContain(event.id);
     feed.queue = [record(event.externalId, 'sharpline', at(1), 2.2)];
     await worker.runCycle();

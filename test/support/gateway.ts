@@ -29,6 +29,7 @@ export async function startTestGateway(options: {
   events?: number;
   bookmakers?: number;
   now?: Date;
+  breakerOpenMs?: number;
 }): Promise<TestGateway> {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
@@ -36,7 +37,7 @@ export async function startTestGateway(options: {
   const bus = new InProcessOddsBus();
   const gateway = await startGateway({
     bus,
-    config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024 },
+    config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024, breakerOpenMs: options.breakerOpenMs },
     db: test.db,
     log: () => {},
   });

@@ -1,0 +1,63 @@
+import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import { GraphQLError } from 'graphql';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerOptions {
+  /** Consecutive failures that open the breaker (default 5). */
+  failures?: number;
+  /** How long it stays open before letting one trial call through, in milliseconds (default 30 s). */
+  openMs?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * A circuit breaker around one backend (the database, a feed), on
+ * cockatiel: after `failures` consecutive failures it stops calling for
+ * `openMs`, then lets one trial through; a success closes it. While open,
+ * calls fail at once with an `UPSTREAM_UNAVAILABLE` error instead of
+ * waiting on a backend that is down.
+ */
+export class Breaker {
+  readonly #policy: CircuitBreakerPolicy;
+
+  constructor(
+    readonly name: string,
+    { failures = 5, openMs = 30_000, log = console.log }: BreakerOptions = {},
+  ) {
+    this.#policy = circuitBreaker(handleAll, { halfOpenAfter: openMs, breaker: new ConsecutiveBreaker(failures) });
+    this.#policy.onBreak(() => log(`breaker ${name}: open after ${failures} consecutive failures; calls fail fast for ${openMs} ms`));
+    this.#policy.onHalfOpen(() => log(`breaker ${name}: half-open, trying one call`));
+    this.#policy.onReset(() => log(`breaker ${name}: closed, ${name} is back`));
+  }
+
+  get state(): BreakerState {
+    const state = this.#policy.state;
+    if (state === CircuitState.Closed) return 'closed';
+    return state === CircuitState.HalfOpen ? 'half-open' : 'open';
+  }
+
+  async execute<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#policy.execute(work);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw upstreamUnavailable(this.name);
+      throw error;
+    }
+  }
+}
+
+export function upstreamUnavailable(name: string): GraphQLError {
+  return new GraphQLError(`The ${name} is unavailable; try again shortly`, { extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+}
+
+/** `target` with every method call going through `breaker` (for a reader whose every method is one backend call). */
+export function guarded<T extends object>(target: T, breaker: Breaker): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => breaker.execute(() => (value as (...a: unknown[]) => Promise<unknown>).apply(object, args));
+    },
+  });
+}
