@@ -26,6 +26,8 @@ export interface Config {
   cacheMaxBytes: number;
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: string | undefined;
+  /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
+  adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
   breakerFailures: number;
   /** `BREAKER_OPEN_MS`: how long an open breaker fails calls fast before one trial call (default 30,000 ms). */
@@ -63,6 +65,7 @@ const variables = {
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
 };
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
+    adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerOpenMs: v.BREAKER_OPEN_MS,
   };

@@ -17,6 +17,8 @@ import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
 import { LiveOdds } from './pubsub/live-odds.js';
 import { Breaker, guarded } from './resilience/breaker.js';
+import { applyInvalidation, resolveInvalidation, type InvalidationTarget } from './cache/invalidation.js';
+import type { RedisTier } from './cache/redis-tier.js';
 import type { OddsBus } from './pubsub/odds-bus.js';
 import { InProcessPubSub } from './pubsub/pubsub.js';
 
@@ -39,24 +41,29 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'> & Partial<Pick<Config, 'breakerFailures' | 'breakerOpenMs'>>;
+  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'> & Partial<Pick<Config, 'breakerFailures' | 'breakerOpenMs' | 'adminToken'>>;
   db: Database;
   /** Where odds changes come from: the worker in this process, or every worker over Redis. */
   bus: OddsBus;
+  /** The fleet's shared cache tier in Redis (with `REDIS_URL`), behind this gateway's own LRU. */
+  sharedTier?: RedisTier | undefined;
   log?: (message: string) => void;
   /** How often past events leave the board when no change arrives, in milliseconds (default 60 s). */
   evictEveryMs?: number;
 }
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
-export async function startGateway({ config, db, bus, log = console.log, evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, db, bus, sharedTier, log = console.log, evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
   // Every database read of the gateway goes through one breaker: when it opens, cached data is still served.
   const databaseBreaker = new Breaker('database', { failures: config.breakerFailures, openMs: config.breakerOpenMs, log });
   const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
   const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
   const board = config.cache ? new BoardIndex() : null;
   let refreshFailures = 0;
+  // Without the in-process cache there is no tier to put in front of Redis either.
+  const shared = config.cache ? sharedTier : undefined;
   const reads = createSharedReads(cache, reader, {
+    shared,
     degraded: () => databaseBreaker.state !== 'closed',
     onRefreshFailed: (kind, ids, error) => {
       refreshFailures++;
@@ -76,7 +83,16 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
   }
 
   const pubsub = new InProcessPubSub();
-  const liveOdds = new LiveOdds({ cache, board, pubsub });
+  const liveOdds = new LiveOdds({ cache, board, pubsub, shared });
+  shared?.onInvalidation((invalidation) => applyInvalidation(invalidation, cache));
+  const invalidate = async (target: InvalidationTarget) => {
+    const invalidation = await resolveInvalidation(target, db.prisma);
+    // With Redis every instance hears it (this one included); without, only this one has a cache to clear.
+    const dropped = applyInvalidation(invalidation, cache);
+    if (shared) await shared.invalidate(invalidation);
+    log(`admin: invalidated ${JSON.stringify(target)}: ${dropped} entries here${shared ? ', and on every instance' : ''}`);
+    return { keys: invalidation.keys.length, kinds: invalidation.kinds, dropped, fleet: shared !== undefined };
+  };
   bus.onChange((change) => liveOdds.apply(change));
   bus.onGap(() => {
     const dropped = liveOdds.forgetOdds();
@@ -95,6 +111,7 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
   const httpServer = createHttpServer({
     apollo,
     createContext: () => ({ loaders: createLoaders(reads), reader, board, pubsub }),
+    admin: { token: config.adminToken, invalidate },
     health: async () => {
       const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
         () => 'up' as const,
@@ -109,6 +126,7 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
           status: database === 'up' ? 'ok' : servable ? 'degraded' : 'unavailable',
           database: { status: database, kind: db.kind, breaker: databaseBreaker.state },
           cache: { enabled: cache.enabled, entries, bytes, staleServed: stale, refreshFailures },
+          redis: sharedTier ? { status: sharedTier.available ? 'up' : 'down', failures: sharedTier.failures } : null,
           board: board ? { events: board.size } : null,
         },
       };

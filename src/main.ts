@@ -7,6 +7,7 @@ import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
 import { createFeed } from './ingest/create-feed.js';
 import { IngestWorker } from './ingest/worker.js';
+import { RedisTier } from './cache/redis-tier.js';
 import { createOddsBus } from './pubsub/create-bus.js';
 import { seedDatabase } from './seed/seed.js';
 
@@ -21,7 +22,9 @@ await runCli(async () => {
     await seedDatabase(db, { events: 300, bookmakers: 6 });
   }
   const bus = await createOddsBus(config, console.log);
-  const gateway = await startGateway({ config, db, bus });
+  const sharedTier = config.redisUrl ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix }) : undefined;
+  await sharedTier?.start();
+  const gateway = await startGateway({ config, db, bus, sharedTier });
   console.log(`oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health`);
 
   let worker: IngestWorker | undefined;
@@ -46,6 +49,7 @@ await runCli(async () => {
     await worker?.stop();
     await gateway.close();
     await bus.close();
+    await sharedTier?.close();
     await db.close();
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,4 +1,10 @@
-import { cacheKey, type CacheKind, type OddsCache } from './odds-cache.js';
+import { cacheKey, cachePolicy, type CacheKey, type CacheKind, type OddsCache } from './odds-cache.js';
+
+/** A second tier shared by a fleet (Redis), asked before the source. */
+export interface SharedTier {
+  getMany(keys: readonly CacheKey[]): Promise<Array<{ value: object; ageMs: number } | undefined>>;
+  setMany(entries: ReadonlyArray<{ key: CacheKey; value: object; ageMs: number }>): Promise<void>;
+}
 
 export type Id = number | string;
 
@@ -7,6 +13,8 @@ export interface ReadThroughOptions<V> {
   kind: CacheKind;
   /** One batched read of the source (the database) for ids the cache cannot serve. */
   fetchMany: (ids: Id[]) => Promise<Map<Id, V>>;
+  /** The fleet's shared tier, between this cache and the source. */
+  shared?: SharedTier | undefined;
   /** True while the source is known to be down (its breaker is open): cached values are served as stale. */
   degraded?: () => boolean;
   /** A background refresh failed: the stale values stay, their lives extended. */
@@ -89,21 +97,38 @@ export class ReadThrough<V extends object> {
       });
   }
 
+  /** Fresh entries from the shared tier first; the rest from the source in one batch, then shared. */
   async #fetch(ids: Id[]): Promise<Map<Id, V | undefined>> {
-    const { cache, kind, fetchMany } = this.#options;
+    const { cache, kind, fetchMany, shared } = this.#options;
     const startedAt = cache.now();
-    const fetched = await fetchMany(ids);
+    const storedAt = new Map<Id, number>();
+    const found = new Map<Id, V>();
+    if (shared) {
+      const entries = await shared.getMany(ids.map((id) => cacheKey(kind, id)));
+      entries.forEach((entry, i) => {
+        if (entry && entry.ageMs < cachePolicy[kind].freshMs) {
+          found.set(ids[i]!, entry.value as V);
+          storedAt.set(ids[i]!, startedAt - entry.ageMs);
+        }
+      });
+    }
+    const rest = ids.filter((id) => !found.has(id));
+    if (rest.length > 0) {
+      const fetched = await fetchMany(rest);
+      for (const [id, value] of fetched) found.set(id, value);
+      void shared?.setMany([...fetched].map(([id, value]) => ({ key: cacheKey(kind, id), value, ageMs: cache.now() - startedAt })));
+    }
     const values = new Map<Id, V | undefined>();
     for (const id of ids) {
       const key = cacheKey(kind, id);
       const newer = cache.peek<V>(key);
-      const value = fetched.get(id);
+      const value = found.get(id);
       if (newer && newer.storedAt > startedAt) values.set(id, newer.value);
       else if (value === undefined) {
         cache.invalidate(key);
         values.set(id, undefined);
       } else {
-        cache.set(key, value, startedAt);
+        cache.set(key, value, storedAt.get(id) ?? startedAt);
         values.set(id, value);
       }
     }

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { CacheKind, OddsCache } from '../cache/odds-cache.js';
-import { ReadThrough, type Id } from '../cache/read-through.js';
+import { ReadThrough, type Id, type SharedTier } from '../cache/read-through.js';
 import type {
   BookmakerRecord,
   CompetitionRecord,
@@ -39,6 +39,8 @@ export interface SharedReads {
 }
 
 export interface SharedReadOptions {
+  /** The fleet's Redis tier, when there is one. */
+  shared?: SharedTier | undefined;
   /** True while the database's breaker is open. */
   degraded?: () => boolean;
   onRefreshFailed?: (kind: CacheKind, ids: readonly Id[], error: unknown) => void;

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
+import { handleAdmin, type AdminOptions } from './admin.js';
 
 /**
  * Plain `node:http` in front of Apollo Server: no framework between the
@@ -13,19 +14,23 @@ export interface HttpServerOptions {
   createContext: () => GraphQLContext;
   /** Answers `/health`: a status code and a JSON body. */
   health: () => Promise<{ status: number; body: unknown }>;
+  /** The operators' API under `/admin/`. */
+  admin: AdminOptions;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
 }
 
-export function createHttpServer({ apollo, createContext, health, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
+export function createHttpServer({ apollo, createContext, health, admin, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
   return http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0]!;
     const handled =
       path === '/graphql'
         ? handleGraphQL(req, res, apollo, createContext, maxBodyBytes)
         : path === '/health'
           ? health().then(({ status, body }) => sendJson(res, status, body))
-          : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql.` }));
+          : path.startsWith('/admin/')
+            ? handleAdmin(req, path, () => readBody(req, maxBodyBytes), admin).then(({ status, body }) => sendJson(res, status, body))
+            : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql.` }));
     handled.catch((error: unknown) => {
       console.error('request failed', error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });

@@ -3,6 +3,7 @@ import { cacheKey, type OddsCache } from '../cache/odds-cache.js';
 import { eventOddsRecord, type EventOddsRecord } from '../cache/records.js';
 import type { OddsChange } from './odds-bus.js';
 import type { PubSub } from './pubsub.js';
+import type { SharedTier } from '../cache/read-through.js';
 
 export interface LiveOddsOptions {
   cache: OddsCache;
@@ -10,6 +11,8 @@ export interface LiveOddsOptions {
   board: BoardIndex | null;
   /** This gateway's own subscribers. */
   pubsub: PubSub;
+  /** The fleet's shared tier: new odds replace what it holds. */
+  shared?: SharedTier | undefined;
   now?: () => number;
 }
 
@@ -30,7 +33,7 @@ export class LiveOdds {
 
   /** Applies one change; returns how many subscriber updates it published. */
   apply(change: OddsChange): number {
-    const { cache, board, pubsub } = this.#options;
+    const { cache, board, pubsub, shared } = this.#options;
     const current = new Map<number, EventOddsRecord>();
     for (const incoming of change.odds) {
       const key = cacheKey('EventOdds', incoming.eventId);
@@ -38,6 +41,7 @@ export class LiveOdds {
       cache.set(key, kept);
       current.set(incoming.eventId, kept);
     }
+    void shared?.setMany([...current.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
     for (const event of change.events) {
       cache.set(cacheKey('Event', event.id), event);
       if (!board) continue;

@@ -23,6 +23,8 @@ export function connectRedis(url: string, { name, queueWhileDisconnected, log }:
     enableOfflineQueue: queueWhileDisconnected,
     maxRetriesPerRequest: queueWhileDisconnected ? null : 1,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    // A caller with a fallback must not wait long on a Redis that stopped answering.
+    ...(!queueWhileDisconnected && { commandTimeout: 1_000 }),
   });
   let lost = false;
   redis.on('error', (error: Error) => {

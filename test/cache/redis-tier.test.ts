@@ -1,0 +1,166 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTier } from '../../src/cache/redis-tier.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { seedDatabase } from '../../src/seed/seed.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+const redisUrl = process.env.TEST_REDIS_URL || undefined;
+const adminToken = 'test-admin-token-0123456789';
+const eventQuery = `query ($id: ID!) { event(id: $id) { id home } }`;
+
+async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+const home = async (gateway: Gateway, id: number) =>
+  ((await post(gateway.url, '/graphql', { query: eventQuery, variables: { id } })).body.data as { event: { home: string } }).event.home;
+
+// Needs Redis (TEST_REDIS_URL; CI requires it). The database is embedded PGlite, shared by two gateways in this process.
+describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
+  let test: TestDatabase;
+  const gateways: Gateway[] = [];
+  const tiers: RedisTier[] = [];
+  let pastEventId: number;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    await seedDatabase(test.db, { events: 30, bookmakers: 2 });
+    // An event long past: not on the board, so not warmed; reads of it go through the tiers.
+    pastEventId = (await test.db.prisma.event.findFirstOrThrow({ orderBy: { kickoffAt: 'asc' } })).id;
+    const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
+    for (let i = 0; i < 2; i++) {
+      const tier = new RedisTier({ url: redisUrl!, prefix, log: () => {} });
+      await tier.start();
+      tiers.push(tier);
+      gateways.push(
+        await startGateway({
+          config: { host: '127.0.0.1', port: 0, cache: true, cacheMaxBytes: 64 << 20, adminToken },
+          db: test.db,
+          bus: new InProcessOddsBus(),
+          sharedTier: tier,
+          log: () => {},
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const gateway of gateways) await gateway.close();
+    for (const tier of tiers) await tier.close();
+    await test?.drop();
+  });
+
+  it('shares what one gateway loaded with the other, and an invalidation on one drops it on both', async () => {
+    const [a, b] = gateways as [Gateway, Gateway];
+    const original = await home(a, pastEventId); // A loads it from the database and shares it
+    await until(async () => (await tiers[0]!.getMany([`Event:${pastEventId}`]))[0] !== undefined); // the shared write is not awaited by the read
+    await test.db.prisma.event.update({ where: { id: pastEventId }, data: { home: 'Renamed FC' } });
+    expect(await home(b, pastEventId)).toBe(original); // B never read the database: it got A's entry from Redis
+    expect(await home(a, pastEventId)).toBe(original);
+
+    expect((await post(a.url, '/admin/invalidate', { event: pastEventId })).status).toBe(401);
+    const invalidated = await post(a.url, '/admin/invalidate', { event: pastEventId }, { authorization: `Bearer ${adminToken}` });
+    expect(invalidated.status).toBe(200);
+    expect(invalidated.body).toMatchObject({ fleet: true, keys: 2 });
+    await until(async () => b.cache.peek(`Event:${pastEventId}`) === undefined); // the invalidation message reaches B
+    expect(await home(b, pastEventId)).toBe('Renamed FC');
+    expect(await home(a, pastEventId)).toBe('Renamed FC');
+  });
+
+  it('refuses admin requests without a target it knows', async () => {
+    const bad = await post(gateways[0]!.url, '/admin/invalidate', { everything: true }, { authorization: `Bearer ${adminToken}` });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/Name one target/);
+  });
+});
+
+// Needs redis-server on the PATH (it starts and kills one of its own); runs where TEST_REDIS_URL says Redis is installed.
+describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
+  let redis: ChildProcess | undefined;
+  let test: TestDatabase;
+  let gateway: Gateway;
+  let tier: RedisTier;
+  let port: number;
+
+  const startRedis = async () => {
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !(await accepts(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  const stopRedis = async () => {
+    const exited = new Promise((resolve) => redis!.once('exit', resolve));
+    redis!.kill('SIGKILL');
+    await exited;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    await startRedis();
+    test = await createTestDatabase('pglite');
+    await seedDatabase(test.db, { events: 60, bookmakers: 2 });
+    tier = new RedisTier({ url: `redis://127.0.0.1:${port}`, log: () => {} });
+    await tier.start();
+    gateway = await startGateway({
+      config: { host: '127.0.0.1', port: 0, cache: true, cacheMaxBytes: 64 << 20 },
+      db: test.db,
+      bus: new InProcessOddsBus(),
+      sharedTier: tier,
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await tier?.close();
+    redis?.kill('SIGKILL');
+    await test?.drop();
+  });
+
+  const health = async () => ((await fetch(`${gateway.url}/health`)).json()) as Promise<{ redis: { status: string; failures: number } }>;
+
+  it('keeps answering from its own tier and the database while Redis is gone, and uses Redis again when it is back', async () => {
+    // Events off the board (kicked off over two hours ago): reads of them go through the tiers.
+    const events = await test.db.prisma.event.findMany({ where: { kickoffAt: { lt: new Date(Date.now() - 3 * 3_600_000) } }, take: 3 });
+    expect(events).toHaveLength(3);
+    expect(await home(gateway, events[0]!.id)).toBe(events[0]!.home);
+    expect((await health()).redis.status).toBe('up');
+
+    await stopRedis();
+    expect(await home(gateway, events[1]!.id)).toBe(events[1]!.home); // a miss: Redis refuses, the database answers
+    const down = await health();
+    expect(down.redis.status).toBe('down');
+    expect(down.redis.failures).toBeGreaterThan(0);
+
+    await startRedis();
+    await until(async () => (await health()).redis.status === 'up');
+    expect(await home(gateway, events[2]!.id)).toBe(events[2]!.home);
+  });
+});
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
