@@ -93,7 +93,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     expect(await paneText(page, '.result-window')).toContain(compact(`"home": "${nodes[0]!.home}"`));
     // The explorer opened at the field the test looked for; show its top in the screenshot.
     await page.locator('.graphiql-explorer-root').evaluate((root) => {
-      for (let element: Element | null = root; element; element = element.parentElement) element.scrollTop = 0;
+      for (let element: typeof root | null = root; element; element = element.parentElement) element.scrollTop = 0;
     });
     await page.screenshot({ path: path.join(artifacts, 'graphiql-board.png') });
     expect(notLoopback(requested)).toEqual([]);
