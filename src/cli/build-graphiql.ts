@@ -7,7 +7,8 @@ await runCli(async () => {
   const unknown = args.filter((arg) => arg !== '--force');
   if (unknown.length) throw new RangeError(`build:graphiql: unknown argument ${unknown.join(' ')} (only --force)`);
   const build = await buildGraphiql({ force: args.includes('--force') });
-  const size = `${(build.assetBytes / 1024 / 1024).toFixed(1)} MiB`;
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const size = `${mib(build.assetBytes)}, ${mib(build.gzippedBytes)} gzipped`;
   console.log(
     build.skipped
       ? `GraphiQL bundle unchanged (${size} in ${build.outDir})`

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { defaultGraphiqlDir, graphiqlAssetsPath } from './paths.js';
 
@@ -11,7 +12,8 @@ import { defaultGraphiqlDir, graphiqlAssetsPath } from './paths.js';
  * the page makes no request beyond the gateway itself. Output:
  *
  *   <outDir>/index.html             the page; refers to the assets below by absolute path
- *   <outDir>/assets/<name>-<hash>.* content-hashed scripts, styles, fonts and workers
+ *   <outDir>/assets/<name>-<hash>.* content-hashed scripts, styles, fonts and workers,
+ *                                   each with a gzipped copy (`.gz`) for clients that accept it
  *   <outDir>/build-stamp            hash of the inputs, so an unchanged build is skipped
  */
 const browserDir = path.resolve(import.meta.dirname, 'browser');
@@ -28,8 +30,10 @@ export interface GraphiqlBuild {
   outDir: string;
   /** True when the inputs had not changed since the last build, which was kept. */
   skipped: boolean;
-  /** Size of everything written under `assets/`, in bytes. */
+  /** Size of the assets (scripts, styles, fonts, workers) as written, in bytes. */
   assetBytes: number;
+  /** The same, gzipped, as the gateway sends them to a browser. */
+  gzippedBytes: number;
   durationMs: number;
 }
 
@@ -43,7 +47,7 @@ export async function buildGraphiql({ outDir = defaultGraphiqlDir, force = false
     () => false,
   );
   if (!force && previous === stamp && indexExists) {
-    return { outDir, skipped: true, assetBytes: await directoryBytes(path.join(outDir, 'assets')), durationMs: performance.now() - started };
+    return { outDir, skipped: true, ...(await assetSizes(path.join(outDir, 'assets'))), durationMs: performance.now() - started };
   }
 
   // Built aside and moved into place, so a gateway serving outDir never sees half a bundle.
@@ -85,12 +89,17 @@ export async function buildGraphiql({ outDir = defaultGraphiqlDir, force = false
   const script = urlOf(outputFor(appBuild.metafile!, 'app-', '.js'), assetsDir);
   const style = urlOf(outputFor(appBuild.metafile!, 'app-', '.css'), assetsDir);
 
+  // Monaco makes the scripts large (about 7 MiB, a third of that gzipped); compress once here, not per request.
+  for (const name of await readdir(assetsDir)) {
+    const file = path.join(assetsDir, name);
+    await writeFile(`${file}.gz`, gzipSync(await readFile(file), { level: 9 }));
+  }
   await writeFile(path.join(buildDir, 'index.html'), indexHtml(script, style));
   await writeFile(path.join(buildDir, 'build-stamp'), stamp);
-  const assetBytes = await directoryBytes(assetsDir);
+  const sizes = await assetSizes(assetsDir);
   await rm(outDir, { recursive: true, force: true });
   await rename(buildDir, outDir);
-  return { outDir, skipped: false, assetBytes, durationMs: performance.now() - started };
+  return { outDir, skipped: false, ...sizes, durationMs: performance.now() - started };
 }
 
 function indexHtml(script: string, style: string): string {
@@ -138,8 +147,12 @@ async function inputsHash(): Promise<string> {
   return hash.digest('hex');
 }
 
-async function directoryBytes(dir: string): Promise<number> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const sizes = await Promise.all(names.map(async (name) => (await stat(path.join(dir, name))).size));
-  return sizes.reduce((sum, size) => sum + size, 0);
+async function assetSizes(dir: string): Promise<{ assetBytes: number; gzippedBytes: number }> {
+  const sizes = { assetBytes: 0, gzippedBytes: 0 };
+  for (const name of await readdir(dir)) {
+    const { size } = await stat(path.join(dir, name));
+    if (name.endsWith('.gz')) sizes.gzippedBytes += size;
+    else sizes.assetBytes += size;
+  }
+  return sizes;
 }

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultGraphiqlDir } from '../../src/graphiql/paths.js';
 import { createGraphiqlHandler } from '../../src/graphiql/serve.js';
@@ -53,6 +54,7 @@ describe('the GraphiQL handler', () => {
       await mkdir(path.join(dir, 'assets'));
       await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>GraphiQL</title>');
       await writeFile(path.join(dir, 'assets', 'app-ABC.js'), 'console.log(1)');
+      await writeFile(path.join(dir, 'assets', 'app-ABC.js.gz'), gzipSync('console.log(1)'));
       await writeFile(path.join(dir, 'assets', 'app-ABC.css'), 'body{}');
       await writeFile(path.join(dir, 'assets', 'notes.txt'), 'not an asset type');
     });
@@ -69,23 +71,39 @@ describe('the GraphiQL handler', () => {
     });
 
     it('serves hashed assets with their content type and an immutable cache lifetime', async () => {
-      const js = await fetch(`${server.url}/graphiql/assets/app-ABC.js`);
+      const js = await fetch(`${server.url}/graphiql/assets/app-ABC.js`, { headers: { 'accept-encoding': 'identity' } });
       expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(js.headers.get('content-encoding')).toBeNull();
       expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(await js.text()).toBe('console.log(1)');
       const css = await fetch(`${server.url}/graphiql/assets/app-ABC.css`);
       expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
     });
 
+    it('sends the gzipped copy of an asset to a client that accepts gzip', async () => {
+      for (const acceptEncoding of ['gzip, deflate, br', 'br;q=1.0, gzip;q=0.8']) {
+        const response = await fetch(`${server.url}/graphiql/assets/app-ABC.js`, { headers: { 'accept-encoding': acceptEncoding } });
+        expect(response.headers.get('content-encoding')).toBe('gzip');
+        expect(response.headers.get('vary')).toBe('accept-encoding');
+        expect(await response.text()).toBe('console.log(1)');
+      }
+      const refused = await fetch(`${server.url}/graphiql/assets/app-ABC.js`, { headers: { 'accept-encoding': 'gzip;q=0, br' } });
+      expect(refused.headers.get('content-encoding')).toBeNull();
+      // A CSS file the build left without a gzipped copy goes as it is.
+      const css = await fetch(`${server.url}/graphiql/assets/app-ABC.css`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(css.headers.get('content-encoding')).toBeNull();
+      expect(await css.text()).toBe('body{}');
+    });
+
     it('answers HEAD with the headers and no body', async () => {
-      const response = await fetch(`${server.url}/graphiql/assets/app-ABC.js`, { method: 'HEAD' });
+      const response = await fetch(`${server.url}/graphiql/assets/app-ABC.js`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-length')).toBe(String('console.log(1)'.length));
       expect(await response.text()).toBe('');
     });
 
     it('answers 404 for unknown assets, other file types and paths out of the assets folder', async () => {
-      for (const name of ['app-OLD.js', 'notes.txt', '..%2Findex.html', '', 'sub/app-ABC.js']) {
+      for (const name of ['app-OLD.js', 'app-ABC.js.gz', 'notes.txt', '..%2Findex.html', '', 'sub/app-ABC.js']) {
         const response = await fetch(`${server.url}/graphiql/assets/${name}`);
         expect(response.status, name).toBe(404);
         expect(await response.text()).not.toContain('doctype');
@@ -135,6 +153,7 @@ describe('GraphiQL on the gateway', () => {
       const response = await fetch(gw.gateway.url + asset);
       expect(response.status, asset).toBe(200);
       expect(response.headers.get('cache-control')).toContain('immutable');
+      expect(response.headers.get('content-encoding')).toBe('gzip');
     }
   });
 
