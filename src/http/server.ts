@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import { createGraphiqlHandler } from '../graphiql/serve.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
 
@@ -21,16 +22,19 @@ export interface HttpServerOptions {
 }
 
 export function createHttpServer({ apollo, createContext, health, admin, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
+  // GraphiQL's page and assets (src/graphiql/serve.ts); undefined for every other request.
+  const graphiql = createGraphiqlHandler();
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const handled =
-      path === '/graphql'
+      graphiql(req, res) ??
+      (path === '/graphql'
         ? handleGraphQL(req, res, apollo, createContext, maxBodyBytes)
         : path === '/health'
           ? health().then(({ status, body }) => sendJson(res, status, body))
           : path.startsWith('/admin/')
             ? handleAdmin(req, path, () => readBody(req, maxBodyBytes), admin).then(({ status, body }) => sendJson(res, status, body))
-            : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql.` }));
+            : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql, GraphiQL at /graphiql.` })));
     handled.catch((error: unknown) => {
       console.error('request failed', error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
