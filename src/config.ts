@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logLevels, type LogLevel } from './observability/log.js';
 
 /**
  * All configuration, read once from the environment at start-up. Each field
@@ -26,13 +27,17 @@ export interface Config {
   cacheMaxBytes: number;
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: string | undefined;
+  /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
+  logLevel: LogLevel;
+  /** `METRICS_PORT`: `npm run ingest` serves `/metrics` on this port (unset = no metrics server; the gateway serves its own). */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const onOff = z.enum(['on', 'off']).transform((value) => value === 'on');
+const onOff = z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).transform((value) => value === 'on');
 const integer = (min: number, max: number) =>
   z
     .string()
@@ -59,6 +64,8 @@ const variables = {
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
+  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  METRICS_PORT: integer(0, 65_535).optional(),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -69,8 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const message = issue.code === 'invalid_value' ? 'must be "on" or "off"' : issue.message;
-      return `${name} ${message}, got ${JSON.stringify(env[name])}`;
+      return `${name} ${issue.message}, got ${JSON.stringify(env[name])}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -86,5 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
+    logLevel: v.LOG_LEVEL,
+    metricsPort: v.METRICS_PORT,
   };
 }

@@ -15,9 +15,18 @@ import type { GraphQLContext } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
+import { cacheMetricsObserver } from './observability/cache-metrics.js';
+import { addGatewayHealthParts, cacheDetail } from './observability/gateway-health.js';
+import { graphqlMetricsPlugin } from './observability/graphql-metrics.js';
+import { Health } from './observability/health.js';
+import { HitWindow } from './observability/hit-window.js';
+import { connectionLoggers, type Logger } from './observability/log.js';
+import { Metrics } from './observability/metrics.js';
+import { timedReader } from './observability/timed-reader.js';
 import { LiveOdds } from './pubsub/live-odds.js';
 import type { OddsBus } from './pubsub/odds-bus.js';
 import { InProcessPubSub } from './pubsub/pubsub.js';
+import { RedisOddsBus } from './pubsub/redis-odds-bus.js';
 
 export const typeDefs = readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8');
 
@@ -34,6 +43,9 @@ export interface Gateway {
   pubsub: InProcessPubSub;
   /** Applies odds changes from the bus to the cache, board and subscribers. */
   liveOdds: LiveOdds;
+  metrics: Metrics;
+  /** `/health`; graceful shutdown calls `health.setDraining()` first. */
+  health: Health;
   close(): Promise<void>;
 }
 
@@ -42,15 +54,21 @@ export interface GatewayOptions {
   db: Database;
   /** Where odds changes come from: the worker in this process, or every worker over Redis. */
   bus: OddsBus;
-  log?: (message: string) => void;
+  logger: Logger;
+  /** This process's metrics (default: a registry of its own), shared with an ingest worker in the same process. */
+  metrics?: Metrics;
   /** How often past events leave the board when no change arrives, in milliseconds (default 60 s). */
   evictEveryMs?: number;
 }
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
-export async function startGateway({ config, db, bus, log = console.log, evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, db, bus, logger, metrics = new Metrics(), evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
+  const log = (message: string) => logger.info(message);
   const reader = new OddsReader(db.prisma);
-  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
+  const hitWindow = new HitWindow();
+  const observer = cacheMetricsObserver(metrics, hitWindow);
+  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes, observer }) : new DisabledCache();
+  const loaderReader = timedReader(reader, (kind, seconds) => metrics.cacheLoad(kind, seconds));
   const board = config.cache ? new BoardIndex() : null;
   let warmed: WarmUpResult | null = null;
   if (board) {
@@ -64,8 +82,14 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
   }
 
   const pubsub = new InProcessPubSub();
+  metrics.observeCache(cache);
+  metrics.observePubSub(pubsub);
   const liveOdds = new LiveOdds({ cache, board, pubsub });
-  bus.onChange((change) => liveOdds.apply(change));
+  let lastChangeAt: number | undefined;
+  bus.onChange((change) => {
+    lastChangeAt = Date.now();
+    liveOdds.apply(change);
+  });
   bus.onGap(() => {
     const dropped = liveOdds.forgetOdds();
     log(`odds bus: messages may have been missed; dropped ${dropped} cached odds entries, the database will refill them`);
@@ -77,35 +101,47 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
     schema,
     introspection: true,
     // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), graphqlMetricsPlugin(metrics)],
+  });
+  const health = new Health();
+  addGatewayHealthParts(health, {
+    db,
+    cache,
+    board,
+    hitWindow,
+    redis: () => (bus instanceof RedisOddsBus ? (bus.connected ? 'up' : 'down') : undefined),
+    lastChangeAt: () => lastChangeAt,
   });
   await apollo.start();
   const httpServer = createHttpServer({
     apollo,
-    createContext: () => ({ loaders: createLoaders({ cache, reader }), reader, board, pubsub }),
-    health: async () => {
-      const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
-        () => 'up' as const,
-        () => 'down' as const,
-      );
-      const { entries, bytes } = cache.stats();
-      return {
-        status: database === 'up' ? 200 : 503,
-        body: {
-          status: database === 'up' ? 'ok' : 'degraded',
-          database: { status: database, kind: db.kind },
-          cache: { enabled: cache.enabled, entries, bytes },
-          board: board ? { events: board.size } : null,
-        },
-      };
+    logger,
+    createContext: (log) => ({ loaders: createLoaders({ cache, reader: loaderReader }), reader, board, pubsub, log }),
+    endpoints: {
+      '/health': async () => {
+        const { httpStatus, body } = await health.report();
+        return { status: httpStatus, body };
+      },
+      '/health/cache': async () => ({ status: 200, body: cacheDetail(cache, hitWindow) }),
+      '/metrics': async () => {
+        const { contentType, body } = await metrics.scrape();
+        return { status: 200, text: body, contentType };
+      },
     },
   });
   // graphql-ws on the same port and path as HTTP.
   const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const connectionLog = connectionLoggers(logger);
   const subscriptions = useServer<Record<string, unknown>, Record<string, unknown>>(
     {
       schema,
-      context: (): GraphQLContext => ({ loaders: createLoaders({ cache, reader }, { memoize: false }), reader, board, pubsub }),
+      context: (ctx): GraphQLContext => ({
+        loaders: createLoaders({ cache, reader: loaderReader }, { memoize: false }),
+        reader,
+        board,
+        pubsub,
+        log: connectionLog(ctx.extra),
+      }),
     },
     webSockets,
   );
@@ -117,6 +153,8 @@ export async function startGateway({ config, db, bus, log = console.log, evictEv
     reader,
     pubsub,
     liveOdds,
+    metrics,
+    health,
     warmUp: warmed,
     async close() {
       clearInterval(evictTimer);

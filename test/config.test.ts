@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
+      logLevel: 'info',
+      metricsPort: undefined,
     });
   });
 
@@ -27,6 +29,8 @@ describe('loadConfig', () => {
       CACHE: 'off',
       CACHE_MAX_BYTES: '33554432',
       FEED_URL: 'http://feeds.local/odds',
+      LOG_LEVEL: 'debug',
+      METRICS_PORT: '9464',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
@@ -37,14 +41,17 @@ describe('loadConfig', () => {
       cache: false,
       cacheMaxBytes: 32 * 1024 * 1024,
       feedUrl: 'http://feeds.local/odds',
+      logLevel: 'debug',
+      metricsPort: 9464,
     });
   });
 
   it('stops with a message naming each bad variable and its value', () => {
-    const load = () => loadConfig({ PORT: '80a', INGEST: 'yes', DATABASE_URL: 'mysql://x' });
+    const load = () => loadConfig({ PORT: '80a', INGEST: 'yes', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/PORT must be a whole number from 0 to 65535, got "80a"/);
     expect(load).toThrow(/INGEST must be "on" or "off", got "yes"/);
+    expect(load).toThrow(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/);
     expect(load).toThrow(/DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/x"/);
   });
 

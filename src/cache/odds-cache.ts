@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { CacheObserver } from './cache-observer.js';
 
 /**
  * The shared, long-lived cache in front of the database. Keys are
@@ -35,6 +36,8 @@ export interface OddsCache {
   /** Drops every entry of one kind; returns how many. */
   invalidateKind(kind: CacheKind): number;
   stats(): CacheStats;
+  /** Entries and estimated bytes per kind; walks the cache, so for health and metric scrapes only. */
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
 }
 
 /** How long each kind of data stays fresh, in milliseconds. */
@@ -52,6 +55,8 @@ export interface LruOddsCacheOptions {
   maxBytes: number;
   /** Clock for TTLs, in milliseconds (default `performance.now`); tests inject a fake one. */
   now?: () => number;
+  /** Told of every lookup, set and removal (metrics, hit-ratio window). */
+  observer?: CacheObserver;
 }
 
 /** The in-process tier: lru-cache bounded by bytes, one TTL per kind of data. */
@@ -63,16 +68,19 @@ export class LruOddsCache implements OddsCache {
   #misses = 0;
   #sets = 0;
   #evictions = 0;
+  readonly #observer: CacheObserver | undefined;
 
-  constructor({ maxBytes, now }: LruOddsCacheOptions) {
+  constructor({ maxBytes, now, observer }: LruOddsCacheOptions) {
     this.#maxBytes = maxBytes;
+    this.#observer = observer;
     this.#lru = new LRUCache<CacheKey, object>({
       maxSize: maxBytes,
       sizeCalculation: estimateBytes,
       ttlAutopurge: false,
       ...(now && { perf: { now } }),
-      dispose: (_value, _key, reason) => {
+      dispose: (_value, key, reason) => {
         if (reason === 'evict') this.#evictions++;
+        this.#observer?.removed(kindOf(key), reason);
       },
     });
   }
@@ -81,6 +89,7 @@ export class LruOddsCache implements OddsCache {
     const value = this.#lru.get(key) as T | undefined;
     if (value === undefined) this.#misses++;
     else this.#hits++;
+    this.#observer?.request(kindOf(key), value === undefined ? 'miss' : 'hit');
     return value;
   }
 
@@ -90,7 +99,9 @@ export class LruOddsCache implements OddsCache {
 
   set(key: CacheKey, value: object): void {
     this.#sets++;
-    this.#lru.set(key, value, { ttl: ttlMsByKind[key.slice(0, key.indexOf(':')) as CacheKind] });
+    const kind = kindOf(key);
+    this.#observer?.set(kind);
+    this.#lru.set(key, value, { ttl: ttlMsByKind[kind] });
   }
 
   peek<T>(key: CacheKey): T | undefined {
@@ -121,6 +132,16 @@ export class LruOddsCache implements OddsCache {
       maxBytes: this.#maxBytes,
     };
   }
+
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
+    const byKind = emptySizes();
+    for (const key of this.#lru.keys()) {
+      const size = byKind[kindOf(key)];
+      size.entries++;
+      size.bytes += this.#lru.info(key)?.size ?? 0;
+    }
+    return byKind;
+  }
 }
 
 /** `CACHE=off`: every lookup misses, so every loader batch goes to the database. */
@@ -146,6 +167,18 @@ export class DisabledCache implements OddsCache {
   stats(): CacheStats {
     return { hits: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
   }
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
+    return emptySizes();
+  }
+}
+
+function kindOf(key: CacheKey): CacheKind {
+  return key.slice(0, key.indexOf(':')) as CacheKind;
+}
+
+function emptySizes(): Record<CacheKind, { entries: number; bytes: number }> {
+  const empty = () => ({ entries: 0, bytes: 0 });
+  return { Sport: empty(), Competition: empty(), Bookmaker: empty(), Event: empty(), EventOdds: empty(), List: empty() };
 }
 
 /**

@@ -7,7 +7,7 @@ import type {
   EventRecord,
   SportRecord,
 } from '../cache/records.js';
-import type { OddsReader } from '../db/odds-reader.js';
+import type { BatchReader } from '../observability/timed-reader.js';
 import { NotFoundError } from './errors.js';
 
 /**
@@ -28,7 +28,7 @@ export interface Loaders {
 
 export interface ReadDependencies {
   cache: OddsCache;
-  reader: OddsReader;
+  reader: BatchReader;
 }
 
 /**
