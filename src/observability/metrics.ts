@@ -58,7 +58,9 @@ export class Metrics {
     });
     for (const kind of cacheKinds) {
       for (const result of ['hit', 'miss', 'stale'] as const) {
-        this.#cacheRequestChildren.set(`${kind}:${result}`, this.#cacheRequests.labels(kind, result));
+        const child = this.#cacheRequests.labels(kind, result);
+        child.inc(0); // exported from the start, so rate() and ratios work before the first stale serve
+        this.#cacheRequestChildren.set(`${kind}:${result}`, child);
       }
     }
     this.#cacheSets = new Counter({ name: 'oddsgate_cache_sets_total', help: 'Values written to the cache, by kind.', labelNames: ['kind'], registers });
