@@ -142,6 +142,8 @@ export async function startGateway({ config, db, bus, logger, metrics = new Metr
         pubsub,
         log: connectionLog(ctx.extra),
       }),
+      onConnect: (ctx) => connectionLog(ctx.extra).debug('websocket connected'),
+      onClose: (ctx, code) => connectionLog(ctx.extra).debug({ code }, 'websocket closed'),
     },
     webSockets,
   );
