@@ -1,5 +1,5 @@
 import type { CacheKind } from '../cache/odds-cache.js';
-import { cacheKinds, type CacheResult } from './metrics.js';
+import { cacheKinds, cacheResults, kindIndex, resultIndex, type CacheResult } from './metrics.js';
 
 export interface HitWindowOptions {
   /** The window's length, in milliseconds (default 5 minutes). */
@@ -18,17 +18,23 @@ export interface WindowCounts {
   hitRatio: number | null;
 }
 
+const perSlot = cacheKinds.length * cacheResults.length;
+
 /**
  * Cache hits, misses and stale serves per kind over a rolling window, as a
- * ring of fixed buckets: recording is O(1) (a bucket left from an earlier
- * lap of the ring is cleared when reused), reading sums the ring.
+ * ring of fixed time buckets in one flat array: recording is an index and
+ * an increment (a slot left from an earlier lap of the ring is cleared when
+ * reused); reading sums the slots still inside the window.
  */
 export class HitWindow {
   readonly windowMs: number;
   readonly #bucketMs: number;
-  readonly #buckets: number;
+  readonly #slots: number;
   readonly #now: () => number;
-  readonly #rings = new Map<CacheKind, Ring>();
+  /** Which bucket (time / bucketMs) each slot holds; -Infinity before first use. */
+  readonly #slotBucket: Float64Array;
+  /** Per slot, per kind, per result. */
+  readonly #counts: Float64Array;
 
   constructor({ windowMs = 5 * 60_000, bucketMs = 10_000, now = Date.now }: HitWindowOptions = {}) {
     if (!(bucketMs > 0) || !(windowMs >= bucketMs) || windowMs % bucketMs !== 0) {
@@ -36,38 +42,32 @@ export class HitWindow {
     }
     this.windowMs = windowMs;
     this.#bucketMs = bucketMs;
-    this.#buckets = windowMs / bucketMs;
+    this.#slots = windowMs / bucketMs;
     this.#now = now;
-    for (const kind of cacheKinds) this.#rings.set(kind, newRing(this.#buckets));
+    this.#slotBucket = new Float64Array(this.#slots).fill(-Infinity);
+    this.#counts = new Float64Array(this.#slots * perSlot);
   }
 
   record(kind: CacheKind, result: CacheResult): void {
-    const ring = this.#rings.get(kind)!;
     const bucket = Math.floor(this.#now() / this.#bucketMs);
-    const slot = bucket % this.#buckets;
-    if (ring.bucket[slot] !== bucket) {
-      ring.bucket[slot] = bucket;
-      ring.hit[slot] = 0;
-      ring.miss[slot] = 0;
-      ring.stale[slot] = 0;
+    const slot = bucket % this.#slots;
+    if (this.#slotBucket[slot] !== bucket) {
+      this.#slotBucket[slot] = bucket;
+      this.#counts.fill(0, slot * perSlot, (slot + 1) * perSlot);
     }
-    ring[result][slot]!++;
+    this.#counts[slot * perSlot + kindIndex[kind] * cacheResults.length + resultIndex[result]]!++;
   }
 
   /** Counts over the window ending now, for one kind. */
   counts(kind: CacheKind): WindowCounts {
-    const ring = this.#rings.get(kind)!;
     const current = Math.floor(this.#now() / this.#bucketMs);
-    let hits = 0;
-    let misses = 0;
-    let stale = 0;
-    for (let slot = 0; slot < this.#buckets; slot++) {
-      if (current - ring.bucket[slot]! >= this.#buckets) continue;
-      hits += ring.hit[slot]!;
-      misses += ring.miss[slot]!;
-      stale += ring.stale[slot]!;
+    const sums = [0, 0, 0];
+    for (let slot = 0; slot < this.#slots; slot++) {
+      if (current - this.#slotBucket[slot]! >= this.#slots) continue;
+      const base = slot * perSlot + kindIndex[kind] * cacheResults.length;
+      for (let r = 0; r < cacheResults.length; r++) sums[r]! += this.#counts[base + r]!;
     }
-    return withRatio(hits, misses, stale);
+    return withRatio(sums[resultIndex.hit]!, sums[resultIndex.miss]!, sums[resultIndex.stale]!);
   }
 
   /** Counts over the window for every kind together. */
@@ -83,23 +83,6 @@ export class HitWindow {
     }
     return withRatio(hits, misses, stale);
   }
-}
-
-interface Ring {
-  /** Which bucket (time / bucketMs) each slot holds; -Infinity before first use. */
-  bucket: Float64Array;
-  hit: Float64Array;
-  miss: Float64Array;
-  stale: Float64Array;
-}
-
-function newRing(size: number): Ring {
-  return {
-    bucket: new Float64Array(size).fill(-Infinity),
-    hit: new Float64Array(size),
-    miss: new Float64Array(size),
-    stale: new Float64Array(size),
-  };
 }
 
 function withRatio(hits: number, misses: number, stale: number): WindowCounts {

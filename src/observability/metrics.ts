@@ -10,7 +10,11 @@ import type { CacheKind } from '../cache/odds-cache.js';
  * no timers, nothing on the hot path.
  */
 export const cacheKinds: readonly CacheKind[] = ['Sport', 'Competition', 'Bookmaker', 'Event', 'EventOdds', 'List'];
-export type CacheResult = 'hit' | 'miss' | 'stale';
+export const cacheResults = ['hit', 'miss', 'stale'] as const;
+export type CacheResult = (typeof cacheResults)[number];
+/** Positions in flat count arrays: counting there costs an index, not a label hash. */
+export const kindIndex = Object.fromEntries(cacheKinds.map((kind, i) => [kind, i])) as Record<CacheKind, number>;
+export const resultIndex = Object.fromEntries(cacheResults.map((result, i) => [result, i])) as Record<CacheResult, number>;
 /** lru-cache's dispose reasons. */
 export type EvictionReason = 'evict' | 'expire' | 'delete' | 'set' | 'fetch';
 export type BreakerName = 'database' | 'feed';
@@ -28,9 +32,12 @@ export interface PubSubSource {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #cacheRequests: Counter<'kind' | 'result'>;
-  /** Pre-bound children: `labels()` hashes its arguments, and this runs on every cache lookup. */
-  readonly #cacheRequestChildren = new Map<string, Counter.Internal>();
+  /**
+   * Lookups per (kind, result), counted in a plain array and copied into the
+   * counter on scrape: a prom-client `inc()` hashes its labels, microseconds
+   * on a path that runs for every cached read.
+   */
+  readonly #cacheRequestCounts = new Float64Array(cacheKinds.length * cacheResults.length);
   readonly #cacheSets: Counter<'kind'>;
   readonly #cacheEvictions: Counter<'reason'>;
   readonly #cacheLoadDuration: Histogram<'kind'>;
@@ -50,19 +57,20 @@ export class Metrics {
     // Unprefixed (process_*, nodejs_*), as every Node.js dashboard expects them.
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
 
-    this.#cacheRequests = new Counter({
+    const cacheRequestCounts = this.#cacheRequestCounts;
+    new Counter({
       name: 'oddsgate_cache_requests_total',
       help: 'Cache lookups by kind of data and result (hit, miss, stale: served past its soft TTL).',
       labelNames: ['kind', 'result'],
       registers,
+      collect() {
+        // Every series from the start (zeros included), so rate() and ratios work before the first stale serve.
+        this.reset();
+        cacheKinds.forEach((kind, k) =>
+          cacheResults.forEach((result, r) => this.inc({ kind, result }, cacheRequestCounts[k * cacheResults.length + r]!)),
+        );
+      },
     });
-    for (const kind of cacheKinds) {
-      for (const result of ['hit', 'miss', 'stale'] as const) {
-        const child = this.#cacheRequests.labels(kind, result);
-        child.inc(0); // exported from the start, so rate() and ratios work before the first stale serve
-        this.#cacheRequestChildren.set(`${kind}:${result}`, child);
-      }
-    }
     this.#cacheSets = new Counter({ name: 'oddsgate_cache_sets_total', help: 'Values written to the cache, by kind.', labelNames: ['kind'], registers });
     this.#cacheEvictions = new Counter({
       name: 'oddsgate_cache_evictions_total',
@@ -183,7 +191,7 @@ export class Metrics {
   }
 
   cacheRequest(kind: CacheKind, result: CacheResult): void {
-    this.#cacheRequestChildren.get(`${kind}:${result}`)!.inc();
+    this.#cacheRequestCounts[kindIndex[kind] * cacheResults.length + resultIndex[result]]!++;
   }
 
   cacheSet(kind: CacheKind): void {
