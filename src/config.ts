@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logLevels, type LogLevel } from './observability/log.js';
 
 /**
  * All configuration, read once from the environment at start-up. Each field
@@ -32,13 +33,17 @@ export interface Config {
   breakerFailures: number;
   /** `BREAKER_OPEN_MS`: how long an open breaker fails calls fast before one trial call (default 30,000 ms). */
   breakerOpenMs: number;
+  /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
+  logLevel: LogLevel;
+  /** `METRICS_PORT`: `npm run ingest` serves `/metrics` on this port (unset = no metrics server; the gateway serves its own). */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const onOff = z.enum(['on', 'off']).transform((value) => value === 'on');
+const onOff = z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).transform((value) => value === 'on');
 const integer = (min: number, max: number) =>
   z
     .string()
@@ -68,6 +73,8 @@ const variables = {
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
+  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  METRICS_PORT: integer(0, 65_535).optional(),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,8 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const message = issue.code === 'invalid_value' ? 'must be "on" or "off"' : issue.message;
-      return `${name} ${message}, got ${JSON.stringify(env[name])}`;
+      return `${name} ${issue.message}, got ${JSON.stringify(env[name])}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -98,5 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerOpenMs: v.BREAKER_OPEN_MS,
+    logLevel: v.LOG_LEVEL,
+    metricsPort: v.METRICS_PORT,
   };
 }

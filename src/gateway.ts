@@ -15,12 +15,21 @@ import type { GraphQLContext } from './graphql/context.js';
 import { createLoaders, createSharedReads } from './graphql/loaders.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
+import { cacheMetricsObserver } from './observability/cache-metrics.js';
+import { addGatewayHealthParts, cacheDetail } from './observability/gateway-health.js';
+import { graphqlMetricsPlugin } from './observability/graphql-metrics.js';
+import { Health } from './observability/health.js';
+import { HitWindow } from './observability/hit-window.js';
+import { connectionLoggers, type Logger } from './observability/log.js';
+import { Metrics } from './observability/metrics.js';
+import { timedReader } from './observability/timed-reader.js';
 import { LiveOdds } from './pubsub/live-odds.js';
 import { Breaker, guarded } from './resilience/breaker.js';
 import { applyInvalidation, resolveInvalidation, type InvalidationTarget } from './cache/invalidation.js';
 import type { RedisTier } from './cache/redis-tier.js';
 import type { OddsBus } from './pubsub/odds-bus.js';
 import { InProcessPubSub } from './pubsub/pubsub.js';
+import { RedisOddsBus } from './pubsub/redis-odds-bus.js';
 
 export const typeDefs = readFileSync(path.resolve(import.meta.dirname, '../schema.graphql'), 'utf8');
 
@@ -37,6 +46,9 @@ export interface Gateway {
   pubsub: InProcessPubSub;
   /** Applies odds changes from the bus to the cache, board and subscribers. */
   liveOdds: LiveOdds;
+  metrics: Metrics;
+  /** `/health`; graceful shutdown calls `health.setDraining()` first. */
+  health: Health;
   close(): Promise<void>;
 }
 
@@ -47,26 +59,41 @@ export interface GatewayOptions {
   bus: OddsBus;
   /** The fleet's shared cache tier in Redis (with `REDIS_URL`), behind this gateway's own LRU. */
   sharedTier?: RedisTier | undefined;
-  log?: (message: string) => void;
+  logger: Logger;
+  /** This process's metrics (default: a registry of its own), shared with an ingest worker in the same process. */
+  metrics?: Metrics;
   /** How often past events leave the board when no change arrives, in milliseconds (default 60 s). */
   evictEveryMs?: number;
 }
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
-export async function startGateway({ config, db, bus, sharedTier, log = console.log, evictEveryMs = 60_000 }: GatewayOptions): Promise<Gateway> {
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, db, bus, sharedTier, logger, metrics = new Metrics(), evictEveryMs = 60_000 } = options;
+  const log = (message: string) => logger.info(message);
   // Every database read of the gateway goes through one breaker: when it opens, cached data is still served.
-  const databaseBreaker = new Breaker('database', { failures: config.breakerFailures, openMs: config.breakerOpenMs, log });
+  metrics.setBreakerState('database', 'closed');
+  const databaseBreaker = new Breaker('database', {
+    failures: config.breakerFailures,
+    openMs: config.breakerOpenMs,
+    log: (message) => logger.warn(message),
+    onStateChange: (state) => metrics.setBreakerState('database', state),
+  });
   const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
-  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
+  const hitWindow = new HitWindow();
+  const observer = cacheMetricsObserver(metrics, hitWindow);
+  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes, observer }) : new DisabledCache();
+  const loaderReader = timedReader(reader, (kind, seconds) => metrics.cacheLoad(kind, seconds));
   const board = config.cache ? new BoardIndex() : null;
   let refreshFailures = 0;
   // Without the in-process cache there is no tier to put in front of Redis either.
   const shared = config.cache ? sharedTier : undefined;
-  const reads = createSharedReads(cache, reader, {
+  if (sharedTier) metrics.observeRedisTier(sharedTier);
+  const reads = createSharedReads(cache, loaderReader, {
     shared,
     degraded: () => databaseBreaker.state !== 'closed',
     onRefreshFailed: (kind, ids, error) => {
       refreshFailures++;
+      metrics.cacheRefreshFailed(kind, ids.length);
       // While the breaker is open every refresh fails at once; the breaker has already said why.
       if (databaseBreaker.state === 'closed') log(`cache: refreshing ${ids.length} ${kind} entries failed, serving them stale a while longer: ${(error as Error).message}`);
     },
@@ -83,6 +110,8 @@ export async function startGateway({ config, db, bus, sharedTier, log = console.
   }
 
   const pubsub = new InProcessPubSub();
+  metrics.observeCache(cache);
+  metrics.observePubSub(pubsub);
   const liveOdds = new LiveOdds({ cache, board, pubsub, shared });
   shared?.onInvalidation((invalidation) => applyInvalidation(invalidation, cache));
   const invalidate = async (target: InvalidationTarget) => {
@@ -93,7 +122,11 @@ export async function startGateway({ config, db, bus, sharedTier, log = console.
     log(`admin: invalidated ${JSON.stringify(target)}: ${dropped} entries here${shared ? ', and on every instance' : ''}`);
     return { keys: invalidation.keys.length, kinds: invalidation.kinds, dropped, fleet: shared !== undefined };
   };
-  bus.onChange((change) => liveOdds.apply(change));
+  let lastChangeAt: number | undefined;
+  bus.onChange((change) => {
+    lastChangeAt = Date.now();
+    liveOdds.apply(change);
+  });
   bus.onGap(() => {
     const dropped = liveOdds.forgetOdds();
     log(`odds bus: messages may have been missed; dropped ${dropped} cached odds entries, the database will refill them`);
@@ -105,39 +138,56 @@ export async function startGateway({ config, db, bus, sharedTier, log = console.
     schema,
     introspection: true,
     // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), graphqlMetricsPlugin(metrics)],
   });
+  const health = new Health();
+  addGatewayHealthParts(health, {
+    db,
+    cache,
+    board,
+    hitWindow,
+    redis: () => {
+      // Up when every Redis connection this gateway has (the odds bus, the cache tier) is.
+      const connections = [bus instanceof RedisOddsBus ? bus.connected : undefined, sharedTier?.available].filter((c) => c !== undefined);
+      if (connections.length === 0) return undefined;
+      return connections.every(Boolean) ? 'up' : 'down';
+    },
+    lastChangeAt: () => lastChangeAt,
+  });
+  health.addPart('breakers', () => ({ status: databaseBreaker.state, database: databaseBreaker.state, refreshFailures }));
   await apollo.start();
   const httpServer = createHttpServer({
     apollo,
-    createContext: () => ({ loaders: createLoaders(reads), reader, board, pubsub }),
+    logger,
+    createContext: (log) => ({ loaders: createLoaders(reads), reader, board, pubsub, log }),
     admin: { token: config.adminToken, invalidate },
-    health: async () => {
-      const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
-        () => 'up' as const,
-        () => 'down' as const,
-      );
-      const { entries, bytes, stale } = cache.stats();
-      // With the database down, a warm cache still serves the board: not ready only when nothing can be served.
-      const servable = database === 'up' || (cache.enabled && entries > 0);
-      return {
-        status: servable ? 200 : 503,
-        body: {
-          status: database === 'up' ? 'ok' : servable ? 'degraded' : 'unavailable',
-          database: { status: database, kind: db.kind, breaker: databaseBreaker.state },
-          cache: { enabled: cache.enabled, entries, bytes, staleServed: stale, refreshFailures },
-          redis: sharedTier ? { status: sharedTier.available ? 'up' : 'down', failures: sharedTier.failures } : null,
-          board: board ? { events: board.size } : null,
-        },
-      };
+    endpoints: {
+      '/health': async () => {
+        const { httpStatus, body } = await health.report();
+        return { status: httpStatus, body };
+      },
+      '/health/cache': async () => ({ status: 200, body: cacheDetail(cache, hitWindow) }),
+      '/metrics': async () => {
+        const { contentType, body } = await metrics.scrape();
+        return { status: 200, text: body, contentType };
+      },
     },
   });
   // graphql-ws on the same port and path as HTTP.
   const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const connectionLog = connectionLoggers(logger);
   const subscriptions = useServer<Record<string, unknown>, Record<string, unknown>>(
     {
       schema,
-      context: (): GraphQLContext => ({ loaders: createLoaders(reads, { memoize: false }), reader, board, pubsub }),
+      context: (ctx): GraphQLContext => ({
+        loaders: createLoaders(reads, { memoize: false }),
+        reader,
+        board,
+        pubsub,
+        log: connectionLog(ctx.extra),
+      }),
+      onConnect: (ctx) => connectionLog(ctx.extra).debug('websocket connected'),
+      onClose: (ctx, code) => connectionLog(ctx.extra).debug({ code }, 'websocket closed'),
     },
     webSockets,
   );
@@ -149,6 +199,8 @@ export async function startGateway({ config, db, bus, sharedTier, log = console.
     reader,
     pubsub,
     liveOdds,
+    metrics,
+    health,
     warmUp: warmed,
     async close() {
       clearInterval(evictTimer);

@@ -1,4 +1,4 @@
-// The composition root: config -> database -> odds bus -> gateway -> ingest worker;
+// The composition root: config -> logger, metrics -> database -> odds bus -> gateway -> ingest worker;
 // on SIGTERM/SIGINT disposed in reverse (the worker finishes its batch first).
 import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
@@ -8,44 +8,57 @@ import { startGateway } from './gateway.js';
 import { createFeed } from './ingest/create-feed.js';
 import { IngestWorker } from './ingest/worker.js';
 import { RedisTier } from './cache/redis-tier.js';
+import { createLogger } from './observability/log.js';
+import { Metrics } from './observability/metrics.js';
 import { createOddsBus } from './pubsub/create-bus.js';
 import { seedDatabase } from './seed/seed.js';
 
 await runCli(async () => {
   const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  // One registry for the process: the gateway's /metrics also shows the worker's ingest metrics.
+  const metrics = new Metrics();
   const db = await openDatabase(config);
-  console.log(`database: ${db.kind} at ${db.location}`);
+  logger.info(`database: ${db.kind} at ${db.location}`);
   await applyMigrations(db);
   // The embedded default starts with something to look at; a real database is never seeded unasked.
   if (db.kind === 'pglite' && (await db.prisma.event.count()) === 0) {
-    console.log('empty embedded database: seeding 300 events x 6 bookmakers (npm run db:seed for more)');
+    logger.info('empty embedded database: seeding 300 events x 6 bookmakers (npm run db:seed for more)');
     await seedDatabase(db, { events: 300, bookmakers: 6 });
   }
-  const bus = await createOddsBus(config, console.log);
-  const sharedTier = config.redisUrl ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix }) : undefined;
+  const busLog = logger.child({ component: 'odds-bus' });
+  const bus = await createOddsBus(config, (message) => busLog.warn(message));
+  const sharedTier = config.redisUrl
+    ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, log: (message) => busLog.warn(message) })
+    : undefined;
   await sharedTier?.start();
-  const gateway = await startGateway({ config, db, bus, sharedTier });
-  console.log(`oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health`);
+  const gateway = await startGateway({ config, db, bus, sharedTier, logger, metrics });
+  logger.info(
+    `oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health, metrics at ${gateway.url}/metrics`,
+  );
 
   let worker: IngestWorker | undefined;
   if (config.ingest) {
     const feed = createFeed(config.feedUrl, db.prisma);
+    const ingestLog = logger.child({ component: 'ingest' });
     worker = new IngestWorker({
       prisma: db.prisma,
       reader: gateway.reader,
       feed,
       bus,
       feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
+      metrics,
+      log: (message) => ingestLog.warn(message),
     });
     worker.start();
-    console.log(`ingest worker: ${feed.name} feed`);
+    logger.info(`ingest worker: ${feed.name} feed`);
   }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`);
     await worker?.stop();
     await gateway.close();
     await bus.close();

@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       adminToken: undefined,
       breakerFailures: 5,
       breakerOpenMs: 30_000,
+      logLevel: 'info',
+      metricsPort: undefined,
     });
   });
 
@@ -32,6 +34,8 @@ describe('loadConfig', () => {
       FEED_URL: 'http://feeds.local/odds',
       BREAKER_FAILURES: '3',
       BREAKER_OPEN_MS: '5000',
+      LOG_LEVEL: 'debug',
+      METRICS_PORT: '9464',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
@@ -44,14 +48,17 @@ describe('loadConfig', () => {
       feedUrl: 'http://feeds.local/odds',
       breakerFailures: 3,
       breakerOpenMs: 5000,
+      logLevel: 'debug',
+      metricsPort: 9464,
     });
   });
 
   it('stops with a message naming each bad variable and its value', () => {
-    const load = () => loadConfig({ PORT: '80a', INGEST: 'yes', DATABASE_URL: 'mysql://x' });
+    const load = () => loadConfig({ PORT: '80a', INGEST: 'yes', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/PORT must be a whole number from 0 to 65535, got "80a"/);
     expect(load).toThrow(/INGEST must be "on" or "off", got "yes"/);
+    expect(load).toThrow(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/);
     expect(load).toThrow(/DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/x"/);
   });
 

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { CacheObserver } from './cache-observer.js';
 
 /**
  * The shared, long-lived cache in front of the database. Keys are
@@ -57,6 +58,8 @@ export interface OddsCache {
   /** Drops every entry of one kind; returns how many. */
   invalidateKind(kind: CacheKind): number;
   stats(): CacheStats;
+  /** Entries and estimated bytes per kind; walks the cache, so for health and metric scrapes only. */
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
 }
 
 /**
@@ -81,6 +84,8 @@ export interface LruOddsCacheOptions {
   maxBytes: number;
   /** Clock for freshness and TTLs, in milliseconds (default `performance.now`); tests inject a fake one. */
   now?: () => number;
+  /** Told of every lookup, set and removal (metrics, hit-ratio window). */
+  observer?: CacheObserver;
 }
 
 interface Stored {
@@ -99,10 +104,12 @@ export class LruOddsCache implements OddsCache {
   #misses = 0;
   #sets = 0;
   #evictions = 0;
+  readonly #observer: CacheObserver | undefined;
 
-  constructor({ maxBytes, now = () => performance.now() }: LruOddsCacheOptions) {
+  constructor({ maxBytes, now = () => performance.now(), observer }: LruOddsCacheOptions) {
     this.#maxBytes = maxBytes;
     this.now = now;
+    this.#observer = observer;
     this.#lru = new LRUCache<CacheKey, Stored>({
       maxSize: maxBytes,
       sizeCalculation: (stored) => estimateBytes(stored.value),
@@ -110,8 +117,9 @@ export class LruOddsCache implements OddsCache {
       perf: { now },
       // Read the clock on every check: lru-cache otherwise reuses one reading for a while, which an injected clock defeats.
       ttlResolution: 0,
-      dispose: (_value, _key, reason) => {
+      dispose: (_value, key, reason) => {
         if (reason === 'evict') this.#evictions++;
+        this.#observer?.removed(kindOf(key), reason);
       },
     });
   }
@@ -122,6 +130,7 @@ export class LruOddsCache implements OddsCache {
     if (!entry) this.#misses++;
     else if (entry.fresh) this.#hits++;
     else this.#stale++;
+    this.#observer?.request(kindOf(key), !entry ? 'miss' : entry.fresh ? 'hit' : 'stale');
     return entry;
   }
 
@@ -135,6 +144,7 @@ export class LruOddsCache implements OddsCache {
 
   set(key: CacheKey, value: object, storedAt = this.now()): void {
     this.#sets++;
+    this.#observer?.set(kindOf(key));
     const ttl = policyOf(key).ttlMs - (this.now() - storedAt);
     if (ttl > 0) this.#lru.set(key, { value, storedAt }, { ttl });
   }
@@ -176,6 +186,16 @@ export class LruOddsCache implements OddsCache {
     if (!stored) return undefined;
     return { value: stored.value as T, storedAt: stored.storedAt, fresh: this.now() - stored.storedAt < policyOf(key).freshMs };
   }
+
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
+    const byKind = emptySizes();
+    for (const key of this.#lru.keys()) {
+      const size = byKind[kindOf(key)];
+      size.entries++;
+      size.bytes += this.#lru.info(key)?.size ?? 0;
+    }
+    return byKind;
+  }
 }
 
 /** `CACHE=off`: every lookup misses, so every loader batch goes to the database. */
@@ -207,10 +227,22 @@ export class DisabledCache implements OddsCache {
   stats(): CacheStats {
     return { hits: 0, stale: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
   }
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
+    return emptySizes();
+  }
+}
+
+function kindOf(key: CacheKey): CacheKind {
+  return key.slice(0, key.indexOf(':')) as CacheKind;
+}
+
+function emptySizes(): Record<CacheKind, { entries: number; bytes: number }> {
+  const empty = () => ({ entries: 0, bytes: 0 });
+  return { Sport: empty(), Competition: empty(), Bookmaker: empty(), Event: empty(), EventOdds: empty(), List: empty() };
 }
 
 function policyOf(key: CacheKey): { freshMs: number; ttlMs: number } {
-  return cachePolicy[key.slice(0, key.indexOf(':')) as CacheKind];
+  return cachePolicy[kindOf(key)];
 }
 
 /**

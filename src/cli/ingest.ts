@@ -1,34 +1,44 @@
 // `npm run ingest`: the ingest worker alone, writing its feed (FEED_URL, or the simulated one) to the database
-// and publishing each committed change over Redis (REDIS_URL) to every gateway.
+// and publishing each committed change over Redis (REDIS_URL) to every gateway. With METRICS_PORT it serves /metrics.
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
 import { OddsReader } from '../db/odds-reader.js';
 import { createFeed } from '../ingest/create-feed.js';
 import { IngestWorker } from '../ingest/worker.js';
+import { createLogger } from '../observability/log.js';
+import { startMetricsServer } from '../observability/metrics-server.js';
+import { Metrics } from '../observability/metrics.js';
 import { createOddsBus } from '../pubsub/create-bus.js';
 import { runCli } from './run-cli.js';
 
 await runCli(async () => {
   const config = loadConfig();
+  const logger = createLogger(config.logLevel).child({ component: 'ingest' });
+  const metrics = new Metrics();
   const db = await openDatabase(config);
   await applyMigrations(db);
   const feed = createFeed(config.feedUrl, db.prisma);
-  if (!config.redisUrl) console.log('no REDIS_URL: this worker writes to the database, but no gateway in another process hears of it');
-  const bus = await createOddsBus(config, console.log);
+  if (!config.redisUrl) logger.warn('no REDIS_URL: this worker writes to the database, but no gateway in another process hears of it');
+  const bus = await createOddsBus(config, (message) => logger.warn(message));
   const worker = new IngestWorker({
     prisma: db.prisma,
     reader: new OddsReader(db.prisma),
     feed,
     bus,
     feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
+    metrics,
+    log: (message) => logger.warn(message),
   });
   worker.start();
-  console.log(`ingest worker on ${db.kind} at ${db.location}: ${feed.name} feed`);
-  const report = setInterval(() => console.log('ingest totals', worker.totals), 10_000);
+  logger.info(`ingest worker on ${db.kind} at ${db.location}: ${feed.name} feed`);
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host);
+  if (metricsServer) logger.info(`ingest metrics at ${metricsServer.url}/metrics`);
+  const report = setInterval(() => logger.info({ totals: worker.totals }, 'ingest totals'), 10_000);
   const stop = async () => {
     clearInterval(report);
     await worker.stop();
+    await metricsServer?.close();
     await bus.close();
     await db.close();
   };

@@ -1,5 +1,6 @@
 import type { BoardIndex } from '../board/board-index.js';
 import type { OddsReader } from '../db/odds-reader.js';
+import type { Logger } from '../observability/log.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import type { Loaders } from './loaders.js';
 
@@ -9,4 +10,6 @@ export interface GraphQLContext {
   /** The in-memory board; null with `CACHE=off`, when every `events` query goes to the database. */
   board: BoardIndex | null;
   pubsub: PubSub;
+  /** Bound to the HTTP request's id, or to the WebSocket connection's. */
+  log: Logger;
 }

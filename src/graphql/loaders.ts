@@ -8,7 +8,7 @@ import type {
   EventRecord,
   SportRecord,
 } from '../cache/records.js';
-import type { OddsReader } from '../db/odds-reader.js';
+import type { BatchReader } from '../observability/timed-reader.js';
 import { NotFoundError } from './errors.js';
 
 /**
@@ -46,7 +46,7 @@ export interface SharedReadOptions {
   onRefreshFailed?: (kind: CacheKind, ids: readonly Id[], error: unknown) => void;
 }
 
-export function createSharedReads(cache: OddsCache, reader: OddsReader, options: SharedReadOptions = {}): SharedReads {
+export function createSharedReads(cache: OddsCache, reader: BatchReader, options: SharedReadOptions = {}): SharedReads {
   const reads = <V extends object>(kind: CacheKind, fetchMany: (ids: number[]) => Promise<Map<number, V>>) =>
     new ReadThrough<V>({ cache, kind, fetchMany: (ids) => fetchMany(ids as number[]) as Promise<Map<Id, V>>, ...options });
   const tables: Record<string, () => Promise<Map<number, object>>> = {

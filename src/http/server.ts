@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import { createGraphiqlHandler } from '../graphiql/serve.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { requestIdFrom, type Logger } from '../observability/log.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
 
 /**
@@ -12,31 +13,48 @@ import { handleAdmin, type AdminOptions } from './admin.js';
  */
 export interface HttpServerOptions {
   apollo: ApolloServer<GraphQLContext>;
-  createContext: () => GraphQLContext;
-  /** Answers `/health`: a status code and a JSON body. */
-  health: () => Promise<{ status: number; body: unknown }>;
+  /** `log` is the request's logger, bound to its request id. */
+  createContext: (log: Logger) => GraphQLContext;
+  /** Other paths (`/health`, `/metrics`...): a status code and a JSON body, or text with its content type. */
+  endpoints: Record<string, Endpoint>;
+  logger: Logger;
   /** The operators' API under `/admin/`. */
   admin: AdminOptions;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
 }
 
-export function createHttpServer({ apollo, createContext, health, admin, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
+export type Endpoint = () => Promise<{ status: number; body: unknown } | { status: number; text: string; contentType: string }>;
+
+export function createHttpServer({ apollo, createContext, endpoints, admin, logger, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
   // GraphiQL's page and assets (src/graphiql/serve.ts); undefined for every other request.
   const graphiql = createGraphiqlHandler();
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    // A proxy's id when it sent a sane one, so one id follows the request through every log.
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ reqId: requestId });
+    if (log.isLevelEnabled('debug')) {
+      const started = performance.now();
+      res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
+    }
+    const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path] : undefined;
     const handled =
       graphiql(req, res) ??
       (path === '/graphql'
-        ? handleGraphQL(req, res, apollo, createContext, maxBodyBytes)
-        : path === '/health'
-          ? health().then(({ status, body }) => sendJson(res, status, body))
+        ? handleGraphQL(req, res, apollo, () => createContext(log), maxBodyBytes)
+        : endpoint
+          ? endpoint().then((answer) => {
+              if ('text' in answer) {
+                res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.text);
+              } else sendJson(res, answer.status, answer.body);
+            })
           : path.startsWith('/admin/')
             ? handleAdmin(req, path, () => readBody(req, maxBodyBytes), admin).then(({ status, body }) => sendJson(res, status, body))
             : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql, GraphiQL at /graphiql.` })));
     handled.catch((error: unknown) => {
-      console.error('request failed', error);
+      log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
       else res.destroy();
     });

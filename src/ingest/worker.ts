@@ -1,7 +1,9 @@
+import type { EventOddsRecord } from '../cache/records.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
 import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
@@ -20,6 +22,8 @@ export interface IngestWorkerOptions {
   maxPending?: number;
   now?: () => number;
   log?: (message: string) => void;
+  /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
+  metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
 }
 
 export interface CycleResult {
@@ -74,7 +78,12 @@ export class IngestWorker {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? console.log;
-    this.feedBreaker = new Breaker(`${options.feed.name} feed`, { ...options.feedBreaker, log: this.#log });
+    this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
+      ...options.feedBreaker,
+      log: this.#log,
+      onStateChange: (state) => options.metrics?.setBreakerState('feed', state),
+    });
+    options.metrics?.setBreakerState('feed', 'closed');
   }
 
   start(): void {
@@ -97,10 +106,19 @@ export class IngestWorker {
   }
 
   async runCycle(): Promise<CycleResult> {
+    const started = performance.now();
+    const result = await this.#cycle();
+    this.#options.metrics?.ingestBatch((performance.now() - started) / 1000);
+    return result;
+  }
+
+  async #cycle(): Promise<CycleResult> {
+    const metrics = this.#options.metrics;
     const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false, feedFailed: false };
     const reject = (reason: string) => {
       result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
       this.totals.rejected++;
+      metrics?.ingestRejected(reason);
     };
     // An open breaker skips the feed's poll; committed-but-unpublished changes still go out below.
     const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
@@ -143,6 +161,7 @@ export class IngestWorker {
         this.#pending = [];
         result.stored = stored.stored;
         result.duplicates = stored.duplicates;
+        metrics?.ingestSnapshots(stored.stored, stored.duplicates);
         for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
       } catch (error) {
         // Nothing was written: keep the batch for the next cycle, bounded.
@@ -172,13 +191,25 @@ export class IngestWorker {
     try {
       const { reader, bus } = this.#options;
       const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
-      await bus.publish({ publishedAt: this.#now(), events: [...events.values()], odds: [...odds.values()], changed });
+      const publishedAt = this.#now();
+      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed });
+      this.#observeLag(publishedAt, odds, changed);
     } catch (error) {
       this.#log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
       return 0;
     }
     this.#unpublished.clear();
     return changed.length;
+  }
+
+  /** Capture-to-publish lag of each changed (event, bookmaker)'s published snapshot. */
+  #observeLag(publishedAt: number, odds: Map<number, EventOddsRecord>, changed: Array<{ eventId: number; bookmakerId: number }>): void {
+    const metrics = this.#options.metrics;
+    if (!metrics) return;
+    for (const { eventId, bookmakerId } of changed) {
+      const snapshot = odds.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
+      if (snapshot) metrics.ingestLag(Math.max(0, publishedAt - Date.parse(snapshot.capturedAt)) / 1000);
+    }
   }
 
   /**

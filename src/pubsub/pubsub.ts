@@ -26,8 +26,15 @@ export interface SubscribeOptions {
 export interface PubSub {
   publish(update: OddsUpdateMessage): void;
   subscribe(options?: SubscribeOptions): OddsSubscription;
-  /** Live subscriptions and drops, for health and metrics. */
-  stats(): { subscribers: number; dropped: number };
+  /** Live subscriptions, updates handed to subscribers and updates dropped, for health and metrics. */
+  stats(): PubSubStats;
+}
+
+export interface PubSubStats {
+  subscribers: number;
+  dropped: number;
+  /** Updates subscribers took from their queues (to send to their clients), since start. */
+  delivered: number;
 }
 
 /**
@@ -38,6 +45,7 @@ export interface PubSub {
 export class InProcessPubSub implements PubSub {
   readonly #subscribers = new Set<Subscriber>();
   #dropped = 0;
+  #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
     for (const subscriber of this.#subscribers) subscriber.offer(update);
@@ -47,20 +55,26 @@ export class InProcessPubSub implements PubSub {
     const subscriber = new Subscriber(options, () => {
       this.#subscribers.delete(subscriber);
       this.#dropped += subscriber.dropped;
+      this.#delivered += subscriber.delivered;
     });
     this.#subscribers.add(subscriber);
     return subscriber;
   }
 
-  stats(): { subscribers: number; dropped: number } {
+  stats(): PubSubStats {
     let dropped = this.#dropped;
-    for (const subscriber of this.#subscribers) dropped += subscriber.dropped;
-    return { subscribers: this.#subscribers.size, dropped };
+    let delivered = this.#delivered;
+    for (const subscriber of this.#subscribers) {
+      dropped += subscriber.dropped;
+      delivered += subscriber.delivered;
+    }
+    return { subscribers: this.#subscribers.size, dropped, delivered };
   }
 }
 
 class Subscriber implements OddsSubscription {
   dropped = 0;
+  delivered = 0;
   readonly #queue: OddsUpdateMessage[] = [];
   #waiting: ((result: IteratorResult<OddsUpdateMessage>) => void) | undefined;
   #done = false;
@@ -80,6 +94,7 @@ class Subscriber implements OddsSubscription {
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = undefined;
+      this.delivered++;
       resolve({ value: update, done: false });
       return;
     }
@@ -92,7 +107,10 @@ class Subscriber implements OddsSubscription {
 
   next(): Promise<IteratorResult<OddsUpdateMessage>> {
     const queued = this.#queue.shift();
-    if (queued) return Promise.resolve({ value: queued, done: false });
+    if (queued) {
+      this.delivered++;
+      return Promise.resolve({ value: queued, done: false });
+    }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.#waiting = resolve;

@@ -46,6 +46,11 @@ export class RedisOddsBus implements OddsBus {
     });
   }
 
+  /** Both connections are up (for /health). */
+  get connected(): boolean {
+    return this.#subscriber.status === 'ready' && this.#publisher.status === 'ready';
+  }
+
   /** Resolves once subscribed, so nothing published after start-up is missed. */
   async start(): Promise<void> {
     await this.#subscriber.subscribe(this.channel);

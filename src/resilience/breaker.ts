@@ -9,6 +9,8 @@ export interface BreakerOptions {
   /** How long it stays open before letting one trial call through, in milliseconds (default 30 s). */
   openMs?: number;
   log?: (message: string) => void;
+  /** Told of every change of state (for the breaker-state metric). */
+  onStateChange?: (state: BreakerState) => void;
 }
 
 /**
@@ -23,12 +25,13 @@ export class Breaker {
 
   constructor(
     readonly name: string,
-    { failures = 5, openMs = 30_000, log = console.log }: BreakerOptions = {},
+    { failures = 5, openMs = 30_000, log = console.log, onStateChange }: BreakerOptions = {},
   ) {
     this.#policy = circuitBreaker(handleAll, { halfOpenAfter: openMs, breaker: new ConsecutiveBreaker(failures) });
     this.#policy.onBreak(() => log(`breaker ${name}: open after ${failures} consecutive failures; calls fail fast for ${openMs} ms`));
     this.#policy.onHalfOpen(() => log(`breaker ${name}: half-open, trying one call`));
     this.#policy.onReset(() => log(`breaker ${name}: closed, ${name} is back`));
+    if (onStateChange) this.#policy.onStateChange(() => onStateChange(this.state));
   }
 
   get state(): BreakerState {

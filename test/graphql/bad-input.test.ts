@@ -80,10 +80,12 @@ describe('bad input', () => {
     const response = await fetch(`${gw.gateway.url}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
-      status: 'ok',
-      database: { status: 'up', kind: 'pglite' },
-      cache: { enabled: true },
-      board: { events: gw.gateway.board!.size },
+      status: 'ready',
+      parts: {
+        database: { status: 'up', kind: 'pglite' },
+        cache: { status: 'on' },
+        board: { events: gw.gateway.board!.size },
+      },
     });
   });
 });

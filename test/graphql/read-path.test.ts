@@ -3,6 +3,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { databaseKinds, postgresUrl } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
+import { silentLogger } from '../../src/observability/log.js';
 
 interface BoardData {
   events: {
@@ -65,7 +66,7 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
       config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0 },
       db: cached.test.db,
       bus: cached.bus,
-      log: () => {},
+      logger: silentLogger(),
     });
   });
   afterAll(async () => {

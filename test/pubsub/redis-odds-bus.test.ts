@@ -37,6 +37,7 @@ describe.skipIf(!redisUrl)('the Redis odds bus', () => {
     const [a, b] = [await open(), await open()];
     const heard = [a, b].map((bus) => new Promise<OddsChange>((resolve) => bus.onChange(resolve)));
     await a.publish(change);
+    expect(a.connected).toBe(true); // /health's "redis: up"
     for (const received of await Promise.all(heard)) {
       expect(received).toEqual(change);
       expect(Object.isFrozen(received.odds[0]!.snapshots[0])).toBe(true);
@@ -65,5 +66,6 @@ describe.skipIf(!redisUrl)('the Redis odds bus', () => {
     const bus = new RedisOddsBus({ url: 'redis://127.0.0.1:1', prefix, log: () => {} });
     buses.push(bus);
     await expect(bus.publish(change)).rejects.toThrow();
+    expect(bus.connected).toBe(false); // /health's "redis: down"
   });
 });

@@ -3,6 +3,7 @@ import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
+import { silentLogger } from '../../src/observability/log.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -39,7 +40,7 @@ export async function startTestGateway(options: {
     bus,
     config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024, breakerOpenMs: options.breakerOpenMs },
     db: test.db,
-    log: () => {},
+    logger: silentLogger(),
   });
   statements.length = 0;
   return {
