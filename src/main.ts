@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
+import { stopOnSignals } from './http/shutdown.js';
 import { createFeed } from './ingest/create-feed.js';
 import { IngestWorker } from './ingest/worker.js';
 import { InProcessPubSub } from './pubsub/pubsub.js';
@@ -39,15 +40,14 @@ await runCli(async () => {
     console.log(`ingest worker: ${feed.name} feed`);
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: shutting down`);
-    await worker?.stop();
-    await gateway.close();
-    await db.close();
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // The HTTP drain is bounded by SHUTDOWN_TIMEOUT_MS; the rest (worker batch, sockets, database) gets 5 s more.
+  stopOnSignals(
+    async (signal) => {
+      console.log(`${signal}: shutting down`);
+      await Promise.all([worker?.stop(), gateway.close()]);
+      await db.close();
+      console.log(`${signal}: stopped`);
+    },
+    { timeoutMs: config.shutdownTimeoutMs + 5_000, log: console.error },
+  );
 });

@@ -1,4 +1,4 @@
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { InProcessPubSub } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
@@ -25,6 +25,9 @@ export async function startTestGateway(options: {
   events?: number;
   bookmakers?: number;
   now?: Date;
+  /** Settings beyond the cache's (limits, WebSocket guard, masking...); the rest keep their defaults. */
+  config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
+  log?: (message: string) => void;
 }): Promise<TestGateway> {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
@@ -32,9 +35,9 @@ export async function startTestGateway(options: {
   const pubsub = new InProcessPubSub();
   const gateway = await startGateway({
     pubsub,
-    config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024 },
+    config: { host: '127.0.0.1', port: 0, cacheMaxBytes: 256 * 1024 * 1024, ...options.config, cache: options.cache },
     db: test.db,
-    log: () => {},
+    log: options.log ?? (() => {}),
   });
   statements.length = 0;
   return {
