@@ -17,10 +17,9 @@ const saneRequestId = /^[\w.:-]{1,128}$/;
  * error as GRAPHQL_PARSE_FAILED, but a client needs to tell "too complex" from "wrong".
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  // Duck-typed: graphql-armor's rules run on graphql's CommonJS build, so instanceof would not hold.
-  const original = (error as { originalError?: { extensions?: Record<string, unknown> } } | undefined)?.originalError;
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
   const tooComplex =
-    original?.extensions?.code === ErrorCode.QUERY_TOO_COMPLEX ||
+    (original instanceof GraphQLError && original.extensions.code === ErrorCode.QUERY_TOO_COMPLEX) ||
     (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(formatted.message));
   if (!tooComplex) return formatted;
   return {

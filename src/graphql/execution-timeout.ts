@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from './errors.js';
 
 /**
@@ -60,9 +60,8 @@ export function executionTimeoutPlugin<TContext extends object>(timeoutMs: numbe
 /** Makes every resolver of `schema` check its request's deadline (see `executionTimeoutPlugin`); returns `schema`. */
 export function withExecutionTimeout(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
-    // Duck-typed, not isObjectType(): @graphql-tools builds the schema with graphql's CommonJS build.
-    if (type.name.startsWith('__') || !('getFields' in type)) continue;
-    for (const field of Object.values(type.getFields()) as Array<Partial<GraphQLField<unknown, unknown>>>) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
       if (field.resolve) field.resolve = checkingDeadline(field.resolve);
     }
   }
