@@ -14,7 +14,7 @@ export interface Config {
   redisUrl: string | undefined;
   /** `HOST`: interface the HTTP server binds (default `127.0.0.1`). */
   host: string;
-  /** `PORT`: HTTP and WebSocket port (default 4000). */
+  /** `PORT`: HTTP and WebSocket port (default 4000; 0 picks a free one). */
   port: number;
   /** `INGEST`: run the ingest worker in this process (default on). */
   ingest: boolean;
@@ -77,7 +77,7 @@ const variables = {
   PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: integer(1, 65_535).default(4000),
+  PORT: integer(0, 65_535).default(4000),
   INGEST: onOff.default(true),
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),

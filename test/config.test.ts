@@ -53,7 +53,7 @@ describe('loadConfig', () => {
   it('stops with a message naming each bad variable and its value', () => {
     const load = () => loadConfig({ PORT: '80a', INGEST: 'yes', DATABASE_URL: 'mysql://x' });
     expect(load).toThrow(ConfigError);
-    expect(load).toThrow(/PORT must be a whole number from 1 to 65535, got "80a"/);
+    expect(load).toThrow(/PORT must be a whole number from 0 to 65535, got "80a"/);
     expect(load).toThrow(/INGEST must be "on" or "off", got "yes"/);
     expect(load).toThrow(/DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/x"/);
   });
