@@ -18,7 +18,7 @@ describe('WebSocket protocol abuse', () => {
       cache: true,
       events: 20,
       bookmakers: 3,
-      config: { wsInitTimeoutMs: 200, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
+      config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
     worker = new IngestWorker({
       prisma: gw.test.db.prisma,
