@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +60,9 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ sports { key } }' }),
-    }).finally(() => (settled = true));
+    })
+      .catch((error: Error) => error)
+      .finally(() => (settled = true));
     await waitFor(async () => {
       const { rows } = await locker.query(
         "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
@@ -70,11 +73,12 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
     gateway.child.kill('SIGTERM');
     expect(await socket.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
     // No new connections, while the request in flight is still waiting on the database.
-    await waitFor(() => fetch(`${url}/health`).then(() => false, (error: Error) => /ECONNREFUSED/.test(String(error.cause))));
+    await waitFor(async () => (await newConnectionError(`${url}/health`)) === 'ECONNREFUSED');
     expect(settled).toBe(false);
 
     await locker.query('ROLLBACK');
     const response = await inFlight;
+    if (response instanceof Error) throw response;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { sports: expect.arrayContaining([{ key: 'football' }]) } });
     expect(await exited).toBe(0);
@@ -82,7 +86,18 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, attempts = 200): Promise<void> {
+/** GETs `url` on a new connection (no keep-alive pool); resolves with the connection error's code, if any. */
+function newConnectionError(url: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(undefined));
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+async function waitFor(condition: () => Promise<boolean>, attempts = 400): Promise<void> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
