@@ -37,6 +37,32 @@ export interface Config {
   logLevel: LogLevel;
   /** `METRICS_PORT`: `npm run ingest` serves `/metrics` on this port (unset = no metrics server; the gateway serves its own). */
   metricsPort: number | undefined;
+  /** `NODE_ENV=production`: unexpected errors reach clients as "Unexpected error." plus a request id (default: full errors). */
+  maskErrors: boolean;
+  /** `INTROSPECTION`: answer introspection queries (default on, for analysts' GraphiQL). */
+  introspection: boolean;
+  /** `MAX_QUERY_DEPTH`: deepest field nesting of an operation (default 10). */
+  maxQueryDepth: number;
+  /** `MAX_QUERY_COST`: graphql-armor's cost of an operation (default 100,000). */
+  maxQueryCost: number;
+  /** `MAX_QUERY_ALIASES`: aliased fields per operation (default 30). */
+  maxQueryAliases: number;
+  /** `MAX_QUERY_DIRECTIVES`: directives per operation (default 50). */
+  maxQueryDirectives: number;
+  /** `MAX_QUERY_TOKENS`: lexer tokens per document (default 2000). */
+  maxQueryTokens: number;
+  /** `EXECUTION_TIMEOUT_MS`: longest an operation may execute before it is answered with `TIMEOUT`, in ms (default 10 s). */
+  executionTimeoutMs: number;
+  /** `WS_TOKEN`: when set, a WebSocket's `connection_init` must carry `{ token }` equal to it (else close 4403). */
+  wsToken: string | undefined;
+  /** `WS_INIT_TIMEOUT_MS`: how long a WebSocket may wait before `connection_init`, in ms (default 3 s; then close 4408). */
+  wsInitTimeoutMs: number;
+  /** `WS_MAX_SUBSCRIPTIONS`: active subscriptions per WebSocket (default 50; one more closes it with 1008). */
+  wsMaxSubscriptions: number;
+  /** `WS_MAX_SUBSCRIBES_PER_MINUTE`: subscribe messages per WebSocket per minute (default 300; more closes it with 1008). */
+  wsMaxSubscribesPerMinute: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +101,19 @@ const variables = {
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   METRICS_PORT: integer(0, 65_535).optional(),
+  NODE_ENV: z.string().optional(),
+  INTROSPECTION: onOff.default(true),
+  MAX_QUERY_DEPTH: integer(1, 1000).default(10),
+  MAX_QUERY_COST: integer(1, Number.MAX_SAFE_INTEGER).default(100_000),
+  MAX_QUERY_ALIASES: integer(0, 100_000).default(30),
+  MAX_QUERY_DIRECTIVES: integer(0, 100_000).default(50),
+  MAX_QUERY_TOKENS: integer(10, 10_000_000).default(2000),
+  EXECUTION_TIMEOUT_MS: integer(1, 3_600_000).default(10_000),
+  WS_TOKEN: z.string().optional(),
+  WS_INIT_TIMEOUT_MS: integer(1, 600_000).default(3000),
+  WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(50),
+  WS_MAX_SUBSCRIBES_PER_MINUTE: integer(1, 1_000_000).default(300),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -106,5 +145,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     breakerOpenMs: v.BREAKER_OPEN_MS,
     logLevel: v.LOG_LEVEL,
     metricsPort: v.METRICS_PORT,
+    maskErrors: v.NODE_ENV === 'production',
+    introspection: v.INTROSPECTION,
+    maxQueryDepth: v.MAX_QUERY_DEPTH,
+    maxQueryCost: v.MAX_QUERY_COST,
+    maxQueryAliases: v.MAX_QUERY_ALIASES,
+    maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
+    maxQueryTokens: v.MAX_QUERY_TOKENS,
+    executionTimeoutMs: v.EXECUTION_TIMEOUT_MS,
+    wsToken: v.WS_TOKEN,
+    wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
+    wsMaxSubscriptions: v.WS_MAX_SUBSCRIPTIONS,
+    wsMaxSubscribesPerMinute: v.WS_MAX_SUBSCRIBES_PER_MINUTE,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
 }

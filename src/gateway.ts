@@ -8,13 +8,19 @@ import { WebSocketServer } from 'ws';
 import { BoardIndex } from './board/board-index.js';
 import { warmUp, type WarmUpResult } from './board/warm-up.js';
 import { DisabledCache, LruOddsCache, type OddsCache } from './cache/odds-cache.js';
-import type { Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { OddsReader } from './db/odds-reader.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { errorReportingPlugin, formatError } from './graphql/error-reporting.js';
+import { executionTimeoutPlugin, withExecutionTimeout } from './graphql/execution-timeout.js';
+import { queryLimits } from './graphql/limits.js';
 import { createLoaders, createSharedReads } from './graphql/loaders.js';
+import { openPersistedQueryStore } from './graphql/persisted-queries.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
+import { drainHttpServer } from './http/shutdown.js';
+import { webSocketGuard, type WebSocketGuardStats } from './http/websocket-guard.js';
 import { cacheMetricsObserver } from './observability/cache-metrics.js';
 import { addGatewayHealthParts, cacheDetail } from './observability/gateway-health.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.js';
@@ -47,13 +53,39 @@ export interface Gateway {
   /** Applies odds changes from the bus to the cache, board and subscribers. */
   liveOdds: LiveOdds;
   metrics: Metrics;
-  /** `/health`; graceful shutdown calls `health.setDraining()` first. */
+  /** `/health`, which turns 503 once `close` starts draining. */
   health: Health;
+  /** What the WebSocket guard refused, since start. */
+  webSocketStats: WebSocketGuardStats;
+  /** Stops accepting, drains HTTP (at most `shutdownTimeoutMs`), closes WebSockets with 1001. */
   close(): Promise<void>;
 }
 
+/** Limits, errors, operations and shutdown settings; each defaults to its `loadConfig` default. */
+type GatewaySettings = Pick<
+  Config,
+  | 'redisUrl'
+  | 'redisPrefix'
+  | 'breakerFailures'
+  | 'breakerOpenMs'
+  | 'adminToken'
+  | 'maskErrors'
+  | 'introspection'
+  | 'maxQueryDepth'
+  | 'maxQueryCost'
+  | 'maxQueryAliases'
+  | 'maxQueryDirectives'
+  | 'maxQueryTokens'
+  | 'executionTimeoutMs'
+  | 'wsToken'
+  | 'wsInitTimeoutMs'
+  | 'wsMaxSubscriptions'
+  | 'wsMaxSubscribesPerMinute'
+  | 'shutdownTimeoutMs'
+>;
+
 export interface GatewayOptions {
-  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'> & Partial<Pick<Config, 'breakerFailures' | 'breakerOpenMs' | 'adminToken'>>;
+  config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'> & Partial<GatewaySettings>;
   db: Database;
   /** Where odds changes come from: the worker in this process, or every worker over Redis. */
   bus: OddsBus;
@@ -68,7 +100,8 @@ export interface GatewayOptions {
 
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { config, db, bus, sharedTier, logger, metrics = new Metrics(), evictEveryMs = 60_000 } = options;
+  const { db, bus, sharedTier, logger, metrics = new Metrics(), evictEveryMs = 60_000 } = options;
+  const config = { ...loadConfig({}), ...options.config };
   const log = (message: string) => logger.info(message);
   // Every database read of the gateway goes through one breaker: when it opens, cached data is still served.
   metrics.setBreakerState('database', 'closed');
@@ -133,12 +166,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const evictTimer = setInterval(() => liveOdds.evictPastEvents(), evictEveryMs).unref();
 
-  const schema = makeExecutableSchema<GraphQLContext>({ typeDefs, resolvers });
+  const schema = withExecutionTimeout(makeExecutableSchema<GraphQLContext>({ typeDefs, resolvers }));
+  const limits = queryLimits({
+    maxDepth: config.maxQueryDepth,
+    maxCost: config.maxQueryCost,
+    maxAliases: config.maxQueryAliases,
+    maxDirectives: config.maxQueryDirectives,
+    maxTokens: config.maxQueryTokens,
+    hideSuggestions: !config.introspection,
+  });
+  const persistedQueries = openPersistedQueryStore(config.redisUrl, { prefix: config.redisPrefix, log });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    introspection: true,
-    // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
-    plugins: [ApolloServerPluginLandingPageDisabled(), graphqlMetricsPlugin(metrics)],
+    introspection: config.introspection,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    persistedQueries: { cache: persistedQueries.cache },
+    csrfPrevention: true,
+    formatError,
+    includeStacktraceInErrorResponses: !config.maskErrors,
+    // main.ts owns SIGTERM: Apollo's own handler would stop it before HTTP drains, then re-raise the signal.
+    stopOnTerminationSignals: false,
+    plugins: [
+      // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
+      ApolloServerPluginLandingPageDisabled(),
+      ...limits.plugins,
+      errorReportingPlugin({ mask: config.maskErrors, log: (message) => logger.error(message) }),
+      executionTimeoutPlugin(config.executionTimeoutMs),
+      graphqlMetricsPlugin(metrics),
+    ],
   });
   const health = new Health();
   addGatewayHealthParts(health, {
@@ -174,10 +230,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
   // graphql-ws on the same port and path as HTTP.
-  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
+  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const guard = webSocketGuard({
+    schema,
+    limits,
+    token: config.wsToken,
+    initTimeoutMs: config.wsInitTimeoutMs,
+    maxSubscriptions: config.wsMaxSubscriptions,
+    maxSubscribesPerMinute: config.wsMaxSubscribesPerMinute,
+    log: (message) => logger.warn(message),
+  });
   const connectionLog = connectionLoggers(logger);
-  const subscriptions = useServer<Record<string, unknown>, Record<string, unknown>>(
+  const subscriptions = useServer<Record<string, unknown> | undefined>(
     {
+      ...guard.serverOptions,
       schema,
       context: (ctx): GraphQLContext => ({
         loaders: createLoaders(reads, { memoize: false }),
@@ -186,7 +253,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         pubsub,
         log: connectionLog(ctx.extra),
       }),
-      onConnect: (ctx) => connectionLog(ctx.extra).debug('websocket connected'),
       onClose: (ctx, code) => connectionLog(ctx.extra).debug({ code }, 'websocket closed'),
     },
     webSockets,
@@ -202,15 +268,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     health,
     warmUp: warmed,
+    webSocketStats: guard.stats,
     async close() {
+      health.setDraining();
       clearInterval(evictTimer);
       // 1001 "going away" tells clients to reconnect elsewhere.
       for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
       await subscriptions.dispose();
       await new Promise<void>((resolve) => webSockets.close(() => resolve()));
-      httpServer.closeIdleConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      const { drained } = await drainHttpServer(httpServer, config.shutdownTimeoutMs);
+      if (!drained) log(`requests still running after ${config.shutdownTimeoutMs} ms were cut off`);
       await apollo.stop();
+      await persistedQueries.close();
     },
   };
 }

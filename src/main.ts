@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
+import { stopOnSignals } from './http/shutdown.js';
 import { createFeed } from './ingest/create-feed.js';
 import { IngestWorker } from './ingest/worker.js';
 import { RedisTier } from './cache/redis-tier.js';
@@ -54,17 +55,15 @@ await runCli(async () => {
     logger.info(`ingest worker: ${feed.name} feed`);
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: shutting down`);
-    await worker?.stop();
-    await gateway.close();
-    await bus.close();
-    await sharedTier?.close();
-    await db.close();
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // The HTTP drain is bounded by SHUTDOWN_TIMEOUT_MS; the rest (worker batch, sockets, Redis, database) gets 5 s more.
+  stopOnSignals(
+    async (signal) => {
+      logger.info(`${signal}: shutting down`);
+      await Promise.all([worker?.stop(), gateway.close()]);
+      await Promise.all([bus.close(), sharedTier?.close()]);
+      await db.close();
+      logger.info(`${signal}: stopped`);
+    },
+    { timeoutMs: config.shutdownTimeoutMs + 5_000, log: (message) => logger.error(message) },
+  );
 });

@@ -19,6 +19,19 @@ describe('loadConfig', () => {
       breakerOpenMs: 30_000,
       logLevel: 'info',
       metricsPort: undefined,
+      maskErrors: false,
+      introspection: true,
+      maxQueryDepth: 10,
+      maxQueryCost: 100_000,
+      maxQueryAliases: 30,
+      maxQueryDirectives: 50,
+      maxQueryTokens: 2000,
+      executionTimeoutMs: 10_000,
+      wsToken: undefined,
+      wsInitTimeoutMs: 3000,
+      wsMaxSubscriptions: 50,
+      wsMaxSubscribesPerMinute: 300,
+      shutdownTimeoutMs: 10_000,
     });
   });
 
@@ -60,6 +73,41 @@ describe('loadConfig', () => {
     expect(load).toThrow(/INGEST must be "on" or "off", got "yes"/);
     expect(load).toThrow(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/);
     expect(load).toThrow(/DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/x"/);
+  });
+
+  it('reads the limits, WebSocket and shutdown settings', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      INTROSPECTION: 'off',
+      MAX_QUERY_DEPTH: '8',
+      MAX_QUERY_COST: '2000',
+      MAX_QUERY_ALIASES: '5',
+      MAX_QUERY_DIRECTIVES: '4',
+      MAX_QUERY_TOKENS: '900',
+      EXECUTION_TIMEOUT_MS: '2500',
+      WS_TOKEN: 's3cret',
+      WS_INIT_TIMEOUT_MS: '1000',
+      WS_MAX_SUBSCRIPTIONS: '7',
+      WS_MAX_SUBSCRIBES_PER_MINUTE: '70',
+      SHUTDOWN_TIMEOUT_MS: '0',
+    });
+    expect(config).toMatchObject({
+      maskErrors: true,
+      introspection: false,
+      maxQueryDepth: 8,
+      maxQueryCost: 2000,
+      maxQueryAliases: 5,
+      maxQueryDirectives: 4,
+      maxQueryTokens: 900,
+      executionTimeoutMs: 2500,
+      wsToken: 's3cret',
+      wsInitTimeoutMs: 1000,
+      wsMaxSubscriptions: 7,
+      wsMaxSubscribesPerMinute: 70,
+      shutdownTimeoutMs: 0,
+    });
+    expect(loadConfig({ NODE_ENV: 'development' }).maskErrors).toBe(false);
+    expect(() => loadConfig({ MAX_QUERY_DEPTH: '0' })).toThrow(/MAX_QUERY_DEPTH must be at least 1, got "0"/);
   });
 
   it('rejects a port out of range', () => {

@@ -4,6 +4,10 @@ import { GraphQLError } from 'graphql';
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   NOT_FOUND: 'NOT_FOUND',
+  /** An operation past a depth, cost, alias, directive or token limit (`extensions.limit` says which). */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Execution ran past `EXECUTION_TIMEOUT_MS`. */
+  TIMEOUT: 'TIMEOUT',
 } as const;
 
 /** A bad argument: the message names it, `extensions.argumentName` carries it for programs. */

@@ -33,6 +33,8 @@ export function createHttpServer({ apollo, createContext, endpoints, admin, logg
     const path = (req.url ?? '/').split('?', 1)[0]!;
     // A proxy's id when it sent a sane one, so one id follows the request through every log.
     const requestId = requestIdFrom(req.headers['x-request-id']);
+    // Apollo's error reporting reads the same header: one id per request in every log line and answer.
+    req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
     const log = logger.child({ reqId: requestId });
     if (log.isLevelEnabled('debug')) {

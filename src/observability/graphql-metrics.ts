@@ -8,8 +8,7 @@ const codeShape = /^[A-Z][A-Z0-9_]{0,63}$/;
 /**
  * Counts each GraphQL request over HTTP by operation type, its errors by
  * `extensions.code`, and its duration; logs one line per request at debug
- * level, and errors without a code (unexpected ones) at error level, with
- * the request id.
+ * level, with the request id.
  */
 export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -25,10 +24,8 @@ export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Graph
           for (const error of errors) {
             const code = error.extensions?.code;
             if (typeof code === 'string') codes.push(codeShape.test(code) ? code : 'OTHER');
-            else {
-              codes.push('INTERNAL_SERVER_ERROR');
-              contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected GraphQL error');
-            }
+            // Unexpected errors are logged, with their request id, by the error-reporting plugin.
+            else codes.push('INTERNAL_SERVER_ERROR');
           }
         },
         async willSendResponse({ operationName }) {

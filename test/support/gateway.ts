@@ -1,9 +1,10 @@
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
-import { silentLogger } from '../../src/observability/log.js';
+import { pino } from 'pino';
+import { silentLogger, type Logger } from '../../src/observability/log.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -30,7 +31,10 @@ export async function startTestGateway(options: {
   events?: number;
   bookmakers?: number;
   now?: Date;
-  breakerOpenMs?: number;
+  /** Settings beyond the cache's (limits, breakers, WebSocket guard, masking...); the rest keep their defaults. */
+  config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
+  /** Receives each log line's message (default: nothing is logged). */
+  log?: (message: string) => void;
 }): Promise<TestGateway> {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
@@ -38,9 +42,9 @@ export async function startTestGateway(options: {
   const bus = new InProcessOddsBus();
   const gateway = await startGateway({
     bus,
-    config: { host: '127.0.0.1', port: 0, cache: options.cache, cacheMaxBytes: 256 * 1024 * 1024, breakerOpenMs: options.breakerOpenMs },
+    config: { host: '127.0.0.1', port: 0, cacheMaxBytes: 256 * 1024 * 1024, ...options.config, cache: options.cache },
     db: test.db,
-    logger: silentLogger(),
+    logger: options.log ? messagesTo(options.log) : silentLogger(),
   });
   statements.length = 0;
   return {
@@ -65,4 +69,9 @@ export async function startTestGateway(options: {
       await test.drop();
     },
   };
+}
+
+/** A logger that hands each line's message to `log`, for tests that check what was logged. */
+function messagesTo(log: (message: string) => void): Logger {
+  return pino({ level: 'debug' }, { write: (line: string) => log((JSON.parse(line) as { msg: string }).msg) });
 }

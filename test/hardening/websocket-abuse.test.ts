@@ -1,0 +1,155 @@
+import { createClient, type Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
+import { IngestWorker } from '../../src/ingest/worker.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { deepQuery } from './requests.js';
+import { oddsSubscription, openAcknowledgedSocket, openRawSocket } from './sockets.js';
+
+describe('WebSocket protocol abuse', () => {
+  let gw: TestGateway;
+  let worker: IngestWorker;
+  let client: Client;
+  const updates: unknown[] = [];
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      kind: 'pglite',
+      cache: true,
+      events: 20,
+      bookmakers: 3,
+      config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
+    });
+    worker = new IngestWorker({
+      prisma: gw.test.db.prisma,
+      reader: gw.gateway.reader,
+      feed: new SimulatedFeed(gw.test.db.prisma, { changesPerSecond: 100 }),
+      bus: gw.bus,
+      log: () => {},
+    });
+    // The well-behaved client: subscribed throughout, with the right token.
+    client = createClient({
+      url: `${gw.gateway.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { token: 'let-me-in' },
+    });
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: 'subscription { oddsUpdated { event { id } snapshot { capturedAt } } }' },
+        { next: (value) => updates.push(value), error: reject, complete: () => {} },
+      );
+      client.on('connected', () => resolve());
+    });
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await gw?.close();
+  });
+
+  /** After each abuse, the subscribed client still gets the next ingest cycle's updates. */
+  const expectWellBehavedClientServed = async () => {
+    const before = updates.length;
+    for (let cycle = 0; cycle < 20 && updates.length === before; cycle++) {
+      await worker.runCycle();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(updates.length).toBeGreaterThan(before);
+  };
+
+  it('closes a socket that never sends connection_init with 4408', async () => {
+    const raw = await openRawSocket(gw.gateway.url);
+    expect(await raw.closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    await expectWellBehavedClientServed();
+  });
+
+  it('closes a socket with a missing or wrong token with 4403', async () => {
+    for (const payload of [undefined, { token: 'guess' }, { token: 42 }, { token: 'let-me-in!' }]) {
+      const raw = await openRawSocket(gw.gateway.url);
+      raw.send({ type: 'connection_init', ...(payload ? { payload } : {}) });
+      expect(await raw.closed).toEqual({ code: 4403, reason: 'Forbidden' });
+    }
+    expect(gw.gateway.webSocketStats.forbidden).toBe(4);
+    await expectWellBehavedClientServed();
+  });
+
+  it('closes a socket that sends garbage with 4400', async () => {
+    for (const garbage of ['not json', '{"type":"nonsense"}', '{"id":1,"type":"subscribe"}', '\u0000\u0001\u0002']) {
+      const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+      raw.send(garbage);
+      expect(await raw.closed).toEqual({ code: 4400, reason: 'Invalid message received' });
+    }
+    await expectWellBehavedClientServed();
+  });
+
+  it('closes a socket that subscribes before it is acknowledged with 4401', async () => {
+    const raw = await openRawSocket(gw.gateway.url);
+    raw.send(oddsSubscription('1'));
+    expect(await raw.closed).toEqual({ code: 4401, reason: 'Unauthorized' });
+  });
+
+  it('closes a socket that reuses a live operation id with 4409', async () => {
+    const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+    raw.send(oddsSubscription('same'));
+    raw.send(oddsSubscription('same'));
+    expect(await raw.closed).toEqual({ code: 4409, reason: 'Subscriber for same already exists' });
+    await expectWellBehavedClientServed();
+  });
+
+  it('closes a socket with more subscriptions than allowed with 1008, and counts it', async () => {
+    const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+    for (let i = 1; i <= 6; i++) raw.send(oddsSubscription(String(i)));
+    expect(await raw.closed).toEqual({ code: 1008, reason: 'Too many subscriptions: at most 5 per connection' });
+    expect(gw.gateway.webSocketStats.tooManySubscriptions).toBe(1);
+    await expectWellBehavedClientServed();
+  });
+
+  it('closes a socket that floods subscribe messages with 1008, and counts it', async () => {
+    const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+    // Subscribe and complete at once: never more than one live, but 21 subscribe messages in a minute.
+    for (let i = 1; i <= 21; i++) {
+      raw.send(oddsSubscription(String(i)));
+      raw.send({ id: String(i), type: 'complete' });
+    }
+    expect(await raw.closed).toEqual({ code: 1008, reason: 'Too many subscribe messages: at most 20 per minute' });
+    expect(gw.gateway.webSocketStats.subscribeFloods).toBe(1);
+    await expectWellBehavedClientServed();
+  });
+
+  it('closes a socket that sends a message over 1 MiB with 1009', async () => {
+    const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+    raw.send({ id: 'big', type: 'subscribe', payload: { query: `subscription { oddsUpdated { event { id } } } # ${'x'.repeat(1024 * 1024)}` } });
+    expect((await raw.closed).code).toBe(1009);
+    await expectWellBehavedClientServed();
+  });
+
+  it('applies the query limits to subscriptions, answering with an error and keeping the socket open', async () => {
+    const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+    raw.send({ id: 'deep', type: 'subscribe', payload: { query: deepQuery(50).replace('{ __type', 'subscription { __type') } });
+    raw.send({ id: 'typo', type: 'subscribe', payload: { query: 'subscription { oddsUpdate { event { id } } }' } });
+    raw.send({ id: 'bad', type: 'subscribe', payload: { query: 'subscription { oddsUpdated(eventIds: 7 { event { id } } }' } });
+    raw.send({ id: 'tokens', type: 'subscribe', payload: { query: `subscription { oddsUpdated { event { ${'id '.repeat(3000)}} } }` } });
+    const errors = new Map<string, Array<{ message: string; extensions: { code: string; limit?: string } }>>();
+    for (;;) {
+      await raw.message('error');
+      for (const m of raw.received) if (m.type === 'error') errors.set(m.id!, m.payload as never);
+      if (errors.size === 4) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(errors.get('deep')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', limit: 'depth' }) })]),
+    );
+    expect(errors.get('typo')![0]).toMatchObject({
+      message: 'Cannot query field "oddsUpdate" on type "Subscription". Did you mean "oddsUpdated"?',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+    expect(errors.get('bad')![0]).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    expect(errors.get('tokens')![0]).toMatchObject({
+      message: 'Document contains more than 2000 tokens. Parsing aborted.',
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' },
+    });
+    expect(raw.socket.readyState).toBe(WebSocket.OPEN);
+    raw.socket.close();
+    await expectWellBehavedClientServed();
+  });
+});
