@@ -102,6 +102,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   it("runs the odds-movement example with its variables and shows the event's history", async () => {
     await page.locator('.graphiql-tab').nth(1).click();
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('query OddsMovement'));
+    // GraphiQL takes the operation name from the editor after a debounce: run before it and it sends the last tab's name.
+    await page.waitForTimeout(750);
     const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().postData()?.includes('OddsMovement') === true);
     await page.getByRole('button', { name: /^Execute query/ }).click();
     const body = (await (await response).json()) as { data: { oddsHistory: Array<{ capturedAt: string; bookmaker: { key: string } }> } };
@@ -113,6 +115,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   it('starts the live subscription over graphql-ws and shows an update as the worker stores it', async () => {
     await page.locator('.graphiql-tab').nth(2).click();
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('subscription LiveOdds'));
+    // GraphiQL takes the operation name from the editor after a debounce: run before it and it sends the last tab's name.
+    await page.waitForTimeout(750);
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
