@@ -78,6 +78,7 @@ export async function startGateway({ config, db, pubsub, log = console.log }: Ga
           database: { status: database, kind: db.kind },
           cache: { enabled: cache.enabled, entries, bytes },
           board: board ? { events: board.size } : null,
+          subscriptions: pubsub.stats(),
         },
       };
     },
