@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRandom } from '../src/domain/pricing.js';
 import { createBenchDatabase } from './lib/database.js';
+import { httpRequest } from './lib/http.js';
 import type { DeliverySummary } from './lib/deliveries.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
@@ -36,11 +37,10 @@ function log(message: string): void {
 }
 
 async function postGraphQL(url: string, body: string): Promise<{ text: string; contentType: string }> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const text = await response.text();
+  const { status, text, contentType } = await httpRequest(`${url}/graphql`, body);
   const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown };
-  if (!response.ok || parsed.errors || !parsed.data) throw new Error(`GraphQL request failed (${response.status}): ${text.slice(0, 500)}`);
-  return { text, contentType: response.headers.get('content-type') ?? 'application/json' };
+  if (status !== 200 || parsed.errors || !parsed.data) throw new Error(`GraphQL request failed (${status}): ${text.slice(0, 500)}`);
+  return { text, contentType };
 }
 
 /** Loads `body` for `durationS` at `connections`, after a short unreported warm-up so the JIT has settled. */
@@ -87,8 +87,12 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
     const openedAt = performance.now();
     await child.request({ type: 'open', url: gateway.url, filters }, 'opened');
     const connectMs = performance.now() - openedAt;
-    // Every subscription is live once the gateway's pubsub counts it (plus the observer).
-    while ((await gateway.health()).subscriptions!.subscribers < count + 1) await sleep(100);
+    // Every subscription is live once the gateway's pubsub counts it (plus the observer);
+    // a connection that failed is counted by the child as an error instead.
+    const liveBy = Date.now() + 30_000;
+    while ((await gateway.health()).subscriptions!.subscribers < count + 1 && Date.now() < liveBy) await sleep(100);
+    const live = (await gateway.health()).subscriptions!.subscribers;
+    if (live < count + 1) log(`only ${live - 1} of ${count} subscriptions are live after 30 s; measuring those`);
     const droppedBefore = (await gateway.health()).subscriptions!.dropped;
     await sleep(1000);
     const fromMs = Date.now();
@@ -109,7 +113,8 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
     return result;
   } finally {
     await child.stop();
-    while ((await gateway.health()).subscriptions!.subscribers > 0) await sleep(100);
+    const goneBy = Date.now() + 30_000;
+    while ((await gateway.health()).subscriptions!.subscribers > 0 && Date.now() < goneBy) await sleep(100);
   }
 }
 
@@ -172,7 +177,15 @@ async function main(): Promise<void> {
     // 4, 6: the worker publishing in the gateway's own process (until the Redis fan-out lets a separate worker reach it).
     const live = await start({ INGEST: 'on' });
     await sleep(2000);
+    const responsesBefore = (await live.health()).responses;
     const withWorker = await measure('hot board, worker publishing', `${live.url}/graphql`, hotBoardBody);
+    const responsesAfter = (await live.health()).responses;
+    const responseCacheUnderWrites =
+      responsesBefore && responsesAfter
+        ? Object.fromEntries(
+            (['hits', 'shared', 'misses', 'stale', 'stored'] as const).map((k) => [k, responsesAfter[k] - responsesBefore[k]]),
+          )
+        : null;
     const boardIds = await boardEventIds(live.url);
     const subscriptions: SubscriptionResult[] = [];
     for (const count of subscriberCounts) subscriptions.push(await measureSubscribers(live, count, boardIds));
@@ -202,6 +215,7 @@ async function main(): Promise<void> {
         { scenario: '5. ceiling: bare node:http replaying the bytes', result: ceiling, ceiling: true },
       ],
       sweep,
+      responseCacheUnderWrites,
       subscriptions,
       memory: {
         boardEvents: hotHealth.board?.events ?? 0,

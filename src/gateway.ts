@@ -13,6 +13,7 @@ import type { Database } from './db/database.js';
 import { OddsReader } from './db/odds-reader.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { createLoaders } from './graphql/loaders.js';
+import { createRequestReads, invalidatingCache, ResponseCache, trackDirectReads, trackReads } from './graphql/response-cache.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
 import type { PubSub } from './pubsub/pubsub.js';
@@ -41,8 +42,12 @@ export interface GatewayOptions {
 /** The read side: cache and board (warmed before the port opens), Apollo Server, and the HTTP server. */
 export async function startGateway({ config, db, pubsub, log = console.log }: GatewayOptions): Promise<Gateway> {
   const reader = new OddsReader(db.prisma);
-  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes }) : new DisabledCache();
   const board = config.cache ? new BoardIndex() : null;
+  // Whole responses are cached only in front of the odds cache, which tells them what changed.
+  const responses = board ? new ResponseCache({ boardVersion: () => board.version }) : null;
+  const cache: OddsCache = responses
+    ? invalidatingCache(new LruOddsCache({ maxBytes: config.cacheMaxBytes }), responses)
+    : new DisabledCache();
   let warmed: WarmUpResult | null = null;
   if (board) {
     warmed = await warmUp(reader, cache, board);
@@ -63,8 +68,12 @@ export async function startGateway({ config, db, pubsub, log = console.log }: Ga
   });
   await apollo.start();
   const httpServer = createHttpServer({
-    apollo,
-    createContext: () => ({ loaders: createLoaders({ cache, reader }), reader, board, pubsub }),
+    apollo: responses ? responses.executor(apollo) : apollo,
+    createContext: () => {
+      if (!responses) return { loaders: createLoaders({ cache, reader }), reader, board, pubsub };
+      const reads = createRequestReads();
+      return { loaders: createLoaders({ cache: trackReads(cache, reads), reader }), reader: trackDirectReads(reader, reads), board, pubsub, reads };
+    },
     health: async () => {
       const database = await db.prisma.$queryRawUnsafe('SELECT 1').then(
         () => 'up' as const,
@@ -79,6 +88,7 @@ export async function startGateway({ config, db, pubsub, log = console.log }: Ga
           cache: { enabled: cache.enabled, entries, bytes },
           board: board ? { events: board.size } : null,
           subscriptions: pubsub.stats(),
+          responses: responses?.stats() ?? null,
         },
       };
     },

@@ -11,14 +11,14 @@ export interface Delivery {
 }
 
 export interface DeliverySummary {
-  /** Distinct updates the observer saw in the window: what the gateway published. */
+  /** Distinct updates anyone received in the window (the unfiltered observer sees them all unless it falls behind). */
   published: number;
   /** Deliveries the subscribers' filters call for, given what was published. */
   expected: number;
   received: number;
   /** Expected but never received. */
   lost: number;
-  /** Received but not expected (a filter leak, or an update the observer itself missed). */
+  /** Received for an event outside the subscriber's filter: a filter leak. */
   unexpected: number;
   /** capturedAt (when the worker took the record from the feed) to receipt: includes the DB transaction, cache refresh, publish and fan-out. */
   captureToReceiveMs: { p50: number; p99: number; max: number };
@@ -36,12 +36,11 @@ export function summariseDeliveries(
   const inWindow = deliveries.filter((d) => d.capturedAtMs >= fromMs && d.capturedAtMs <= toMs);
   const publishedByEvent = new Map<string, Set<string>>();
   const firstReceipt = new Map<string, number>();
+  // Published = seen by anyone: the observer, or a subscriber when the observer itself fell behind.
   for (const d of inWindow) {
-    if (d.subscriber === -1) {
-      let keys = publishedByEvent.get(d.eventId);
-      if (!keys) publishedByEvent.set(d.eventId, (keys = new Set()));
-      keys.add(d.key);
-    }
+    let keys = publishedByEvent.get(d.eventId);
+    if (!keys) publishedByEvent.set(d.eventId, (keys = new Set()));
+    keys.add(d.key);
     firstReceipt.set(d.key, Math.min(firstReceipt.get(d.key) ?? Infinity, d.receivedAtMs));
   }
   const receivedBySubscriber = new Map<number, Set<string>>();
@@ -66,7 +65,8 @@ export function summariseDeliveries(
     expected += want.size;
     received += got.size;
     for (const key of want) if (!got.has(key)) lost++;
-    for (const key of got) if (!want.has(key)) unexpected++;
+    const filter = new Set(eventIds);
+    for (const key of got) if (!filter.has(key.slice(0, key.indexOf('|')))) unexpected++;
   });
   let published = 0;
   for (const keys of publishedByEvent.values()) published += keys.size;

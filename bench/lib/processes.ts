@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { httpRequest } from './http.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -71,7 +72,14 @@ export function startNodeProcess(
     },
     request<T>(message: { type: string }, replyType: string, timeoutMs = 600_000) {
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name} sent no "${replyType}" within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error(`${name} sent no "${replyType}" within ${timeoutMs} ms`));
+        }, timeoutMs);
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`${name} exited before replying "${replyType}":\n${output()}`));
+        });
         const onMessage = (reply: { type?: string; error?: string }) => {
           if (reply.type !== replyType && reply.type !== 'error') return;
           child.off('message', onMessage);
@@ -107,6 +115,8 @@ export interface GatewayHealth {
   cache: { enabled: boolean; entries: number; bytes: number };
   board: { events: number } | null;
   subscriptions?: { subscribers: number; dropped: number };
+  /** The response cache's counters (src/graphql/response-cache.ts); null with CACHE=off, absent before it existed. */
+  responses?: { hits: number; misses: number; shared: number; stored: number; stale: number } | null;
 }
 
 export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {
@@ -119,9 +129,9 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
     ...gateway,
     url: url!,
     async health() {
-      const response = await fetch(`${url}/health`);
-      if (!response.ok) throw new Error(`gateway /health answered ${response.status}: ${await response.text()}`);
-      return (await response.json()) as GatewayHealth;
+      const response = await httpRequest(`${url}/health`);
+      if (response.status !== 200) throw new Error(`gateway /health answered ${response.status}: ${response.text}`);
+      return JSON.parse(response.text) as GatewayHealth;
     },
     async memory() {
       const reply = await gateway.request<{ usage: NodeJS.MemoryUsage }>({ type: 'memory' }, 'memory');

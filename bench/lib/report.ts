@@ -27,6 +27,8 @@ export interface BenchResults {
   throughput: Array<{ scenario: string; result: LoadResult; ceiling?: boolean }>;
   /** The hot board at several connection counts. */
   sweep: LoadResult[];
+  /** The response cache's counters over scenario 4 (warm-up included); null when the gateway has none. */
+  responseCacheUnderWrites: Record<string, number> | null;
   subscriptions: SubscriptionResult[];
   memory: {
     boardEvents: number;
@@ -119,6 +121,12 @@ export function renderMarkdown(results: BenchResults, chartLinks: { throughput: 
         String(result.errors),
       ]),
     ),
+    '',
+    results.responseCacheUnderWrites
+      ? `Response cache during scenario 4 (warm-up included): ${Object.entries(results.responseCacheUnderWrites).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')}.`
+      : 'No response cache in this build.',
+    '',
+    'SQL statements per board, constant in page size, are asserted by `test/graphql/read-path.test.ts` (on PostgreSQL), not measured here.',
     '',
     '## Hot board latency against load',
     '',

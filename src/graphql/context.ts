@@ -2,6 +2,7 @@ import type { BoardIndex } from '../board/board-index.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import type { Loaders } from './loaders.js';
+import type { RequestReads } from './response-cache.js';
 
 export interface GraphQLContext {
   loaders: Loaders;
@@ -9,4 +10,6 @@ export interface GraphQLContext {
   /** The in-memory board; null with `CACHE=off`, when every `events` query goes to the database. */
   board: BoardIndex | null;
   pubsub: PubSub;
+  /** What this request read, for the response cache (HTTP requests with the cache on). */
+  reads?: RequestReads;
 }

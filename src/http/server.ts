@@ -9,7 +9,8 @@ import type { GraphQLContext } from '../graphql/context.js';
  * and this adds none), and one server for HTTP and, later, WebSockets.
  */
 export interface HttpServerOptions {
-  apollo: ApolloServer<GraphQLContext>;
+  /** Apollo Server, or the response cache in front of it. */
+  apollo: Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
   createContext: () => GraphQLContext;
   /** Answers `/health`: a status code and a JSON body. */
   health: () => Promise<{ status: number; body: unknown }>;
@@ -37,7 +38,7 @@ export function createHttpServer({ apollo, createContext, health, maxBodyBytes =
 async function handleGraphQL(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  apollo: ApolloServer<GraphQLContext>,
+  apollo: HttpServerOptions['apollo'],
   createContext: () => GraphQLContext,
   maxBodyBytes: number,
 ): Promise<void> {

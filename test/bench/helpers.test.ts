@@ -36,7 +36,7 @@ describe('benchmark helpers', () => {
     expect(() => barChartSvg([], { title: 't', unit: 'u' })).toThrow(/at least one bar/);
   });
 
-  it('counts a delivery the observer saw but a matching subscriber missed as lost, and times the rest', () => {
+  it('counts an update published for a subscriber\'s events but never received as lost, and one outside its filter as unexpected', () => {
     const d = (subscriber: number, eventId: string, capturedAtMs: number, receivedAtMs: number): Delivery => ({
       subscriber,
       key: `${eventId}|b|${capturedAtMs}`,
@@ -50,12 +50,13 @@ describe('benchmark helpers', () => {
       d(-1, '1', 5000, 5010), // captured after the window: ignored
       d(0, '1', 100, 120),
       d(1, '1', 100, 140),
-      // subscriber 1 (events 1, 2) never got event 2's update
+      // subscriber 1 (events 1, 2) never got event 2's update; subscriber 2 (event 3) got event 2's
+      d(2, '2', 200, 260),
     ];
-    const summary = summariseDeliveries(deliveries, [['1'], ['1', '2']], 0, 1000);
-    expect(summary).toMatchObject({ published: 2, expected: 3, received: 2, lost: 1, unexpected: 0 });
-    expect(summary.captureToReceiveMs).toEqual({ p50: 20, p99: 40, max: 40 });
-    expect(summary.fanOutSpreadMs).toEqual({ p50: 10, p99: 30, max: 30 });
+    const summary = summariseDeliveries(deliveries, [['1'], ['1', '2'], ['3']], 0, 1000);
+    expect(summary).toMatchObject({ published: 2, expected: 3, received: 3, lost: 1, unexpected: 1 });
+    expect(summary.captureToReceiveMs).toEqual({ p50: 40, p99: 60, max: 60 });
+    expect(summary.fanOutSpreadMs).toEqual({ p50: 30, p99: 30, max: 30 });
   });
 
   it('ranks functions by self time summed over their samples', () => {
