@@ -58,6 +58,8 @@ export interface ResponseCacheStats {
 
 interface Entry {
   body: string;
+  /** The body encoded once: writing a 600 KB string re-encodes it on every send (the top cost in the profile). */
+  bytes: Buffer;
   headers: Array<[string, string]>;
   tags: CacheKey[];
   generation: number;
@@ -90,7 +92,11 @@ export class ResponseCache {
   readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0 };
 
   constructor({ maxBytes = 32 * 1024 * 1024, maxAgeMs = 5_000, boardVersion = () => 0 }: ResponseCacheOptions = {}) {
-    this.#entries = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: (e) => Math.max(1, e.body.length), ttl: maxAgeMs });
+    this.#entries = new LRUCache<string, Entry>({
+      maxSize: maxBytes,
+      sizeCalculation: (e) => Math.max(1, e.body.length + e.bytes.length),
+      ttl: maxAgeMs,
+    });
     this.#boardVersion = boardVersion;
   }
 
@@ -159,9 +165,13 @@ export class ResponseCache {
 
   /** The entry, if nothing it read has changed since its execution began. */
   #fresh(entry: Entry | undefined): Entry | undefined {
-    if (!entry || entry.boardVersion !== this.#boardVersion()) return undefined;
-    for (const tag of entry.tags) if ((this.#tagGenerations.get(tag) ?? 0) > entry.generation) return undefined;
-    return entry;
+    return entry && this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion) ? entry : undefined;
+  }
+
+  #unchangedSince(tags: readonly CacheKey[], generation: number, boardVersion: number): boolean {
+    if (boardVersion !== this.#boardVersion()) return false;
+    for (const tag of tags) if ((this.#tagGenerations.get(tag) ?? 0) > generation) return false;
+    return true;
   }
 
   #storable(response: HTTPGraphQLResponse, reads: RequestReads | undefined, generation: number, boardVersion: number): Entry | undefined {
@@ -169,8 +179,9 @@ export class ResponseCache {
     const body = response.body.string;
     // `"errors":` can only be a key in JSON (inside strings the quotes are escaped): the answer has errors.
     if (body.includes('"errors":')) return undefined;
-    const entry: Entry = { body, headers: [...response.headers], tags: [...reads.keys], generation, boardVersion };
-    return this.#fresh(entry);
+    const tags = [...reads.keys];
+    if (!this.#unchangedSince(tags, generation, boardVersion)) return undefined;
+    return { body, bytes: Buffer.from(body, 'utf8'), headers: [...response.headers], tags, generation, boardVersion };
   }
 
   /** The key of a cacheable request (a POSTed JSON query), or undefined. */
@@ -204,8 +215,17 @@ export class ResponseCache {
   }
 }
 
+const encodedBodies = new WeakMap<HTTPGraphQLResponse, Buffer>();
+
 function toResponse(entry: Entry): HTTPGraphQLResponse {
-  return { status: 200, headers: new HeaderMap(entry.headers), body: { kind: 'complete', string: entry.body } };
+  const response: HTTPGraphQLResponse = { status: 200, headers: new HeaderMap(entry.headers), body: { kind: 'complete', string: entry.body } };
+  encodedBodies.set(response, entry.bytes);
+  return response;
+}
+
+/** A cached response's body as bytes, encoded when it was stored; undefined for any other response. */
+export function encodedBody(response: HTTPGraphQLResponse): Buffer | undefined {
+  return encodedBodies.get(response);
 }
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` name the same variables. */

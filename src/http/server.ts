@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
+import { encodedBody } from '../graphql/response-cache.js';
 
 /**
  * Plain `node:http` in front of Apollo Server: no framework between the
@@ -78,7 +79,7 @@ async function handleGraphQL(
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.end(response.body.string);
+    res.end(encodedBody(response) ?? response.body.string);
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
