@@ -13,7 +13,7 @@ import { httpRequest } from './lib/http.js';
 import type { DeliverySummary } from './lib/deliveries.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
-import { projectRoot, startGateway, startNodeProcess, type GatewayProcess } from './lib/processes.js';
+import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type GatewayProcess } from './lib/processes.js';
 import { topSelfTimes, type CpuProfile } from './lib/profile.js';
 import { writeReport, type BenchResults, type SubscriptionResult } from './lib/report.js';
 import { boardIdsQuery, eventDetailQuery, hotBoardBody } from './queries.js';
@@ -96,8 +96,11 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
     const droppedBefore = (await gateway.health()).subscriptions!.dropped;
     await sleep(1000);
     const fromMs = Date.now();
+    const cpuBefore = await Promise.all([cpuSeconds(gateway.child.pid), cpuSeconds(child.child.pid)]);
     await sleep(durationS * 1000);
+    const cpuAfter = await Promise.all([cpuSeconds(gateway.child.pid), cpuSeconds(child.child.pid)]);
     const toMs = Date.now();
+    const cpuShare = (i: number) => (cpuAfter[i]! - cpuBefore[i]!) / ((toMs - fromMs) / 1000);
     // Updates captured before toMs may still be on their way.
     await sleep(3000);
     const droppedAfter = (await gateway.health()).subscriptions!.dropped;
@@ -105,7 +108,14 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
       { type: 'report', fromMs, toMs },
       'report',
     );
-    const result = { subscribers: count, connectMs, ...summary, errors, droppedByServer: droppedAfter - droppedBefore };
+    const result = {
+      subscribers: count,
+      connectMs,
+      ...summary,
+      errors,
+      droppedByServer: droppedAfter - droppedBefore,
+      cpu: { gateway: cpuShare(0), clients: cpuShare(1) },
+    };
     log(
       `${count} subscribers: capture->receive p50 ${summary.captureToReceiveMs.p50} ms p99 ${summary.captureToReceiveMs.p99} ms, ` +
         `expected ${summary.expected}, received ${summary.received}, lost ${summary.lost}, dropped by server ${result.droppedByServer}`,
