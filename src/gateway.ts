@@ -17,6 +17,7 @@ import { executionTimeoutPlugin, withExecutionTimeout } from './graphql/executio
 import { queryLimits } from './graphql/limits.js';
 import { createLoaders, createSharedReads } from './graphql/loaders.js';
 import { openPersistedQueryStore } from './graphql/persisted-queries.js';
+import { createRequestReads, invalidatingCache, ResponseCache, trackDirectReads } from './graphql/response-cache.js';
 import { resolvers } from './graphql/resolvers.js';
 import { createHttpServer, listen } from './http/server.js';
 import { drainHttpServer } from './http/shutdown.js';
@@ -114,14 +115,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
   const hitWindow = new HitWindow();
   const observer = cacheMetricsObserver(metrics, hitWindow);
-  const cache: OddsCache = config.cache ? new LruOddsCache({ maxBytes: config.cacheMaxBytes, observer }) : new DisabledCache();
-  const loaderReader = timedReader(reader, (kind, seconds) => metrics.cacheLoad(kind, seconds));
   const board = config.cache ? new BoardIndex() : null;
+  // Whole responses are cached only in front of the odds cache, whose every write tells them what changed.
+  const responses = board
+    ? new ResponseCache({ boardVersion: () => board.version, bypass: () => databaseBreaker.state !== 'closed' })
+    : null;
+  const cache: OddsCache = responses
+    ? invalidatingCache(new LruOddsCache({ maxBytes: config.cacheMaxBytes, observer }), responses)
+    : new DisabledCache();
+  const loaderReader = timedReader(reader, (kind, seconds) => metrics.cacheLoad(kind, seconds));
   let refreshFailures = 0;
   // Without the in-process cache there is no tier to put in front of Redis either.
   const shared = config.cache ? sharedTier : undefined;
   if (sharedTier) metrics.observeRedisTier(sharedTier);
-  const reads = createSharedReads(cache, loaderReader, {
+  const sharedReads = createSharedReads(cache, loaderReader, {
     shared,
     degraded: () => databaseBreaker.state !== 'closed',
     onRefreshFailed: (kind, ids, error) => {
@@ -133,7 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   let warmed: WarmUpResult | null = null;
   if (board) {
-    warmed = await warmUp(reads, reader, cache, board);
+    warmed = await warmUp(sharedReads, reader, cache, board);
     log(
       `warmed the board in ${warmed.durationMs} ms: ${warmed.events} events (${warmed.eventsWithOdds} with odds), ` +
         `${(warmed.cacheBytes / 1024 / 1024).toFixed(1)} MiB cached`,
@@ -210,12 +217,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     lastChangeAt: () => lastChangeAt,
   });
+  if (responses) health.addPart('responses', () => ({ status: 'on', ...responses.stats() }));
   health.addPart('breakers', () => ({ status: databaseBreaker.state, database: databaseBreaker.state, refreshFailures }));
   await apollo.start();
   const httpServer = createHttpServer({
-    apollo,
+    apollo: responses ? responses.executor(apollo) : apollo,
     logger,
-    createContext: (log) => ({ loaders: createLoaders(reads), reader, board, pubsub, log }),
+    createContext: (log) => {
+      if (!responses) return { loaders: createLoaders(sharedReads), reader, board, pubsub, log };
+      // What the request reads tags its cached response; a direct database read makes it uncacheable.
+      const reads = createRequestReads();
+      return { loaders: createLoaders(sharedReads, { track: reads.keys }), reader: trackDirectReads(reader, reads), board, pubsub, log, reads };
+    },
     admin: { token: config.adminToken, invalidate },
     endpoints: {
       '/health': async () => {
@@ -247,7 +260,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...guard.serverOptions,
       schema,
       context: (ctx): GraphQLContext => ({
-        loaders: createLoaders(reads, { memoize: false }),
+        loaders: createLoaders(sharedReads, { memoize: false }),
         reader,
         board,
         pubsub,

@@ -19,11 +19,17 @@ export class BoardIndex {
   #events: EventRecord[] = [];
   readonly #withOdds = new Set<number>();
   readonly #ids = new Set<number>();
+  #version = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   get size(): number {
     return this.#events.length;
+  }
+
+  /** Changes whenever an event joins or leaves, or gains odds: what a cached page depends on besides the events' own records. */
+  get version(): number {
+    return this.#version;
   }
 
   has(eventId: number): boolean {
@@ -46,6 +52,7 @@ export class BoardIndex {
     for (const event of events) this.#ids.add(event.id);
     this.#withOdds.clear();
     for (const id of withOdds) this.#withOdds.add(id);
+    this.#version++;
   }
 
   upsert(event: EventRecord, hasOdds: boolean): void {
@@ -55,11 +62,15 @@ export class BoardIndex {
     this.#events.splice(at, 0, event);
     if (hasOdds) this.#withOdds.add(event.id);
     else this.#withOdds.delete(event.id);
+    this.#version++;
   }
 
   /** An event already on the board now has odds. */
   markWithOdds(eventId: number): void {
-    if (this.#ids.has(eventId)) this.#withOdds.add(eventId);
+    if (this.#ids.has(eventId) && !this.#withOdds.has(eventId)) {
+      this.#withOdds.add(eventId);
+      this.#version++;
+    }
   }
 
   /** Drops events that kicked off before `kickoffBeforeMs`; returns their ids. */
@@ -70,6 +81,7 @@ export class BoardIndex {
       this.#withOdds.delete(event.id);
       this.#ids.delete(event.id);
     }
+    if (evicted.length > 0) this.#version++;
     return evicted.map((e) => e.id);
   }
 

@@ -3,6 +3,7 @@ import type { OddsReader } from '../db/odds-reader.js';
 import type { Logger } from '../observability/log.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import type { Loaders } from './loaders.js';
+import type { RequestReads } from './response-cache.js';
 
 export interface GraphQLContext {
   loaders: Loaders;
@@ -12,4 +13,6 @@ export interface GraphQLContext {
   pubsub: PubSub;
   /** Bound to the HTTP request's id, or to the WebSocket connection's. */
   log: Logger;
+  /** What this request read, for the response cache (HTTP requests with the cache on). */
+  reads?: RequestReads;
 }

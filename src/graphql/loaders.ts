@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { CacheKind, OddsCache } from '../cache/odds-cache.js';
+import { cacheKey, type CacheKey, type CacheKind, type OddsCache } from '../cache/odds-cache.js';
 import { ReadThrough, type Id, type SharedTier } from '../cache/read-through.js';
 import type {
   BookmakerRecord,
@@ -75,18 +75,21 @@ export function createSharedReads(cache: OddsCache, reader: BatchReader, options
  * subscription, and a memo would serve the first odds it saw forever. Each
  * batch still goes through the shared cache, which the odds bus keeps current.
  */
-export function createLoaders(reads: SharedReads, { memoize = true } = {}): Loaders {
+export function createLoaders(reads: SharedReads, { memoize = true, track }: { memoize?: boolean; track?: Set<CacheKey> } = {}): Loaders {
   const list = <V>(name: string) => {
-    const load = async () => (await reads.lists.loadMany([name]))[0] as readonly V[];
+    const load = async () => {
+      track?.add(cacheKey('List', name));
+      return (await reads.lists.loadMany([name]))[0] as readonly V[];
+    };
     let pending: Promise<readonly V[]> | undefined;
     return memoize ? () => (pending ??= load()) : load;
   };
   return {
-    sport: cachedLoader(reads.sport, 'Sport', memoize),
-    competition: cachedLoader(reads.competition, 'Competition', memoize),
-    bookmaker: cachedLoader(reads.bookmaker, 'Bookmaker', memoize),
-    event: cachedLoader(reads.event, 'Event', memoize),
-    eventOdds: cachedLoader(reads.eventOdds, 'EventOdds', memoize),
+    sport: cachedLoader(reads.sport, 'Sport', memoize, track),
+    competition: cachedLoader(reads.competition, 'Competition', memoize, track),
+    bookmaker: cachedLoader(reads.bookmaker, 'Bookmaker', memoize, track),
+    event: cachedLoader(reads.event, 'Event', memoize, track),
+    eventOdds: cachedLoader(reads.eventOdds, 'EventOdds', memoize, track),
     sports: list<SportRecord>('sports'),
     competitions: list<CompetitionRecord>('competitions'),
     bookmakers: list<BookmakerRecord>('bookmakers'),
@@ -99,9 +102,18 @@ export function createLoaders(reads: SharedReads, { memoize = true } = {}): Load
  * order: DataLoader pairs results with keys by position, so a missing key
  * must become an Error in its own slot, never a shorter array.
  */
-export function cachedLoader<V extends object>(reads: ReadThrough<V>, kind: CacheKind, memoize = true): DataLoader<number, V> {
+export function cachedLoader<V extends object>(
+  reads: ReadThrough<V>,
+  kind: CacheKind,
+  memoize = true,
+  /** Collects the cache keys read (the response cache's tags). */
+  track?: Set<CacheKey>,
+): DataLoader<number, V> {
   return new DataLoader<number, V>(
-    async (ids) => (await reads.loadMany(ids)).map((value, i) => value ?? new NotFoundError(kind, ids[i]!)),
+    async (ids) => {
+      if (track) for (const id of ids) track.add(cacheKey(kind, id));
+      return (await reads.loadMany(ids)).map((value, i) => value ?? new NotFoundError(kind, ids[i]!));
+    },
     { cache: memoize },
   );
 }

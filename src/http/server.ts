@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import { createGraphiqlHandler } from '../graphiql/serve.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { encodedBody } from '../graphql/response-cache.js';
 import { requestIdFrom, type Logger } from '../observability/log.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
 
@@ -12,7 +13,8 @@ import { handleAdmin, type AdminOptions } from './admin.js';
  * and this adds none), and one server for HTTP and, later, WebSockets.
  */
 export interface HttpServerOptions {
-  apollo: ApolloServer<GraphQLContext>;
+  /** Apollo Server, or the response cache in front of it. */
+  apollo: Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
   /** `log` is the request's logger, bound to its request id. */
   createContext: (log: Logger) => GraphQLContext;
   /** Other paths (`/health`, `/metrics`...): a status code and a JSON body, or text with its content type. */
@@ -66,7 +68,7 @@ export function createHttpServer({ apollo, createContext, endpoints, admin, logg
 async function handleGraphQL(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  apollo: ApolloServer<GraphQLContext>,
+  apollo: HttpServerOptions['apollo'],
   createContext: () => GraphQLContext,
   maxBodyBytes: number,
 ): Promise<void> {
@@ -106,7 +108,7 @@ async function handleGraphQL(
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.end(response.body.string);
+    res.end(encodedBody(response) ?? response.body.string);
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);

@@ -30,6 +30,26 @@ describe('BoardIndex', () => {
   };
   const ids = (page: { events: ReadonlyArray<{ id: number }> }) => page.events.map((e) => e.id);
 
+  it('changes its version when an event joins, gains odds or leaves, and only then', () => {
+    const index = board();
+    let version = index.version;
+    const changed = () => {
+      const moved = index.version !== version;
+      version = index.version;
+      return moved;
+    };
+    index.markWithOdds(3); // already has odds
+    expect(changed()).toBe(false);
+    index.markWithOdds(4);
+    expect(changed()).toBe(true);
+    index.upsert(event(6, 120), true);
+    expect(changed()).toBe(true);
+    expect(index.evictBefore(now - 240 * minutes)).toEqual([]);
+    expect(changed()).toBe(false);
+    expect(index.evictBefore(now - 60 * minutes)).toEqual([1, 2]);
+    expect(changed()).toBe(true);
+  });
+
   it('lists events from two hours ago on, in kick-off then id order', () => {
     const page = board().page({ first: 10 });
     expect(ids(page)).toEqual([2, 3, 4, 5]);

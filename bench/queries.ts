@@ -1,0 +1,26 @@
+import { boardQuery } from '../test/graphql/queries.js';
+
+/** The hot board: the test suite's frontend shape (every bookmaker's markets and outcomes), 50 events. */
+export const hotBoardBody = JSON.stringify({ query: boardQuery, variables: { first: 50 } });
+
+/** One event's page: its current odds from every bookmaker and its last 20 snapshots of history. */
+export const eventDetailQuery = /* GraphQL */ `
+  query Detail($id: ID!) {
+    event(id: $id) {
+      id home away kickoffAt status
+      competition { name country }
+      odds { capturedAt bookmaker { key name } markets { key line margin outcomes { key price previousPrice } } }
+      bestPrices { market line outcome price bookmaker { key } }
+    }
+    oddsHistory(eventId: $id, first: 20) {
+      capturedAt bookmaker { key }
+      markets { key line margin outcomes { key price previousPrice } }
+    }
+  }
+`;
+
+export const boardIdsQuery = /* GraphQL */ `
+  query BoardIds($after: String) {
+    events(first: 200, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } }
+  }
+`;

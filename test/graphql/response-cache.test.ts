@@ -1,0 +1,130 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResponseCacheStats } from '../../src/graphql/response-cache.js';
+import { canonicalJson } from '../../src/graphql/response-cache.js';
+import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
+import { IngestWorker } from '../../src/ingest/worker.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { boardQuery, historyQuery } from './queries.js';
+
+interface BoardAnswer {
+  data: { events: { edges: Array<{ node: { id: string; odds: Array<{ capturedAt: string; bookmaker: { id: string } }> } }> } };
+}
+
+/**
+ * A POST on a connection of its own: the worker's PGlite writes share this
+ * process's event loop and can stall it past the server's keep-alive timeout,
+ * which makes a reused connection race its own closing (ECONNRESET).
+ */
+function onNewConnection<T>(url: string, body?: object): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const options = { method: body ? 'POST' : 'GET', agent: false, headers: { 'content-type': 'application/json' } };
+    const request = http.request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body && JSON.stringify(body));
+  });
+}
+
+describe('the response cache', () => {
+  let t: TestGateway;
+  const responseStats = async () =>
+    (await onNewConnection<{ parts: { responses: ResponseCacheStats } }>(`${t.gateway.url}/health`)).parts.responses;
+
+  beforeAll(async () => {
+    t = await startTestGateway({ kind: 'pglite', cache: true, events: 60 });
+  });
+  afterAll(() => t.close());
+
+  it('answers a repeated board query with the same bytes without executing it again, whatever the variables order', async () => {
+    const post = (variables: object) =>
+      fetch(`${t.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: boardQuery, variables }),
+      }).then((r) => r.text());
+    const before = await responseStats();
+    const first = await post({ first: 7, filter: { hasOdds: true, sport: 'football' } });
+    const second = await post({ filter: { sport: 'football', hasOdds: true }, first: 7 });
+    const after = await responseStats();
+    expect(second).toBe(first);
+    expect(JSON.parse(first)).not.toHaveProperty('errors');
+    expect(after.stored - before.stored).toBe(1);
+    expect(after.hits - before.hits).toBe(1);
+  });
+
+  it('never stores an answer read straight from the database (odds history)', async () => {
+    const before = await responseStats();
+    await t.query(historyQuery, { eventId: '1', first: 5 });
+    await t.query(historyQuery, { eventId: '1', first: 5 });
+    const after = await responseStats();
+    expect(after.stored).toBe(before.stored);
+    expect(after.hits).toBe(before.hits);
+  });
+
+  it('keys objects by their sorted keys, so the same variables give the same key', () => {
+    expect(canonicalJson({ b: [1, { d: 2, c: null }], a: 'x', skipped: undefined })).toBe('{"a":"x","b":[1,{"c":null,"d":2}]}');
+  });
+
+  it('never serves odds older than the last update published before the request', async () => {
+    // What each (event, bookmaker) last published, recorded at the moment of publishing.
+    // The gateway heard each change first (it listened first), so this runs once the change is applied.
+    const published = new Map<string, number>();
+    t.bus.onChange((change) => {
+      for (const { eventId, bookmakerId } of change.changed) {
+        const snapshot = change.odds.find((o) => o.eventId === eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
+        if (snapshot) published.set(`${eventId}|${bookmakerId}`, Date.parse(snapshot.capturedAt));
+      }
+    });
+    const worker = new IngestWorker({
+      prisma: t.test.db.prisma,
+      reader: t.gateway.reader,
+      feed: new SimulatedFeed(t.test.db.prisma, { changesPerSecond: 50, seed: 3 }),
+      bus: t.bus,
+      log: () => {},
+    });
+    const before = await responseStats();
+    const stale: string[] = [];
+    let checkedPairs = 0;
+    let writing = true;
+    const readLoop = async () => {
+      while (writing) {
+        const expected = new Map(published); // what was published before this request was sent
+        const answer = await onNewConnection<BoardAnswer>(`${t.gateway.url}/graphql`, { query: boardQuery, variables: { first: 50 } });
+        for (const { node } of answer.data.events.edges) {
+          for (const snapshot of node.odds) {
+            const floor = expected.get(`${node.id}|${snapshot.bookmaker.id}`);
+            if (floor === undefined) continue;
+            checkedPairs++;
+            if (Date.parse(snapshot.capturedAt) < floor) {
+              stale.push(`event ${node.id} bookmaker ${snapshot.bookmaker.id}: served ${snapshot.capturedAt}, published ${new Date(floor).toISOString()}`);
+            }
+          }
+        }
+      }
+    };
+    const readers = [readLoop(), readLoop()];
+    try {
+      for (let cycle = 0; cycle < 12; cycle++) {
+        await worker.runCycle();
+        // Long enough for a response to be stored and served between changes.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    } finally {
+      writing = false;
+      await Promise.all(readers);
+    }
+    const after = await responseStats();
+
+    expect(stale).toEqual([]);
+    // The test proves something only if updates landed on the board and the cache served some answers.
+    expect(worker.totals.published).toBeGreaterThan(12);
+    expect(checkedPairs).toBeGreaterThan(100);
+    expect(after.hits + after.shared - before.hits - before.shared).toBeGreaterThan(0);
+    expect(after.stale + after.misses - before.stale - before.misses).toBeGreaterThan(1);
+  }, 120_000);
+});
