@@ -90,10 +90,10 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
     // Every subscription is live once the gateway's pubsub counts it (plus the observer);
     // a connection that failed is counted by the child as an error instead.
     const liveBy = Date.now() + 30_000;
-    while ((await gateway.health()).subscriptions!.subscribers < count + 1 && Date.now() < liveBy) await sleep(100);
-    const live = (await gateway.health()).subscriptions!.subscribers;
+    while ((await gateway.health()).subscriptions.subscribers < count + 1 && Date.now() < liveBy) await sleep(100);
+    const live = (await gateway.health()).subscriptions.subscribers;
     if (live < count + 1) log(`only ${live - 1} of ${count} subscriptions are live after 30 s; measuring those`);
-    const droppedBefore = (await gateway.health()).subscriptions!.dropped;
+    const droppedBefore = (await gateway.health()).subscriptions.dropped;
     await sleep(1000);
     const fromMs = Date.now();
     const cpuBefore = await Promise.all([cpuSeconds(gateway.child.pid), cpuSeconds(child.child.pid)]);
@@ -103,7 +103,7 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
     const cpuShare = (i: number) => (cpuAfter[i]! - cpuBefore[i]!) / ((toMs - fromMs) / 1000);
     // Updates captured before toMs may still be on their way.
     await sleep(3000);
-    const droppedAfter = (await gateway.health()).subscriptions!.dropped;
+    const droppedAfter = (await gateway.health()).subscriptions.dropped;
     const { summary, errors } = await child.request<{ summary: DeliverySummary; errors: number }>(
       { type: 'report', fromMs, toMs },
       'report',
@@ -117,14 +117,14 @@ async function measureSubscribers(gateway: GatewayProcess, count: number, boardI
       cpu: { gateway: cpuShare(0), clients: cpuShare(1) },
     };
     log(
-      `${count} subscribers: capture->receive p50 ${summary.captureToReceiveMs.p50} ms p99 ${summary.captureToReceiveMs.p99} ms, ` +
+      `${count} subscribers: publish->receive p50 ${summary.publishToReceiveMs.p50} ms p99 ${summary.publishToReceiveMs.p99} ms, ` +
         `expected ${summary.expected}, received ${summary.received}, lost ${summary.lost}, dropped by server ${result.droppedByServer}`,
     );
     return result;
   } finally {
     await child.stop();
     const goneBy = Date.now() + 30_000;
-    while ((await gateway.health()).subscriptions!.subscribers > 0 && Date.now() < goneBy) await sleep(100);
+    while ((await gateway.health()).subscriptions.subscribers > 0 && Date.now() < goneBy) await sleep(100);
   }
 }
 

@@ -217,6 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     lastChangeAt: () => lastChangeAt,
   });
+  health.addPart('subscriptions', () => ({ status: 'on', ...pubsub.stats() }));
   if (responses) health.addPart('responses', () => ({ status: 'on', ...responses.stats() }));
   health.addPart('breakers', () => ({ status: databaseBreaker.state, database: databaseBreaker.state, refreshFailures }));
   await apollo.start();

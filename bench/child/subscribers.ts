@@ -17,6 +17,7 @@ interface OpenMessage {
 const subscription = /* GraphQL */ `
   subscription Odds($eventIds: [ID!]) {
     oddsUpdated(eventIds: $eventIds) {
+      publishedAt
       event { id home away }
       snapshot { bookmaker { key } capturedAt markets(keys: ["1x2", "moneyline"]) { key margin outcomes { key price previousPrice } } }
     }
@@ -24,7 +25,7 @@ const subscription = /* GraphQL */ `
 `;
 
 interface OddsPayload {
-  data?: { oddsUpdated: { event: { id: string }; snapshot: { bookmaker: { key: string }; capturedAt: string } } };
+  data?: { oddsUpdated: { publishedAt: string; event: { id: string }; snapshot: { bookmaker: { key: string }; capturedAt: string } } };
   errors?: unknown[];
 }
 
@@ -79,6 +80,7 @@ async function open({ url, filters: wanted }: OpenMessage): Promise<void> {
                     key: `${update.event.id}|${update.snapshot.bookmaker.key}|${update.snapshot.capturedAt}`,
                     eventId: update.event.id,
                     capturedAtMs: Date.parse(update.snapshot.capturedAt),
+                    publishedAtMs: Date.parse(update.publishedAt),
                     receivedAtMs: receivedAt,
                   });
                 },

@@ -7,6 +7,8 @@ export interface Delivery {
   key: string;
   eventId: string;
   capturedAtMs: number;
+  /** When the worker published the change (OddsUpdate.publishedAt), after its transaction committed. */
+  publishedAtMs: number;
   receivedAtMs: number;
 }
 
@@ -22,6 +24,8 @@ export interface DeliverySummary {
   unexpected: number;
   /** capturedAt (when the worker took the record from the feed) to receipt: includes the DB transaction, cache refresh, publish and fan-out. */
   captureToReceiveMs: { p50: number; p99: number; max: number };
+  /** publishedAt (the worker handing the committed change to the bus) to receipt: the update-to-subscriber latency. */
+  publishToReceiveMs: { p50: number; p99: number; max: number };
   /** First receipt of an update at any subscriber to its receipt at this one: the fan-out's own spread. */
   fanOutSpreadMs: { p50: number; p99: number; max: number };
 }
@@ -45,6 +49,7 @@ export function summariseDeliveries(
   }
   const receivedBySubscriber = new Map<number, Set<string>>();
   const captureToReceive: number[] = [];
+  const publishToReceive: number[] = [];
   const spread: number[] = [];
   for (const d of inWindow) {
     if (d.subscriber === -1) continue;
@@ -52,6 +57,7 @@ export function summariseDeliveries(
     if (!keys) receivedBySubscriber.set(d.subscriber, (keys = new Set()));
     keys.add(d.key);
     captureToReceive.push(d.receivedAtMs - d.capturedAtMs);
+    publishToReceive.push(d.receivedAtMs - d.publishedAtMs);
     spread.push(d.receivedAtMs - firstReceipt.get(d.key)!);
   }
   let expected = 0;
@@ -77,6 +83,7 @@ export function summariseDeliveries(
     lost,
     unexpected,
     captureToReceiveMs: summary(captureToReceive),
+    publishToReceiveMs: summary(publishToReceive),
     fanOutSpreadMs: summary(spread),
   };
 }

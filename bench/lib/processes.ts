@@ -112,12 +112,13 @@ export interface GatewayProcess extends NodeProcess {
   profile<T>(file: string, work: () => Promise<T>): Promise<T>;
 }
 
+/** The parts of the gateway's `/health` (src/observability/gateway-health.ts) the harness reads. */
 export interface GatewayHealth {
-  cache: { enabled: boolean; entries: number; bytes: number };
+  cache: { entries: number; bytes: number };
   board: { events: number } | null;
-  subscriptions?: { subscribers: number; dropped: number };
-  /** The response cache's counters (src/graphql/response-cache.ts); null with CACHE=off, absent before it existed. */
-  responses?: { hits: number; misses: number; shared: number; stored: number; stale: number } | null;
+  subscriptions: { subscribers: number; dropped: number };
+  /** The response cache's counters (src/graphql/response-cache.ts); null with CACHE=off. */
+  responses: { hits: number; misses: number; shared: number; stored: number; stale: number } | null;
 }
 
 export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {
@@ -132,7 +133,13 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
     async health() {
       const response = await httpRequest(`${url}/health`);
       if (response.status !== 200) throw new Error(`gateway /health answered ${response.status}: ${response.text}`);
-      return JSON.parse(response.text) as GatewayHealth;
+      const { parts } = JSON.parse(response.text) as { parts: GatewayHealth & { board: { status: string; events?: number } } };
+      return {
+        cache: parts.cache,
+        board: parts.board.status === 'on' ? { events: parts.board.events ?? 0 } : null,
+        subscriptions: parts.subscriptions,
+        responses: parts.responses ?? null,
+      };
     },
     async memory() {
       const reply = await gateway.request<{ usage: NodeJS.MemoryUsage }>({ type: 'memory' }, 'memory');
@@ -149,7 +156,7 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
   };
 }
 
-/** A loopback port nobody listens on now (PORT must be 1-65535, so the gateway cannot take port 0 itself). */
+/** A loopback port nobody listens on now, known before the gateway starts. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -42,6 +42,7 @@ describe('benchmark helpers', () => {
       key: `${eventId}|b|${capturedAtMs}`,
       eventId,
       capturedAtMs,
+      publishedAtMs: capturedAtMs + 5,
       receivedAtMs,
     });
     const deliveries = [
@@ -56,6 +57,7 @@ describe('benchmark helpers', () => {
     const summary = summariseDeliveries(deliveries, [['1'], ['1', '2'], ['3']], 0, 1000);
     expect(summary).toMatchObject({ published: 2, expected: 3, received: 3, lost: 1, unexpected: 1 });
     expect(summary.captureToReceiveMs).toEqual({ p50: 40, p99: 60, max: 60 });
+    expect(summary.publishToReceiveMs).toEqual({ p50: 35, p99: 55, max: 55 });
     expect(summary.fanOutSpreadMs).toEqual({ p50: 30, p99: 30, max: 30 });
   });
 
