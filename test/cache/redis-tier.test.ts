@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTier } from '../../src/cache/redis-tier.js';
 import { silentLogger } from '../../src/observability/log.js';
@@ -8,6 +6,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
 const adminToken = 'test-admin-token-0123456789';
@@ -80,28 +79,16 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
 
 // Needs redis-server on the PATH (it starts and kills one of its own); runs where TEST_REDIS_URL says Redis is installed.
 describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis;
   let test: TestDatabase;
   let gateway: Gateway;
   let tier: RedisTier;
-  let port: number;
-
-  const startRedis = async () => {
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(await accepts(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
-  const stopRedis = async () => {
-    const exited = new Promise((resolve) => redis!.once('exit', resolve));
-    redis!.kill('SIGKILL');
-    await exited;
-  };
 
   beforeAll(async () => {
-    port = await freePort();
-    await startRedis();
+    redis = await startPrivateRedis();
     test = await createTestDatabase('pglite');
     await seedDatabase(test.db, { events: 60, bookmakers: 2 });
-    tier = new RedisTier({ url: `redis://127.0.0.1:${port}`, log: () => {} });
+    tier = new RedisTier({ url: redis.url, log: () => {} });
     await tier.start();
     gateway = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: true, cacheMaxBytes: 64 << 20 },
@@ -114,7 +101,7 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
   afterAll(async () => {
     await gateway?.close();
     await tier?.close();
-    redis?.kill('SIGKILL');
+    await redis?.kill();
     await test?.drop();
   });
 
@@ -128,12 +115,12 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
     expect(await home(gateway, events[0]!.id)).toBe(events[0]!.home);
     expect((await health()).redis.status).toBe('up');
 
-    await stopRedis();
+    await redis.kill();
     expect(await home(gateway, events[1]!.id)).toBe(events[1]!.home); // a miss: Redis refuses, the database answers
     expect((await health()).redis.status).toBe('down');
     expect(await tierFailures()).toBeGreaterThan(0);
 
-    await startRedis();
+    await redis.start();
     await until(async () => (await health()).redis.status === 'up');
     expect(await home(gateway, events[2]!.id)).toBe(events[2]!.home);
   });
@@ -145,23 +132,4 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Prom
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { expectError, postGraphQL } from './requests.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
@@ -139,24 +138,22 @@ describe.skipIf(!redisUrl)('automatic persisted queries in Redis', () => {
 });
 
 describe('automatic persisted queries when Redis goes away', () => {
-  let server: ChildProcess;
+  let redis: PrivateRedis;
   let gw: TestGateway;
   const logged: string[] = [];
   beforeAll(async () => {
-    const port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitForPort(port);
+    redis = await startPrivateRedis();
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
       events: 5,
       bookmakers: 2,
-      config: { redisUrl: `redis://127.0.0.1:${port}` },
+      config: { redisUrl: redis.url },
       log: (m) => logged.push(m),
     });
   });
   afterAll(async () => {
-    server?.kill();
+    await redis?.kill();
     await gw?.close();
   });
 
@@ -166,9 +163,7 @@ describe('automatic persisted queries when Redis goes away', () => {
     await expectPersistedQueryRoundTrip(url, query);
     expect((await postGraphQL(url, apq(query, false))).body.data).toBeDefined();
 
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGKILL');
-    await exited;
+    await redis.kill();
     // Registered before, unreachable now: a miss, not a failure.
     await expectPersistedQueryRoundTrip(url, query);
     const plain = await postGraphQL(url, { query });
@@ -176,29 +171,3 @@ describe('automatic persisted queries when Redis goes away', () => {
     expect(logged.some((m) => /^persisted quer(y|ies)\b.*(Redis unavailable|read failed)/.test(m))).toBe(true);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not open port ${port}`);
-}

@@ -5,24 +5,13 @@ import { cacheKey, LruOddsCache } from '../../src/cache/odds-cache.js';
 import type { EventOddsRecord } from '../../src/cache/records.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
 import { createSharedReads } from '../../src/graphql/loaders.js';
-import type { FeedAdapter } from '../../src/ingest/feed-record.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
+import { QueuedFeed } from '../support/queued-feed.js';
 import { LiveOdds } from '../../src/pubsub/live-odds.js';
 import { InProcessOddsBus, type OddsChange } from '../../src/pubsub/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-
-/** A feed that delivers whatever the test queued: the worker is under test, not the feed. */
-class QueuedFeed implements FeedAdapter {
-  readonly name = 'queued';
-  queue: unknown[] = [];
-  async poll(): Promise<unknown[]> {
-    const records = this.queue;
-    this.queue = [];
-    return records;
-  }
-}
 
 const record = (event: string, bookmaker: string, capturedAt: string, homePrice: unknown = 2.1) => ({
   event,

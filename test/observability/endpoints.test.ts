@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/gateway.js';
-import type { FeedAdapter } from '../../src/ingest/feed-record.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
+import { QueuedFeed } from '../support/queued-feed.js';
 import { createLogger } from '../../src/observability/log.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
@@ -22,16 +22,6 @@ async function scrape(url: string): Promise<Map<string, Family>> {
 function sample(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
   const family = families.get(name);
   return sampleValue(families, name, family?.type === 'histogram' ? `${name}_count` : name, labels);
-}
-
-class QueuedFeed implements FeedAdapter {
-  readonly name = 'queued';
-  queue: unknown[] = [];
-  async poll(): Promise<unknown[]> {
-    const records = this.queue;
-    this.queue = [];
-    return records;
-  }
 }
 
 describe('the operations endpoints', () => {
