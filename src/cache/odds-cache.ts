@@ -241,7 +241,8 @@ function emptySizes(): Record<CacheKind, { entries: number; bytes: number }> {
   return { Sport: empty(), Competition: empty(), Bookmaker: empty(), Event: empty(), EventOdds: empty(), List: empty() };
 }
 
-function policyOf(key: CacheKey): { freshMs: number; ttlMs: number } {
+/** The policy row of a key's kind. */
+export function policyOf(key: CacheKey): { freshMs: number; ttlMs: number } {
   return cachePolicy[kindOf(key)];
 }
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { deepFreeze } from './records.js';
-import { cachePolicy, type CacheKey, type CacheKind } from './odds-cache.js';
+import { policyOf, type CacheKey, type CacheKind } from './odds-cache.js';
 import { connectRedis } from '../redis/connect.js';
 
 /** An entry as the fleet shares it: the value and its age. */
@@ -83,7 +83,7 @@ export class RedisTier {
     const now = Date.now();
     const pipeline = this.#redis.pipeline();
     for (const { key, value, ageMs } of entries) {
-      const ttl = Math.round(ttlOf(key) - ageMs);
+      const ttl = Math.round(policyOf(key).ttlMs - ageMs);
       if (ttl > 0) pipeline.set(this.#prefix + key, JSON.stringify({ v: value, t: now - ageMs }), 'PX', ttl);
     }
     await pipeline.exec().catch(() => this.failures++);
@@ -111,8 +111,4 @@ export class RedisTier {
   async close(): Promise<void> {
     await Promise.allSettled([this.#redis.quit(), this.#subscriber.quit()]);
   }
-}
-
-function ttlOf(key: CacheKey): number {
-  return cachePolicy[key.slice(0, key.indexOf(':')) as CacheKind].ttlMs;
 }
