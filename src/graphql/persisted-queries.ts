@@ -1,5 +1,6 @@
 import type { PersistedQueryOptions } from '@apollo/server';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis/connect.js';
 
 /** Apollo's `KeyValueCache<string>`, as its persisted-query option takes it. */
 type QueryCache = NonNullable<PersistedQueryOptions['cache']>;
@@ -61,19 +62,12 @@ export function openPersistedQueryStore(
   options: { prefix?: string; log: (message: string) => void },
 ): PersistedQueryStore {
   if (!redisUrl) return { cache: undefined, close: async () => {} };
-  const redis = new Redis(redisUrl, {
-    // Fail fast while Redis is away instead of queueing: the request goes on without its stored query.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 500,
-  });
-  let reported = false;
-  redis.on('error', (error: Error) => {
-    if (!reported) options.log(`persisted queries: Redis unavailable (${error.message}); serving without it`);
-    reported = true;
-  });
-  redis.on('ready', () => {
-    reported = false;
+  // Fails fast while Redis is away instead of queueing: the request goes on without its stored query.
+  const redis = connectRedis(redisUrl, {
+    name: `${options.prefix ?? 'oddsgate:'}apq`,
+    queueWhileDisconnected: false,
+    commandTimeoutMs: 500,
+    log: options.log,
   });
   return {
     cache: new RedisQueryCache(redis, options),

@@ -10,6 +10,8 @@ export interface RedisConnectionOptions {
    */
   queueWhileDisconnected: boolean;
   log: (message: string) => void;
+  /** For a connection that does not queue: how long a command may wait for Redis' answer (default 1,000 ms). */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -17,14 +19,14 @@ export interface RedisConnectionOptions {
  * 2 s) and logs when it is lost and when it is back, once each, not on
  * every retry.
  */
-export function connectRedis(url: string, { name, queueWhileDisconnected, log }: RedisConnectionOptions): Redis {
+export function connectRedis(url: string, { name, queueWhileDisconnected, log, commandTimeoutMs = 1_000 }: RedisConnectionOptions): Redis {
   const redis = new Redis(url, {
     connectionName: name,
     enableOfflineQueue: queueWhileDisconnected,
-    maxRetriesPerRequest: queueWhileDisconnected ? null : 1,
+    maxRetriesPerRequest: queueWhileDisconnected ? null : 0,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     // A caller with a fallback must not wait long on a Redis that stopped answering.
-    ...(!queueWhileDisconnected && { commandTimeout: 1_000 }),
+    ...(!queueWhileDisconnected && { commandTimeout: commandTimeoutMs }),
   });
   let lost = false;
   redis.on('error', (error: Error) => {
