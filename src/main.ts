@@ -6,8 +6,8 @@ import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
 import { stopOnSignals } from './http/shutdown.js';
-import { createFeed } from './ingest/create-feed.js';
-import { IngestWorker } from './ingest/worker.js';
+import { createIngestWorker } from './ingest/create-feed.js';
+import type { IngestWorker } from './ingest/worker.js';
 import { RedisTier } from './cache/redis-tier.js';
 import { createLogger } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
@@ -40,19 +40,10 @@ await runCli(async () => {
 
   let worker: IngestWorker | undefined;
   if (config.ingest) {
-    const feed = createFeed(config.feedUrl, db.prisma);
     const ingestLog = logger.child({ component: 'ingest' });
-    worker = new IngestWorker({
-      prisma: db.prisma,
-      reader: gateway.reader,
-      feed,
-      bus,
-      feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
-      metrics,
-      log: (message) => ingestLog.warn(message),
-    });
+    worker = createIngestWorker(config, { prisma: db.prisma, reader: gateway.reader, bus, metrics, log: (message) => ingestLog.warn(message) });
     worker.start();
-    logger.info(`ingest worker: ${feed.name} feed`);
+    logger.info(`ingest worker: ${worker.feedBreaker.name}`);
   }
 
   // The HTTP drain is bounded by SHUTDOWN_TIMEOUT_MS; the rest (worker batch, sockets, Redis, database) gets 5 s more.

@@ -4,8 +4,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
 import { OddsReader } from '../db/odds-reader.js';
-import { createFeed } from '../ingest/create-feed.js';
-import { IngestWorker } from '../ingest/worker.js';
+import { createIngestWorker } from '../ingest/create-feed.js';
 import { createLogger } from '../observability/log.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { Metrics } from '../observability/metrics.js';
@@ -18,20 +17,17 @@ await runCli(async () => {
   const metrics = new Metrics();
   const db = await openDatabase(config);
   await applyMigrations(db);
-  const feed = createFeed(config.feedUrl, db.prisma);
   if (!config.redisUrl) logger.warn('no REDIS_URL: this worker writes to the database, but no gateway in another process hears of it');
   const bus = await createOddsBus(config, (message) => logger.warn(message));
-  const worker = new IngestWorker({
+  const worker = createIngestWorker(config, {
     prisma: db.prisma,
     reader: new OddsReader(db.prisma),
-    feed,
     bus,
-    feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
     metrics,
     log: (message) => logger.warn(message),
   });
   worker.start();
-  logger.info(`ingest worker on ${db.kind} at ${db.location}: ${feed.name} feed`);
+  logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host);
   if (metricsServer) logger.info(`ingest metrics at ${metricsServer.url}/metrics`);
   const report = setInterval(() => logger.info({ totals: worker.totals }, 'ingest totals'), 10_000);
