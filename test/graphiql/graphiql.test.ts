@@ -3,8 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
-import { IngestWorker } from '../../src/ingest/worker.js';
+import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /**
@@ -120,14 +119,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
-    worker = new IngestWorker({
-      prisma: gw.test.db.prisma,
-      reader: gw.gateway.reader,
-      feed: new SimulatedFeed(gw.test.db.prisma, { changesPerSecond: 100 }),
-      bus: gw.bus,
-      intervalMs: 100,
-      log: () => {},
-    });
+    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     worker.start();
     const updates = () =>
       socketFrames.received.flatMap((frame) => (frame.type === 'next' && frame.payload?.data ? [frame.payload.data.oddsUpdated] : []));

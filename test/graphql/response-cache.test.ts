@@ -2,8 +2,6 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponseCacheStats } from '../../src/graphql/response-cache.js';
 import { canonicalJson } from '../../src/graphql/response-cache.js';
-import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
-import { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, historyQuery } from './queries.js';
 
@@ -80,13 +78,7 @@ describe('the response cache', () => {
         if (snapshot) published.set(`${eventId}|${bookmakerId}`, Date.parse(snapshot.capturedAt));
       }
     });
-    const worker = new IngestWorker({
-      prisma: t.test.db.prisma,
-      reader: t.gateway.reader,
-      feed: new SimulatedFeed(t.test.db.prisma, { changesPerSecond: 50, seed: 3 }),
-      bus: t.bus,
-      log: () => {},
-    });
+    const worker = t.simulatedWorker({ changesPerSecond: 50, seed: 3 });
     const before = await responseStats();
     const stale: string[] = [];
     let checkedPairs = 0;

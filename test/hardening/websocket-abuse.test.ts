@@ -1,8 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
-import { IngestWorker } from '../../src/ingest/worker.js';
+import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { deepQuery } from './requests.js';
 import { oddsSubscription, openAcknowledgedSocket, openRawSocket } from './sockets.js';
@@ -20,13 +19,7 @@ describe('WebSocket protocol abuse', () => {
       bookmakers: 3,
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
-    worker = new IngestWorker({
-      prisma: gw.test.db.prisma,
-      reader: gw.gateway.reader,
-      feed: new SimulatedFeed(gw.test.db.prisma, { changesPerSecond: 100 }),
-      bus: gw.bus,
-      log: () => {},
-    });
+    worker = gw.simulatedWorker({ changesPerSecond: 100 });
     // The well-behaved client: subscribed throughout, with the right token.
     client = createClient({
       url: `${gw.gateway.url.replace('http', 'ws')}/graphql`,

@@ -1,8 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
-import { IngestWorker } from '../../src/ingest/worker.js';
+import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 interface Update {
@@ -18,14 +17,7 @@ describe('live odds on the embedded default', () => {
   let client: Client;
   beforeAll(async () => {
     gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 4 });
-    worker = new IngestWorker({
-      prisma: gw.test.db.prisma,
-      reader: gw.gateway.reader,
-      feed: new SimulatedFeed(gw.test.db.prisma, { changesPerSecond: 100 }),
-      bus: gw.bus,
-      intervalMs: 100,
-      log: () => {},
-    });
+    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   });
   afterAll(async () => {

@@ -1,4 +1,6 @@
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { SimulatedFeed, type SimulatedFeedOptions } from '../../src/ingest/simulated-feed.js';
+import { IngestWorker, type IngestWorkerOptions } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
@@ -21,6 +23,8 @@ export interface TestGateway {
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<T>;
+  /** An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started). */
+  simulatedWorker(feed?: SimulatedFeedOptions, options?: Pick<IngestWorkerOptions, 'intervalMs'>): IngestWorker;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,16 @@ export async function startTestGateway(options: {
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as never;
+    },
+    simulatedWorker(feed = {}, options = {}) {
+      return new IngestWorker({
+        prisma: test.db.prisma,
+        reader: gateway.reader,
+        feed: new SimulatedFeed(test.db.prisma, feed),
+        bus,
+        log: () => {},
+        ...options,
+      });
     },
     async close() {
       await gateway.close();
