@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTier } from '../../src/cache/redis-tier.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
+const waitUpTo = { timeout: 5_000, interval: 20 };
 const adminToken = 'test-admin-token-0123456789';
 const eventQuery = `query ($id: ID!) { event(id: $id) { id home } }`;
 
@@ -56,7 +57,7 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
   it('shares what one gateway loaded with the other, and an invalidation on one drops it on both', async () => {
     const [a, b] = gateways as [Gateway, Gateway];
     const original = await home(a, pastEventId); // A loads it from the database and shares it
-    await until(async () => (await tiers[0]!.getMany([`Event:${pastEventId}`]))[0] !== undefined); // the shared write is not awaited by the read
+    await vi.waitUntil(async () => (await tiers[0]!.getMany([`Event:${pastEventId}`]))[0] !== undefined, waitUpTo); // the shared write is not awaited by the read
     await test.db.prisma.event.update({ where: { id: pastEventId }, data: { home: 'Renamed FC' } });
     expect(await home(b, pastEventId)).toBe(original); // B never read the database: it got A's entry from Redis
     expect(await home(a, pastEventId)).toBe(original);
@@ -65,7 +66,7 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
     const invalidated = await post(a.url, '/admin/invalidate', { event: pastEventId }, { authorization: `Bearer ${adminToken}` });
     expect(invalidated.status).toBe(200);
     expect(invalidated.body).toMatchObject({ fleet: true, keys: 2 });
-    await until(async () => b.cache.peek(`Event:${pastEventId}`) === undefined); // the invalidation message reaches B
+    await vi.waitUntil(() => b.cache.peek(`Event:${pastEventId}`) === undefined, waitUpTo); // the invalidation message reaches B
     expect(await home(b, pastEventId)).toBe('Renamed FC');
     expect(await home(a, pastEventId)).toBe('Renamed FC');
   });
@@ -121,15 +122,7 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
     expect(await tierFailures()).toBeGreaterThan(0);
 
     await redis.start();
-    await until(async () => (await health()).redis.status === 'up');
+    await vi.waitUntil(async () => (await health()).redis.status === 'up', waitUpTo);
     expect(await home(gateway, events[2]!.id)).toBe(events[2]!.home);
   });
 });
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -65,10 +65,10 @@ describe.skipIf(!postgresUrl || !redisUrl)('a fleet: two gateways and one ingest
   });
 
   it('pushes the same updates to subscribers on both gateways, and both serve the new prices afterwards', async () => {
-    await until(() => gateways.every((g) => g.updates.length >= 50), 30_000, () => `updates: ${gateways.map((g) => g.updates.length)}\n${worker!.output()}`);
+    await expect.poll(() => Math.min(...gateways.map((g) => g.updates.length)), { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(50);
     expect(await worker!.stop()).toBe(0);
     // Once the worker is gone, both gateways settle on the same count.
-    await until(() => gateways[0]!.updates.length === gateways[1]!.updates.length, 10_000, () => `updates: ${gateways.map((g) => g.updates.length)}`);
+    await expect.poll(() => gateways[0]!.updates.length - gateways[1]!.updates.length, { timeout: 10_000, interval: 50 }).toBe(0);
 
     const seen = gateways.map((g) => g.updates.map(({ oddsUpdated: u }) => `${u.event.id}|${u.snapshot.bookmaker.key}|${u.snapshot.capturedAt}`));
     expect(seen[0]).toEqual(seen[1]);
@@ -95,11 +95,3 @@ describe.skipIf(!postgresUrl || !redisUrl)('a fleet: two gateways and one ingest
     for (const gateway of gateways) expect(gateway.process.output()).toMatch(/odds bus: Redis channel oddsgate-test-\w+:odds-changes/);
   });
 });
-
-async function until(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out; ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
