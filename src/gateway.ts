@@ -113,12 +113,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });
   const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
+  const databaseDown = () => databaseBreaker.state !== 'closed';
   const hitWindow = new HitWindow();
   const observer = cacheMetricsObserver(metrics, hitWindow);
   const board = config.cache ? new BoardIndex() : null;
   // Whole responses are cached only in front of the odds cache, whose every write tells them what changed.
   const responses = board
-    ? new ResponseCache({ boardVersion: () => board.version, bypass: () => databaseBreaker.state !== 'closed' })
+    ? new ResponseCache({ boardVersion: () => board.version, bypass: databaseDown })
     : null;
   const cache: OddsCache = responses
     ? invalidatingCache(new LruOddsCache({ maxBytes: config.cacheMaxBytes, observer }), responses)
@@ -130,12 +131,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (sharedTier) metrics.observeRedisTier(sharedTier);
   const sharedReads = createSharedReads(cache, loaderReader, {
     shared,
-    degraded: () => databaseBreaker.state !== 'closed',
+    degraded: databaseDown,
     onRefreshFailed: (kind, ids, error) => {
       refreshFailures++;
       metrics.cacheRefreshFailed(kind, ids.length);
       // While the breaker is open every refresh fails at once; the breaker has already said why.
-      if (databaseBreaker.state === 'closed') log(`cache: refreshing ${ids.length} ${kind} entries failed, serving them stale a while longer: ${(error as Error).message}`);
+      if (!databaseDown()) log(`cache: refreshing ${ids.length} ${kind} entries failed, serving them stale a while longer: ${(error as Error).message}`);
     },
   });
   let warmed: WarmUpResult | null = null;
