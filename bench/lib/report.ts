@@ -97,6 +97,14 @@ export function renderMarkdown(results: BenchResults, chartLinks: { throughput: 
   const heapPerEvent = (memory.cacheOn.heapUsed - memory.cacheOff.heapUsed) / memory.boardEvents;
   const rssPerEvent = (memory.cacheOn.rss - memory.cacheOff.rss) / memory.boardEvents;
   const estimatePerEvent = memory.cacheEstimateBytes / memory.boardEvents;
+  // req/s, its share of the ceiling, p50, p99, errors: the columns of every load table.
+  const loadColumns = (r: LoadResult) => [
+    formatNumber(r.reqPerSec),
+    formatPercent(ratio(r.reqPerSec, ceiling.reqPerSec)),
+    String(r.p50Ms),
+    String(r.p99Ms),
+    String(r.errors),
+  ];
   const sections = [
     '# Benchmarks',
     '',
@@ -118,14 +126,7 @@ export function renderMarkdown(results: BenchResults, chartLinks: { throughput: 
     '',
     table(
       ['scenario', 'req/s', 'of ceiling', 'p50 ms', 'p99 ms', 'errors'],
-      results.throughput.map(({ scenario, result }) => [
-        scenario,
-        formatNumber(result.reqPerSec),
-        formatPercent(ratio(result.reqPerSec, ceiling.reqPerSec)),
-        String(result.p50Ms),
-        String(result.p99Ms),
-        String(result.errors),
-      ]),
+      results.throughput.map(({ scenario, result }) => [scenario, ...loadColumns(result)]),
     ),
     '',
     results.responseCacheUnderWrites
@@ -140,7 +141,7 @@ export function renderMarkdown(results: BenchResults, chartLinks: { throughput: 
     '',
     table(
       ['connections', 'req/s', 'of ceiling', 'p50 ms', 'p99 ms', 'errors'],
-      results.sweep.map((r) => [String(r.connections), formatNumber(r.reqPerSec), formatPercent(ratio(r.reqPerSec, ceiling.reqPerSec)), String(r.p50Ms), String(r.p99Ms), String(r.errors)]),
+      results.sweep.map((r) => [String(r.connections), ...loadColumns(r)]),
     ),
     '',
     '## Subscription fan-out',
