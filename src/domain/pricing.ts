@@ -45,23 +45,32 @@ export interface MarketTemplate {
   bothToScore: boolean;
 }
 
+type Range = readonly [min: number, max: number];
+
+/** How far a sport's model may ever wander: the lines and scoring rates a real bookmaker would post. */
+export type ModelBounds = { kind: 'goals'; rate: Range } | { kind: 'points'; homeMargin: Range; total: Range };
+
 /** What makes one sport's markets and scores look like that sport. */
 export interface SportProfile {
   markets: MarketTemplate;
+  bounds: ModelBounds;
   randomModel(random: () => number): ScoringModel;
 }
 
 export const sportProfiles: Record<string, SportProfile> = {
   football: {
     markets: { threeWay: true, totals: [1.5, 2.5, 3.5], handicaps: [-1.5, -0.5, 0.5], bothToScore: true },
+    bounds: { kind: 'goals', rate: [0.3, 3.5] },
     randomModel: (random) => ({ kind: 'goals', homeRate: 0.9 + random() * 1.3, awayRate: 0.6 + random() * 1.2 }),
   },
   'ice-hockey': {
     markets: { threeWay: true, totals: [4.5, 5.5, 6.5], handicaps: [-1.5, 1.5], bothToScore: true },
+    bounds: { kind: 'goals', rate: [1.2, 5] },
     randomModel: (random) => ({ kind: 'goals', homeRate: 2.4 + random() * 1.2, awayRate: 2.1 + random() * 1.2 }),
   },
   basketball: {
     markets: { threeWay: false, totals: [215.5, 222.5, 229.5], handicaps: [-5.5, -2.5, 2.5], bothToScore: false },
+    bounds: { kind: 'points', homeMargin: [-25, 25], total: [180, 260] },
     randomModel: (random) => ({
       kind: 'points',
       homeMargin: (random() - 0.4) * 16,
@@ -72,6 +81,7 @@ export const sportProfiles: Record<string, SportProfile> = {
   },
   tennis: {
     markets: { threeWay: false, totals: [21.5, 22.5, 23.5], handicaps: [-3.5, 3.5], bothToScore: false },
+    bounds: { kind: 'points', homeMargin: [-12, 12], total: [16, 32] },
     randomModel: (random) => ({
       kind: 'points',
       homeMargin: (random() - 0.5) * 10,
@@ -82,13 +92,49 @@ export const sportProfiles: Record<string, SportProfile> = {
   },
 };
 
-/** Moves a model a little, as news and money move a market between snapshots. */
-export function driftModel(model: ScoringModel, random: () => number, size = 0.04): ScoringModel {
-  const nudge = () => 1 + (random() - 0.5) * 2 * size;
-  return model.kind === 'goals'
-    ? { ...model, homeRate: model.homeRate * nudge(), awayRate: model.awayRate * nudge() }
-    : { ...model, homeMargin: model.homeMargin + (random() - 0.5) * 2 * size * model.marginSd, total: model.total * nudge() };
+/** Each change pulls a model this share of the way back toward where it opened. */
+const reversion = 0.02;
+
+/**
+ * Moves a model a little, as news and money move a market between snapshots.
+ * The walk is mean-reverting toward the event's `opening` model and clamped
+ * to the sport's `bounds`: a plain random walk (the first version) drifts
+ * without limit, and after a few minutes at the simulated feed's rate a
+ * basketball total reached 78,211 and its prices overflowed the store.
+ * With `size` 0.04 a parameter settles within about 12 % of its opening value.
+ */
+export function driftModel(
+  model: ScoringModel,
+  opening: ScoringModel,
+  bounds: ModelBounds,
+  random: () => number,
+  size = 0.04,
+): ScoringModel {
+  const noise = () => (random() - 0.5) * 2 * size;
+  // Rates and totals move by a factor (log space), the margin by points.
+  const scaled = (value: number, anchor: number, [min, max]: Range) =>
+    clamp(Math.exp(Math.log(value) + noise() - reversion * Math.log(value / anchor)), min, max);
+  if (model.kind === 'goals' && opening.kind === 'goals' && bounds.kind === 'goals') {
+    return {
+      ...model,
+      homeRate: scaled(model.homeRate, opening.homeRate, bounds.rate),
+      awayRate: scaled(model.awayRate, opening.awayRate, bounds.rate),
+    };
+  }
+  if (model.kind === 'points' && opening.kind === 'points' && bounds.kind === 'points') {
+    const [min, max] = bounds.homeMargin;
+    const margin = model.homeMargin + noise() * model.marginSd - reversion * (model.homeMargin - opening.homeMargin);
+    return { ...model, homeMargin: clamp(margin, min, max), total: scaled(model.total, opening.total, bounds.total) };
+  }
+  throw new Error(`driftModel: model, opening and bounds must be of one kind, got ${model.kind}, ${opening.kind}, ${bounds.kind}`);
 }
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** Bookmakers cap long shots: no price above this, however unlikely the outcome. */
+export const maxPrice = 1001;
 
 /**
  * One bookmaker's prices: true probabilities, shaded by the bookmaker's
@@ -112,7 +158,7 @@ export function priceMarkets(
       outcomes: outcomes.map(([outcomeKey, outcomeName], i) => ({
         key: outcomeKey,
         name: outcomeName,
-        price: Math.max(1.01, Math.round((100 * total) / (shaded[i]! * (1 + margin))) / 100),
+        price: clamp(Math.round((100 * total) / (shaded[i]! * (1 + margin))) / 100, 1.01, maxPrice),
       })),
     };
   };

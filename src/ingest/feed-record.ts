@@ -8,16 +8,31 @@ import { z } from 'zod';
  */
 export const marketKeys = ['1x2', 'moneyline', 'over_under', 'handicap', 'btts'] as const;
 
+/**
+ * What the store can hold (prisma/schema.prisma: price Decimal(8, 3), line
+ * Decimal(6, 2)). A record beyond them would fail its whole batch's
+ * transaction, so it is refused here, alone, with the reason.
+ */
+export const storageBounds = { priceBelow: 100_000, lineWithin: 10_000 } as const;
+
 const outcome = z.object({
   key: z.string().min(1),
   name: z.string().min(1),
-  price: z.number({ error: 'price is missing or not a number' }).gt(1, 'price must be above 1'),
+  price: z
+    .number({ error: 'price is missing or not a number' })
+    .gt(1, 'price must be above 1')
+    .lt(storageBounds.priceBelow, `price must be below ${storageBounds.priceBelow}`),
 });
 
 const market = z.object({
   key: z.enum(marketKeys, { error: (issue) => `unknown market ${JSON.stringify(issue.input)}` }),
   name: z.string().min(1),
-  line: z.number().nullable().default(null),
+  line: z
+    .number()
+    .gt(-storageBounds.lineWithin, `line must be above -${storageBounds.lineWithin}`)
+    .lt(storageBounds.lineWithin, `line must be below ${storageBounds.lineWithin}`)
+    .nullable()
+    .default(null),
   outcomes: z.array(outcome).min(2, 'a market needs at least two outcomes'),
 });
 

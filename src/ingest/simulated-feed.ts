@@ -21,6 +21,8 @@ interface Target {
   externalId: string;
   sportKey: string;
   model: ScoringModel;
+  /** Where the model opened: the walk keeps returning toward it. */
+  opening: ScoringModel;
   /** Set for events this feed announced: sent with each record so the worker can create the event. */
   fixture?: { competition: string; home: string; away: string; kickoffAt: string };
 }
@@ -99,9 +101,7 @@ export class SimulatedFeed implements FeedAdapter {
     const away = (home + 1 + Math.floor(this.#random() * (competition.teams.length - 1))) % competition.teams.length;
     const kickoffAt = Math.ceil((now + 1_800_000 + this.#random() * 46 * 3_600_000) / 900_000) * 900_000;
     const target: Target = {
-      externalId: `sim-new-${now.toString(36)}`,
-      sportKey: sport.key,
-      model: sportProfiles[sport.key]!.randomModel(this.#random),
+      ...this.#target(`sim-new-${now.toString(36)}`, sport.key),
       fixture: {
         competition: competition.key,
         home: competition.teams[home]!,
@@ -113,8 +113,14 @@ export class SimulatedFeed implements FeedAdapter {
     return target;
   }
 
+  /** A new event's model, opening where a bookmaker would price it. */
+  #target(externalId: string, sportKey: string): Target {
+    const model = sportProfiles[sportKey]!.randomModel(this.#random);
+    return { externalId, sportKey, model, opening: model };
+  }
+
   #change(now: number, target: Target, bookmaker: { key: string; margin: number }): unknown {
-    target.model = driftModel(target.model, this.#random, 0.02);
+    target.model = driftModel(target.model, target.opening, sportProfiles[target.sportKey]!.bounds, this.#random, 0.02);
     const markets = priceMarkets(target.model, sportProfiles[target.sportKey]!.markets, bookmaker.margin, this.#random);
     if (markets.length > 1 && this.#random() < this.#suspensionRate) {
       markets.splice(1 + Math.floor(this.#random() * (markets.length - 1)), 1);
@@ -144,14 +150,7 @@ export class SimulatedFeed implements FeedAdapter {
     const known = new Map(this.#targets.map((t) => [t.externalId, t]));
     this.#targets = events
       .filter((e) => e.sport.key in sportProfiles)
-      .map(
-        (e) =>
-          known.get(e.externalId) ?? {
-            externalId: e.externalId,
-            sportKey: e.sport.key,
-            model: sportProfiles[e.sport.key]!.randomModel(this.#random),
-          },
-      );
+      .map((e) => known.get(e.externalId) ?? this.#target(e.externalId, e.sport.key));
     const margins = new Map(bookmakerCatalogue.map((b) => [b.key, b.margin]));
     this.#bookmakers = bookmakers.map((b) => ({ key: b.key, margin: margins.get(b.key) ?? 0.05 }));
     this.#loadedAt = now;

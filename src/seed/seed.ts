@@ -97,11 +97,12 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
     const snapshots: SnapshotInput[] = [];
     events.forEach((event, i) => {
       const profile = sportProfiles[event.sportKey]!;
-      let model = profile.randomModel(random);
+      const opening = profile.randomModel(random);
+      let model = opening;
       // History ends at kick-off for events already played, at "now" for the rest.
       const lastCapture = Math.min(event.kickoffAt.getTime() - 5 * 60_000, now.getTime());
       for (let s = snapshotsPerPair - 1; s >= 0; s--) {
-        model = driftModel(model, random);
+        model = driftModel(model, opening, profile.bounds, random);
         const capturedAt = new Date(lastCapture - s * 6 * hour);
         usedBookmakers.forEach((bookmaker, b) => {
           snapshots.push({
