@@ -59,7 +59,8 @@ export async function storeSnapshots(
       });
       const marketRows = await tx.$queryRawUnsafe<Array<{ id: number; snapshotId: number; key: string; line: unknown }>>(
         `INSERT INTO market (snapshot_id, key, name, line, status)
-         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::"MarketStatus"[])
+         SELECT snapshot_id, key, name, line, status::"MarketStatus"
+         FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS m(snapshot_id, key, name, line, status)
          RETURNING id, snapshot_id AS "snapshotId", key, line`,
         newMarkets.map((m) => m.snapshotId),
         newMarkets.map((m) => m.market.key),
@@ -76,7 +77,8 @@ export async function storeSnapshots(
       });
       await tx.$executeRawUnsafe(
         `INSERT INTO outcome (market_id, key, name, price, result)
-         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::"OutcomeResult"[])`,
+         SELECT market_id, key, name, price, result::"OutcomeResult"
+         FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS o(market_id, key, name, price, result)`,
         outcomes.map((o) => o.marketId),
         outcomes.map((o) => o.outcome.key),
         outcomes.map((o) => o.outcome.name),
@@ -128,12 +130,12 @@ async function storeEventStates(tx: Transaction, states: readonly EventStateInpu
   const rows = [...newest.values()];
   const changed = await tx.$queryRawUnsafe<Array<{ id: number }>>(
     `UPDATE event e
-     SET status = s.status, score_home = s.score_home, score_away = s.score_away,
+     SET status = s.status::"EventStatus", score_home = s.score_home, score_away = s.score_away,
          clock_period = s.clock_period, clock_minute = s.clock_minute, state_at = s.state_at, updated_at = now()
-     FROM unnest($1::int[], $2::"EventStatus"[], $3::int[], $4::int[], $5::text[], $6::int[], $7::timestamptz[])
+     FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::text[], $6::int[], $7::timestamptz[])
        AS s(id, status, score_home, score_away, clock_period, clock_minute, state_at)
      WHERE e.id = s.id AND (e.state_at IS NULL OR e.state_at < s.state_at)
-       AND (e.status, e.score_home, e.score_away, e.clock_period, e.clock_minute)
+       AND (e.status::text, e.score_home, e.score_away, e.clock_period, e.clock_minute)
            IS DISTINCT FROM (s.status, s.score_home, s.score_away, s.clock_period, s.clock_minute)
      RETURNING e.id`,
     rows.map((r) => r.eventId),
