@@ -228,40 +228,45 @@ function winProbabilities(model: ScoringModel, handicap: number): { home: number
     const home = normalCdf((model.homeMargin + handicap) / model.marginSd);
     return { home, draw: 0, away: 1 - home };
   }
+  const homeGoals = poissonPmf(model.homeRate);
+  const awayGoals = poissonPmf(model.awayRate);
   let home = 0;
   let draw = 0;
   for (let h = 0; h <= maxGoals; h++) {
     for (let a = 0; a <= maxGoals; a++) {
-      const p = poisson(model.homeRate, h) * poisson(model.awayRate, a);
+      const p = homeGoals[h]! * awayGoals[a]!;
       const margin = h + handicap - a;
       if (margin > 0) home += p;
       else if (margin === 0) draw += p;
     }
   }
-  const total = poissonMass(model.homeRate) * poissonMass(model.awayRate);
+  const total = sum(homeGoals) * sum(awayGoals);
   return { home: home / total, draw: draw / total, away: 1 - (home + draw) / total };
 }
 
 function overProbability(model: ScoringModel, line: number): number {
   if (model.kind === 'points') return 1 - normalCdf((line - model.total) / model.totalSd);
-  const rate = model.homeRate + model.awayRate;
+  const goals = poissonPmf(model.homeRate + model.awayRate);
   let under = 0;
-  for (let goals = 0; goals < line; goals++) under += poisson(rate, goals);
+  for (let k = 0; k < line && k <= maxGoals; k++) under += goals[k]!;
   return 1 - under;
 }
 
 const maxGoals = 15;
 
-function poisson(rate: number, k: number): number {
+/** P(k goals) for k = 0..maxGoals, each from the one before: the pricing's innermost loop. */
+function poissonPmf(rate: number): Float64Array {
+  const pmf = new Float64Array(maxGoals + 1);
   let p = Math.exp(-rate);
-  for (let i = 1; i <= k; i++) p *= rate / i;
-  return p;
+  pmf[0] = p;
+  for (let k = 1; k <= maxGoals; k++) pmf[k] = p *= rate / k;
+  return pmf;
 }
 
-function poissonMass(rate: number): number {
-  let sum = 0;
-  for (let k = 0; k <= maxGoals; k++) sum += poisson(rate, k);
-  return sum;
+function sum(values: Float64Array): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26, error < 1.5e-7). */
