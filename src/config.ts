@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { logLevels, type LogLevel } from './observability/log.js';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 /**
  * All configuration, read once from the environment at start-up. Each field

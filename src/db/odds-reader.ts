@@ -12,7 +12,7 @@ import {
   type EventRecord,
   type SnapshotRecord,
   type SportRecord,
-} from '../cache/records.js';
+} from '../domain/records.js';
 
 /**
  * Batched reads: each function is one round of queries for any number of

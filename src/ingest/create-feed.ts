@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { OddsBus } from '../pubsub/odds-bus.js';
+import type { OddsBus } from '../live/odds-bus.js';
 import type { FeedAdapter } from './feed-record.js';
 import { HttpJsonFeed } from './http-feed.js';
 import { SimulatedFeed } from './simulated-feed.js';

@@ -1,11 +1,11 @@
-import type { EventOddsRecord } from '../cache/records.js';
+import type { EventOddsRecord } from '../domain/records.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { OddsBus } from '../pubsub/odds-bus.js';
-import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { OddsBus } from '../live/odds-bus.js';
+import { Breaker, type BreakerOptions } from '../read/breaker.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
 
 export interface IngestWorkerOptions {

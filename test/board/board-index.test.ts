@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoardIndex } from '../../src/board/board-index.js';
-import { eventRecord } from '../../src/cache/records.js';
+import { BoardIndex } from '../../src/read/board-index.js';
+import { eventRecord } from '../../src/domain/records.js';
 import type { EventStatus } from '../../src/generated/prisma/enums.js';
 
 const now = Date.parse('2026-11-22T12:00:00Z');

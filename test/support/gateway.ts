@@ -1,12 +1,13 @@
+import { openPersistedQueryStore } from '../../src/api/persisted-queries.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { SimulatedFeed, type SimulatedFeedOptions } from '../../src/ingest/simulated-feed.js';
 import { IngestWorker, type IngestWorkerOptions } from '../../src/ingest/worker.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
-import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
+import type { InProcessPubSub } from '../../src/live/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { pino } from 'pino';
-import { silentLogger, type Logger } from '../../src/observability/log.js';
+import { silentLogger, type Logger } from '../../src/ops/log.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -39,13 +40,17 @@ export async function startTestGateway(options: {
   config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
   /** Receives each log line's message (default: nothing is logged). */
   log?: (message: string) => void;
+  /** Keeps automatic persisted queries in this Redis, as `REDIS_URL` does (default: Apollo's in-memory store). */
+  redisUrl?: string;
 }): Promise<TestGateway> {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
   await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
   const bus = new InProcessOddsBus();
+  const persistedQueries = openPersistedQueryStore(options.redisUrl, { log: options.log ?? (() => {}) });
   const gateway = await startGateway({
     bus,
+    persistedQueries: persistedQueries.cache,
     config: { host: '127.0.0.1', port: 0, cacheMaxBytes: 256 * 1024 * 1024, ...options.config, cache: options.cache },
     db: test.db,
     logger: options.log ? messagesTo(options.log) : silentLogger(),
@@ -80,6 +85,7 @@ export async function startTestGateway(options: {
     },
     async close() {
       await gateway.close();
+      await persistedQueries.close();
       await test.drop();
     },
   };
