@@ -1,0 +1,132 @@
+// `npx tsx bench/storage.ts`: the storage layout's reads and writes on a seed with history
+// (issue 16), against throwaway PostgreSQL databases; prints a Markdown table.
+// Environment: BENCH_DURATION (seconds per scenario, default 10), BENCH_DATABASE_URL,
+// STORAGE_BENCH_EVENTS (default 2000), STORAGE_BENCH_SNAPSHOTS (snapshots per (event, bookmaker),
+// default 40: one every 6 hours over 10 days), STORAGE_BENCH_LABEL (the column's name).
+import pg from 'pg';
+import { createBenchDatabase } from './lib/database.js';
+import { httpRequest } from './lib/http.js';
+import { runLoad, type LoadResult } from './lib/load.js';
+import { describeMachine } from './lib/machine.js';
+import { startGateway, startNodeProcess } from './lib/processes.js';
+import { formatBytes, formatNumber } from './lib/stats.js';
+import { hotBoardBody } from './queries.js';
+
+const durationS = positiveInt('BENCH_DURATION', process.env.BENCH_DURATION ?? '10');
+const baseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const events = positiveInt('STORAGE_BENCH_EVENTS', process.env.STORAGE_BENCH_EVENTS ?? '2000');
+const snapshotsPerPair = positiveInt('STORAGE_BENCH_SNAPSHOTS', process.env.STORAGE_BENCH_SNAPSHOTS ?? '40');
+const label = process.env.STORAGE_BENCH_LABEL ?? 'measured';
+const bookmakers = 6;
+const connections = 16;
+
+const historyQuery = /* GraphQL */ `
+  query History($id: ID!) {
+    oddsHistory(eventId: $id, first: 20) {
+      id capturedAt bookmaker { key }
+      markets { key line margin outcomes { key price previousPrice } }
+    }
+  }
+`;
+const eventOddsQuery = /* GraphQL */ `
+  query Detail($id: ID!) {
+    event(id: $id) { id odds { id capturedAt bookmaker { key } markets { key line margin outcomes { key price previousPrice } } } }
+  }
+`;
+
+function positiveInt(name: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value.trim())) throw new RangeError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function log(message: string): void {
+  console.log(`[storage bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+async function measure(name: string, url: string, body: string): Promise<LoadResult> {
+  await runLoad({ url, connections, durationS: Math.min(2, durationS), body });
+  const result = await runLoad({ url, connections, durationS, body });
+  log(`${name}: ${Math.round(result.reqPerSec)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}`);
+  if (result.errors > 0) throw new Error(`${name}: ${result.errors} errors; first bad body: ${result.firstBadBody}`);
+  return result;
+}
+
+/** Bytes of every table and index in the public schema (partitions included), and what the planner knows. */
+async function storageFacts(url: string): Promise<{ bytes: number; snapshots: number; unanalyzedTables: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const [size] = (
+      await client.query<{ bytes: string }>(
+        `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind = 'r'`,
+      )
+    ).rows;
+    const [count] = (await client.query<{ n: string }>('SELECT count(*) AS n FROM odds_snapshot')).rows;
+    const [stats] = (
+      await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_user_tables WHERE n_live_tup > 0 AND last_analyze IS NULL AND last_autoanalyze IS NULL`,
+      )
+    ).rows;
+    return { bytes: Number(size!.bytes), snapshots: Number(count!.n), unanalyzedTables: Number(stats!.n) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The gateway's own warm-up figure, from its log line (src/read/read-side.ts). */
+async function warmUpMs(databaseUrl: string): Promise<number> {
+  const gateway = startNodeProcess('src/main.ts', { env: { DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on', PORT: '0', HOST: '127.0.0.1' } });
+  try {
+    const [, ms] = await gateway.waitForLine(/warmed the board in (\d+) ms/);
+    return Number(ms);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  log(`seeding ${events} events x ${bookmakers} bookmakers x ${snapshotsPerPair} snapshots (load average ${machine.loadAverage.toFixed(1)})`);
+  const database = await createBenchDatabase(baseUrl, { events, bookmakers, snapshotsPerPair });
+  try {
+    const facts = await storageFacts(database.url);
+    log(`seeded ${facts.snapshots} snapshots in ${(database.seedMs / 1000).toFixed(1)} s; ${formatBytes(facts.bytes)} on disk`);
+    const warmUp = await warmUpMs(database.url);
+    const cold = await startGateway({ DATABASE_URL: database.url, INGEST: 'off', CACHE: 'off' });
+    try {
+      const board = JSON.parse((await httpRequest(`${cold.url}/graphql`, hotBoardBody)).text) as {
+        data: { events: { edges: Array<{ node: { id: string } }> } };
+      };
+      const eventId = board.data.events.edges[10]!.node.id;
+      const rows: Array<[string, string]> = [
+        ['snapshots stored', formatNumber(facts.snapshots)],
+        ['seed, snapshots per second (6 markets each)', formatNumber(facts.snapshots / (database.seedMs / 1000))],
+        ['bytes on disk per snapshot (tables and indexes)', formatNumber(facts.bytes / facts.snapshots)],
+        ['tables without statistics after seeding', String(facts.unanalyzedTables)],
+        ['warm-up, whole board (ms)', formatNumber(warmUp)],
+      ];
+      const scenarios: Array<[string, string]> = [
+        ['board `events(first: 50)`, CACHE=off', hotBoardBody],
+        ['`event(id) { odds }`, CACHE=off', JSON.stringify({ query: eventOddsQuery, variables: { id: eventId } })],
+        ['`oddsHistory(first: 20)`', JSON.stringify({ query: historyQuery, variables: { id: eventId } })],
+      ];
+      for (const [name, body] of scenarios) {
+        const result = await measure(name, `${cold.url}/graphql`, body);
+        rows.push([`${name}: req/s, p50 / p99 ms`, `${formatNumber(result.reqPerSec)}, ${result.p50Ms} / ${result.p99Ms}`]);
+      }
+      console.log(`\n| measure (${connections} connections, ${durationS} s each) | ${label} |\n|---|---|`);
+      for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);
+      console.log(
+        `\n${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}, PostgreSQL ${database.serverVersion}, ` +
+          `load average ${machine.loadAverage.toFixed(1)} at the start`,
+      );
+    } finally {
+      await cold.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+await main();
