@@ -31,6 +31,8 @@ export interface Config {
   feedUrl: string | undefined;
   /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
   simSpeed: number;
+  /** `HISTORY_RETENTION_DAYS`: odds history is kept this many days; the ingest worker drops older days whole (default 30). */
+  historyRetentionDays: number;
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
@@ -101,6 +103,7 @@ const variables = {
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
   SIM_SPEED: integer(1, 10_000).default(1),
+  HISTORY_RETENTION_DAYS: integer(1, 36_500).default(30),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
     simSpeed: v.SIM_SPEED,
+    historyRetentionDays: v.HISTORY_RETENTION_DAYS,
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerOpenMs: v.BREAKER_OPEN_MS,

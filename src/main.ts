@@ -4,6 +4,7 @@
 import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
+import { startHistoryUpkeep } from './db/history-partitions.js';
 import { applyMigrations } from './db/migrate.js';
 import { openPersistedQueryStore } from './api/persisted-queries.js';
 import { startGateway } from './gateway.js';
@@ -43,8 +44,11 @@ await runCli(async () => {
   );
 
   let worker: IngestWorker | undefined;
+  let historyUpkeep: { stop(): Promise<void> } | undefined;
   if (config.ingest) {
     const ingestLog = logger.child({ component: 'ingest' });
+    // The writer keeps history's day partitions: the next days ahead, none past the retention.
+    historyUpkeep = startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => ingestLog.info(message) });
     worker = createIngestWorker(config, { prisma: db.prisma, reader: gateway.reader, bus, metrics, log: (message) => ingestLog.warn(message) });
     worker.start();
     logger.info(`ingest worker: ${worker.feedBreaker.name}`);
@@ -54,7 +58,7 @@ await runCli(async () => {
   stopOnSignals(
     async (signal) => {
       logger.info(`${signal}: shutting down`);
-      await Promise.all([worker?.stop(), gateway.close()]);
+      await Promise.all([worker?.stop(), historyUpkeep?.stop(), gateway.close()]);
       await Promise.all([bus.close(), sharedTier?.close(), persistedQueries.close()]);
       await db.close();
       logger.info(`${signal}: stopped`);

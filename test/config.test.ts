@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
       simSpeed: 1,
+      historyRetentionDays: 30,
       adminToken: undefined,
       breakerFailures: 5,
       breakerOpenMs: 30_000,
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       BREAKER_OPEN_MS: '5000',
       LOG_LEVEL: 'debug',
       METRICS_PORT: '9464',
+      HISTORY_RETENTION_DAYS: '7',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
@@ -64,7 +66,9 @@ describe('loadConfig', () => {
       breakerOpenMs: 5000,
       logLevel: 'debug',
       metricsPort: 9464,
+      historyRetentionDays: 7,
     });
+    expect(() => loadConfig({ HISTORY_RETENTION_DAYS: '0' })).toThrow(/HISTORY_RETENTION_DAYS must be at least 1, got "0"/);
   });
 
   it('stops with a message naming each bad variable and its value', () => {

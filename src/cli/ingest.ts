@@ -2,6 +2,7 @@
 // and publishing each committed change over Redis (REDIS_URL) to every gateway. With METRICS_PORT it serves /metrics.
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
+import { startHistoryUpkeep } from '../db/history-partitions.js';
 import { applyMigrations } from '../db/migrate.js';
 import { OddsReader } from '../db/odds-reader.js';
 import { createIngestWorker } from '../ingest/create-feed.js';
@@ -27,13 +28,15 @@ await runCli(async () => {
     log: (message) => logger.warn(message),
   });
   worker.start();
+  // The writer keeps history's day partitions: the next days ahead, none past the retention.
+  const historyUpkeep = startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => logger.info(message) });
   logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host);
   if (metricsServer) logger.info(`ingest metrics at ${metricsServer.url}/metrics`);
   const report = setInterval(() => logger.info({ totals: worker.totals }, 'ingest totals'), 10_000);
   const stop = async () => {
     clearInterval(report);
-    await worker.stop();
+    await Promise.all([worker.stop(), historyUpkeep.stop()]);
     await metricsServer?.close();
     await bus.close();
     await db.close();

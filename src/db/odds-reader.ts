@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { EventQuery } from '../domain/event-query.js';
-import type { MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
+import type { MovedMarket } from '../domain/movement.js';
 import {
   deepFreeze,
   eventOddsRecord,
@@ -96,82 +96,41 @@ export class OddsReader {
 
   /** The latest snapshot of every bookmaker for each event; every id gets a record, empty if it has no odds. */
   async eventOdds(eventIds: readonly number[]): Promise<Map<number, EventOddsRecord>> {
-    const latest = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
-      `SELECT s.id, s.event_id AS "eventId", s.bookmaker_id AS "bookmakerId", s.captured_at AS "capturedAt",
-              prev.id AS "previousId"
-       FROM latest_odds l
-       JOIN odds_snapshot s ON s.id = l.snapshot_id
-       ${previousSnapshotJoin}
-       WHERE l.event_id = ANY($1::int[])`,
+    // One primary-key range per event: the latest odds hold their own document.
+    const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
+      `SELECT snapshot_id AS id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
+       FROM latest_odds WHERE event_id = ANY($1::int[])`,
       [...eventIds],
     );
     const snapshotsByEvent = new Map<number, SnapshotRecord[]>(eventIds.map((id) => [id, []]));
-    for (const snapshot of await this.#withMarkets(latest)) snapshotsByEvent.get(snapshot.eventId)!.push(snapshot);
+    for (const row of rows) snapshotsByEvent.get(row.eventId)!.push(snapshotRecord(row));
     return new Map([...snapshotsByEvent].map(([eventId, snapshots]) => [eventId, eventOddsRecord(eventId, snapshots)]));
   }
 
   /** One event's snapshots over time, newest first. */
   async history(query: HistoryQuery): Promise<SnapshotRecord[]> {
+    // Only the filters given, so the planner prunes the days outside since/until
+    // and walks the (event_id, captured_at) index backwards, stopping at the limit.
+    const params: unknown[] = [query.eventId];
+    const where = ['event_id = $1'];
+    const filter = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(`${sql} $${params.length}`);
+    };
+    if (query.bookmakerId !== undefined) filter('bookmaker_id =', query.bookmakerId);
+    if (query.since) filter('captured_at >=', query.since.toISOString());
+    if (query.until) filter('captured_at <=', query.until.toISOString());
+    params.push(query.first);
     const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
-      `SELECT s.id, s.event_id AS "eventId", s.bookmaker_id AS "bookmakerId", s.captured_at AS "capturedAt",
-              prev.id AS "previousId"
-       FROM odds_snapshot s
-       ${previousSnapshotJoin}
-       WHERE s.event_id = $1
-         AND ($2::int IS NULL OR s.bookmaker_id = $2)
-         AND ($3::timestamptz IS NULL OR s.captured_at >= $3)
-         AND ($4::timestamptz IS NULL OR s.captured_at <= $4)
-       ORDER BY s.captured_at DESC, s.bookmaker_id
-       LIMIT $5`,
-      query.eventId,
-      query.bookmakerId ?? null,
-      query.since?.toISOString() ?? null,
-      query.until?.toISOString() ?? null,
-      query.first,
+      `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
+       FROM odds_snapshot WHERE ${where.join(' AND ')}
+       ORDER BY captured_at DESC, bookmaker_id
+       LIMIT $${params.length}`,
+      ...params,
     );
-    return this.#withMarkets(rows, query.marketKey);
-  }
-
-  /** Fills snapshots with markets and outcomes (and previous prices) in one query. */
-  async #withMarkets(rows: readonly SnapshotRow[], marketKey?: string): Promise<SnapshotRecord[]> {
-    if (rows.length === 0) return [];
-    const ids = rows.flatMap((row) => (row.previousId === null ? [row.id] : [row.id, row.previousId]));
-    // One joined statement with an array parameter: Prisma's `include` would
-    // send one bind parameter per id and hit PostgreSQL's limit on a warm-up batch.
-    const outcomeRows = await this.prisma.$queryRawUnsafe<OutcomeRow[]>(
-      `SELECT m.snapshot_id AS "snapshotId", m.id AS "marketId", m.key AS "marketKey", m.name AS "marketName",
-              m.line, m.status, o.key, o.name, o.price, o.result
-       FROM market m JOIN outcome o ON o.market_id = m.id
-       WHERE m.snapshot_id = ANY($1::int[]) AND ($2::text IS NULL OR m.key = $2)
-       ORDER BY m.snapshot_id, m.id, o.id`,
-      ids,
-      marketKey ?? null,
-    );
-    const marketsBySnapshot = new Map<number, PlainMarket[]>();
-    let market: PlainMarket | undefined;
-    let marketId = -1;
-    for (const row of outcomeRows) {
-      if (row.marketId !== marketId) {
-        marketId = row.marketId;
-        const line = row.line === null ? null : Number(row.line);
-        market = { key: row.marketKey, name: row.marketName, line, status: row.status, outcomes: [] };
-        const list = marketsBySnapshot.get(row.snapshotId);
-        if (list) list.push(market);
-        else marketsBySnapshot.set(row.snapshotId, [market]);
-      }
-      market!.outcomes.push({ key: row.key, name: row.name, price: Number(row.price), result: row.result });
-    }
+    const marketKey = query.marketKey;
     return rows.map((row) =>
-      deepFreeze({
-        id: row.id,
-        eventId: row.eventId,
-        bookmakerId: row.bookmakerId,
-        capturedAt: new Date(row.capturedAt).toISOString(),
-        markets: marketRecords(
-          marketsBySnapshot.get(row.id) ?? [],
-          row.previousId === null ? undefined : marketsBySnapshot.get(row.previousId),
-        ),
-      }),
+      snapshotRecord(marketKey === undefined ? row : { ...row, markets: row.markets.filter((market) => market.key === marketKey) }),
     );
   }
 }
@@ -195,39 +154,18 @@ interface SnapshotRow {
   eventId: number;
   bookmakerId: number;
   capturedAt: Date | string;
-  previousId: number | null;
+  markets: MovedMarket[];
 }
 
-interface OutcomeRow {
-  snapshotId: number;
-  marketId: number;
-  marketKey: string;
-  marketName: string;
-  /** numeric: a string or Decimal, depending on the driver. */
-  line: unknown;
-  status: MarketStatus;
-  key: string;
-  name: string;
-  price: unknown;
-  result: OutcomeResult | null;
+function snapshotRecord(row: SnapshotRow): SnapshotRecord {
+  return deepFreeze({
+    id: row.id,
+    eventId: row.eventId,
+    bookmakerId: row.bookmakerId,
+    capturedAt: new Date(row.capturedAt).toISOString(),
+    markets: marketRecords(row.markets),
+  });
 }
-
-interface PlainMarket {
-  key: string;
-  name: string;
-  line: number | null;
-  status: MarketStatus;
-  outcomes: Array<{ key: string; name: string; price: number; result: OutcomeResult | null }>;
-}
-
-// The same bookmaker's snapshot just before, for `previousPrice`: one probe of
-// the (event, bookmaker, captured_at) unique index per snapshot.
-const previousSnapshotJoin = `
-  LEFT JOIN LATERAL (
-    SELECT p.id FROM odds_snapshot p
-    WHERE p.event_id = s.event_id AND p.bookmaker_id = s.bookmaker_id AND p.captured_at < s.captured_at
-    ORDER BY p.captured_at DESC LIMIT 1
-  ) prev ON true`;
 
 function byId<T extends { id: number }>(records: T[]): Map<number, T> {
   return new Map(records.map((record) => [record.id, record]));

@@ -1,3 +1,4 @@
+import { outcomeKey, type MovedMarket } from './movement.js';
 import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 
@@ -47,7 +48,10 @@ export interface OutcomeRecord {
   readonly key: string;
   readonly name: string;
   readonly price: number;
+  /** The price before the outcome's last change; null until it has changed once. */
   readonly previousPrice: number | null;
+  /** When the price last changed (or the outcome was first offered). */
+  readonly changedAt: string;
   readonly result: OutcomeResult | null;
 }
 
@@ -127,21 +131,8 @@ export function eventRecord(row: {
   });
 }
 
-/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`. */
-export function marketRecords(
-  markets: ReadonlyArray<{
-    key: string;
-    name: string;
-    line: number | null;
-    status: MarketStatus;
-    outcomes: ReadonlyArray<{ key: string; name: string; price: number; result: OutcomeResult | null }>;
-  }>,
-  previousMarkets: typeof markets | undefined,
-): MarketRecord[] {
-  const previousPrices = new Map<string, number>();
-  for (const market of previousMarkets ?? []) {
-    for (const outcome of market.outcomes) previousPrices.set(outcomeKey(market, outcome.key), outcome.price);
-  }
+/** Markets as stored, movement included, with each market's margin. */
+export function marketRecords(markets: readonly MovedMarket[]): MarketRecord[] {
   return markets.map((market) => ({
     key: market.key,
     name: market.name,
@@ -152,7 +143,8 @@ export function marketRecords(
       key: outcome.key,
       name: outcome.name,
       price: outcome.price,
-      previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
+      previousPrice: outcome.previousPrice,
+      changedAt: new Date(outcome.changedAtMs).toISOString(),
       result: outcome.result,
     })),
   }));
@@ -180,10 +172,6 @@ export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): E
     }
   }
   return deepFreeze({ eventId, snapshots, bestPrices: [...best.values()] });
-}
-
-function outcomeKey(market: { key: string; line: number | null }, outcome: string): string {
-  return `${market.key}|${market.line ?? ''}|${outcome}`;
 }
 
 function round(value: number, digits: number): number {

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { ensureHistoryDays } from '../db/history-partitions.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles } from '../domain/pricing.js';
@@ -8,7 +9,7 @@ import type { EventStatus } from '../generated/prisma/enums.js';
 export interface SeedOptions {
   events: number;
   bookmakers: number;
-  /** Snapshots of history per (event, bookmaker), the last one being the latest (default 3). */
+  /** Snapshots of history per (event, bookmaker), six hours apart, the last one being the latest (default 3). */
   snapshotsPerPair?: number;
   /** PRNG seed: the same seed and day give the same data set (default 42). */
   seed?: number;
@@ -46,8 +47,11 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   const { prisma } = db;
 
   await prisma.$executeRawUnsafe(
-    'TRUNCATE latest_odds, outcome, market, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE',
+    'TRUNCATE latest_odds, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE',
   );
+  // History's days, from the first event's earliest snapshot (kick-off yesterday, minus the history) to now.
+  const earliestCapture = dayStart - 24 * hour - 5 * 60_000 - (snapshotsPerPair - 1) * 6 * hour;
+  await ensureHistoryDays(prisma, new Date(earliestCapture), now);
   const usedBookmakers = bookmakerCatalogue.slice(0, options.bookmakers);
   const bookmakerRows = await prisma.bookmaker.createManyAndReturn({
     data: usedBookmakers.map(({ key, name }) => ({ key, name })),
@@ -117,6 +121,8 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
     snapshotCount += (await storeSnapshots(prisma, snapshots)).stored;
     options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
   }
+  // Fresh statistics, so the first queries after a seed are planned on what is there.
+  await prisma.$executeRawUnsafe('ANALYZE');
   return { events: options.events, bookmakers: options.bookmakers, snapshots: snapshotCount };
 }
 
