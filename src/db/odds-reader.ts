@@ -98,7 +98,7 @@ export class OddsReader {
   async eventOdds(eventIds: readonly number[]): Promise<Map<number, EventOddsRecord>> {
     // One primary-key range per event: the latest odds hold their own document.
     const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
-      `SELECT snapshot_id AS id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
+      `SELECT snapshot_id AS id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
        FROM latest_odds WHERE event_id = ANY($1::int[])`,
       [...eventIds],
     );
@@ -122,16 +122,14 @@ export class OddsReader {
     if (query.until) filter('captured_at <=', query.until.toISOString());
     params.push(query.first);
     const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
-      `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
+      `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
        FROM odds_snapshot WHERE ${where.join(' AND ')}
        ORDER BY captured_at DESC, bookmaker_id
        LIMIT $${params.length}`,
       ...params,
     );
     const marketKey = query.marketKey;
-    return rows.map((row) =>
-      snapshotRecord(marketKey === undefined ? row : { ...row, markets: row.markets.filter((market) => market.key === marketKey) }),
-    );
+    return rows.map((row) => snapshotRecord(row, marketKey === undefined ? undefined : (market) => market.key === marketKey));
   }
 }
 
@@ -154,16 +152,21 @@ interface SnapshotRow {
   eventId: number;
   bookmakerId: number;
   capturedAt: Date | string;
-  markets: MovedMarket[];
+  /** The `MovedMarket[]` document as JSON text. */
+  markets: string;
 }
 
-function snapshotRecord(row: SnapshotRow): SnapshotRecord {
+// Parsed here rather than by the driver adapter: a third faster for a board of documents.
+const marketsAsText = 'markets::text AS markets';
+
+function snapshotRecord(row: SnapshotRow, keep?: (market: MovedMarket) => boolean): SnapshotRecord {
+  const markets = JSON.parse(row.markets) as MovedMarket[];
   return deepFreeze({
     id: row.id,
     eventId: row.eventId,
     bookmakerId: row.bookmakerId,
     capturedAt: new Date(row.capturedAt).toISOString(),
-    markets: marketRecords(row.markets),
+    markets: marketRecords(keep ? markets.filter(keep) : markets),
   });
 }
 

@@ -31,7 +31,7 @@ export interface LatestChange {
  * none of it does.
  *
  * A fixed number of statements whatever the batch size: each write is one
- * `INSERT ... SELECT FROM unnest(arrays)`.
+ * `INSERT ... SELECT` over arrays of the batch's columns.
  */
 export async function storeSnapshots(
   prisma: PrismaClient,
@@ -58,13 +58,14 @@ async function insertSnapshots(tx: Transaction, input: readonly SnapshotInput[])
   // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
   const inserted = await tx.$queryRawUnsafe<InsertedSnapshot[]>(
     `INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at, markets)
-     SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[], $4::jsonb[])
+     SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::timestamptz[])[d.i], d.markets::jsonb
+     FROM json_array_elements($4::json) WITH ORDINALITY AS d(markets, i)
      ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
      RETURNING id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt"`,
     snapshots.map((s) => s.eventId),
     snapshots.map((s) => s.bookmakerId),
     snapshots.map((s) => s.capturedAt.toISOString()),
-    documents,
+    jsonArray(documents),
   );
   if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
   const documentByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), documents[i]!]));
@@ -150,7 +151,8 @@ async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[], documen
   const candidates = [...newestPerPair.values()];
   return tx.$queryRawUnsafe<LatestChange[]>(
     `INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)
-     SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamptz[], $5::jsonb[])
+     SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::int[])[d.i], ($4::timestamptz[])[d.i], d.markets::jsonb
+     FROM json_array_elements($5::json) WITH ORDINALITY AS d(markets, i)
      ON CONFLICT (event_id, bookmaker_id) DO UPDATE
        SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at, markets = EXCLUDED.markets
        WHERE latest_odds.captured_at < EXCLUDED.captured_at
@@ -159,7 +161,7 @@ async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[], documen
     candidates.map((row) => row.bookmakerId),
     candidates.map((row) => row.id),
     candidates.map((row) => new Date(row.capturedAt).toISOString()),
-    candidates.map((row) => documentByKey.get(snapshotKey(row))!),
+    jsonArray(candidates.map((row) => documentByKey.get(snapshotKey(row))!)),
   );
 }
 
@@ -215,6 +217,16 @@ function pairKey(row: { eventId: number; bookmakerId: number }): string {
 
 function snapshotKey(row: { eventId: number; bookmakerId: number; capturedAt: Date }): string {
   return `${row.eventId}:${row.bookmakerId}:${new Date(row.capturedAt).getTime()}`;
+}
+
+/**
+ * Documents travel as one JSON array, split by `json_array_elements` and
+ * matched to the other columns by position: a `jsonb[]` parameter is an
+ * array literal with every quote escaped, three to four times slower to
+ * send and parse for a batch of full snapshots.
+ */
+function jsonArray(documents: readonly string[]): string {
+  return `[${documents.join(',')}]`;
 }
 
 /** Prices and lines as the store keeps them: prices to 3 decimals, lines to 2. */

@@ -133,6 +133,9 @@ export function eventRecord(row: {
 
 /** Markets as stored, movement included, with each market's margin. */
 export function marketRecords(markets: readonly MovedMarket[]): MarketRecord[] {
+  // Outcomes of a snapshot mostly share a few change times: format each once.
+  const isoByMs = new Map<number, string>();
+  const iso = (ms: number) => isoByMs.get(ms) ?? isoByMs.set(ms, new Date(ms).toISOString()).get(ms)!;
   return markets.map((market) => ({
     key: market.key,
     name: market.name,
@@ -144,7 +147,7 @@ export function marketRecords(markets: readonly MovedMarket[]): MarketRecord[] {
       name: outcome.name,
       price: outcome.price,
       previousPrice: outcome.previousPrice,
-      changedAt: new Date(outcome.changedAtMs).toISOString(),
+      changedAt: iso(outcome.changedAtMs),
       result: outcome.result,
     })),
   }));
