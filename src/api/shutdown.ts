@@ -27,29 +27,3 @@ export async function drainHttpServer(server: http.Server, timeoutMs: number): P
   }
   return { drained };
 }
-
-/**
- * Runs `stop` once on the first SIGTERM or SIGINT, then exits 0 (1 if
- * `stop` failed). If `stop` has not finished after `timeoutMs`, exits 1
- * anyway: an orchestrator's kill must never be the way this process ends.
- */
-export function stopOnSignals(stop: (signal: string) => Promise<void>, options: { timeoutMs: number; log: (message: string) => void }): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => {
-      options.log(`${signal}: shutdown took longer than ${options.timeoutMs} ms, exiting`);
-      process.exit(1);
-    }, options.timeoutMs).unref();
-    stop(signal).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        options.log(`${signal}: shutdown failed: ${(error as Error).stack ?? String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-}

@@ -1,4 +1,4 @@
-import { cacheKinds } from '../ops/metrics.js';
+import { cacheKinds } from '../domain/cache-keys.js';
 import type { Database } from '../db/database.js';
 import { withTimeout, type Health } from '../ops/health.js';
 import type { HitWindow } from '../ops/hit-window.js';

@@ -56,7 +56,7 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
   const databaseBreaker = new Breaker('database', {
     failures: config.breakerFailures,
     openMs: config.breakerOpenMs,
-    log: (message) => logger.warn(message),
+    logger,
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });
   const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
