@@ -2,6 +2,7 @@ import type { PersistedQueryOptions } from '@apollo/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../ops/log.js';
 import { connectRedis } from '../redis/connect.js';
+import { redisNames } from '../redis/names.js';
 
 /** Apollo's `KeyValueCache<string>`, as its persisted-query option takes it. */
 export type PersistedQueryCache = NonNullable<PersistedQueryOptions['cache']>;
@@ -19,7 +20,7 @@ export class RedisQueryCache implements PersistedQueryCache {
 
   constructor(redis: Redis, options: { prefix?: string; logger: Logger }) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? 'oddsgate:';
+    this.#prefix = redisNames(options.prefix).persistedQueries;
     this.#logger = options.logger;
   }
 
@@ -65,7 +66,7 @@ export function openPersistedQueryStore(
   if (!redisUrl) return { cache: undefined, close: async () => {} };
   // Fails fast while Redis is away instead of queueing: the request goes on without its stored query.
   const redis = connectRedis(redisUrl, {
-    name: `${options.prefix ?? 'oddsgate:'}apq`,
+    name: redisNames(options.prefix).connections.persistedQueries,
     queueWhileDisconnected: false,
     commandTimeoutMs: 500,
     logger: options.logger,

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { isTaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
 
 /**
  * Stops accepting connections and waits for in-flight requests to finish,
@@ -13,12 +14,15 @@ export async function drainHttpServer(server: http.Server, timeoutMs: number): P
   server.prependListener('request', lastRequestOnConnection); // before the handler can send headers
   server.closeIdleConnections();
   const sweeper = setInterval(() => server.closeIdleConnections(), 100);
-  let timer: NodeJS.Timeout | undefined;
-  const drained = await Promise.race([
-    closed.then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  const drained = await timeout(timeoutMs, TimeoutStrategy.Aggressive)
+    .execute(() => closed)
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (isTaskCancelledError(error)) return false;
+        throw error;
+      },
+    );
   clearInterval(sweeper);
   server.off('request', lastRequestOnConnection);
   if (!drained) {

@@ -23,7 +23,7 @@ export interface ReadHealthParts {
 export function addReadHealthParts(health: Health, parts: ReadHealthParts): void {
   const { db, cache, board, hitWindow, databaseBreaker, refreshFailures, databaseTimeoutMs = 2_000 } = parts;
   health.addPart('database', async () => {
-    const error = await withTimeout(db.prisma.$queryRawUnsafe('SELECT 1'), databaseTimeoutMs, 'the database').then(
+    const error = await withTimeout(() => db.prisma.$queryRawUnsafe('SELECT 1'), databaseTimeoutMs, 'the database').then(
       () => undefined,
       (e: unknown) => (e as Error).message,
     );
