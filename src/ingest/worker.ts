@@ -121,26 +121,16 @@ export class IngestWorker {
   }
 
   async #cycle(): Promise<CycleResult> {
-    const metrics = this.#options.metrics;
     const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false, feedFailed: false };
     const reject = (reason: string) => {
       result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
       this.totals.rejected++;
-      metrics?.ingestRejected(reason);
+      this.#options.metrics?.ingestRejected(reason);
     };
-    // An open breaker skips the feed's poll; committed-but-unpublished changes still go out below.
-    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
-      if (this.feedBreaker.state === 'closed') this.#logger.warn({ feed: this.#options.feed.name, err: error }, 'polling the feed failed');
-      result.feedFailed = true;
-      return [] as unknown[];
-    });
-    result.received = raw.length;
-    this.totals.received += raw.length;
-
     // Records from a cycle whose id lookup failed (database away) come first, so nothing polled is lost.
     const records: FeedRecord[] = this.#unresolved;
     this.#unresolved = [];
-    for (const item of raw) {
+    for (const item of await this.#poll(result)) {
       const checked = checkFeedRecord(item);
       if (checked.ok) records.push(checked.record);
       else reject(checked.reason);
@@ -155,6 +145,29 @@ export class IngestWorker {
       return { ...result, failed: true };
     }
     result.createdEvents = resolved.created;
+    await this.#store(this.#batch(records, resolved, reject), result);
+    result.published = await this.#publish();
+    this.totals.createdEvents += result.createdEvents;
+    this.totals.stored += result.stored;
+    this.totals.duplicates += result.duplicates;
+    this.totals.published += result.published;
+    return result;
+  }
+
+  /** The feed's records; none when it fails or its breaker is open (committed-but-unpublished changes still go out). */
+  async #poll(result: CycleResult): Promise<unknown[]> {
+    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
+      if (this.feedBreaker.state === 'closed') this.#logger.warn({ feed: this.#options.feed.name, err: error }, 'polling the feed failed');
+      result.feedFailed = true;
+      return [] as unknown[];
+    });
+    result.received = raw.length;
+    this.totals.received += raw.length;
+    return raw;
+  }
+
+  /** The snapshots to write: those kept from a failed commit, then this cycle's records whose event and bookmaker are known. */
+  #batch(records: FeedRecord[], resolved: Resolved, reject: (reason: string) => void): SnapshotInput[] {
     const batch = [...this.#pending];
     for (const record of records) {
       const eventId = this.#eventIds.get(record.event);
@@ -163,28 +176,25 @@ export class IngestWorker {
       else if (bookmakerId === undefined) reject(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
       else batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
     }
-    if (batch.length > 0) {
-      try {
-        const stored = await storeSnapshots(this.#options.prisma, batch);
-        this.#pending = [];
-        result.stored = stored.stored;
-        result.duplicates = stored.duplicates;
-        metrics?.ingestSnapshots(stored.stored, stored.duplicates);
-        for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
-      } catch (error) {
-        // Nothing was written: keep the batch for the next cycle, bounded.
-        this.#pending = batch.slice(-(this.#options.maxPending ?? 10_000));
-        result.failed = true;
-        this.totals.failedCycles++;
-        this.#logger.warn({ snapshots: batch.length, err: error }, 'batch not stored, retrying next cycle');
-      }
+    return batch;
+  }
+
+  /** Writes the batch in one transaction; on failure nothing was written, and the batch waits for the next cycle, bounded. */
+  async #store(batch: SnapshotInput[], result: CycleResult): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      const stored = await storeSnapshots(this.#options.prisma, batch);
+      this.#pending = [];
+      result.stored = stored.stored;
+      result.duplicates = stored.duplicates;
+      this.#options.metrics?.ingestSnapshots(stored.stored, stored.duplicates);
+      for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
+    } catch (error) {
+      this.#pending = batch.slice(-(this.#options.maxPending ?? 10_000));
+      result.failed = true;
+      this.totals.failedCycles++;
+      this.#logger.warn({ snapshots: batch.length, err: error }, 'batch not stored, retrying next cycle');
     }
-    result.published = await this.#publish();
-    this.totals.createdEvents += result.createdEvents;
-    this.totals.stored += result.stored;
-    this.totals.duplicates += result.duplicates;
-    this.totals.published += result.published;
-    return result;
   }
 
   /**
