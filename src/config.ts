@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { defaultRedisPrefix } from './redis/names.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
+
+/** The default prefix of every Redis key and channel (`REDIS_PREFIX`), so deployments can share one Redis. */
+export const defaultRedisPrefix = 'oddsgate:';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -1,5 +1,4 @@
-/** The default prefix of every Redis key and channel (`REDIS_PREFIX`), so deployments can share one Redis. */
-export const defaultRedisPrefix = 'oddsgate:';
+import { defaultRedisPrefix } from '../config.js';
 
 /** Every Redis key prefix, channel and connection name the gateway and workers use, under one prefix. */
 export function redisNames(prefix = defaultRedisPrefix) {
