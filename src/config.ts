@@ -56,6 +56,8 @@ const settings = {
   cacheMaxBytes: from('CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024)),
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
+  /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
+  simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: from('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()),
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */

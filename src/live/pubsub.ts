@@ -1,4 +1,4 @@
-import type { SnapshotRecord } from '../domain/records.js';
+import type { EventRecord, SnapshotRecord } from '../domain/records.js';
 
 /** One (event, bookmaker)'s new latest snapshot, published after its transaction committed. */
 export interface OddsUpdateMessage {
@@ -9,10 +9,20 @@ export interface OddsUpdateMessage {
   publishedAt: number;
 }
 
-export interface OddsSubscription extends AsyncIterableIterator<OddsUpdateMessage> {
+/** An event's new status, score or clock, published after its transaction committed. */
+export interface EventUpdateMessage {
+  eventId: number;
+  event: EventRecord;
+  /** When the worker published the change, epoch milliseconds. */
+  publishedAt: number;
+}
+
+export interface Subscription<T> extends AsyncIterableIterator<T> {
   /** Updates dropped because this subscriber fell more than its queue's length behind. */
   readonly dropped: number;
 }
+
+export type OddsSubscription = Subscription<OddsUpdateMessage>;
 
 export interface SubscribeOptions {
   /** Only these events (all when undefined). */
@@ -26,6 +36,9 @@ export interface SubscribeOptions {
 export interface PubSub {
   publish(update: OddsUpdateMessage): void;
   subscribe(options?: SubscribeOptions): OddsSubscription;
+  publishEvent(update: EventUpdateMessage): void;
+  /** Event updates; `bookmakerIds` does not apply. */
+  subscribeEvents(options?: Omit<SubscribeOptions, 'bookmakerIds'>): Subscription<EventUpdateMessage>;
   /** Live subscriptions, updates handed to subscribers and updates dropped, for health and metrics. */
   stats(): PubSubStats;
 }
@@ -43,40 +56,59 @@ export interface PubSubStats {
  * so a slow client costs at most `maxQueue` messages of memory.
  */
 export class InProcessPubSub implements PubSub {
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #odds = new Set<Subscriber<OddsUpdateMessage>>();
+  readonly #events = new Set<Subscriber<EventUpdateMessage>>();
   #dropped = 0;
   #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
-    for (const subscriber of this.#subscribers) subscriber.offer(update);
+    for (const subscriber of this.#odds) subscriber.offer(update);
   }
 
   subscribe(options: SubscribeOptions = {}): OddsSubscription {
-    const subscriber = new Subscriber(options, () => {
-      this.#subscribers.delete(subscriber);
-      this.#dropped += subscriber.dropped;
-      this.#delivered += subscriber.delivered;
-    });
-    this.#subscribers.add(subscriber);
-    return subscriber;
+    return this.#add(this.#odds, options);
+  }
+
+  publishEvent(update: EventUpdateMessage): void {
+    for (const subscriber of this.#events) subscriber.offer(update);
+  }
+
+  subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds'> = {}): Subscription<EventUpdateMessage> {
+    return this.#add(this.#events, options);
   }
 
   stats(): PubSubStats {
     let dropped = this.#dropped;
     let delivered = this.#delivered;
-    for (const subscriber of this.#subscribers) {
+    for (const subscriber of [...this.#odds, ...this.#events]) {
       dropped += subscriber.dropped;
       delivered += subscriber.delivered;
     }
-    return { subscribers: this.#subscribers.size, dropped, delivered };
+    return { subscribers: this.#odds.size + this.#events.size, dropped, delivered };
+  }
+
+  #add<T extends Routed>(set: Set<Subscriber<T>>, options: SubscribeOptions): Subscriber<T> {
+    const subscriber = new Subscriber<T>(options, () => {
+      set.delete(subscriber);
+      this.#dropped += subscriber.dropped;
+      this.#delivered += subscriber.delivered;
+    });
+    set.add(subscriber);
+    return subscriber;
   }
 }
 
-class Subscriber implements OddsSubscription {
+/** What subscribers filter on. */
+interface Routed {
+  eventId: number;
+  bookmakerId?: number;
+}
+
+class Subscriber<T extends Routed> implements Subscription<T> {
   dropped = 0;
   delivered = 0;
-  readonly #queue: OddsUpdateMessage[] = [];
-  #waiting: ((result: IteratorResult<OddsUpdateMessage>) => void) | undefined;
+  readonly #queue: T[] = [];
+  #waiting: ((result: IteratorResult<T>) => void) | undefined;
   #done = false;
   readonly #maxQueue: number;
 
@@ -87,10 +119,10 @@ class Subscriber implements OddsSubscription {
     this.#maxQueue = options.maxQueue ?? 100;
   }
 
-  offer(update: OddsUpdateMessage): void {
+  offer(update: T): void {
     if (this.#done) return;
     if (this.options.eventIds && !this.options.eventIds.has(update.eventId)) return;
-    if (this.options.bookmakerIds && !this.options.bookmakerIds.has(update.bookmakerId)) return;
+    if (this.options.bookmakerIds && update.bookmakerId !== undefined && !this.options.bookmakerIds.has(update.bookmakerId)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = undefined;
@@ -105,7 +137,7 @@ class Subscriber implements OddsSubscription {
     this.#queue.push(update);
   }
 
-  next(): Promise<IteratorResult<OddsUpdateMessage>> {
+  next(): Promise<IteratorResult<T>> {
     const queued = this.#queue.shift();
     if (queued) {
       this.delivered++;
@@ -117,7 +149,7 @@ class Subscriber implements OddsSubscription {
     });
   }
 
-  return(): Promise<IteratorResult<OddsUpdateMessage>> {
+  return(): Promise<IteratorResult<T>> {
     if (!this.#done) {
       this.#done = true;
       this.#queue.length = 0;

@@ -11,12 +11,12 @@ const now = Date.UTC(2026, 10, 22, 12);
 const hour = 3_600_000;
 
 function event(id: number, kickoffAtMs: number): EventRecord {
-  return eventRecord({ id, externalId: `e${id}`, sportId: 1, competitionId: 1, home: `Home ${id}`, away: `Away ${id}`, kickoffAt: new Date(kickoffAtMs), status: 'SCHEDULED' });
+  return eventRecord({ id, externalId: `e${id}`, sportId: 1, competitionId: 1, home: `Home ${id}`, away: `Away ${id}`, kickoffAt: new Date(kickoffAtMs), status: 'SCHEDULED', scoreHome: null, scoreAway: null, clockPeriod: null, clockMinute: null });
 }
 
 function snapshot(eventId: number, bookmakerId: number, capturedAtMs: number, price: number): SnapshotRecord {
-  const outcomes = [{ key: 'home', name: 'Home', price, previousPrice: null }];
-  return { id: eventId * 100 + bookmakerId, eventId, bookmakerId, capturedAt: new Date(capturedAtMs).toISOString(), markets: [{ key: '1x2', name: 'Match result', line: null, margin: 0, outcomes }] };
+  const outcomes = [{ key: 'home', name: 'Home', price, previousPrice: null, result: null }];
+  return { id: eventId * 100 + bookmakerId, eventId, bookmakerId, capturedAt: new Date(capturedAtMs).toISOString(), markets: [{ key: '1x2', name: 'Match result', line: null, status: 'OPEN' as const, margin: 0, outcomes }] };
 }
 
 function change(events: EventRecord[], odds: EventOddsRecord[], changed: Array<{ eventId: number; bookmakerId: number }>): OddsChange {
