@@ -41,7 +41,7 @@ export interface Config {
   metricsPort: number | undefined;
   /** `NODE_ENV=production`: unexpected errors reach clients as "Unexpected error." plus a request id (default: full errors). */
   maskErrors: boolean;
-  /** `INTROSPECTION`: answer introspection queries (default on, for analysts' GraphiQL). */
+  /** `INTROSPECTION`: answer introspection queries and suggest field names (default on, off with `NODE_ENV=production`). */
   introspection: boolean;
   /** `MAX_QUERY_DEPTH`: deepest field nesting of an operation (default 10). */
   maxQueryDepth: number;
@@ -104,7 +104,7 @@ const variables = {
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   METRICS_PORT: integer(0, 65_535).optional(),
   NODE_ENV: z.string().optional(),
-  INTROSPECTION: onOff.default(true),
+  INTROSPECTION: onOff.optional(),
   MAX_QUERY_DEPTH: integer(1, 1000).default(10),
   MAX_QUERY_COST: integer(1, Number.MAX_SAFE_INTEGER).default(100_000),
   MAX_QUERY_ALIASES: integer(0, 100_000).default(30),
@@ -131,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const v = parsed.data;
+  const production = v.NODE_ENV === 'production';
   return {
     databaseUrl: v.DATABASE_URL,
     pgliteDataDir: v.PGLITE_DATA_DIR,
@@ -147,8 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     breakerOpenMs: v.BREAKER_OPEN_MS,
     logLevel: v.LOG_LEVEL,
     metricsPort: v.METRICS_PORT,
-    maskErrors: v.NODE_ENV === 'production',
-    introspection: v.INTROSPECTION,
+    maskErrors: production,
+    // Closed by default in production: the schema is for analysts, who get it by asking for INTROSPECTION=on.
+    introspection: v.INTROSPECTION ?? !production,
     maxQueryDepth: v.MAX_QUERY_DEPTH,
     maxQueryCost: v.MAX_QUERY_COST,
     maxQueryAliases: v.MAX_QUERY_ALIASES,

@@ -107,7 +107,15 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 0,
     });
     expect(loadConfig({ NODE_ENV: 'development' }).maskErrors).toBe(false);
+    expect(() => loadConfig({ INTROSPECTION: 'yes' })).toThrow(/INTROSPECTION must be "on" or "off", got "yes"/);
     expect(() => loadConfig({ MAX_QUERY_DEPTH: '0' })).toThrow(/MAX_QUERY_DEPTH must be at least 1, got "0"/);
+  });
+
+  it('closes introspection by default in production, and opens it when asked', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'on' }).introspection).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'development' }).introspection).toBe(true);
+    expect(loadConfig({ INTROSPECTION: 'off' }).introspection).toBe(false);
   });
 
   it('rejects a port out of range', () => {

@@ -68,7 +68,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     maxAliases: config.maxQueryAliases,
     maxDirectives: config.maxQueryDirectives,
     maxTokens: config.maxQueryTokens,
-    hideSuggestions: !config.introspection,
+    introspection: config.introspection,
   });
   const apollo = createApollo({ config, schema, limits, persistedQueries, metrics, logger });
   const responses = read.board ? new ResponseCache({ boardVersion: () => read.board!.version, bypass: read.databaseDown }) : null;
