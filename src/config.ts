@@ -63,6 +63,18 @@ export interface Config {
   wsMaxSubscriptions: number;
   /** `WS_MAX_SUBSCRIBES_PER_MINUTE`: subscribe messages per WebSocket per minute (default 300; more closes it with 1008). */
   wsMaxSubscribesPerMinute: number;
+  /**
+   * `HTTP_HEADERS_TIMEOUT_MS`: how long a request's headers may take to arrive, in ms (default 10 s; then 408 and
+   * the connection closes). Counted from the connection's opening for its first request, so it is also how long a
+   * connection that never sends a byte stays open.
+   */
+  httpHeadersTimeoutMs: number;
+  /** `HTTP_REQUEST_TIMEOUT_MS`: how long a whole request (headers and body) may take to arrive, in ms (default 30 s; at least the headers timeout). */
+  httpRequestTimeoutMs: number;
+  /** `HTTP_KEEP_ALIVE_TIMEOUT_MS`: how long an HTTP connection may sit idle between requests, in ms (default 5 s). */
+  httpKeepAliveTimeoutMs: number;
+  /** `HTTP_MAX_CONNECTIONS`: connections open at once, WebSockets included (default 10,000; more are closed on arrival). */
+  httpMaxConnections: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
   shutdownTimeoutMs: number;
 }
@@ -116,6 +128,10 @@ const variables = {
   WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(50),
   WS_MAX_SUBSCRIBES_PER_MINUTE: integer(1, 1_000_000).default(300),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000).default(5_000),
+  HTTP_MAX_CONNECTIONS: integer(1, 1_000_000).default(10_000),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -131,6 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const v = parsed.data;
+  if (v.HTTP_REQUEST_TIMEOUT_MS < v.HTTP_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (${v.HTTP_HEADERS_TIMEOUT_MS}), got ${JSON.stringify(env.HTTP_REQUEST_TIMEOUT_MS)}`,
+    );
+  }
   const production = v.NODE_ENV === 'production';
   return {
     databaseUrl: v.DATABASE_URL,
@@ -162,5 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxSubscriptions: v.WS_MAX_SUBSCRIPTIONS,
     wsMaxSubscribesPerMinute: v.WS_MAX_SUBSCRIBES_PER_MINUTE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    httpHeadersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    httpMaxConnections: v.HTTP_MAX_CONNECTIONS,
   };
 }

@@ -32,6 +32,10 @@ describe('loadConfig', () => {
       wsMaxSubscriptions: 50,
       wsMaxSubscribesPerMinute: 300,
       shutdownTimeoutMs: 10_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 5_000,
+      httpMaxConnections: 10_000,
     });
   });
 
@@ -116,6 +120,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'on' }).introspection).toBe(true);
     expect(loadConfig({ NODE_ENV: 'development' }).introspection).toBe(true);
     expect(loadConfig({ INTROSPECTION: 'off' }).introspection).toBe(false);
+  });
+
+  it('reads the HTTP server limits, and refuses a request timeout shorter than the headers timeout', () => {
+    expect(
+      loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_MAX_CONNECTIONS: '500' }),
+    ).toMatchObject({ httpHeadersTimeoutMs: 2000, httpRequestTimeoutMs: 4000, httpKeepAliveTimeoutMs: 65_000, httpMaxConnections: 500 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' })).toThrow(
+      /HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS \(10000\), got "5000"/,
+    );
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '0' })).toThrow(/HTTP_MAX_CONNECTIONS must be at least 1, got "0"/);
   });
 
   it('rejects a port out of range', () => {

@@ -30,6 +30,11 @@ export interface PubSubSource {
   stats(): { subscribers: number; dropped: number; delivered: number };
 }
 
+export interface HttpServerSource {
+  /** Connections open now: HTTP (keep-alive included) and WebSocket alike. */
+  openConnections(): Promise<number>;
+}
+
 export interface RedisTierSource {
   readonly available: boolean;
   readonly failures: number;
@@ -55,6 +60,8 @@ export class Metrics {
   readonly #ingestLag: Histogram;
   readonly #breakerState: Gauge<'breaker'>;
   readonly #cacheRefreshFailures: Counter<'kind'>;
+  readonly #httpConnectionsDropped: Counter;
+  #httpServer: HttpServerSource | undefined;
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
@@ -138,6 +145,22 @@ export class Metrics {
       registers,
     });
 
+    const httpServer = () => this.#httpServer;
+    new Gauge({
+      name: 'oddsgate_http_connections',
+      help: "Connections open to the gateway's HTTP server, HTTP and WebSocket alike.",
+      registers,
+      async collect() {
+        const source = httpServer();
+        if (source) this.set(await source.openConnections());
+      },
+    });
+    this.#httpConnectionsDropped = new Counter({
+      name: 'oddsgate_http_connections_dropped_total',
+      help: 'Connections closed on arrival because HTTP_MAX_CONNECTIONS were already open.',
+      registers,
+    });
+
     new Gauge({
       name: 'oddsgate_subscriptions_active',
       help: 'Live oddsUpdated subscriptions on this gateway.',
@@ -213,6 +236,15 @@ export class Metrics {
   /** The cache whose entries and bytes are reported on scrape. */
   observeCache(source: CacheSizeSource): void {
     this.#cacheSource = source;
+  }
+
+  /** The HTTP server whose open connections are reported on scrape. */
+  observeHttpServer(source: HttpServerSource): void {
+    this.#httpServer = source;
+  }
+
+  httpConnectionDropped(): void {
+    this.#httpConnectionsDropped.inc();
   }
 
   /** The pubsub whose subscribers, deliveries and drops are reported on scrape. */
