@@ -13,6 +13,12 @@ export interface Config {
   databaseUrl: string | undefined;
   /** `PGLITE_DATA_DIR`: where embedded PGlite keeps its files (default `.data/pglite`; `memory://` keeps nothing). */
   pgliteDataDir: string;
+  /** `DATABASE_POOL_SIZE`: connections in the PostgreSQL pool (default 10). */
+  databasePoolSize: number;
+  /** `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL's `statement_timeout` on every connection, in ms (default 10 s; 0 = none). */
+  databaseStatementTimeoutMs: number;
+  /** `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`: PostgreSQL's `idle_in_transaction_session_timeout` on every connection, in ms (default 10 s; 0 = none). */
+  databaseIdleInTransactionTimeoutMs: number;
   /** `REDIS_URL`: Redis for the shared cache tier and cross-instance fan-out. Unset = in process only. */
   redisUrl: string | undefined;
   /** `REDIS_PREFIX`: prefix of every Redis key and channel, so deployments can share one Redis (default `oddsgate:`). */
@@ -102,6 +108,9 @@ const url = (protocols: string[]) =>
 const variables = {
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
+  DATABASE_POOL_SIZE: integer(1, 1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(0, 86_400_000).default(10_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, 86_400_000).default(10_000),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('oddsgate:'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -156,6 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: v.DATABASE_URL,
     pgliteDataDir: v.PGLITE_DATA_DIR,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+    databaseIdleInTransactionTimeoutMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     redisUrl: v.REDIS_URL,
     redisPrefix: v.REDIS_PREFIX,
     host: v.HOST,

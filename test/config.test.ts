@@ -6,6 +6,9 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: undefined,
       pgliteDataDir: '.data/pglite',
+      databasePoolSize: 10,
+      databaseStatementTimeoutMs: 10_000,
+      databaseIdleInTransactionTimeoutMs: 10_000,
       redisUrl: undefined,
       redisPrefix: 'oddsgate:',
       host: '127.0.0.1',
@@ -130,6 +133,14 @@ describe('loadConfig', () => {
       /HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS \(10000\), got "5000"/,
     );
     expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '0' })).toThrow(/HTTP_MAX_CONNECTIONS must be at least 1, got "0"/);
+  });
+
+  it('reads the PostgreSQL pool size and session timeouts; 0 turns a timeout off', () => {
+    expect(
+      loadConfig({ DATABASE_POOL_SIZE: '25', DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '60000' }),
+    ).toMatchObject({ databasePoolSize: 25, databaseStatementTimeoutMs: 0, databaseIdleInTransactionTimeoutMs: 60_000 });
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE must be at least 1, got "0"/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '5s' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/);
   });
 
   it('rejects a port out of range', () => {
