@@ -35,6 +35,8 @@ export interface Config {
   cacheMaxBytes: number;
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: string | undefined;
+  /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
+  simSpeed: number;
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
@@ -119,6 +121,7 @@ const variables = {
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
+  SIM_SPEED: integer(1, 10_000).default(1),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
@@ -176,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
+    simSpeed: v.SIM_SPEED,
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerOpenMs: v.BREAKER_OPEN_MS,

@@ -1,7 +1,7 @@
 import { boardWindowMs } from '../read/board-index.js';
 import type { EventPage, EventRecord } from '../domain/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
-import type { OddsUpdateMessage } from '../live/pubsub.js';
+import type { EventUpdateMessage, OddsUpdateMessage } from '../live/pubsub.js';
 import type { GraphQLContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { badUserInput, nullIfNotFound } from './errors.js';
@@ -51,10 +51,13 @@ export const resolvers: Resolvers = {
     oddsUpdated: {
       subscribe: async (_, { eventIds, bookmakers }, { pubsub, loaders }) => {
         const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
-        const events = eventIds == null ? undefined : new Set(eventIds.map(parseId).filter((id) => id !== undefined));
-        return pubsub.subscribe({ eventIds: events, bookmakerIds });
+        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds });
       },
       resolve: (message: OddsUpdateMessage) => message,
+    },
+    eventUpdated: {
+      subscribe: (_, { eventIds }, { pubsub }) => pubsub.subscribeEvents({ eventIds: eventIdSet(eventIds) }),
+      resolve: (message: EventUpdateMessage) => message.event,
     },
   },
   OddsUpdate: {
@@ -95,6 +98,11 @@ export const resolvers: Resolvers = {
     bookmaker: (best, _, { loaders }) => loaders.bookmaker.load(best.bookmakerId),
   },
 };
+
+/** Ids that name no event are dropped: they would match nothing anyway. */
+function eventIdSet(eventIds: readonly string[] | null | undefined): Set<number> | undefined {
+  return eventIds == null ? undefined : new Set(eventIds.map(parseId).filter((id) => id !== undefined));
+}
 
 async function bookmakerIdsByKeys(loaders: GraphQLContext['loaders'], keys: readonly string[]): Promise<Set<number>> {
   return new Set((await loaders.bookmakers()).filter((b) => keys.includes(b.key)).map((b) => b.id));

@@ -1,5 +1,5 @@
 import { overround } from './odds.js';
-import type { EventStatus } from '../generated/prisma/enums.js';
+import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 
 /**
  * The values the cache holds and resolvers read: plain, deeply frozen
@@ -37,6 +37,10 @@ export interface EventRecord {
   readonly kickoffAt: string;
   readonly kickoffAtMs: number;
   readonly status: EventStatus;
+  /** From kick-off on. */
+  readonly score: { readonly home: number; readonly away: number } | null;
+  /** While live. */
+  readonly clock: { readonly period: string; readonly minute: number } | null;
 }
 
 export interface OutcomeRecord {
@@ -44,12 +48,14 @@ export interface OutcomeRecord {
   readonly name: string;
   readonly price: number;
   readonly previousPrice: number | null;
+  readonly result: OutcomeResult | null;
 }
 
 export interface MarketRecord {
   readonly key: string;
   readonly name: string;
   readonly line: number | null;
+  readonly status: MarketStatus;
   readonly margin: number;
   readonly outcomes: readonly OutcomeRecord[];
 }
@@ -101,8 +107,12 @@ export function eventRecord(row: {
   away: string;
   kickoffAt: Date;
   status: EventStatus;
+  scoreHome: number | null;
+  scoreAway: number | null;
+  clockPeriod: string | null;
+  clockMinute: number | null;
 }): EventRecord {
-  return Object.freeze({
+  return deepFreeze({
     id: row.id,
     externalId: row.externalId,
     sportId: row.sportId,
@@ -112,12 +122,20 @@ export function eventRecord(row: {
     kickoffAt: row.kickoffAt.toISOString(),
     kickoffAtMs: row.kickoffAt.getTime(),
     status: row.status,
+    score: row.scoreHome === null || row.scoreAway === null ? null : { home: row.scoreHome, away: row.scoreAway },
+    clock: row.clockPeriod === null || row.clockMinute === null ? null : { period: row.clockPeriod, minute: row.clockMinute },
   });
 }
 
 /** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`. */
 export function marketRecords(
-  markets: ReadonlyArray<{ key: string; name: string; line: number | null; outcomes: ReadonlyArray<{ key: string; name: string; price: number }> }>,
+  markets: ReadonlyArray<{
+    key: string;
+    name: string;
+    line: number | null;
+    status: MarketStatus;
+    outcomes: ReadonlyArray<{ key: string; name: string; price: number; result: OutcomeResult | null }>;
+  }>,
   previousMarkets: typeof markets | undefined,
 ): MarketRecord[] {
   const previousPrices = new Map<string, number>();
@@ -128,12 +146,14 @@ export function marketRecords(
     key: market.key,
     name: market.name,
     line: market.line,
+    status: market.status,
     margin: round(overround(market.outcomes.map((o) => o.price)), 6),
     outcomes: market.outcomes.map((outcome) => ({
       key: outcome.key,
       name: outcome.name,
       price: outcome.price,
       previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
+      result: outcome.result,
     })),
   }));
 }

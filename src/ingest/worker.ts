@@ -1,7 +1,7 @@
 import type { EventOddsRecord } from '../domain/records.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import { storeSnapshots } from '../db/odds-store.js';
-import type { SnapshotInput } from '../domain/odds.js';
+import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { OddsBus } from '../live/odds-bus.js';
@@ -36,6 +36,8 @@ export interface CycleResult {
   published: number;
   /** Events the feed announced that were not in the database yet. */
   createdEvents: number;
+  /** Events whose status, score or clock moved. */
+  eventsChanged: number;
   /** The commit failed: the batch waits for the next cycle. */
   failed: boolean;
   /** The feed could not be polled (or its breaker is open). */
@@ -67,8 +69,11 @@ export class IngestWorker {
   readonly #bookmakerIds = new Map<string, number>();
   #unresolved: FeedRecord[] = [];
   #pending: SnapshotInput[] = [];
+  #pendingStates: EventStateInput[] = [];
   /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
   readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
+  /** Events whose committed state change is not yet on the bus. */
+  readonly #unpublishedEvents = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
   readonly feedBreaker: Breaker;
   #running: Promise<unknown> | undefined;
@@ -114,7 +119,7 @@ export class IngestWorker {
 
   async #cycle(): Promise<CycleResult> {
     const metrics = this.#options.metrics;
-    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false, feedFailed: false };
+    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, eventsChanged: 0, failed: false, feedFailed: false };
     const reject = (reason: string) => {
       result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
       this.totals.rejected++;
@@ -148,27 +153,44 @@ export class IngestWorker {
     }
     result.createdEvents = resolved.created;
     const batch = [...this.#pending];
+    const states = [...this.#pendingStates];
     for (const record of records) {
       const eventId = this.#eventIds.get(record.event);
+      if (eventId === undefined) {
+        reject(resolved.whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
+        continue;
+      }
+      if (!('markets' in record)) {
+        states.push({ eventId, capturedAt: record.capturedAt, ...record.state });
+        continue;
+      }
       const bookmakerId = this.#bookmakerIds.get(record.bookmaker);
-      if (eventId === undefined) reject(resolved.whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
-      else if (bookmakerId === undefined) reject(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
-      else batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
+      if (bookmakerId === undefined) {
+        reject(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
+        continue;
+      }
+      if (record.state) states.push({ eventId, capturedAt: record.capturedAt, ...record.state });
+      batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
     }
-    if (batch.length > 0) {
+    if (batch.length > 0 || states.length > 0) {
       try {
-        const stored = await storeSnapshots(this.#options.prisma, batch);
+        const stored = await storeSnapshots(this.#options.prisma, batch, states);
         this.#pending = [];
+        this.#pendingStates = [];
         result.stored = stored.stored;
         result.duplicates = stored.duplicates;
+        result.eventsChanged = stored.eventsChanged.length;
         metrics?.ingestSnapshots(stored.stored, stored.duplicates);
         for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
+        for (const eventId of stored.eventsChanged) this.#unpublishedEvents.add(eventId);
       } catch (error) {
         // Nothing was written: keep the batch for the next cycle, bounded.
-        this.#pending = batch.slice(-(this.#options.maxPending ?? 10_000));
+        const maxPending = this.#options.maxPending ?? 10_000;
+        this.#pending = batch.slice(-maxPending);
+        this.#pendingStates = states.slice(-maxPending);
         result.failed = true;
         this.totals.failedCycles++;
-        this.#log(`ingest batch of ${batch.length} not stored, retrying next cycle: ${(error as Error).message}`);
+        this.#log(`ingest batch of ${batch.length} snapshots and ${states.length} event states not stored, retrying next cycle: ${(error as Error).message}`);
       }
     }
     result.published = await this.#publish();
@@ -185,20 +207,22 @@ export class IngestWorker {
    * commit. If the read or the bus fails, the changes wait for the next cycle.
    */
   async #publish(): Promise<number> {
-    if (this.#unpublished.size === 0) return 0;
+    if (this.#unpublished.size === 0 && this.#unpublishedEvents.size === 0) return 0;
     const changed = [...this.#unpublished.values()];
-    const eventIds = [...new Set(changed.map((c) => c.eventId))];
+    const eventsChanged = [...this.#unpublishedEvents];
+    const eventIds = [...new Set([...changed.map((c) => c.eventId), ...eventsChanged])];
     try {
       const { reader, bus } = this.#options;
       const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
       const publishedAt = this.#now();
-      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed });
+      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed, eventsChanged });
       this.#observeLag(publishedAt, odds, changed);
     } catch (error) {
       this.#log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
       return 0;
     }
     this.#unpublished.clear();
+    this.#unpublishedEvents.clear();
     return changed.length;
   }
 
@@ -221,7 +245,9 @@ export class IngestWorker {
     const whyUnknown = new Map<string, string>();
     const prisma = this.#options.prisma;
     const events = [...new Set(records.map((r) => r.event))].filter((id) => !this.#eventIds.has(id));
-    const bookmakers = [...new Set(records.map((r) => r.bookmaker))].filter((key) => !this.#bookmakerIds.has(key));
+    const bookmakers = [...new Set(records.flatMap((r) => ('bookmaker' in r ? [r.bookmaker] : [])))].filter(
+      (key) => !this.#bookmakerIds.has(key),
+    );
     if (bookmakers.length > 0) {
       const rows = await prisma.bookmaker.findMany({ where: { key: { in: bookmakers } }, select: { id: true, key: true } });
       for (const row of rows) this.#bookmakerIds.set(row.key, row.id);

@@ -43,11 +43,14 @@ export class LiveOdds {
       current.set(incoming.eventId, kept);
     }
     void shared?.setMany([...current.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
+    const withOdds = new Set(change.odds.filter((o) => o.snapshots.length > 0).map((o) => o.eventId));
     for (const event of change.events) {
       cache.set(cacheKey('Event', event.id), event);
       if (!board) continue;
-      if (board.has(event.id)) board.markWithOdds(event.id);
-      else if (event.kickoffAtMs >= board.windowStart()) board.upsert(event, true);
+      if (board.has(event.id)) {
+        board.replace(event);
+        if (withOdds.has(event.id)) board.markWithOdds(event.id);
+      } else if (event.kickoffAtMs >= board.windowStart()) board.upsert(event, withOdds.has(event.id));
     }
     let published = 0;
     for (const { eventId, bookmakerId } of change.changed) {
@@ -56,6 +59,12 @@ export class LiveOdds {
       // A change that arrives after a newer one for the same pair is not news.
       if (!incoming || kept !== incoming) continue;
       pubsub.publish({ eventId, bookmakerId, snapshot: incoming, publishedAt: change.publishedAt });
+      published++;
+    }
+    for (const eventId of change.eventsChanged ?? []) {
+      const event = change.events.find((e) => e.id === eventId);
+      if (!event) continue;
+      pubsub.publishEvent({ eventId, event, publishedAt: change.publishedAt });
       published++;
     }
     this.evictPastEvents();

@@ -15,6 +15,8 @@ export interface OddsChange {
   readonly odds: readonly EventOddsRecord[];
   /** The (event, bookmaker) pairs whose latest snapshot moved. */
   readonly changed: ReadonlyArray<{ readonly eventId: number; readonly bookmakerId: number }>;
+  /** Events whose status, score or clock moved (their new records are in `events`). */
+  readonly eventsChanged?: readonly number[];
 }
 
 export interface OddsBus {

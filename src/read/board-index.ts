@@ -65,6 +65,23 @@ export class BoardIndex {
     this.#version++;
   }
 
+  /**
+   * A new record of an event already on the board (its status, score or
+   * clock moved). A status change can move it in or out of a filtered page,
+   * so it counts as a change of the board.
+   */
+  replace(event: EventRecord): void {
+    if (!this.#ids.has(event.id)) return;
+    const at = this.#events.findIndex((e) => e.id === event.id);
+    const before = this.#events[at]!;
+    if (before.kickoffAtMs !== event.kickoffAtMs) {
+      this.upsert(event, this.#withOdds.has(event.id));
+      return;
+    }
+    this.#events[at] = event;
+    if (before.status !== event.status) this.#version++;
+  }
+
   /** An event already on the board now has odds. */
   markWithOdds(eventId: number): void {
     if (this.#ids.has(eventId) && !this.#withOdds.has(eventId)) {

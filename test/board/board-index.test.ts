@@ -16,6 +16,10 @@ function event(id: number, kickoffOffsetMinutes: number, sportId = 1, status: Ev
     away: `A${id}`,
     kickoffAt: new Date(now + kickoffOffsetMinutes * minutes),
     status,
+    scoreHome: null,
+    scoreAway: null,
+    clockPeriod: null,
+    clockMinute: null,
   });
 }
 
