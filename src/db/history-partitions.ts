@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * History (`odds_snapshot`) is range-partitioned by UTC day of `captured_at`:
@@ -82,7 +82,7 @@ async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promis
   );
 }
 
-type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+type Transaction = Prisma.TransactionClient;
 
 async function lockUpkeep(tx: Transaction): Promise<void> {
   await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', upkeepLockId);

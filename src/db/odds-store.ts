@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 
@@ -49,7 +49,7 @@ export async function storeSnapshots(
   );
 }
 
-type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+type Transaction = Prisma.TransactionClient;
 
 async function insertSnapshots(tx: Transaction, input: readonly SnapshotInput[]): Promise<Omit<StoreResult, 'eventsChanged'>> {
   if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [] };
