@@ -25,8 +25,9 @@ export interface SeedResult {
 }
 
 const hour = 3_600_000;
-// Events per write batch: each batch is one transaction of a fixed number of statements.
-const eventsPerBatch = 100;
+// Snapshots per (event, bookmaker) per write batch, about: each batch is one transaction of a fixed number of
+// statements, kept well inside its time limit however long the history (100 events at three snapshots per pair).
+const pairSnapshotsPerBatch = 300;
 
 type Random = () => number;
 type SeedCompetition = { id: number; sportId: number; sportKey: string; teams: string[]; weight: number };
@@ -50,6 +51,7 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   await ensureHistoryDays(prisma, new Date(dayStart - 24 * hour - 5 * 60_000 - (snapshotsPerPair - 1) * 6 * hour), now);
   const { bookmakers, competitions } = await createCatalogue(db, options.bookmakers);
   let snapshotCount = 0;
+  const eventsPerBatch = Math.max(1, Math.floor(pairSnapshotsPerBatch / snapshotsPerPair));
   for (let first = 0; first < options.events; first += eventsPerBatch) {
     const count = Math.min(eventsPerBatch, options.events - first);
     const events = layOutEvents({ first, count, total: options.events, competitions, now, random });
