@@ -2,7 +2,9 @@
 // (issue 16), against throwaway PostgreSQL databases; prints a Markdown table.
 // Environment: BENCH_DURATION (seconds per scenario, default 10), BENCH_DATABASE_URL,
 // STORAGE_BENCH_EVENTS (default 2000), STORAGE_BENCH_SNAPSHOTS (snapshots per (event, bookmaker),
-// default 40: one every 6 hours over 10 days), STORAGE_BENCH_LABEL (the column's name).
+// default 40: one every 6 hours over 10 days), STORAGE_BENCH_LABEL (the column's name), STORAGE_BENCH_DATABASE_URL
+// (measure that database as it is instead of seeding a throwaway one).
+import os from 'node:os';
 import pg from 'pg';
 import { createBenchDatabase } from './lib/database.js';
 import { httpRequest } from './lib/http.js';
@@ -17,6 +19,8 @@ const baseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1
 const events = positiveInt('STORAGE_BENCH_EVENTS', process.env.STORAGE_BENCH_EVENTS ?? '2000');
 const snapshotsPerPair = positiveInt('STORAGE_BENCH_SNAPSHOTS', process.env.STORAGE_BENCH_SNAPSHOTS ?? '40');
 const label = process.env.STORAGE_BENCH_LABEL ?? 'measured';
+// A database seeded earlier (npm run db:seed -- --history-days D), measured as it is: not seeded, not dropped.
+const existingUrl = process.env.STORAGE_BENCH_DATABASE_URL || undefined;
 const bookmakers = 6;
 const connections = 16;
 
@@ -66,7 +70,7 @@ async function measure(name: string, url: string, body: string): Promise<{ idleM
 }
 
 /** Bytes of every table and index in the public schema (partitions included), and what the planner knows. */
-async function storageFacts(url: string): Promise<{ bytes: number; snapshots: number; unanalyzedTables: number }> {
+async function storageFacts(url: string): Promise<{ bytes: number; snapshots: number; unanalyzedTables: number; server: string }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -83,7 +87,8 @@ async function storageFacts(url: string): Promise<{ bytes: number; snapshots: nu
         `SELECT count(*) AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND reltuples < 0`,
       )
     ).rows;
-    return { bytes: Number(size!.bytes), snapshots: Number(count!.n), unanalyzedTables: Number(stats!.n) };
+    const [version] = (await client.query<{ server_version: string }>('SHOW server_version')).rows;
+    return { bytes: Number(size!.bytes), snapshots: Number(count!.n), unanalyzedTables: Number(stats!.n), server: version!.server_version };
   } finally {
     await client.end();
   }
@@ -100,53 +105,64 @@ async function warmUpMs(databaseUrl: string): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
-  const machine = describeMachine();
-  log(`seeding ${events} events x ${bookmakers} bookmakers x ${snapshotsPerPair} snapshots (load average ${machine.loadAverage.toFixed(1)})`);
-  const database = await createBenchDatabase(baseUrl, { events, bookmakers, snapshotsPerPair });
+/** Every row of the table for one database: what is stored, then each scenario's latency and load. */
+async function measureDatabase(url: string, seedMs: number | undefined): Promise<Array<[string, string]>> {
+  const facts = await storageFacts(url);
+  log(`${facts.snapshots} snapshots, ${formatBytes(facts.bytes)} on disk, PostgreSQL ${facts.server}`);
+  const warmUp = await warmUpMs(url);
+  log(`warm-up ${warmUp} ms`);
+  const rows: Array<[string, string]> = [
+    ['snapshots stored', formatNumber(facts.snapshots)],
+    ['seed, snapshots per second (6 markets each)', seedMs === undefined ? 'n/a' : formatNumber(facts.snapshots / (seedMs / 1000))],
+    ['bytes on disk per snapshot (tables and indexes)', formatNumber(facts.bytes / facts.snapshots)],
+    ['tables without statistics after seeding', String(facts.unanalyzedTables)],
+    ['warm-up, whole board (ms)', formatNumber(warmUp)],
+  ];
+  const cold = await startGateway({ DATABASE_URL: url, INGEST: 'off', CACHE: 'off' });
   try {
-    const facts = await storageFacts(database.url);
-    log(`seeded ${facts.snapshots} snapshots in ${(database.seedMs / 1000).toFixed(1)} s; ${formatBytes(facts.bytes)} on disk`);
-    const warmUp = await warmUpMs(database.url);
-    log(`warm-up ${warmUp} ms`);
-    const cold = await startGateway({ DATABASE_URL: database.url, INGEST: 'off', CACHE: 'off' });
-    try {
-      const board = JSON.parse((await httpRequest(`${cold.url}/graphql`, hotBoardBody)).text) as {
-        data: { events: { edges: Array<{ node: { id: string } }> } };
-      };
-      const eventId = board.data.events.edges[10]!.node.id;
-      const rows: Array<[string, string]> = [
-        ['snapshots stored', formatNumber(facts.snapshots)],
-        ['seed, snapshots per second (6 markets each)', formatNumber(facts.snapshots / (database.seedMs / 1000))],
-        ['bytes on disk per snapshot (tables and indexes)', formatNumber(facts.bytes / facts.snapshots)],
-        ['tables without statistics after seeding', String(facts.unanalyzedTables)],
-        ['warm-up, whole board (ms)', formatNumber(warmUp)],
-      ];
-      const scenarios: Array<[string, string]> = [
-        ['board `events(first: 50)`, CACHE=off', hotBoardBody],
-        ['`event(id) { odds }`, CACHE=off', JSON.stringify({ query: eventOddsQuery, variables: { id: eventId } })],
-        ['`oddsHistory(first: 20)`', JSON.stringify({ query: historyQuery, variables: { id: eventId } })],
-      ];
-      for (const [name, body] of scenarios) {
-        const { idleMs, load } = await measure(name, `${cold.url}/graphql`, body);
-        rows.push([`${name}: one at a time, median ms`, idleMs.toFixed(1)]);
-        rows.push([
-          `${name}: req/s, p50 / p99 ms, errors`,
-          `${formatNumber(load.reqPerSec)}, ${load.p50Ms} / ${load.p99Ms}, ${load.errors}${load.errorDetail.timeouts ? ` (${load.errorDetail.timeouts} timed out)` : ''}`,
-        ]);
-      }
-      console.log(`\n| measure (${connections} connections, ${durationS} s each) | ${label} |\n|---|---|`);
-      for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);
-      console.log(
-        `\n${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}, PostgreSQL ${database.serverVersion}, ` +
-          `load average ${machine.loadAverage.toFixed(1)} at the start`,
-      );
-    } finally {
-      await cold.stop();
+    const board = JSON.parse((await httpRequest(`${cold.url}/graphql`, hotBoardBody)).text) as {
+      data: { events: { edges: Array<{ node: { id: string } }> } };
+    };
+    const eventId = board.data.events.edges[10]!.node.id;
+    const scenarios: Array<[string, string]> = [
+      ['board `events(first: 50)`, CACHE=off', hotBoardBody],
+      ['`event(id) { odds }`, CACHE=off', JSON.stringify({ query: eventOddsQuery, variables: { id: eventId } })],
+      ['`oddsHistory(first: 20)`', JSON.stringify({ query: historyQuery, variables: { id: eventId } })],
+    ];
+    for (const [name, body] of scenarios) {
+      const { idleMs, load } = await measure(name, `${cold.url}/graphql`, body);
+      const timedOut = load.errorDetail.timeouts ? ` (${load.errorDetail.timeouts} timed out)` : '';
+      rows.push([`${name}: one at a time, median ms`, idleMs.toFixed(1)]);
+      rows.push([`${name}: req/s, p50 / p99 ms, errors`, `${formatNumber(load.reqPerSec)}, ${load.p50Ms} / ${load.p99Ms}, ${load.errors}${timedOut}`]);
     }
   } finally {
-    await database.drop();
+    await cold.stop();
   }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  let rows: Array<[string, string]>;
+  if (existingUrl) {
+    log(`measuring ${existingUrl} as it is (load average ${machine.loadAverage.toFixed(1)})`);
+    rows = await measureDatabase(existingUrl, undefined);
+  } else {
+    log(`seeding ${events} events x ${bookmakers} bookmakers x ${snapshotsPerPair} snapshots (load average ${machine.loadAverage.toFixed(1)})`);
+    const database = await createBenchDatabase(baseUrl, { events, bookmakers, snapshotsPerPair });
+    log(`seeded in ${(database.seedMs / 1000).toFixed(1)} s`);
+    try {
+      rows = await measureDatabase(database.url, database.seedMs);
+    } finally {
+      await database.drop();
+    }
+  }
+  console.log(`\n| measure (${connections} connections, ${durationS} s each) | ${label} |\n|---|---|`);
+  for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);
+  console.log(
+    `\n${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}, load average ${machine.loadAverage.toFixed(1)} at the start ` +
+      `(${os.loadavg()[0]!.toFixed(1)} at the end)`,
+  );
 }
 
 await main();
