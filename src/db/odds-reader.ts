@@ -20,7 +20,11 @@ import {
  * Results are maps by id; a missing id is simply absent.
  */
 export class OddsReader {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The clock that says which history is recent (epoch ms). */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async sports(ids?: readonly number[]): Promise<Map<number, SportRecord>> {
     const rows = await this.prisma.sport.findMany({ where: ids && { id: { in: [...ids] } }, orderBy: { id: 'asc' } });
@@ -107,10 +111,31 @@ export class OddsReader {
     return new Map([...snapshotsByEvent].map(([eventId, snapshots]) => [eventId, eventOddsRecord(eventId, snapshots)]));
   }
 
-  /** One event's snapshots over time, newest first. */
+  /**
+   * One event's snapshots over time, newest first. Most pages lie in the last
+   * days, so those are asked first and the planner touches only their day
+   * partitions; the older days (a Merge Append over every one of them) only
+   * when the page is not full yet.
+   */
   async history(query: HistoryQuery): Promise<SnapshotRecord[]> {
-    // Only the filters given, so the planner prunes the days outside since/until
-    // and walks the (event_id, captured_at) index backwards, stopping at the limit.
+    const recentFrom = new Date(this.now() - recentHistoryMs);
+    const spansBoth = (!query.since || query.since < recentFrom) && (!query.until || query.until >= recentFrom);
+    let rows: SnapshotRow[];
+    if (!spansBoth) {
+      rows = await this.#historyRows(query);
+    } else {
+      rows = await this.#historyRows({ ...query, since: recentFrom });
+      if (rows.length < query.first) {
+        rows = rows.concat(await this.#historyRows({ ...query, before: recentFrom, first: query.first - rows.length }));
+      }
+    }
+    const marketKey = query.marketKey;
+    return rows.map((row) => snapshotRecord(row, marketKey === undefined ? undefined : (market) => market.key === marketKey));
+  }
+
+  async #historyRows(query: HistoryQuery & { before?: Date }): Promise<SnapshotRow[]> {
+    // Only the filters given, so the planner prunes the days outside them and
+    // walks each day's (event_id, captured_at) index backwards, stopping at the limit.
     const params: unknown[] = [query.eventId];
     const where = ['event_id = $1'];
     const filter = (sql: string, value: unknown) => {
@@ -120,18 +145,20 @@ export class OddsReader {
     if (query.bookmakerId !== undefined) filter('bookmaker_id =', query.bookmakerId);
     if (query.since) filter('captured_at >=', query.since.toISOString());
     if (query.until) filter('captured_at <=', query.until.toISOString());
+    if (query.before) filter('captured_at <', query.before.toISOString());
     params.push(query.first);
-    const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
+    return this.prisma.$queryRawUnsafe<SnapshotRow[]>(
       `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
        FROM odds_snapshot WHERE ${where.join(' AND ')}
        ORDER BY captured_at DESC, bookmaker_id
        LIMIT $${params.length}`,
       ...params,
     );
-    const marketKey = query.marketKey;
-    return rows.map((row) => snapshotRecord(row, marketKey === undefined ? undefined : (market) => market.key === marketKey));
   }
 }
+
+// History asked for first: today's and yesterday's day partitions, and a little of the day before.
+const recentHistoryMs = 2 * 86_400_000;
 
 /** The database knows sports by key (a join). */
 export interface DatabaseEventQuery extends EventQuery {

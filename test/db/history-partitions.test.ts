@@ -94,6 +94,28 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
     expect(odds.snapshots.map((s) => [s.capturedAt, s.markets[0]!.outcomes[0]!.price])).toEqual([['2026-11-30T10:00:00.000Z', 2.2]]);
   });
 
+  it('reads a page of history newest first whether it lies in the recent days, the older ones or both', async () => {
+    await ensureHistoryDays(test.db.prisma, new Date('2026-11-25T00:00:00Z'), new Date('2026-12-01T00:00:00Z'));
+    const times = ['2026-11-25T08:00:00Z', '2026-11-27T08:00:00Z', '2026-11-29T08:00:00Z', '2026-11-30T08:00:00Z', '2026-11-30T20:00:00Z', '2026-12-01T08:00:00Z'];
+    await storeSnapshots(test.db.prisma, times.map((time, i) => snapshot(time, 2 + i / 10)));
+    // Recent from 2026-11-29T12:00: three snapshots on each side.
+    const split = new OddsReader(test.db.prisma, () => Date.parse('2026-12-01T12:00:00Z'));
+    const whole = new OddsReader(test.db.prisma, () => 0);
+    const queries = [
+      ...[1, 3, 4, 6, 10].map((first) => ({ eventId: 1, first })),
+      { eventId: 1, first: 4, bookmakerId: 1, since: new Date('2026-11-26T00:00:00Z') },
+      { eventId: 1, first: 10, until: new Date('2026-11-30T08:00:00Z') },
+      { eventId: 1, first: 10, since: new Date('2026-11-30T00:00:00Z') },
+    ];
+    for (const query of queries) {
+      const expected = (await whole.history(query)).map((s) => s.capturedAt);
+      expect((await split.history(query)).map((s) => s.capturedAt), JSON.stringify(query)).toEqual(expected);
+    }
+    expect((await split.history({ eventId: 1, first: 4 })).map((s) => s.capturedAt)).toEqual(
+      ['2026-12-01T08:00:00Z', '2026-11-30T20:00:00Z', '2026-11-30T08:00:00Z', '2026-11-29T08:00:00Z'].map((t) => new Date(t).toISOString()),
+    );
+  });
+
   it('refuses a retention shorter than a day', async () => {
     await expect(maintainHistory(test.db.prisma, { retentionDays: 0 })).rejects.toThrow(/retentionDays must be a whole number of days, at least 1; got 0/);
   });
