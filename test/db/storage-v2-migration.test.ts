@@ -8,7 +8,7 @@ import { storeSnapshots } from '../../src/db/odds-store.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 
-const v2 = '20261202000000_odds_storage_v2';
+const v2 = '20261203000000_odds_storage_v2';
 const earlier = (await readdir(defaultMigrationsDir, { withFileTypes: true }))
   .filter((entry) => entry.isDirectory() && entry.name < v2)
   .map((entry) => entry.name);
