@@ -23,7 +23,7 @@ async function setDatabaseReachable(url: string, reachable: boolean): Promise<vo
 describe.skipIf(!postgresUrl)('a gateway whose database stops, on PostgreSQL', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'postgres', cache: true, events: 40, bookmakers: 3, config: { breakerOpenMs: 1_000 } });
+    gw = await startTestGateway({ kind: 'postgres', cache: true, config: { breakerOpenMs: 1_000 } });
   });
   afterAll(async () => {
     await setDatabaseReachable(gw.test.url!, true).catch(() => {});

@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 4 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: [

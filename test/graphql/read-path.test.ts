@@ -18,8 +18,8 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
   let hot: TestGateway;
   beforeAll(async () => {
     [cold, hot] = await Promise.all([
-      startTestGateway({ kind: 'postgres', cache: false, events: 120, bookmakers: 6 }),
-      startTestGateway({ kind: 'postgres', cache: true, events: 120, bookmakers: 6 }),
+      startTestGateway({ kind: 'postgres', cache: false }),
+      startTestGateway({ kind: 'postgres', cache: true }),
     ]);
   });
   afterAll(async () => {
@@ -61,7 +61,7 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
   let cached: TestGateway;
   let uncached: Gateway;
   beforeAll(async () => {
-    cached = await startTestGateway({ kind, cache: true, events: 80, bookmakers: 4 });
+    cached = await startTestGateway({ kind, cache: true });
     uncached = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0 },
       db: cached.test.db,

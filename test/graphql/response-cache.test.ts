@@ -34,7 +34,7 @@ describe('the response cache', () => {
     (await onNewConnection<{ parts: { responses: ResponseCacheStats } }>(`${t.gateway.url}/health`)).parts.responses;
 
   beforeAll(async () => {
-    t = await startTestGateway({ kind: 'pglite', cache: true, events: 60 });
+    t = await startTestGateway({ kind: 'pglite', cache: true });
   });
   afterAll(() => t.close());
 

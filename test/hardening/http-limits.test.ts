@@ -15,7 +15,7 @@ describe('limits and bad input over HTTP', () => {
   let gw: TestGateway;
   let url: string;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 60, bookmakers: 6 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
     url = `${gw.gateway.url}/graphql`;
   });
   afterAll(() => gw?.close());
@@ -152,7 +152,7 @@ describe('limits and bad input over HTTP', () => {
 describe('introspection switched off', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, config: { introspection: false } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, config: { introspection: false } });
   });
   afterAll(() => gw?.close());
 

@@ -3,7 +3,6 @@ import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { openAcknowledgedSocket } from './sockets.js';
 
@@ -35,8 +34,7 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
   let gateway: ReturnType<typeof startGatewayProcess>;
   let locker: pg.Client;
   beforeAll(async () => {
-    test = await createTestDatabase('postgres');
-    await seedDatabase(test.db, { events: 20, bookmakers: 2 });
+    test = await createTestDatabase('postgres', 'seeded');
     locker = new pg.Client({ connectionString: test.url });
     await locker.connect();
   });

@@ -15,8 +15,6 @@ describe('WebSocket protocol abuse', () => {
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
-      events: 20,
-      bookmakers: 3,
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
     worker = gw.simulatedWorker({ changesPerSecond: 100 });

@@ -16,7 +16,7 @@ describe('live odds on the embedded default', () => {
   let worker: IngestWorker;
   let client: Client;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 4 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
     worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   });

@@ -3,7 +3,6 @@ import { SimulatedFeed, type SimulatedFeedOptions } from '../../src/ingest/simul
 import { IngestWorker, type IngestWorkerOptions } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../src/observability/log.js';
@@ -28,21 +27,17 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** A gateway on a new, seeded database, listening on a free loopback port. */
+/** A gateway on a new copy of the seeded database (`seededShape`), listening on a free loopback port. */
 export async function startTestGateway(options: {
   kind: DatabaseKind;
   cache: boolean;
-  events?: number;
-  bookmakers?: number;
-  now?: Date;
   /** Settings beyond the cache's (limits, breakers, WebSocket guard, masking...); the rest keep their defaults. */
   config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
   /** Receives each log line's message (default: nothing is logged). */
   log?: (message: string) => void;
 }): Promise<TestGateway> {
   const statements: string[] = [];
-  const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
-  await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
+  const test = await createTestDatabase(options.kind, 'seeded', { onStatement: (sql) => statements.push(sql) });
   const bus = new InProcessOddsBus();
   const gateway = await startGateway({
     bus,
