@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
 import { openDatabase, pgliteDatabase, type Database } from '../../src/db/database.js';
-import { adminQuery, testDatabasePrefix, withDatabase, type DatabaseShape } from './templates.js';
+import { adminQuery, withDatabase, type DatabaseShape } from './templates.js';
 
 export { seededShape, type DatabaseShape } from './templates.js';
 
@@ -39,8 +39,8 @@ export async function createTestDatabase(
     return { db, url: undefined, drop: () => db.close() };
   }
   if (!postgresUrl || !templates.postgres) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
-  const name = `${testDatabasePrefix}${randomBytes(6).toString('hex')}`;
-  await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${templates.postgres[shape]}`);
+  const name = `${templates.postgres.runPrefix}${randomBytes(6).toString('hex')}`;
+  await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${templates.postgres.templates[shape]}`);
   const url = withDatabase(postgresUrl, name);
   const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', poolSize: 4, onStatement: options.onStatement });
   return {
@@ -48,7 +48,9 @@ export async function createTestDatabase(
     url,
     async drop() {
       await db.close();
-      await adminQuery(postgresUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // Not awaited: DROP DATABASE checkpoints the whole server (most of a second while other runs write),
+      // and nothing waits for it. The run's end drops whatever copy is left (test/support/templates.ts).
+      adminQuery(postgresUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
     },
   };
 }

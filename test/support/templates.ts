@@ -25,8 +25,13 @@ export const seededShape = { events: 80, bookmakers: 6 } as const;
 export interface Templates {
   /** Files holding PGlite data directory dumps (`dumpDataDir()`), by shape. */
   pglite: Record<DatabaseShape, string>;
-  /** PostgreSQL databases to `CREATE DATABASE ... TEMPLATE`, by shape; absent without TEST_DATABASE_URL. */
-  postgres?: Record<DatabaseShape, string>;
+  /** Absent without TEST_DATABASE_URL. */
+  postgres?: {
+    /** Databases to `CREATE DATABASE ... TEMPLATE`, by shape. */
+    templates: Record<DatabaseShape, string>;
+    /** The start of every database name of this run: copies too, so the run's end can drop what is left. */
+    runPrefix: string;
+  };
 }
 
 declare module 'vitest' {
@@ -35,31 +40,48 @@ declare module 'vitest' {
   }
 }
 
-/** Every test database's name starts with this; templates and copies alike. */
-export const testDatabasePrefix = 'oddsgate_test_';
+/**
+ * Test databases on PostgreSQL are named `oddsgate_test_t<unix seconds>_<random>_...`: unique per run,
+ * since other runs use the same server at the same time, and dated, so a run that was killed
+ * before its end leaves nothing that a later run does not drop.
+ */
+const namePattern = /^oddsgate_test_t(\d+)_[0-9a-f]+_/;
+const abandonedAfterSeconds = 6 * 3600;
 
-/** Builds every shape on PGlite, and on PostgreSQL when `postgresUrl` is set; `remove` deletes them all. */
+/** Builds every shape on PGlite, and on PostgreSQL when `postgresUrl` is set; `remove` deletes them and every copy. */
 export async function buildTemplates(postgresUrl: string | undefined): Promise<{ templates: Templates; remove(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'oddsgate-test-templates-'));
-  // Unique per run: other runs on the same PostgreSQL build and drop their own at the same time.
-  const run = randomBytes(4).toString('hex');
-  const names: Record<DatabaseShape, string> = {
-    empty: 'template1',
-    migrated: `${testDatabasePrefix}${run}_migrated`,
-    seeded: `${testDatabasePrefix}${run}_seeded`,
-  };
+  const runPrefix = `oddsgate_test_t${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}_`;
+  const names: Record<DatabaseShape, string> = { empty: 'template1', migrated: `${runPrefix}migrated`, seeded: `${runPrefix}seeded` };
   const remove = async () => {
-    if (postgresUrl) {
-      for (const name of [names.seeded, names.migrated]) await adminQuery(postgresUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
+    if (postgresUrl) await dropDatabases(postgresUrl, (name) => name.startsWith(runPrefix));
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [pglite] = await Promise.all([buildPGliteTemplates(dir), postgresUrl && buildPostgresTemplates(postgresUrl, names)]);
-    return { templates: { pglite, postgres: postgresUrl ? names : undefined }, remove };
+    const [pglite] = await Promise.all([
+      buildPGliteTemplates(dir),
+      postgresUrl && dropDatabases(postgresUrl, abandoned).then(() => buildPostgresTemplates(postgresUrl, names)),
+    ]);
+    return { templates: { pglite, postgres: postgresUrl ? { templates: names, runPrefix } : undefined }, remove };
   } catch (error) {
     await remove();
     throw error;
+  }
+}
+
+function abandoned(name: string): boolean {
+  const started = namePattern.exec(name)?.[1];
+  return started !== undefined && Date.now() / 1000 - Number(started) > abandonedAfterSeconds;
+}
+
+async function dropDatabases(postgresUrl: string, which: (name: string) => boolean): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'oddsgate\\_test\\_t%'`);
+    for (const { datname } of rows.filter((row) => which(row.datname))) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  } finally {
+    await client.end();
   }
 }
 
