@@ -119,7 +119,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    await expect.poll(() => gw.pubsub.stats().subscribers, waitUpTo).toBe(1);
+    worker = gw.simulatedWorker({ changesPerSecond: 20 }, { intervalMs: 100 });
     worker.start();
     const updates = () =>
       socketFrames.received.flatMap((frame) => (frame.type === 'next' && frame.payload?.data ? [frame.payload.data.oddsUpdated] : []));

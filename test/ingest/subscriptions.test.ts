@@ -17,7 +17,7 @@ describe('live odds on the embedded default', () => {
   let client: Client;
   beforeAll(async () => {
     gw = await startTestGateway({ kind: 'pglite', cache: true });
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    worker = gw.simulatedWorker({}, { intervalMs: 100 });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   });
   afterAll(async () => {
