@@ -109,16 +109,17 @@ describe('automatic persisted queries in memory', () => {
 
 describe.skipIf(!redisUrl)('automatic persisted queries in Redis', () => {
   let gw: TestGateway;
-  let redis: Redis;
+  // Connected in beforeAll, so nothing connects where the suite is skipped.
+  const redis = new Redis(redisUrl ?? 'redis://unused', { lazyConnect: true });
   const query = `{ sports { key } } # ${randomBytes(6).toString('hex')}`;
   const key = `oddsgate:apq:${createHash('sha256').update(query).digest('hex')}`;
   beforeAll(async () => {
-    redis = new Redis(redisUrl!);
+    await redis.connect();
     gw = await startTestGateway({ kind: 'pglite', cache: true, config: { redisUrl } });
   });
   afterAll(async () => {
-    await redis?.del(key);
-    await redis?.quit();
+    await redis.del(key);
+    await redis.quit();
     await gw?.close();
   });
 
