@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
+      simSpeed: 1,
       adminToken: undefined,
       breakerFailures: 5,
       breakerOpenMs: 30_000,

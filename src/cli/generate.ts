@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildGraphiql } from '../graphiql/build.js';
+import { buildGraphiql } from '../api/graphiql/build.js';
 import { runCli } from './run-cli.js';
 
 const projectDir = path.resolve(import.meta.dirname, '../..');

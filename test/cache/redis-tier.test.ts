@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisTier } from '../../src/cache/redis-tier.js';
-import { silentLogger } from '../../src/observability/log.js';
+import { RedisTier } from '../../src/read/redis-tier.js';
+import { silentLogger } from '../../src/ops/log.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 
@@ -32,7 +32,7 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
     pastEventId = (await test.db.prisma.event.findFirstOrThrow({ orderBy: { kickoffAt: 'asc' } })).id;
     const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
     for (let i = 0; i < 2; i++) {
-      const tier = new RedisTier({ url: redisUrl!, prefix, log: () => {} });
+      const tier = new RedisTier({ url: redisUrl!, prefix, logger: silentLogger() });
       await tier.start();
       tiers.push(tier);
       gateways.push(
@@ -86,7 +86,7 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
   beforeAll(async () => {
     redis = await startPrivateRedis();
     test = await createTestDatabase('pglite', 'seeded');
-    tier = new RedisTier({ url: redis.url, log: () => {} });
+    tier = new RedisTier({ url: redis.url, logger: silentLogger() });
     await tier.start();
     gateway = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: true, cacheMaxBytes: 64 << 20 },

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeSnapshots } from '../../src/db/odds-store.js';
+import { OddsReader } from '../../src/db/odds-reader.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 
@@ -91,7 +92,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(before).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
 
     const again = await storeSnapshots(test.db.prisma, batch);
-    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [] });
+    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], eventsChanged: [] });
     expect(await counts()).toEqual(before);
   });
 
@@ -145,5 +146,41 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     await expect(storeSnapshots(test.db.prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad])).rejects.toThrow();
     expect(await counts()).toEqual({ snapshots: 0, markets: 0, outcomes: 0 });
     expect(await test.db.prisma.latestOdds.count()).toBe(0);
+  });
+
+  it('stores market status and settled results, and reads them back as the cache holds them', async () => {
+    const settled = snapshot(0, 0, '2026-11-30T17:00:00Z', 2.1);
+    settled.markets[0] = {
+      ...settled.markets[0]!,
+      status: 'SETTLED',
+      outcomes: settled.markets[0]!.outcomes.map((o) => ({ ...o, result: o.key === 'home' ? 'WON' : 'LOST' })),
+    };
+    settled.markets[1] = { ...settled.markets[1]!, status: 'SUSPENDED' };
+    await storeSnapshots(test.db.prisma, [settled]);
+    const odds = (await new OddsReader(test.db.prisma).eventOdds([eventIds[0]!])).get(eventIds[0]!)!;
+    const [result, total] = odds.snapshots[0]!.markets;
+    expect(result!.status).toBe('SETTLED');
+    expect(result!.outcomes.map((o) => [o.key, o.result])).toEqual([['home', 'WON'], ['draw', 'LOST'], ['away', 'LOST']]);
+    expect(total!.status).toBe('SUSPENDED');
+    expect(total!.outcomes.map((o) => o.result)).toEqual([null, null]);
+  });
+
+  it("moves an event's state only forward: a late record never takes back a goal", async () => {
+    const eventId = eventIds[0]!;
+    const at = (time: string, home: number, minute: number) => ({
+      eventId,
+      capturedAt: new Date(`2026-12-01T${time}Z`),
+      status: 'LIVE' as const,
+      score: { home, away: 0 },
+      clock: { period: '1H', minute },
+    });
+    const first = await storeSnapshots(test.db.prisma, [], [at('15:20:00', 1, 20), at('15:10:00', 0, 10)]);
+    expect(first.eventsChanged).toEqual([eventId]);
+    const late = await storeSnapshots(test.db.prisma, [], [at('15:15:00', 0, 15)]);
+    expect(late.eventsChanged).toEqual([]);
+    const same = await storeSnapshots(test.db.prisma, [], [at('15:20:30', 1, 20)]);
+    expect(same.eventsChanged).toEqual([]);
+    const event = (await new OddsReader(test.db.prisma).events([eventId])).get(eventId)!;
+    expect([event.status, event.score, event.clock]).toEqual(['LIVE', { home: 1, away: 0 }, { period: '1H', minute: 20 }]);
   });
 });

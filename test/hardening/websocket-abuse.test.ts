@@ -2,6 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { IngestWorker } from '../../src/ingest/worker.js';
+import { silentLogger } from '../../src/ops/log.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 import { deepQuery } from './requests.js';
@@ -22,7 +23,7 @@ describe('WebSocket protocol abuse', () => {
       cache: true,
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
-    worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, log: () => {} });
+    worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, logger: silentLogger() });
     // The well-behaved client: subscribed throughout, with the right token.
     client = createClient({
       url: `${gw.gateway.url.replace('http', 'ws')}/graphql`,

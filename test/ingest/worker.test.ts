@@ -1,15 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BoardIndex } from '../../src/board/board-index.js';
-import { warmUp } from '../../src/board/warm-up.js';
-import { cacheKey, LruOddsCache } from '../../src/cache/odds-cache.js';
-import type { EventOddsRecord } from '../../src/cache/records.js';
+import { silentLogger } from '../../src/ops/log.js';
+import { BoardIndex } from '../../src/read/board-index.js';
+import { warmUp } from '../../src/read/warm-up.js';
+import { LruOddsCache } from '../../src/read/odds-cache.js';
+import { cacheKey } from '../../src/domain/cache-keys.js';
+import type { EventOddsRecord } from '../../src/domain/records.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
-import { createSharedReads } from '../../src/graphql/loaders.js';
+import { createSharedReads } from '../../src/read/shared-reads.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { QueuedFeed } from '../support/queued-feed.js';
-import { LiveOdds } from '../../src/pubsub/live-odds.js';
-import { InProcessOddsBus, type OddsChange } from '../../src/pubsub/odds-bus.js';
-import { InProcessPubSub, type OddsUpdateMessage } from '../../src/pubsub/pubsub.js';
+import { LiveOdds } from '../../src/live/live-odds.js';
+import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
+import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const record = (event: string, bookmaker: string, capturedAt: string, homePrice: unknown = 2.1) => ({
@@ -64,7 +66,7 @@ describe('the ingest worker', () => {
     bus = new InProcessOddsBus();
     liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
     bus.onChange((change) => liveOdds.apply(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, logger: silentLogger() });
   });
   afterEach(() => test.drop());
 
@@ -173,7 +175,7 @@ describe('the ingest worker', () => {
     flaky.onChange((change) => liveOdds.apply(change));
     const publish = flaky.publish.bind(flaky);
     flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, logger: silentLogger() });
 
     feed.queue = [record(event.externalId, 'sharpline', at(7), 1.7)];
     expect(await worker.runCycle()).toMatchObject({ stored: 1, published: 0, failed: false });
@@ -190,7 +192,7 @@ describe('the ingest worker', () => {
     const changes: OddsChange[] = [];
     const recording = new InProcessOddsBus();
     recording.onChange((change) => changes.push(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, logger: silentLogger() });
     feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
     await worker.runCycle();
     feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];
@@ -215,17 +217,35 @@ describe('the ingest worker', () => {
 });
 
 describe('a slow subscriber', () => {
-  it('holds at most its queue length and counts what it dropped, oldest first', async () => {
+  it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
-    expect(slow.dropped).toBe(100_000 - 50);
-    const first = await slow.next();
-    expect(first.value!.snapshot.id).toBe(100_000 - 50); // the newest 50 were kept
-    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 100_000 - 50, delivered: 1 });
+    for (let i = 0; i < 100_000; i++) {
+      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
+    }
+    expect(slow.conflated).toBe(100_000 - 3);
+    expect(slow.dropped).toBe(0);
+    const read = [await slow.next(), await slow.next(), await slow.next()].map((r) => [r.value!.eventId, r.value!.snapshot.id]);
+    // In the order each pair first fell behind, each with its newest snapshot.
+    expect(read).toEqual([
+      [1, 99_999],
+      [2, 99_997],
+      [3, 99_998],
+    ]);
+    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 0, conflated: 100_000 - 3, delivered: 3 });
     await slow.return!();
     expect(pubsub.stats().subscribers).toBe(0);
+  });
+
+  it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
+    const pubsub = new InProcessPubSub();
+    const slow = pubsub.subscribe({ maxQueue: 50 });
+    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, publishedAt: 0 });
+    expect(slow.dropped).toBe(30);
+    expect((await slow.next()).value!.eventId).toBe(31);
+    await slow.return!();
   });
 
   it('gets only the events and bookmakers it asked for', async () => {

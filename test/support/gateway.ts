@@ -1,11 +1,12 @@
+import { openPersistedQueryStore } from '../../src/api/persisted-queries.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { SimulatedFeed, type SimulatedFeedOptions } from '../../src/ingest/simulated-feed.js';
 import { IngestWorker, type IngestWorkerOptions } from '../../src/ingest/worker.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
-import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
+import type { InProcessPubSub } from '../../src/live/pubsub.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { pino } from 'pino';
-import { silentLogger, type Logger } from '../../src/observability/log.js';
+import { silentLogger, type Logger } from '../../src/ops/log.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -33,17 +34,22 @@ export async function startTestGateway(options: {
   cache: boolean;
   /** Settings beyond the cache's (limits, breakers, WebSocket guard, masking...); the rest keep their defaults. */
   config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
-  /** Receives each log line's message (default: nothing is logged). */
-  log?: (message: string) => void;
+  /** Receives each log line's message and the whole line (default: nothing is logged). */
+  log?: (message: string, line: LogLine) => void;
+  /** Keeps automatic persisted queries in this Redis, as `REDIS_URL` does (default: Apollo's in-memory store). */
+  redisUrl?: string;
 }): Promise<TestGateway> {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, 'seeded', { onStatement: (sql) => statements.push(sql) });
   const bus = new InProcessOddsBus();
+  const logger = options.log ? messagesTo(options.log) : silentLogger();
+  const persistedQueries = openPersistedQueryStore(options.redisUrl, { logger });
   const gateway = await startGateway({
     bus,
+    persistedQueries: persistedQueries.cache,
     config: { host: '127.0.0.1', port: 0, cacheMaxBytes: 256 * 1024 * 1024, ...options.config, cache: options.cache },
     db: test.db,
-    logger: options.log ? messagesTo(options.log) : silentLogger(),
+    logger,
   });
   statements.length = 0;
   return {
@@ -69,18 +75,27 @@ export async function startTestGateway(options: {
         reader: gateway.reader,
         feed: new SimulatedFeed(test.db.prisma, feed),
         bus,
-        log: () => {},
+        logger: silentLogger(),
         ...options,
       });
     },
     async close() {
       await gateway.close();
+      await persistedQueries.close();
       await test.drop();
     },
   };
 }
 
-/** A logger that hands each line's message to `log`, for tests that check what was logged. */
-function messagesTo(log: (message: string) => void): Logger {
-  return pino({ level: 'debug' }, { write: (line: string) => log((JSON.parse(line) as { msg: string }).msg) });
+/** One pino line as JSON: its message, the fields bound to the logger (`reqId`, `connId`...) and those logged with it. */
+export type LogLine = { msg: string; level: number; err?: { message: string; stack: string } } & Record<string, unknown>;
+
+/** A logger that hands each line's message (and the line) to `log`, for tests that check what was logged. */
+export function messagesTo(log: (message: string, line: LogLine) => void): Logger {
+  return pino({ level: 'debug' }, {
+    write: (text: string) => {
+      const line = JSON.parse(text) as LogLine;
+      log(line.msg, line);
+    },
+  });
 }

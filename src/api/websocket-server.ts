@@ -1,0 +1,67 @@
+import type http from 'node:http';
+import type { GraphQLSchema } from 'graphql';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../config.js';
+import { connections, type Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { GraphQLContext } from './context.js';
+import type { LimitsProtection } from './limits.js';
+import { webSocketPipeline } from './operation-pipeline.js';
+import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
+
+export interface WebSocketServerOptions {
+  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute'>;
+  server: http.Server;
+  schema: GraphQLSchema;
+  limits: LimitsProtection;
+  /** The context of one subscription; `log` is bound to its connection. */
+  createContext: (log: Logger) => GraphQLContext;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface GraphQLWebSockets {
+  /** What the WebSocket guard refused, since start. */
+  stats: WebSocketGuardStats;
+  /** Closes every socket with 1001 "going away" and stops accepting new ones. */
+  close(): Promise<void>;
+}
+
+/** graphql-ws on the same port and path as HTTP, behind the WebSocket guard and through the operation pipeline. */
+export function startWebSockets({ config, server, schema, limits, createContext, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
+  // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
+  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  const guard = webSocketGuard({
+    schema,
+    limits,
+    token: config.wsToken,
+    initTimeoutMs: config.wsInitTimeoutMs,
+    maxSubscriptions: config.wsMaxSubscriptions,
+    maxSubscribesPerMinute: config.wsMaxSubscribesPerMinute,
+    logger,
+  });
+  const connection = connections(logger);
+  const { started, ...pipeline } = webSocketPipeline({ mask: config.maskErrors, metrics }, (ctx) => connection(ctx.extra as Extra));
+  const subscriptions = useServer<Record<string, unknown> | undefined>(
+    {
+      ...guard.serverOptions,
+      ...pipeline,
+      onSubscribe(ctx, id, payload) {
+        started(ctx, id);
+        return guard.serverOptions.onSubscribe!(ctx, id, payload);
+      },
+      schema,
+      context: (ctx): GraphQLContext => createContext(connection(ctx.extra).log),
+      onClose: (ctx, code) => connection(ctx.extra).log.debug({ code }, 'websocket closed'),
+    },
+    webSockets,
+  );
+  return {
+    stats: guard.stats,
+    // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.
+    close: async () => {
+      await subscriptions.dispose();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import http from 'node:http';
+import { listen } from './listen.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * `/metrics` for a process without the gateway's HTTP server
+ * (`npm run ingest` with `METRICS_PORT`): nothing else is served.
+ */
+export async function startMetricsServer(metrics: Metrics, port: number, host: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? '/').split('?', 1)[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Only /metrics is served here.\n');
+      return;
+    }
+    metrics.scrape().then(
+      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`),
+    );
+  });
+  const url = await listen(server, port, host);
+  return {
+    url,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
