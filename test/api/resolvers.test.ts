@@ -16,7 +16,7 @@ describe('the resolvers', () => {
   const schema = buildSchema();
   let context: () => GraphQLContext;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase('pglite', 'seeded-small');
     const reader = new OddsReader(test.db.prisma);
     const reads = createSharedReads(new DisabledCache(), reader);
     context = () => ({ loaders: createLoaders(reads), reader, board: null, pubsub: new InProcessPubSub(), log: silentLogger() });

@@ -24,7 +24,7 @@ describe.skipIf(!postgresUrl || !redisUrl)('a fleet: two gateways and one ingest
   let worker: RunningProcess | undefined;
 
   beforeAll(async () => {
-    test = await createTestDatabase('postgres', 'seeded');
+    test = await createTestDatabase('postgres', 'seeded-small');
     const env = {
       DATABASE_URL: test.url!,
       REDIS_URL: redisUrl!,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { databaseKinds, postgresUrl, seededShape } from '../support/databases.js';
+import { databaseKinds, postgresUrl, seededShapes } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
 import { silentLogger } from '../../src/ops/log.js';
@@ -36,7 +36,7 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
 
     expect(small.data.events.edges).toHaveLength(10);
     expect(large.data.events.edges).toHaveLength(50);
-    expect(large.data.events.edges.every((edge) => edge.node.odds.length === seededShape.bookmakers)).toBe(true);
+    expect(large.data.events.edges.every((edge) => edge.node.odds.length === seededShapes.seeded.bookmakers)).toBe(true);
     expect(largeCount).toBe(smallCount);
     // page + count, sports, competitions, latest snapshots, their markets, bookmakers
     expect(largeCount).toBeLessThanOrEqual(8);

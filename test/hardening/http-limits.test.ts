@@ -152,7 +152,7 @@ describe('limits and bad input over HTTP', () => {
 describe('introspection switched off', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, config: { introspection: false } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
   });
   afterAll(() => gw?.close());
 

@@ -35,7 +35,7 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
   let gateway: ReturnType<typeof startGatewayProcess>;
   let locker: pg.Client;
   beforeAll(async () => {
-    test = await createTestDatabase('postgres', 'seeded');
+    test = await createTestDatabase('postgres', 'seeded-small');
     locker = new pg.Client({ connectionString: test.url });
     await locker.connect();
   });

@@ -21,6 +21,7 @@ describe('WebSocket protocol abuse', () => {
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
+      shape: 'seeded-small',
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
     worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, logger: silentLogger() });

@@ -180,7 +180,7 @@ describe('the operations endpoints', () => {
 
 describe('readiness without the database', () => {
   it('answers 503 when the database is down and there is no cache to serve from', async () => {
-    const test = await createTestDatabase('pglite', 'seeded');
+    const test = await createTestDatabase('pglite', 'seeded-small');
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {

@@ -16,7 +16,7 @@ const redisUrl = process.env.TEST_REDIS_URL || undefined;
 describe('what an operator’s invalidation covers', () => {
   let test: TestDatabase;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase('pglite', 'seeded-small');
   });
   afterAll(() => test?.drop());
 

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { openDatabase, pgliteDatabase, type Database } from '../../src/db/database.js';
 import { adminQuery, withDatabase, type DatabaseShape } from './templates.js';
 
-export { seededShape, type DatabaseShape } from './templates.js';
+export { seededShapes, type DatabaseShape, type SeededShape } from './templates.js';
 
 /**
  * Database tests run on embedded PGlite always, and on real PostgreSQL too

@@ -8,19 +8,24 @@ import { openDatabase, pgliteDatabase, type Database } from '../../src/db/databa
 import { applyMigrations } from '../../src/db/migrate.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 
+/** The seeded data sets, each built once per run. */
+export const seededShapes = {
+  /**
+   * The board: enough events that a 50-event board has a next page at any hour of the UTC day
+   * (the seed spreads 15 days from yesterday's start), and every bookmaker a board test asks for.
+   */
+  seeded: { events: 80, bookmakers: 6 },
+  /** A dozen events and two bookmakers, for tests that need some data and pay for every row of it (warm-up, the simulated market). */
+  'seeded-small': { events: 12, bookmakers: 2 },
+} as const;
+
 /**
  * What a test database holds when a test gets it. Migrating and seeding cost
  * seconds (and a new PGlite seconds more), so each shape is built once per
  * run by test/support/global-setup.ts and every test gets a copy.
  */
-export type DatabaseShape = 'empty' | 'migrated' | 'seeded';
-
-/**
- * The one seeded data set: enough events that a 50-event board has a next page
- * at any hour of the UTC day (the seed spreads 15 days from yesterday's start),
- * and every bookmaker a board test asks for.
- */
-export const seededShape = { events: 80, bookmakers: 6 } as const;
+export type DatabaseShape = 'empty' | 'migrated' | keyof typeof seededShapes;
+export type SeededShape = keyof typeof seededShapes;
 
 export interface Templates {
   /** Files holding PGlite data directory dumps (`dumpDataDir()`), by shape. */
@@ -52,7 +57,12 @@ const abandonedAfterSeconds = 6 * 3600;
 export async function buildTemplates(postgresUrl: string | undefined): Promise<{ templates: Templates; remove(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'oddsgate-test-templates-'));
   const runPrefix = `oddsgate_test_t${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}_`;
-  const names: Record<DatabaseShape, string> = { empty: 'template1', migrated: `${runPrefix}migrated`, seeded: `${runPrefix}seeded` };
+  const names: Record<DatabaseShape, string> = {
+    empty: 'template1',
+    migrated: `${runPrefix}migrated`,
+    seeded: `${runPrefix}seeded`,
+    'seeded-small': `${runPrefix}seeded_small`,
+  };
   const remove = async () => {
     if (postgresUrl) await dropDatabases(postgresUrl, (name) => name.startsWith(runPrefix));
     await rm(dir, { recursive: true, force: true });
@@ -106,8 +116,11 @@ async function buildPGliteTemplates(dir: string): Promise<Record<DatabaseShape, 
     const empty = await dump('empty');
     await applyMigrations(db);
     const migrated = await dump('migrated');
-    await seedDatabase(db, seededShape);
-    return { empty, migrated, seeded: await dump('seeded') };
+    // Each seed replaces what the one before wrote.
+    await seedDatabase(db, seededShapes['seeded-small']);
+    const small = await dump('seeded-small');
+    await seedDatabase(db, seededShapes.seeded);
+    return { empty, migrated, 'seeded-small': small, seeded: await dump('seeded') };
   } finally {
     await db.close();
   }
@@ -125,7 +138,9 @@ async function buildPostgresTemplates(postgresUrl: string, names: Record<Databas
     }
   };
   await build(names.migrated, names.empty, applyMigrations);
-  await build(names.seeded, names.migrated, (db) => seedDatabase(db, seededShape));
+  await Promise.all(
+    (['seeded', 'seeded-small'] as const).map((shape) => build(names[shape], names.migrated, (db) => seedDatabase(db, seededShapes[shape]))),
+  );
 }
 
 export async function adminQuery(postgresUrl: string, sql: string): Promise<void> {
