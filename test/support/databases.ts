@@ -47,7 +47,7 @@ export async function createTestDatabase(
   const name = `${templates.postgres.runPrefix}${randomBytes(6).toString('hex')}`;
   await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${templates.postgres.templates[shape]}`);
   const url = withDatabase(postgresUrl, name);
-  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', poolSize: 4, onStatement: options.onStatement });
+  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', databasePoolSize: 4, onStatement: options.onStatement });
   return {
     db,
     url,

@@ -129,7 +129,7 @@ async function buildPGliteTemplates(dir: string): Promise<Record<DatabaseShape, 
 async function buildPostgresTemplates(postgresUrl: string, names: Record<DatabaseShape, string>): Promise<void> {
   const build = async (name: string, from: string, fill: (db: Database) => Promise<unknown>) => {
     await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${from}`);
-    const db = await openDatabase({ databaseUrl: withDatabase(postgresUrl, name), pgliteDataDir: 'unused', poolSize: 2 });
+    const db = await openDatabase({ databaseUrl: withDatabase(postgresUrl, name), pgliteDataDir: 'unused', databasePoolSize: 2 });
     try {
       await fill(db);
     } finally {
