@@ -129,7 +129,15 @@ async function buildPGliteTemplates(dir: string): Promise<Record<DatabaseShape, 
 async function buildPostgresTemplates(postgresUrl: string, names: Record<DatabaseShape, string>): Promise<void> {
   const build = async (name: string, from: string, fill: (db: Database) => Promise<unknown>) => {
     await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${from}`);
-    const db = await openDatabase({ databaseUrl: withDatabase(postgresUrl, name), pgliteDataDir: 'unused', databasePoolSize: 2 });
+    const db = await openDatabase({
+      databaseUrl: withDatabase(postgresUrl, name),
+      pgliteDataDir: 'unused',
+      databasePoolSize: 2,
+      // The PGlite templates are built in this process at the same time, and their WebAssembly holds the
+      // event loop: a seed transaction can sit idle past the server's 10 s default and be killed.
+      databaseStatementTimeoutMs: 0,
+      databaseIdleInTransactionTimeoutMs: 0,
+    });
     try {
       await fill(db);
     } finally {
