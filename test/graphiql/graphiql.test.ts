@@ -108,7 +108,9 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
     await expect.poll(() => gw.pubsub.stats().subscribers, waitUpTo).toBe(1);
-    worker = gw.simulatedWorker({ changesPerSecond: 20 }, { intervalMs: 100 });
+    // A cycle a second: the worker's PGlite writes hold this process's event loop, which also sends the
+    // gateway's WebSocket frames and receives Playwright's; back-to-back cycles starved both for 20 s at load 16.
+    worker = gw.simulatedWorker({ changesPerSecond: 10 }, { intervalMs: 1000 });
     worker.start();
     const updates = () =>
       socketFrames.received.flatMap((frame) => (frame.type === 'next' && frame.payload?.data ? [frame.payload.data.oddsUpdated] : []));
