@@ -64,9 +64,27 @@ export function checkFeedRecord(raw: unknown): Checked {
   return { ok: false, reason: `${issue.path.join('.') || 'record'}: ${issue.message}` };
 }
 
-/** A source of feed records, pulled by the ingest worker once per cycle. */
+/** What one poll returned: the records after the cursor it was given, and the cursor after them. */
+export interface FeedBatch {
+  /** Unchecked: the worker checks each against the schema. */
+  records: unknown[];
+  /**
+   * Where the feed stands after these records. The worker commits it in the
+   * same transaction as what the records produced and passes it to the
+   * next poll; until then it polls nothing new.
+   */
+  cursor: string | null;
+}
+
+/** A source of feed records, pulled by the ingest worker. The worker owns the cursor; the adapter keeps none. */
 export interface FeedAdapter {
+  /** Names the feed in logs and keys its committed cursor (`feed_cursor.feed`), so it must stay the same across restarts. */
   readonly name: string;
-  /** Records that arrived since the last poll, unchecked. */
-  poll(): Promise<unknown[]>;
+  /**
+   * The records after `cursor`: null when nothing was ever committed for
+   * this feed, and a feed that keeps no position gets and returns whatever
+   * it likes (the simulated feed, null). `maxRecords` is a hint a feed may
+   * honour, so one answer fits one cycle.
+   */
+  poll(cursor: string | null, maxRecords: number): Promise<FeedBatch>;
 }

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles, type ScoringModel } from '../domain/pricing.js';
 import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from '../seed/catalogue.js';
-import type { FeedAdapter } from './feed-record.js';
+import type { FeedAdapter, FeedBatch } from './feed-record.js';
 
 export interface SimulatedFeedOptions {
   /** Snapshot changes produced per second (default 50). */
@@ -31,7 +31,8 @@ interface Target {
  * A deterministic random walk of prices for the upcoming events in the
  * database, across its bookmakers, at a steady rate: the embedded default's
  * stand-in for a real odds feed. It speaks the feed record format, so the
- * worker checks its records like any other feed's.
+ * worker checks its records like any other feed's. It keeps no cursor:
+ * what it missed while the worker was down never happened.
  */
 export class SimulatedFeed implements FeedAdapter {
   readonly name = 'simulated';
@@ -61,7 +62,11 @@ export class SimulatedFeed implements FeedAdapter {
     this.#now = options.now ?? Date.now;
   }
 
-  async poll(): Promise<unknown[]> {
+  async poll(): Promise<FeedBatch> {
+    return { records: await this.#records(), cursor: null };
+  }
+
+  async #records(): Promise<unknown[]> {
     const now = this.#now();
     if (now - this.#loadedAt >= this.#refreshEventsMs) await this.#load(now);
     const elapsedMs = this.#lastPoll === undefined ? 1000 : now - this.#lastPoll;

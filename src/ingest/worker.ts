@@ -1,11 +1,12 @@
-import type { EventOddsRecord } from '../cache/records.js';
 import type { OddsReader } from '../db/odds-reader.js';
-import { storeSnapshots } from '../db/odds-store.js';
+import { readFeedCursor, storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
 import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
+import { ChangePublisher } from './change-publisher.js';
+import { FeedIds } from './feed-ids.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
 
 export interface IngestWorkerOptions {
@@ -18,8 +19,8 @@ export interface IngestWorkerOptions {
   intervalMs?: number;
   /** The feed's circuit breaker: failures before it opens, and for how long (defaults 5 and 30 s). */
   feedBreaker?: Pick<BreakerOptions, 'failures' | 'openMs'>;
-  /** Snapshots held for retry after failed commits, at most (default 10,000; the oldest go first). */
-  maxPending?: number;
+  /** Records written per cycle, at most (default 5,000); the rest of a feed's answer waits for the next cycles. */
+  maxRecordsPerCycle?: number;
   now?: () => number;
   log?: (message: string) => void;
   /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
@@ -36,39 +37,52 @@ export interface CycleResult {
   published: number;
   /** Events the feed announced that were not in the database yet. */
   createdEvents: number;
-  /** The commit failed: the batch waits for the next cycle. */
+  /** The commit failed: the records wait for the next cycle, and the feed is not polled until they are committed. */
   failed: boolean;
   /** The feed could not be polled (or its breaker is open). */
   feedFailed: boolean;
 }
 
-interface Resolved {
-  /** Events created from fixtures. */
-  created: number;
-  /** Why an event stayed unknown, when there is more to say than "unknown event". */
-  whyUnknown: Map<string, string>;
+/** A feed's answer that is polled but not yet (wholly) committed. */
+interface Uncommitted {
+  /** Checked records still to write, in the feed's order. */
+  records: FeedRecord[];
+  /** The cursor after the whole answer: committed with its last records. */
+  cursor: string | null;
 }
 
+const emptyResult = (): CycleResult => ({
+  received: 0,
+  stored: 0,
+  duplicates: 0,
+  rejected: {},
+  published: 0,
+  createdEvents: 0,
+  failed: false,
+  feedFailed: false,
+});
+
 /**
- * Pulls the feed, checks every record, writes each batch in one transaction,
- * and only after the commit publishes one change message naming every
- * (event, bookmaker) whose latest snapshot moved, with those events' current
- * odds, for gateways to cache and push. A batch whose commit fails publishes
- * nothing and is retried next cycle; the snapshots' unique key makes the
- * retry store each snapshot once. A change the bus would not take (Redis
- * away) is published again next cycle.
+ * Pulls the feed, checks every record, and writes what the records produced
+ * together with the feed's cursor in one transaction, so a crash at any
+ * moment resumes after exactly what was committed: nothing lost, nothing
+ * stored twice, and nothing committed is asked for again. A polled answer
+ * stays in memory until it is committed (the feed is not polled meanwhile),
+ * and only after the commit is the change published, as one message naming
+ * every (event, bookmaker) whose latest snapshot moved, for gateways to
+ * cache and push. A change the bus would not take (Redis away) is
+ * published again next cycle.
  */
 export class IngestWorker {
   readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, published: 0, createdEvents: 0, failedCycles: 0 };
   readonly #options: IngestWorkerOptions;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
-  readonly #eventIds = new Map<string, number>();
-  readonly #bookmakerIds = new Map<string, number>();
-  #unresolved: FeedRecord[] = [];
-  #pending: SnapshotInput[] = [];
-  /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
-  readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
+  readonly #ids: FeedIds;
+  readonly #publisher: ChangePublisher;
+  /** The feed's cursor as last committed; undefined until read from the database. */
+  #cursor: string | null | undefined;
+  #uncommitted: Uncommitted | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly feedBreaker: Breaker;
   #running: Promise<unknown> | undefined;
@@ -78,6 +92,8 @@ export class IngestWorker {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? console.log;
+    this.#ids = new FeedIds(options.prisma);
+    this.#publisher = new ChangePublisher({ reader: options.reader, bus: options.bus, now: this.#now, log: this.#log, metrics: options.metrics });
     this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
       ...options.feedBreaker,
       log: this.#log,
@@ -107,155 +123,117 @@ export class IngestWorker {
 
   async runCycle(): Promise<CycleResult> {
     const started = performance.now();
-    const result = await this.#cycle();
+    const result = emptyResult();
+    await this.#cycle(result);
+    result.published = await this.#publisher.publish();
+    this.totals.published += result.published;
     this.#options.metrics?.ingestBatch((performance.now() - started) / 1000);
     return result;
   }
 
-  async #cycle(): Promise<CycleResult> {
-    const metrics = this.#options.metrics;
-    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, failed: false, feedFailed: false };
-    const reject = (reason: string) => {
-      result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
-      this.totals.rejected++;
-      metrics?.ingestRejected(reason);
-    };
-    // An open breaker skips the feed's poll; committed-but-unpublished changes still go out below.
-    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
-      if (this.feedBreaker.state === 'closed') this.#log(`ingest: polling the ${this.#options.feed.name} feed failed: ${(error as Error).message}`);
-      result.feedFailed = true;
-      return [] as unknown[];
-    });
-    result.received = raw.length;
-    this.totals.received += raw.length;
-
-    // Records from a cycle whose id lookup failed (database away) come first, so nothing polled is lost.
-    const records: FeedRecord[] = this.#unresolved;
-    this.#unresolved = [];
-    for (const item of raw) {
-      const checked = checkFeedRecord(item);
-      if (checked.ok) records.push(checked.record);
-      else reject(checked.reason);
-    }
-    let resolved: Resolved;
-    try {
-      resolved = await this.#resolveIds(records);
-    } catch (error) {
-      this.#unresolved = records.slice(-(this.#options.maxPending ?? 10_000));
-      this.totals.failedCycles++;
-      this.#log(`ingest: ${records.length} records wait for the database: ${(error as Error).message}`);
-      return { ...result, failed: true };
-    }
-    result.createdEvents = resolved.created;
-    const batch = [...this.#pending];
-    for (const record of records) {
-      const eventId = this.#eventIds.get(record.event);
-      const bookmakerId = this.#bookmakerIds.get(record.bookmaker);
-      if (eventId === undefined) reject(resolved.whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
-      else if (bookmakerId === undefined) reject(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
-      else batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
-    }
-    if (batch.length > 0) {
+  async #cycle(result: CycleResult): Promise<void> {
+    if (this.#cursor === undefined) {
       try {
-        const stored = await storeSnapshots(this.#options.prisma, batch);
-        this.#pending = [];
-        result.stored = stored.stored;
-        result.duplicates = stored.duplicates;
-        metrics?.ingestSnapshots(stored.stored, stored.duplicates);
-        for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
+        this.#cursor = (await readFeedCursor(this.#options.prisma, this.#options.feed.name)) ?? null;
       } catch (error) {
-        // Nothing was written: keep the batch for the next cycle, bounded.
-        this.#pending = batch.slice(-(this.#options.maxPending ?? 10_000));
-        result.failed = true;
-        this.totals.failedCycles++;
-        this.#log(`ingest batch of ${batch.length} not stored, retrying next cycle: ${(error as Error).message}`);
+        this.#failed(result, `reading the ${this.#options.feed.name} feed's cursor failed`, error);
+        return;
       }
     }
-    result.published = await this.#publish();
-    this.totals.createdEvents += result.createdEvents;
-    this.totals.stored += result.stored;
-    this.totals.duplicates += result.duplicates;
-    this.totals.published += result.published;
-    return result;
+    this.#uncommitted ??= await this.#poll(result);
+    if (!this.#uncommitted) return;
+    const { records, cursor } = this.#uncommitted;
+    const chunk = records.slice(0, this.#maxRecords);
+    const last = chunk.length === records.length;
+    // Only the answer's last records carry its cursor: a crash before them resumes at its start.
+    const committed = await this.#commit(chunk, last ? cursor : this.#cursor, result);
+    if (!committed) return;
+    this.#cursor = last ? cursor : this.#cursor;
+    if (last) this.#uncommitted = undefined;
+    else records.splice(0, chunk.length);
+  }
+
+  get #maxRecords(): number {
+    return this.#options.maxRecordsPerCycle ?? 5_000;
+  }
+
+  /** One answer of the feed, its records checked; undefined when the feed could not be polled. */
+  async #poll(result: CycleResult): Promise<Uncommitted | undefined> {
+    const { feed } = this.#options;
+    // An open breaker skips the feed's poll; committed-but-unpublished changes still go out.
+    const answer = await this.feedBreaker.execute(() => feed.poll(this.#cursor ?? null, this.#maxRecords)).catch((error: unknown) => {
+      if (this.feedBreaker.state === 'closed') this.#log(`ingest: polling the ${feed.name} feed failed: ${(error as Error).message}`);
+      result.feedFailed = true;
+      return undefined;
+    });
+    if (!answer) return undefined;
+    result.received = answer.records.length;
+    this.totals.received += answer.records.length;
+    const records: FeedRecord[] = [];
+    for (const raw of answer.records) {
+      const checked = checkFeedRecord(raw);
+      if (checked.ok) records.push(checked.record);
+      else this.#reject(result, checked.reason);
+    }
+    return { records, cursor: answer.cursor };
   }
 
   /**
-   * Publishes every committed change not yet published as one message,
-   * with the changed events and their whole current odds read after the
-   * commit. If the read or the bus fails, the changes wait for the next cycle.
+   * Writes the records' snapshots and the cursor in one transaction.
+   * Returns false when that failed: nothing was written, and the records
+   * wait for the next cycle.
    */
-  async #publish(): Promise<number> {
-    if (this.#unpublished.size === 0) return 0;
-    const changed = [...this.#unpublished.values()];
-    const eventIds = [...new Set(changed.map((c) => c.eventId))];
+  async #commit(records: FeedRecord[], cursor: string | null, result: CycleResult): Promise<boolean> {
+    if (records.length === 0 && cursor === this.#cursor) return true;
+    const rejections: string[] = [];
+    let snapshots: SnapshotInput[];
     try {
-      const { reader, bus } = this.#options;
-      const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
-      const publishedAt = this.#now();
-      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed });
-      this.#observeLag(publishedAt, odds, changed);
+      const resolved = await this.#ids.resolve(records);
+      result.createdEvents = resolved.created;
+      this.totals.createdEvents += resolved.created;
+      snapshots = this.#snapshots(records, resolved.whyUnknown, rejections);
+      const stored = await storeSnapshots(this.#options.prisma, snapshots, { feed: this.#options.feed.name, cursor });
+      result.stored = stored.stored;
+      result.duplicates = stored.duplicates;
+      this.totals.stored += stored.stored;
+      this.totals.duplicates += stored.duplicates;
+      this.#options.metrics?.ingestSnapshots(stored.stored, stored.duplicates);
+      this.#publisher.add(stored.latestChanged);
     } catch (error) {
-      this.#log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
-      return 0;
+      this.#failed(result, `${records.length} records not stored, retrying next cycle`, error);
+      return false;
     }
-    this.#unpublished.clear();
-    return changed.length;
+    // Counted once the outcome is final: a failed commit would see the same records again.
+    for (const reason of rejections) this.#reject(result, reason);
+    return true;
   }
 
-  /** Capture-to-publish lag of each changed (event, bookmaker)'s published snapshot. */
-  #observeLag(publishedAt: number, odds: Map<number, EventOddsRecord>, changed: Array<{ eventId: number; bookmakerId: number }>): void {
-    const metrics = this.#options.metrics;
-    if (!metrics) return;
-    for (const { eventId, bookmakerId } of changed) {
-      const snapshot = odds.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-      if (snapshot) metrics.ingestLag(Math.max(0, publishedAt - Date.parse(snapshot.capturedAt)) / 1000);
-    }
-  }
-
-  /**
-   * Learns the database ids of the records' events and bookmakers. An
-   * event the database does not know is created when its record carries a
-   * fixture (a feed announcing a new event).
-   */
-  async #resolveIds(records: FeedRecord[]): Promise<Resolved> {
-    const whyUnknown = new Map<string, string>();
-    const prisma = this.#options.prisma;
-    const events = [...new Set(records.map((r) => r.event))].filter((id) => !this.#eventIds.has(id));
-    const bookmakers = [...new Set(records.map((r) => r.bookmaker))].filter((key) => !this.#bookmakerIds.has(key));
-    if (bookmakers.length > 0) {
-      const rows = await prisma.bookmaker.findMany({ where: { key: { in: bookmakers } }, select: { id: true, key: true } });
-      for (const row of rows) this.#bookmakerIds.set(row.key, row.id);
-    }
-    if (events.length === 0) return { created: 0, whyUnknown };
-    const findEvents = async (externalIds: string[]) => {
-      const rows = await prisma.event.findMany({ where: { externalId: { in: externalIds } }, select: { id: true, externalId: true } });
-      for (const row of rows) this.#eventIds.set(row.externalId, row.id);
-    };
-    await findEvents(events);
-    const fixtures = new Map<string, NonNullable<FeedRecord['fixture']>>();
+  /** The records' snapshots, one per (event, bookmaker, capturedAt); records naming what the database lacks go to `rejections`. */
+  #snapshots(records: FeedRecord[], whyUnknown: Map<string, string>, rejections: string[]): SnapshotInput[] {
+    const snapshots = new Map<string, SnapshotInput>();
     for (const record of records) {
-      if (record.fixture && !this.#eventIds.has(record.event)) fixtures.set(record.event, record.fixture);
-    }
-    if (fixtures.size === 0) return { created: 0, whyUnknown };
-    const competitionKeys = [...new Set([...fixtures.values()].map((f) => f.competition))];
-    const competitions = new Map(
-      (await prisma.competition.findMany({ where: { key: { in: competitionKeys } }, select: { id: true, key: true, sportId: true } })).map(
-        (c) => [c.key, c],
-      ),
-    );
-    const data = [];
-    for (const [externalId, fixture] of fixtures) {
-      const competition = competitions.get(fixture.competition);
-      if (!competition) {
-        whyUnknown.set(externalId, `fixture.competition: unknown competition ${JSON.stringify(fixture.competition)}`);
-        continue;
+      const eventId = this.#ids.event(record.event);
+      const bookmakerId = this.#ids.bookmaker(record.bookmaker);
+      if (eventId === undefined) rejections.push(whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
+      else if (bookmakerId === undefined) rejections.push(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
+      else {
+        // The same snapshot twice in one answer is one snapshot (the first wins, as the store's unique key would say).
+        const key = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
+        if (!snapshots.has(key)) snapshots.set(key, { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
       }
-      const { home, away, kickoffAt } = fixture;
-      data.push({ externalId, sportId: competition.sportId, competitionId: competition.id, home, away, kickoffAt });
     }
-    // Another worker may create the same event at the same moment: the unique external id keeps one.
-    const created = await prisma.event.createMany({ data, skipDuplicates: true });
-    await findEvents(data.map((d) => d.externalId));
-    return { created: created.count, whyUnknown };
+    return [...snapshots.values()];
+  }
+
+  #reject(result: CycleResult, reason: string): void {
+    result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
+    this.totals.rejected++;
+    this.#options.metrics?.ingestRejected(reason);
+  }
+
+  #failed(result: CycleResult, what: string, error: unknown): void {
+    result.failed = true;
+    this.totals.failedCycles++;
+    this.#log(`ingest: ${what}: ${(error as Error).message}`);
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeSnapshots } from '../../src/db/odds-store.js';
+import { readFeedCursor, storeSnapshots } from '../../src/db/odds-store.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 
@@ -91,7 +91,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(before).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
 
     const again = await storeSnapshots(test.db.prisma, batch);
-    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [] });
+    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], position: null });
     expect(await counts()).toEqual(before);
   });
 
@@ -145,5 +145,25 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     await expect(storeSnapshots(test.db.prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad])).rejects.toThrow();
     expect(await counts()).toEqual({ snapshots: 0, markets: 0, outcomes: 0 });
     expect(await test.db.prisma.latestOdds.count()).toBe(0);
+  });
+
+  it("moves the feed's cursor and the change log only with the snapshots of the same transaction", async () => {
+    const { prisma } = test.db;
+    expect(await readFeedCursor(prisma, 'feed-a')).toBeUndefined();
+    const first = await storeSnapshots(prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0)], { feed: 'feed-a', cursor: 'c1' });
+    expect(await readFeedCursor(prisma, 'feed-a')).toBe('c1');
+
+    const bad = { ...snapshot(0, 1, '2026-11-30T10:05:00Z', 2.0), eventId: 999_999 };
+    await expect(storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad], { feed: 'feed-a', cursor: 'c2' })).rejects.toThrow();
+    expect(await readFeedCursor(prisma, 'feed-a')).toBe('c1');
+
+    // An answer whose records were all refused still moves the cursor, without a change-log row.
+    expect(await storeSnapshots(prisma, [], { feed: 'feed-a', cursor: 'c3' })).toMatchObject({ stored: 0, position: null });
+    const second = await storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8)], { feed: 'feed-a', cursor: 'c4' });
+    expect(await readFeedCursor(prisma, 'feed-a')).toBe('c4');
+    expect(second.position!).toBeGreaterThan(first.position!);
+    const log = await prisma.changeLog.findMany({ orderBy: { position: 'asc' } });
+    expect(log.map((row) => row.snapshotIds.length)).toEqual([1, 1]);
+    expect(await prisma.oddsSnapshot.count({ where: { id: { in: log.flatMap((row) => row.snapshotIds) } } })).toBe(2);
   });
 });

@@ -21,19 +21,17 @@ describe('the HTTP JSON feed adapter', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  it('returns the records and sends the cursor back on the next poll', async () => {
+  it('returns the records with the cursor after them, and asks from the cursor it is given', async () => {
     const feed = new HttpJsonFeed({ url });
-    expect(await feed.poll()).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(await feed.poll()).toEqual([{ n: 3 }, { n: 4 }]);
-    expect(requests.slice(-2)).toEqual(['/odds', '/odds?since=2']);
+    expect(await feed.poll(null, 100)).toEqual({ records: [{ n: 1 }, { n: 2 }], cursor: '2' });
+    expect(await feed.poll('2', 100)).toEqual({ records: [{ n: 3 }, { n: 4 }], cursor: '4' });
+    expect(requests.slice(-2)).toEqual(['/odds?limit=100', '/odds?since=2&limit=100']);
   });
 
-  it('throws on a failed poll and keeps its cursor, so nothing is skipped', async () => {
+  it('throws on a failed poll', async () => {
     const feed = new HttpJsonFeed({ url });
-    await feed.poll();
     status = 503;
-    await expect(feed.poll()).rejects.toThrow(/answered 503/);
+    await expect(feed.poll('2', 100)).rejects.toThrow(/answered 503/);
     status = 200;
-    expect(await feed.poll()).toEqual([{ n: 3 }, { n: 4 }]);
   });
 });

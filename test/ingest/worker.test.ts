@@ -126,9 +126,11 @@ describe('the ingest worker', () => {
     expect(published).toEqual([]);
 
     await test.db.withSession((s) => s.exec('DELETE FROM fail_switch'));
-    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed sends it again too
+    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed would send it again too
     const retried = await worker.runCycle();
-    expect(retried).toMatchObject({ failed: false, stored: 1, duplicates: 1, published: 1 });
+    expect(retried).toMatchObject({ received: 0, failed: false, stored: 1, duplicates: 0, published: 1 });
+    // Only now, with the first answer committed, is the feed asked again.
+    expect(await worker.runCycle()).toMatchObject({ received: 1, stored: 0, duplicates: 1, published: 0 });
     expect(await test.db.prisma.oddsSnapshot.count()).toBe(snapshotsBefore + 1);
     expect(homePriceInCache(event.id, 1)).toBe(1.5);
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,64 @@
+import type { EventOddsRecord } from '../cache/records.js';
+import type { OddsReader } from '../db/odds-reader.js';
+import type { LatestChange } from '../db/odds-store.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { OddsBus } from '../pubsub/odds-bus.js';
+
+export interface ChangePublisherOptions {
+  reader: Pick<OddsReader, 'events' | 'eventOdds'>;
+  bus: OddsBus;
+  now: () => number;
+  log: (message: string) => void;
+  metrics?: Pick<Metrics, 'ingestLag'> | undefined;
+}
+
+/**
+ * Committed changes on their way to the bus. Every change not yet
+ * published goes out as one message, with the changed events and their
+ * whole current odds read after the commit. If the read or the bus fails,
+ * the changes wait for the next try: a committed change is published at
+ * least once, and the gateways keep the newer snapshot when two cross.
+ */
+export class ChangePublisher {
+  /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
+  readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
+
+  constructor(private readonly options: ChangePublisherOptions) {}
+
+  get waiting(): number {
+    return this.#unpublished.size;
+  }
+
+  add(changes: readonly LatestChange[]): void {
+    for (const pair of changes) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
+  }
+
+  /** Publishes what waits; returns how many (event, bookmaker) changes went out (0 when it must try again). */
+  async publish(): Promise<number> {
+    if (this.#unpublished.size === 0) return 0;
+    const changed = [...this.#unpublished.values()];
+    const eventIds = [...new Set(changed.map((c) => c.eventId))];
+    try {
+      const { reader, bus, now } = this.options;
+      const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
+      const publishedAt = now();
+      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed });
+      this.#observeLag(publishedAt, odds, changed);
+    } catch (error) {
+      this.options.log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
+      return 0;
+    }
+    this.#unpublished.clear();
+    return changed.length;
+  }
+
+  /** Capture-to-publish lag of each changed (event, bookmaker)'s published snapshot. */
+  #observeLag(publishedAt: number, odds: Map<number, EventOddsRecord>, changed: Array<{ eventId: number; bookmakerId: number }>): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    for (const { eventId, bookmakerId } of changed) {
+      const snapshot = odds.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
+      if (snapshot) metrics.ingestLag(Math.max(0, publishedAt - Date.parse(snapshot.capturedAt)) / 1000);
+    }
+  }
+}
