@@ -27,6 +27,8 @@ export interface Config {
   cacheMaxBytes: number;
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: string | undefined;
+  /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
+  ingestMaxClockSkewMs: number;
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
@@ -96,6 +98,7 @@ const variables = {
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
+  INGEST_MAX_CLOCK_SKEW_MS: integer(0, 86_400_000).default(5 * 60_000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
+    ingestMaxClockSkewMs: v.INGEST_MAX_CLOCK_SKEW_MS,
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerOpenMs: v.BREAKER_OPEN_MS,

@@ -43,6 +43,8 @@ await runCli(async () => {
     const ingestLog = logger.child({ component: 'ingest' });
     worker = createIngestWorker(config, { prisma: db.prisma, reader: gateway.reader, bus, metrics, log: (message) => ingestLog.warn(message) });
     worker.start();
+    const running = worker;
+    gateway.health.addPart('worker', () => running.health());
     logger.info(`ingest worker: ${worker.feedBreaker.name}`);
   }
 

@@ -22,6 +22,16 @@ export interface FeedCommit {
   feed: string;
   /** Where the feed stands after this batch (null: the feed has no cursor yet). */
   cursor: string | null;
+  /** Records of this batch the database refused, set aside in `quarantined_record`. */
+  quarantine?: readonly DeadLetter[];
+}
+
+export interface DeadLetter {
+  /** `event|bookmaker|capturedAt`, as the feed named them. */
+  recordKey: string;
+  reason: string;
+  /** The record as the feed sent it. */
+  raw: unknown;
 }
 
 export interface LatestChange {
@@ -58,6 +68,11 @@ export async function storeSnapshots(
         create: { feed: commit.feed, cursor: commit.cursor },
         update: { cursor: commit.cursor, updatedAt: new Date() },
       });
+      if (commit.quarantine?.length) {
+        await tx.quarantinedRecord.createMany({
+          data: commit.quarantine.map((letter) => ({ feed: commit.feed, recordKey: letter.recordKey, reason: letter.reason, raw: jsonbSafe(letter.raw) as object })),
+        });
+      }
       if (stored.stored === 0) return { ...stored, position: null };
       const { position } = await tx.changeLog.create({
         data: { feed: commit.feed, snapshotIds },
@@ -68,6 +83,26 @@ export async function storeSnapshots(
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
     { timeout: 60_000 },
   );
+}
+
+/**
+ * Writes the snapshots as `storeSnapshots` would, then rolls back: throws
+ * what the database would throw for them, changes nothing. For finding
+ * which records of a failed batch the database refuses.
+ */
+export async function trySnapshots(prisma: PrismaClient, snapshots: readonly SnapshotInput[]): Promise<void> {
+  const rollback = new Error('trial: roll back');
+  try {
+    await prisma.$transaction(
+      async (tx) => {
+        await insertSnapshots(tx, snapshots);
+        throw rollback;
+      },
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
 }
 
 /** The feed's committed cursor: undefined when it never committed one. */
@@ -161,6 +196,14 @@ async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[]): Promis
     candidates.map((row) => row.id),
     candidates.map((row) => new Date(row.capturedAt).toISOString()),
   );
+}
+
+/** `value` as jsonb can hold it: jsonb refuses NUL in strings, so each becomes U+FFFD (the rest is kept as sent). */
+function jsonbSafe(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD');
+  if (Array.isArray(value)) return value.map(jsonbSafe);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k) as string, jsonbSafe(v)]));
+  return value ?? null;
 }
 
 interface InsertedSnapshot {

@@ -14,12 +14,13 @@ export function createFeed(feedUrl: string | undefined, prisma: PrismaClient): F
 
 /** The worker as `npm start` and `npm run ingest` both run it: the configured feed and breaker, publishing on `bus`. */
 export function createIngestWorker(
-  config: Pick<Config, 'feedUrl' | 'breakerFailures' | 'breakerOpenMs'>,
+  config: Pick<Config, 'feedUrl' | 'breakerFailures' | 'breakerOpenMs' | 'ingestMaxClockSkewMs'>,
   parts: { prisma: PrismaClient; reader: OddsReader; bus: OddsBus } & Pick<IngestWorkerOptions, 'metrics' | 'log'>,
 ): IngestWorker {
   return new IngestWorker({
     ...parts,
     feed: createFeed(config.feedUrl, parts.prisma),
     feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
+    maxClockSkewMs: config.ingestMaxClockSkewMs,
   });
 }

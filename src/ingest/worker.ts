@@ -1,13 +1,16 @@
 import type { OddsReader } from '../db/odds-reader.js';
-import { readFeedCursor, storeSnapshots } from '../db/odds-store.js';
+import { readFeedCursor, storeSnapshots, trySnapshots, type DeadLetter, type StoreResult } from '../db/odds-store.js';
+import { describeSqlError, isDataError } from '../db/sql-errors.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { PartReport } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
 import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
 import { ChangePublisher } from './change-publisher.js';
 import { FeedIds } from './feed-ids.js';
-import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
+import { checkFeedRecord, recordKey, type FeedAdapter, type FeedRecord } from './feed-record.js';
+import { findRefused } from './poison.js';
 
 export interface IngestWorkerOptions {
   prisma: PrismaClient;
@@ -19,12 +22,14 @@ export interface IngestWorkerOptions {
   intervalMs?: number;
   /** The feed's circuit breaker: failures before it opens, and for how long (defaults 5 and 30 s). */
   feedBreaker?: Pick<BreakerOptions, 'failures' | 'openMs'>;
+  /** How far in the future a record's `capturedAt` may be, in milliseconds (default 5 minutes); a later one is rejected. */
+  maxClockSkewMs?: number;
   /** Records written per cycle, at most (default 5,000); the rest of a feed's answer waits for the next cycles. */
   maxRecordsPerCycle?: number;
   now?: () => number;
   log?: (message: string) => void;
   /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
-  metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
+  metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestQuarantined' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
 }
 
 export interface CycleResult {
@@ -37,16 +42,30 @@ export interface CycleResult {
   published: number;
   /** Events the feed announced that were not in the database yet. */
   createdEvents: number;
+  /** Records the database refused, set aside in `quarantined_record` while the rest of their batch was committed. */
+  quarantined: number;
   /** The commit failed: the records wait for the next cycle, and the feed is not polled until they are committed. */
   failed: boolean;
   /** The feed could not be polled (or its breaker is open). */
   feedFailed: boolean;
 }
 
+/** A checked record and what the feed sent, kept for the dead-letter table. */
+interface Checked {
+  record: FeedRecord;
+  raw: unknown;
+}
+
+/** One snapshot to write and the record it came from. */
+interface Write {
+  snapshot: SnapshotInput;
+  source: Checked;
+}
+
 /** A feed's answer that is polled but not yet (wholly) committed. */
 interface Uncommitted {
   /** Checked records still to write, in the feed's order. */
-  records: FeedRecord[];
+  records: Checked[];
   /** The cursor after the whole answer: committed with its last records. */
   cursor: string | null;
 }
@@ -58,6 +77,7 @@ const emptyResult = (): CycleResult => ({
   rejected: {},
   published: 0,
   createdEvents: 0,
+  quarantined: 0,
   failed: false,
   feedFailed: false,
 });
@@ -74,7 +94,7 @@ const emptyResult = (): CycleResult => ({
  * published again next cycle.
  */
 export class IngestWorker {
-  readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, published: 0, createdEvents: 0, failedCycles: 0 };
+  readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, quarantined: 0, published: 0, createdEvents: 0, failedCycles: 0 };
   readonly #options: IngestWorkerOptions;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
@@ -82,6 +102,8 @@ export class IngestWorker {
   readonly #publisher: ChangePublisher;
   /** The feed's cursor as last committed; undefined until read from the database. */
   #cursor: string | null | undefined;
+  /** Rows in the dead-letter table: counted at the first cycle, then added to. */
+  #deadLetters = 0;
   #uncommitted: Uncommitted | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly feedBreaker: Breaker;
@@ -121,6 +143,16 @@ export class IngestWorker {
     await this.#running;
   }
 
+  /** For `/health`: whether it runs, and what it set aside. */
+  health(): PartReport {
+    return {
+      status: this.#stopped ? 'stopped' : 'running',
+      feed: this.#options.feed.name,
+      quarantined: this.#deadLetters,
+      rejected: this.totals.rejected,
+    };
+  }
+
   async runCycle(): Promise<CycleResult> {
     const started = performance.now();
     const result = emptyResult();
@@ -134,7 +166,10 @@ export class IngestWorker {
   async #cycle(result: CycleResult): Promise<void> {
     if (this.#cursor === undefined) {
       try {
-        this.#cursor = (await readFeedCursor(this.#options.prisma, this.#options.feed.name)) ?? null;
+        const { prisma, feed } = this.#options;
+        const [cursor, deadLetters] = await Promise.all([readFeedCursor(prisma, feed.name), prisma.quarantinedRecord.count()]);
+        this.#cursor = cursor ?? null;
+        this.#deadLetters = deadLetters;
       } catch (error) {
         this.#failed(result, `reading the ${this.#options.feed.name} feed's cursor failed`, error);
         return;
@@ -169,10 +204,10 @@ export class IngestWorker {
     if (!answer) return undefined;
     result.received = answer.records.length;
     this.totals.received += answer.records.length;
-    const records: FeedRecord[] = [];
+    const records: Checked[] = [];
     for (const raw of answer.records) {
-      const checked = checkFeedRecord(raw);
-      if (checked.ok) records.push(checked.record);
+      const checked = checkFeedRecord(raw, { now: this.#now(), maxClockSkewMs: this.#options.maxClockSkewMs });
+      if (checked.ok) records.push({ record: checked.record, raw });
       else this.#reject(result, checked.reason);
     }
     return { records, cursor: answer.cursor };
@@ -183,16 +218,14 @@ export class IngestWorker {
    * Returns false when that failed: nothing was written, and the records
    * wait for the next cycle.
    */
-  async #commit(records: FeedRecord[], cursor: string | null, result: CycleResult): Promise<boolean> {
+  async #commit(records: Checked[], cursor: string | null, result: CycleResult): Promise<boolean> {
     if (records.length === 0 && cursor === this.#cursor) return true;
     const rejections: string[] = [];
-    let snapshots: SnapshotInput[];
     try {
-      const resolved = await this.#ids.resolve(records);
+      const resolved = await this.#ids.resolve(records.map((r) => r.record));
       result.createdEvents = resolved.created;
       this.totals.createdEvents += resolved.created;
-      snapshots = this.#snapshots(records, resolved.whyUnknown, rejections);
-      const stored = await storeSnapshots(this.#options.prisma, snapshots, { feed: this.#options.feed.name, cursor });
+      const stored = await this.#store(this.#writes(records, resolved.whyUnknown, rejections), cursor, result);
       result.stored = stored.stored;
       result.duplicates = stored.duplicates;
       this.totals.stored += stored.stored;
@@ -208,10 +241,41 @@ export class IngestWorker {
     return true;
   }
 
-  /** The records' snapshots, one per (event, bookmaker, capturedAt); records naming what the database lacks go to `rejections`. */
-  #snapshots(records: FeedRecord[], whyUnknown: Map<string, string>, rejections: string[]): SnapshotInput[] {
-    const snapshots = new Map<string, SnapshotInput>();
-    for (const record of records) {
+  /**
+   * Stores the writes with the cursor. When the database refuses the data
+   * (not when it is away), the batch is split to find the records it
+   * refuses; they go to the dead-letter table and the rest is committed in
+   * the same cycle, with the cursor, in one transaction.
+   */
+  async #store(writes: Write[], cursor: string | null, result: CycleResult): Promise<StoreResult> {
+    const { prisma, feed, metrics } = this.#options;
+    const snapshots = (some: readonly Write[]) => some.map((w) => w.snapshot);
+    try {
+      return await storeSnapshots(prisma, snapshots(writes), { feed: feed.name, cursor });
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      const refused = await findRefused(writes, error, (some) => trySnapshots(prisma, snapshots(some)));
+      const quarantine: DeadLetter[] = refused.map(({ item, error }) => ({
+        recordKey: recordKey(item.source.raw),
+        reason: describeSqlError(error),
+        raw: item.source.raw,
+      }));
+      const set = new Set(refused.map((r) => r.item));
+      const stored = await storeSnapshots(prisma, snapshots(writes.filter((w) => !set.has(w))), { feed: feed.name, cursor, quarantine });
+      result.quarantined = quarantine.length;
+      this.totals.quarantined += quarantine.length;
+      this.#deadLetters += quarantine.length;
+      metrics?.ingestQuarantined(quarantine.length);
+      for (const letter of quarantine) this.#log(`ingest: quarantined ${letter.recordKey}: ${letter.reason}`);
+      return stored;
+    }
+  }
+
+  /** One write per (event, bookmaker, capturedAt); records naming what the database lacks go to `rejections`. */
+  #writes(records: Checked[], whyUnknown: Map<string, string>, rejections: string[]): Write[] {
+    const writes = new Map<string, Write>();
+    for (const source of records) {
+      const { record } = source;
       const eventId = this.#ids.event(record.event);
       const bookmakerId = this.#ids.bookmaker(record.bookmaker);
       if (eventId === undefined) rejections.push(whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
@@ -219,10 +283,10 @@ export class IngestWorker {
       else {
         // The same snapshot twice in one answer is one snapshot (the first wins, as the store's unique key would say).
         const key = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
-        if (!snapshots.has(key)) snapshots.set(key, { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
+        if (!writes.has(key)) writes.set(key, { snapshot: { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets }, source });
       }
     }
-    return [...snapshots.values()];
+    return [...writes.values()];
   }
 
   #reject(result: CycleResult, reason: string): void {

@@ -53,6 +53,7 @@ export class Metrics {
   readonly #ingestRejected: Counter<'reason'>;
   readonly #ingestBatchDuration: Histogram;
   readonly #ingestLag: Histogram;
+  readonly #ingestQuarantined: Counter;
   readonly #breakerState: Gauge<'breaker'>;
   readonly #cacheRefreshFailures: Counter<'kind'>;
   #cacheSource: CacheSizeSource | undefined;
@@ -179,6 +180,12 @@ export class Metrics {
       registers,
     });
 
+    this.#ingestQuarantined = new Counter({
+      name: 'oddsgate_ingest_quarantined_total',
+      help: 'Feed records the database refused, set aside in quarantined_record so the rest of their batch could be committed.',
+      registers,
+    });
+
     this.#cacheRefreshFailures = new Counter({
       name: 'oddsgate_cache_refresh_failures_total',
       help: 'Stale entries whose background refresh failed (they are served a while longer), by kind.',
@@ -266,6 +273,10 @@ export class Metrics {
 
   ingestLag(seconds: number): void {
     this.#ingestLag.observe(seconds);
+  }
+
+  ingestQuarantined(records: number): void {
+    this.#ingestQuarantined.inc(records);
   }
 
   setBreakerState(breaker: BreakerName, state: BreakerState): void {

@@ -72,7 +72,7 @@ describe('the ingest worker', () => {
 
   const upcoming = async () =>
     test.db.prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: now } }, orderBy: { kickoffAt: 'asc' } });
-  const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
+  const at = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
   const homePriceInCache = (eventId: number, bookmakerId: number) =>
     cache
       .get<EventOddsRecord>(cacheKey('EventOdds', eventId))!
