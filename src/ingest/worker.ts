@@ -4,13 +4,14 @@ import { describeSqlError, isDataError } from '../db/sql-errors.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { PartReport } from '../observability/health.js';
-import type { Metrics } from '../observability/metrics.js';
+import { rejectionCategory, type Metrics } from '../observability/metrics.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
 import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
 import { ChangePublisher } from './change-publisher.js';
 import { FeedIds } from './feed-ids.js';
 import { checkFeedRecord, recordKey, type FeedAdapter, type FeedRecord } from './feed-record.js';
 import { findRefused } from './poison.js';
+import { RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';
 
 export interface IngestWorkerOptions {
   prisma: PrismaClient;
@@ -28,6 +29,8 @@ export interface IngestWorkerOptions {
   maxRecordsPerCycle?: number;
   now?: () => number;
   log?: (message: string) => void;
+  /** Lines about rejected or quarantined records: at most `maxLines` per `intervalMs` (defaults 20 per 10 s). */
+  recordLog?: Pick<RateLimitedLogOptions, 'maxLines' | 'intervalMs'>;
   /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
   metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestQuarantined' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
 }
@@ -54,6 +57,12 @@ export interface CycleResult {
 interface Checked {
   record: FeedRecord;
   raw: unknown;
+}
+
+/** A record refused before the database saw it, named by its key. */
+interface Rejection {
+  key: string;
+  reason: string;
 }
 
 /** One snapshot to write and the record it came from. */
@@ -100,6 +109,10 @@ export class IngestWorker {
   readonly #log: (message: string) => void;
   readonly #ids: FeedIds;
   readonly #publisher: ChangePublisher;
+  /** One line per rejected or quarantined record, at most 20 per 10 s, then a count of the rest. */
+  readonly #recordLog: RateLimitedLog;
+  /** Rejected records since start, by the metric's reason category (`capturedAt`, `unknown_event`...). */
+  readonly rejectedByReason: Record<string, number> = {};
   /** The feed's cursor as last committed; undefined until read from the database. */
   #cursor: string | null | undefined;
   /** Rows in the dead-letter table: counted at the first cycle, then added to. */
@@ -115,6 +128,7 @@ export class IngestWorker {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? console.log;
     this.#ids = new FeedIds(options.prisma);
+    this.#recordLog = new RateLimitedLog({ log: (message) => this.#log(message), now: this.#now, ...options.recordLog });
     this.#publisher = new ChangePublisher({ reader: options.reader, bus: options.bus, now: this.#now, log: this.#log, metrics: options.metrics });
     this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
       ...options.feedBreaker,
@@ -150,6 +164,7 @@ export class IngestWorker {
       feed: this.#options.feed.name,
       quarantined: this.#deadLetters,
       rejected: this.totals.rejected,
+      rejectedByReason: this.rejectedByReason,
     };
   }
 
@@ -158,6 +173,7 @@ export class IngestWorker {
     const result = emptyResult();
     await this.#cycle(result);
     result.published = await this.#publisher.publish();
+    this.#recordLog.flush();
     this.totals.published += result.published;
     this.#options.metrics?.ingestBatch((performance.now() - started) / 1000);
     return result;
@@ -208,7 +224,7 @@ export class IngestWorker {
     for (const raw of answer.records) {
       const checked = checkFeedRecord(raw, { now: this.#now(), maxClockSkewMs: this.#options.maxClockSkewMs });
       if (checked.ok) records.push({ record: checked.record, raw });
-      else this.#reject(result, checked.reason);
+      else this.#reject(result, { key: recordKey(raw), reason: checked.reason });
     }
     return { records, cursor: answer.cursor };
   }
@@ -220,7 +236,7 @@ export class IngestWorker {
    */
   async #commit(records: Checked[], cursor: string | null, result: CycleResult): Promise<boolean> {
     if (records.length === 0 && cursor === this.#cursor) return true;
-    const rejections: string[] = [];
+    const rejections: Rejection[] = [];
     try {
       const resolved = await this.#ids.resolve(records.map((r) => r.record));
       result.createdEvents = resolved.created;
@@ -237,7 +253,7 @@ export class IngestWorker {
       return false;
     }
     // Counted once the outcome is final: a failed commit would see the same records again.
-    for (const reason of rejections) this.#reject(result, reason);
+    for (const rejection of rejections) this.#reject(result, rejection);
     return true;
   }
 
@@ -266,33 +282,38 @@ export class IngestWorker {
       this.totals.quarantined += quarantine.length;
       this.#deadLetters += quarantine.length;
       metrics?.ingestQuarantined(quarantine.length);
-      for (const letter of quarantine) this.#log(`ingest: quarantined ${letter.recordKey}: ${letter.reason}`);
+      for (const letter of quarantine) this.#recordLog.write(`ingest: quarantined ${letter.recordKey}: ${letter.reason}`);
       return stored;
     }
   }
 
   /** One write per (event, bookmaker, capturedAt); records naming what the database lacks go to `rejections`. */
-  #writes(records: Checked[], whyUnknown: Map<string, string>, rejections: string[]): Write[] {
+  #writes(records: Checked[], whyUnknown: Map<string, string>, rejections: Rejection[]): Write[] {
     const writes = new Map<string, Write>();
     for (const source of records) {
       const { record } = source;
       const eventId = this.#ids.event(record.event);
       const bookmakerId = this.#ids.bookmaker(record.bookmaker);
-      if (eventId === undefined) rejections.push(whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
-      else if (bookmakerId === undefined) rejections.push(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
+      const key = recordKey(source.raw);
+      if (eventId === undefined) rejections.push({ key, reason: whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}` });
+      else if (bookmakerId === undefined) rejections.push({ key, reason: `unknown bookmaker ${JSON.stringify(record.bookmaker)}` });
       else {
         // The same snapshot twice in one answer is one snapshot (the first wins, as the store's unique key would say).
-        const key = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
-        if (!writes.has(key)) writes.set(key, { snapshot: { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets }, source });
+        const snapshotKey = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
+        if (!writes.has(snapshotKey)) writes.set(snapshotKey, { snapshot: { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets }, source });
       }
     }
     return [...writes.values()];
   }
 
-  #reject(result: CycleResult, reason: string): void {
+  /** Counts a rejection by its reason and by its metric category, and logs it with the record's key (rate-limited). */
+  #reject(result: CycleResult, { key, reason }: Rejection): void {
     result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
     this.totals.rejected++;
+    const category = rejectionCategory(reason);
+    this.rejectedByReason[category] = (this.rejectedByReason[category] ?? 0) + 1;
     this.#options.metrics?.ingestRejected(reason);
+    this.#recordLog.write(`ingest: rejected ${key}: ${reason}`);
   }
 
   #failed(result: CycleResult, what: string, error: unknown): void {
