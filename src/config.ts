@@ -29,6 +29,12 @@ export interface Config {
   feedUrl: string | undefined;
   /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
   ingestMaxClockSkewMs: number;
+  /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */
+  ingestMaxResponseBytes: number;
+  /** `INGEST_MAX_RECORDS_PER_CYCLE`: records the worker writes per cycle; the rest of an answer waits (default 5,000). */
+  ingestMaxRecordsPerCycle: number;
+  /** `INGEST_STALE_AFTER_MS`: `/health` calls ingest stale when delivered records wait this long for a commit (default 60,000 ms). */
+  ingestStaleAfterMs: number;
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
@@ -99,6 +105,9 @@ const variables = {
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
   INGEST_MAX_CLOCK_SKEW_MS: integer(0, 86_400_000).default(5 * 60_000),
+  INGEST_MAX_RESPONSE_BYTES: integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  INGEST_MAX_RECORDS_PER_CYCLE: integer(1, 1_000_000).default(5_000),
+  INGEST_STALE_AFTER_MS: integer(1, 86_400_000).default(60_000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
@@ -144,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
     ingestMaxClockSkewMs: v.INGEST_MAX_CLOCK_SKEW_MS,
+    ingestMaxResponseBytes: v.INGEST_MAX_RESPONSE_BYTES,
+    ingestMaxRecordsPerCycle: v.INGEST_MAX_RECORDS_PER_CYCLE,
+    ingestStaleAfterMs: v.INGEST_STALE_AFTER_MS,
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerOpenMs: v.BREAKER_OPEN_MS,

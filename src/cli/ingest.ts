@@ -28,7 +28,8 @@ await runCli(async () => {
   });
   worker.start();
   logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host);
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host, () => worker.health());
   if (metricsServer) logger.info(`ingest metrics at ${metricsServer.url}/metrics`);
   const report = setInterval(() => logger.info({ totals: worker.totals }, 'ingest totals'), 10_000);
   const stop = async () => {

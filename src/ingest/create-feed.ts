@@ -8,19 +8,24 @@ import { SimulatedFeed } from './simulated-feed.js';
 import { IngestWorker, type IngestWorkerOptions } from './worker.js';
 
 /** `FEED_URL` set: poll that HTTP JSON feed; unset: the simulated feed over the database's own events. */
-export function createFeed(feedUrl: string | undefined, prisma: PrismaClient): FeedAdapter {
-  return feedUrl ? new HttpJsonFeed({ url: feedUrl }) : new SimulatedFeed(prisma);
+export function createFeed(config: Pick<Config, 'feedUrl' | 'ingestMaxResponseBytes'>, prisma: PrismaClient): FeedAdapter {
+  return config.feedUrl ? new HttpJsonFeed({ url: config.feedUrl, maxResponseBytes: config.ingestMaxResponseBytes }) : new SimulatedFeed(prisma);
 }
 
 /** The worker as `npm start` and `npm run ingest` both run it: the configured feed and breaker, publishing on `bus`. */
 export function createIngestWorker(
-  config: Pick<Config, 'feedUrl' | 'breakerFailures' | 'breakerOpenMs' | 'ingestMaxClockSkewMs'>,
+  config: Pick<
+    Config,
+    'feedUrl' | 'breakerFailures' | 'breakerOpenMs' | 'ingestMaxClockSkewMs' | 'ingestMaxResponseBytes' | 'ingestMaxRecordsPerCycle' | 'ingestStaleAfterMs'
+  >,
   parts: { prisma: PrismaClient; reader: OddsReader; bus: OddsBus } & Pick<IngestWorkerOptions, 'metrics' | 'log'>,
 ): IngestWorker {
   return new IngestWorker({
     ...parts,
-    feed: createFeed(config.feedUrl, parts.prisma),
+    feed: createFeed(config, parts.prisma),
     feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
     maxClockSkewMs: config.ingestMaxClockSkewMs,
+    maxRecordsPerCycle: config.ingestMaxRecordsPerCycle,
+    staleAfterMs: config.ingestStaleAfterMs,
   });
 }

@@ -1,10 +1,13 @@
 import type { FeedAdapter, FeedBatch } from './feed-record.js';
+import { defaultMaxResponseBytes, fetchJsonWithin } from './feeds/bounded-json.js';
 
 export interface HttpFeedOptions {
   /** The feed's URL. Each poll GETs it, with `?since=<cursor>` once a cursor was committed, and `limit`. */
   url: string;
   /** Give up on one poll after this long, in milliseconds (default 5 seconds). */
   timeoutMs?: number;
+  /** Refuse an answer larger than this, in bytes, unparsed (default 10 MiB). */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -30,9 +33,12 @@ export class HttpJsonFeed implements FeedAdapter {
     const url = new URL(this.options.url);
     if (cursor !== null) url.searchParams.set('since', cursor);
     url.searchParams.set('limit', String(maxRecords));
-    const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000) });
-    if (!response.ok) throw new Error(`feed ${this.options.url} answered ${response.status}`);
-    const body = (await response.json()) as { records?: unknown; cursor?: unknown };
+    const answer = await fetchJsonWithin(url, {
+      maxBytes: this.options.maxResponseBytes ?? defaultMaxResponseBytes,
+      timeoutMs: this.options.timeoutMs ?? 5_000,
+    });
+    if (answer.status !== 200) throw new Error(`feed ${this.options.url} answered ${answer.status}`);
+    const body = (answer.body ?? {}) as { records?: unknown; cursor?: unknown };
     if (!Array.isArray(body.records)) {
       throw new Error(`feed ${this.options.url} sent no "records" array; expected { "records": [...], "cursor": "..." }`);
     }

@@ -27,6 +27,8 @@ export interface IngestWorkerOptions {
   maxClockSkewMs?: number;
   /** Records written per cycle, at most (default 5,000); the rest of a feed's answer waits for the next cycles. */
   maxRecordsPerCycle?: number;
+  /** `/health` says `stale` when delivered records have waited this long for a commit, in milliseconds (default 60 s). */
+  staleAfterMs?: number;
   now?: () => number;
   log?: (message: string) => void;
   /** Lines about rejected or quarantined records: at most `maxLines` per `intervalMs` (defaults 20 per 10 s). */
@@ -77,6 +79,8 @@ interface Uncommitted {
   records: Checked[];
   /** The cursor after the whole answer: committed with its last records. */
   cursor: string | null;
+  /** When it was polled, or when its last part was committed: `/health` calls ingest stale when this gets old. */
+  progressAt: number;
 }
 
 const emptyResult = (): CycleResult => ({
@@ -118,6 +122,7 @@ export class IngestWorker {
   /** Rows in the dead-letter table: counted at the first cycle, then added to. */
   #deadLetters = 0;
   #uncommitted: Uncommitted | undefined;
+  #lastCommitAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly feedBreaker: Breaker;
   #running: Promise<unknown> | undefined;
@@ -157,11 +162,21 @@ export class IngestWorker {
     await this.#running;
   }
 
-  /** For `/health`: whether it runs, and what it set aside. */
+  /**
+   * For `/health`: `stale` while records the feed delivered have waited
+   * longer than `staleAfterMs` without a commit (the database refuses or is
+   * away), else `running`; and what it rejected and set aside.
+   */
   health(): PartReport {
+    const waiting = this.#uncommitted;
+    const waitedMs = waiting ? this.#now() - waiting.progressAt : 0;
+    const stale = waitedMs > (this.#options.staleAfterMs ?? 60_000);
     return {
-      status: this.#stopped ? 'stopped' : 'running',
+      status: this.#stopped ? 'stopped' : stale ? 'stale' : 'running',
       feed: this.#options.feed.name,
+      waitingRecords: waiting?.records.length ?? 0,
+      secondsWaitingForCommit: waitedMs / 1000,
+      secondsSinceLastCommit: this.#lastCommitAt === undefined ? null : (this.#now() - this.#lastCommitAt) / 1000,
       quarantined: this.#deadLetters,
       rejected: this.totals.rejected,
       rejectedByReason: this.rejectedByReason,
@@ -200,8 +215,12 @@ export class IngestWorker {
     const committed = await this.#commit(chunk, last ? cursor : this.#cursor, result);
     if (!committed) return;
     this.#cursor = last ? cursor : this.#cursor;
+    this.#lastCommitAt = this.#now();
     if (last) this.#uncommitted = undefined;
-    else records.splice(0, chunk.length);
+    else {
+      records.splice(0, chunk.length);
+      this.#uncommitted.progressAt = this.#lastCommitAt;
+    }
   }
 
   get #maxRecords(): number {
@@ -226,7 +245,7 @@ export class IngestWorker {
       if (checked.ok) records.push({ record: checked.record, raw });
       else this.#reject(result, { key: recordKey(raw), reason: checked.reason });
     }
-    return { records, cursor: answer.cursor };
+    return { records, cursor: answer.cursor, progressAt: this.#now() };
   }
 
   /**
