@@ -39,7 +39,9 @@ export interface Config {
   adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
   breakerFailures: number;
-  /** `BREAKER_OPEN_MS`: how long an open breaker fails calls fast before one trial call (default 30,000 ms). */
+  /** `BREAKER_FIRST_PROBE_MS`: how long a breaker that just opened fails calls fast before its first trial call (default 1,000 ms). */
+  breakerFirstProbeMs: number;
+  /** `BREAKER_OPEN_MS`: the longest wait between trial calls; each failed trial doubles the wait up to this (default 30,000 ms). */
   breakerOpenMs: number;
   /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
   logLevel: LogLevel;
@@ -110,6 +112,7 @@ const variables = {
   INGEST_STALE_AFTER_MS: integer(1, 86_400_000).default(60_000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
+  BREAKER_FIRST_PROBE_MS: integer(1, 3_600_000).default(1_000),
   BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   METRICS_PORT: integer(0, 65_535).optional(),
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestStaleAfterMs: v.INGEST_STALE_AFTER_MS,
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
+    breakerFirstProbeMs: v.BREAKER_FIRST_PROBE_MS,
     breakerOpenMs: v.BREAKER_OPEN_MS,
     logLevel: v.LOG_LEVEL,
     metricsPort: v.METRICS_PORT,

@@ -47,8 +47,6 @@ export interface Gateway {
   /** Null with `CACHE=off`. */
   board: BoardIndex | null;
   warmUp: WarmUpResult | null;
-  /** The reader, for an ingest worker in the same process. */
-  reader: OddsReader;
   /** This gateway's own subscribers. */
   pubsub: InProcessPubSub;
   /** Applies odds changes from the bus to the cache, board and subscribers. */
@@ -68,6 +66,7 @@ type GatewaySettings = Pick<
   | 'redisUrl'
   | 'redisPrefix'
   | 'breakerFailures'
+  | 'breakerFirstProbeMs'
   | 'breakerOpenMs'
   | 'adminToken'
   | 'maskErrors'
@@ -108,6 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.setBreakerState('database', 'closed');
   const databaseBreaker = new Breaker('database', {
     failures: config.breakerFailures,
+    firstProbeMs: config.breakerFirstProbeMs,
     openMs: config.breakerOpenMs,
     log: (message) => logger.warn(message),
     onStateChange: (state) => metrics.setBreakerState('database', state),
@@ -277,7 +277,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url,
     cache,
     board,
-    reader,
     pubsub,
     liveOdds,
     metrics,

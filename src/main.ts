@@ -41,7 +41,7 @@ await runCli(async () => {
   let worker: IngestWorker | undefined;
   if (config.ingest) {
     const ingestLog = logger.child({ component: 'ingest' });
-    worker = createIngestWorker(config, { prisma: db.prisma, reader: gateway.reader, bus, metrics, log: (message) => ingestLog.warn(message) });
+    worker = createIngestWorker(config, { prisma: db.prisma, bus, metrics, log: (message) => ingestLog.warn(message) });
     worker.start();
     const running = worker;
     gateway.health.addPart('worker', () => running.health());

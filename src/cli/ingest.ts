@@ -3,7 +3,6 @@
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
-import { OddsReader } from '../db/odds-reader.js';
 import { createIngestWorker } from '../ingest/create-feed.js';
 import { createLogger } from '../observability/log.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
@@ -21,7 +20,6 @@ await runCli(async () => {
   const bus = await createOddsBus(config, (message) => logger.warn(message));
   const worker = createIngestWorker(config, {
     prisma: db.prisma,
-    reader: new OddsReader(db.prisma),
     bus,
     metrics,
     log: (message) => logger.warn(message),

@@ -1,5 +1,4 @@
 import type { Config } from '../config.js';
-import type { OddsReader } from '../db/odds-reader.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
 import type { FeedAdapter } from './feed-record.js';
@@ -16,14 +15,14 @@ export function createFeed(config: Pick<Config, 'feedUrl' | 'ingestMaxResponseBy
 export function createIngestWorker(
   config: Pick<
     Config,
-    'feedUrl' | 'breakerFailures' | 'breakerOpenMs' | 'ingestMaxClockSkewMs' | 'ingestMaxResponseBytes' | 'ingestMaxRecordsPerCycle' | 'ingestStaleAfterMs'
+    'feedUrl' | 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs' | 'ingestMaxClockSkewMs' | 'ingestMaxResponseBytes' | 'ingestMaxRecordsPerCycle' | 'ingestStaleAfterMs'
   >,
-  parts: { prisma: PrismaClient; reader: OddsReader; bus: OddsBus } & Pick<IngestWorkerOptions, 'metrics' | 'log'>,
+  parts: { prisma: PrismaClient; bus: OddsBus } & Pick<IngestWorkerOptions, 'metrics' | 'log'>,
 ): IngestWorker {
   return new IngestWorker({
     ...parts,
     feed: createFeed(config, parts.prisma),
-    feedBreaker: { failures: config.breakerFailures, openMs: config.breakerOpenMs },
+    breakers: { failures: config.breakerFailures, firstProbeMs: config.breakerFirstProbeMs, openMs: config.breakerOpenMs },
     maxClockSkewMs: config.ingestMaxClockSkewMs,
     maxRecordsPerCycle: config.ingestMaxRecordsPerCycle,
     staleAfterMs: config.ingestStaleAfterMs,

@@ -1,4 +1,4 @@
-import type { OddsReader } from '../db/odds-reader.js';
+import { OddsReader } from '../db/odds-reader.js';
 import { readFeedCursor, storeSnapshots, trySnapshots, type DeadLetter, type StoreResult } from '../db/odds-store.js';
 import { describeSqlError, isDataError } from '../db/sql-errors.js';
 import type { SnapshotInput } from '../domain/odds.js';
@@ -6,7 +6,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { PartReport } from '../observability/health.js';
 import { rejectionCategory, type Metrics } from '../observability/metrics.js';
 import type { OddsBus } from '../pubsub/odds-bus.js';
-import { Breaker, type BreakerOptions } from '../resilience/breaker.js';
+import { Breaker, guarded, type BreakerOptions } from '../resilience/breaker.js';
 import { ChangePublisher } from './change-publisher.js';
 import { FeedIds } from './feed-ids.js';
 import { checkFeedRecord, recordKey, type FeedAdapter, type FeedRecord } from './feed-record.js';
@@ -14,15 +14,15 @@ import { findRefused } from './poison.js';
 import { RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';
 
 export interface IngestWorkerOptions {
+  /** Everything the worker asks the database goes through its own breaker, not the gateway's. */
   prisma: PrismaClient;
-  reader: OddsReader;
   feed: FeedAdapter;
   /** Where committed changes go: to the gateway in this process, or over Redis to every gateway. */
   bus: OddsBus;
   /** Pause between cycles, in milliseconds (default 200). */
   intervalMs?: number;
-  /** The feed's circuit breaker: failures before it opens, and for how long (defaults 5 and 30 s). */
-  feedBreaker?: Pick<BreakerOptions, 'failures' | 'openMs'>;
+  /** The feed's and the database's circuit breakers: failures before one opens, first trial and longest wait (defaults 5, 1 s, 30 s). */
+  breakers?: Pick<BreakerOptions, 'failures' | 'firstProbeMs' | 'openMs'>;
   /** How far in the future a record's `capturedAt` may be, in milliseconds (default 5 minutes); a later one is rejected. */
   maxClockSkewMs?: number;
   /** Records written per cycle, at most (default 5,000); the rest of a feed's answer waits for the next cycles. */
@@ -125,6 +125,8 @@ export class IngestWorker {
   #lastCommitAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly feedBreaker: Breaker;
+  /** Around the worker's own database work (cursor, ids, writes, the reads behind publishing): a data error the database refuses is not a failure. */
+  readonly databaseBreaker: Breaker;
   #running: Promise<unknown> | undefined;
   #stopped = true;
 
@@ -134,9 +136,17 @@ export class IngestWorker {
     this.#log = options.log ?? console.log;
     this.#ids = new FeedIds(options.prisma);
     this.#recordLog = new RateLimitedLog({ log: (message) => this.#log(message), now: this.#now, ...options.recordLog });
-    this.#publisher = new ChangePublisher({ reader: options.reader, bus: options.bus, now: this.#now, log: this.#log, metrics: options.metrics });
+    this.databaseBreaker = new Breaker('ingest database', {
+      ...options.breakers,
+      isFailure: (error) => !isDataError(error),
+      log: this.#log,
+      onStateChange: (state) => options.metrics?.setBreakerState('ingest_database', state),
+    });
+    options.metrics?.setBreakerState('ingest_database', 'closed');
+    const reader = guarded(new OddsReader(options.prisma), this.databaseBreaker);
+    this.#publisher = new ChangePublisher({ reader, bus: options.bus, now: this.#now, log: this.#log, metrics: options.metrics });
     this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
-      ...options.feedBreaker,
+      ...options.breakers,
       log: this.#log,
       onStateChange: (state) => options.metrics?.setBreakerState('feed', state),
     });
@@ -180,6 +190,7 @@ export class IngestWorker {
       quarantined: this.#deadLetters,
       rejected: this.totals.rejected,
       rejectedByReason: this.rejectedByReason,
+      breakers: { feed: this.feedBreaker.state, database: this.databaseBreaker.state },
     };
   }
 
@@ -198,7 +209,9 @@ export class IngestWorker {
     if (this.#cursor === undefined) {
       try {
         const { prisma, feed } = this.#options;
-        const [cursor, deadLetters] = await Promise.all([readFeedCursor(prisma, feed.name), prisma.quarantinedRecord.count()]);
+        const [cursor, deadLetters] = await this.databaseBreaker.execute(() =>
+          Promise.all([readFeedCursor(prisma, feed.name), prisma.quarantinedRecord.count()]),
+        );
         this.#cursor = cursor ?? null;
         this.#deadLetters = deadLetters;
       } catch (error) {
@@ -257,10 +270,12 @@ export class IngestWorker {
     if (records.length === 0 && cursor === this.#cursor) return true;
     const rejections: Rejection[] = [];
     try {
-      const resolved = await this.#ids.resolve(records.map((r) => r.record));
-      result.createdEvents = resolved.created;
-      this.totals.createdEvents += resolved.created;
-      const stored = await this.#store(this.#writes(records, resolved.whyUnknown, rejections), cursor, result);
+      const stored = await this.databaseBreaker.execute(async () => {
+        const resolved = await this.#ids.resolve(records.map((r) => r.record));
+        result.createdEvents = resolved.created;
+        this.totals.createdEvents += resolved.created;
+        return this.#store(this.#writes(records, resolved.whyUnknown, rejections), cursor, result);
+      });
       result.stored = stored.stored;
       result.duplicates = stored.duplicates;
       this.totals.stored += stored.stored;
@@ -338,6 +353,7 @@ export class IngestWorker {
   #failed(result: CycleResult, what: string, error: unknown): void {
     result.failed = true;
     this.totals.failedCycles++;
-    this.#log(`ingest: ${what}: ${(error as Error).message}`);
+    // While the breaker is open every cycle fails at once; the breaker has said why.
+    if (this.databaseBreaker.state === 'closed') this.#log(`ingest: ${what}: ${(error as Error).message}`);
   }
 }

@@ -17,7 +17,7 @@ export const kindIndex = Object.fromEntries(cacheKinds.map((kind, i) => [kind, i
 export const resultIndex = Object.fromEntries(cacheResults.map((result, i) => [result, i])) as Record<CacheResult, number>;
 /** lru-cache's dispose reasons. */
 export type EvictionReason = 'evict' | 'expire' | 'delete' | 'set' | 'fetch';
-export type BreakerName = 'database' | 'feed';
+export type BreakerName = 'database' | 'feed' | 'ingest_database';
 export type BreakerState = 'closed' | 'half-open' | 'open';
 const breakerStateValue: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OddsReader } from '../../src/db/odds-reader.js';
 import { readFeedCursor } from '../../src/db/odds-store.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
@@ -30,7 +29,6 @@ describe('an ingest cycle', () => {
   const worker = (feed: QueuedFeed, options: { maxRecordsPerCycle?: number; staleAfterMs?: number } = {}) =>
     new IngestWorker({
       prisma: test.db.prisma,
-      reader: new OddsReader(test.db.prisma),
       feed,
       bus: new InProcessOddsBus(),
       now: () => clock,

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OddsReader } from '../../src/db/odds-reader.js';
 import { readFeedCursor } from '../../src/db/odds-store.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -31,7 +30,7 @@ describe.each(databaseKinds)('a record the database refuses, on %s', (kind) => {
     metrics = new Metrics({ defaultMetrics: false });
     logged.length = 0;
     const bus = new InProcessOddsBus();
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus, metrics, log: (m) => logged.push(m) });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, metrics, log: (m) => logged.push(m) });
   });
   afterEach(() => test.drop());
 

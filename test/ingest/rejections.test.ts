@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OddsReader } from '../../src/db/odds-reader.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
@@ -22,7 +21,6 @@ describe('rejected records', () => {
     const feed = new QueuedFeed();
     const worker = new IngestWorker({
       prisma: test.db.prisma,
-      reader: new OddsReader(test.db.prisma),
       feed,
       bus: new InProcessOddsBus(),
       now: () => clock,

@@ -102,7 +102,7 @@ describe('the operations endpoints', () => {
   it('counts what an ingest cycle wrote and rejected, its lag, and the updates sent to subscribers', async () => {
     const feed = new QueuedFeed();
     const prisma = gw.test.db.prisma;
-    const worker = new IngestWorker({ prisma, reader: gw.gateway.reader, feed, bus: gw.bus, metrics: gw.gateway.metrics, log: () => {} });
+    const worker = new IngestWorker({ prisma, feed, bus: gw.bus, metrics: gw.gateway.metrics, log: () => {} });
     const event = await prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: new Date() } }, orderBy: { id: 'asc' } });
     const bookmaker = await prisma.bookmaker.findFirstOrThrow();
     const subscription = gw.pubsub.subscribe({ eventIds: new Set([event.id]) });

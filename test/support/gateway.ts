@@ -71,7 +71,6 @@ export async function startTestGateway(options: {
     simulatedWorker(feed = {}, options = {}) {
       return new IngestWorker({
         prisma: test.db.prisma,
-        reader: gateway.reader,
         feed: new SimulatedFeed(test.db.prisma, feed),
         bus,
         log: () => {},
