@@ -27,6 +27,12 @@ export interface Config {
   cacheMaxBytes: number;
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: string | undefined;
+  /**
+   * The Odds API v4 as the feed, when `ODDS_API_KEY` is set: `ODDS_API_SPORTS` (required with it:
+   * `sport_key=competition_key,...`), `ODDS_API_URL` (default `https://api.the-odds-api.com`),
+   * `ODDS_API_REGIONS` (default `eu`), `ODDS_API_INTERVAL_MS` (default 60,000 ms). Unset = `FEED_URL` or the simulated feed.
+   */
+  oddsApi: { apiKey: string; sports: Array<{ sport: string; competition: string }>; baseUrl: string; regions: string; intervalMs: number } | undefined;
   /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
   ingestMaxClockSkewMs: number;
   /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */
@@ -106,6 +112,14 @@ const variables = {
   CACHE: onOff.default(true),
   CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   FEED_URL: url(['http:', 'https:']).optional(),
+  ODDS_API_KEY: z.string().min(1).optional(),
+  ODDS_API_SPORTS: z
+    .string()
+    .regex(/^[\w-]+=[\w-]+(,[\w-]+=[\w-]+)*$/, 'must be sport_key=competition_key pairs separated by commas, e.g. soccer_epl=eng-premier')
+    .optional(),
+  ODDS_API_URL: url(['http:', 'https:']).default('https://api.the-odds-api.com'),
+  ODDS_API_REGIONS: z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be regions separated by commas, e.g. eu,uk').default('eu'),
+  ODDS_API_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
   INGEST_MAX_CLOCK_SKEW_MS: integer(0, 86_400_000).default(5 * 60_000),
   INGEST_MAX_RESPONSE_BYTES: integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   INGEST_MAX_RECORDS_PER_CYCLE: integer(1, 1_000_000).default(5_000),
@@ -144,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const v = parsed.data;
+  if (v.ODDS_API_KEY && !v.ODDS_API_SPORTS) throw new ConfigError('Invalid configuration:\n  ODDS_API_SPORTS is required with ODDS_API_KEY, e.g. soccer_epl=eng-premier');
+  if (v.ODDS_API_KEY && v.FEED_URL) throw new ConfigError('Invalid configuration:\n  FEED_URL and ODDS_API_KEY both name a feed; set one');
   return {
     databaseUrl: v.DATABASE_URL,
     pgliteDataDir: v.PGLITE_DATA_DIR,
@@ -155,6 +171,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: v.CACHE,
     cacheMaxBytes: v.CACHE_MAX_BYTES,
     feedUrl: v.FEED_URL,
+    oddsApi: v.ODDS_API_KEY
+      ? {
+          apiKey: v.ODDS_API_KEY,
+          sports: v.ODDS_API_SPORTS!.split(',').map((pair) => {
+            const [sport, competition] = pair.split('=') as [string, string];
+            return { sport, competition };
+          }),
+          baseUrl: v.ODDS_API_URL,
+          regions: v.ODDS_API_REGIONS,
+          intervalMs: v.ODDS_API_INTERVAL_MS,
+        }
+      : undefined,
     ingestMaxClockSkewMs: v.INGEST_MAX_CLOCK_SKEW_MS,
     ingestMaxResponseBytes: v.INGEST_MAX_RESPONSE_BYTES,
     ingestMaxRecordsPerCycle: v.INGEST_MAX_RECORDS_PER_CYCLE,

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
+      oddsApi: undefined,
       ingestMaxClockSkewMs: 300_000,
       ingestMaxResponseBytes: 10 * 1024 * 1024,
       ingestMaxRecordsPerCycle: 5_000,
@@ -127,5 +128,23 @@ describe('loadConfig', () => {
 
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be at most 65535, got "70000"/);
+  });
+
+  it('reads The Odds API settings, and says what is missing or conflicting', () => {
+    expect(loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier,basketball_nba=usa-pro-basketball' }).oddsApi).toEqual({
+      apiKey: 'k',
+      sports: [
+        { sport: 'soccer_epl', competition: 'eng-premier' },
+        { sport: 'basketball_nba', competition: 'usa-pro-basketball' },
+      ],
+      baseUrl: 'https://api.the-odds-api.com',
+      regions: 'eu',
+      intervalMs: 60_000,
+    });
+    expect(() => loadConfig({ ODDS_API_KEY: 'k' })).toThrow('ODDS_API_SPORTS is required with ODDS_API_KEY');
+    expect(() => loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier', FEED_URL: 'http://x/odds' })).toThrow(
+      'FEED_URL and ODDS_API_KEY both name a feed',
+    );
+    expect(() => loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl' })).toThrow(/ODDS_API_SPORTS must be sport_key=competition_key pairs/);
   });
 });

@@ -12,7 +12,8 @@ export interface ResolvedIds {
  * The database ids of the events (by external id) and bookmakers (by key)
  * that feed records name, learned once and remembered. An event the
  * database does not know is created when its record carries a fixture (a
- * feed announcing a new event).
+ * feed announcing a new event), a bookmaker when its record carries its
+ * name.
  */
 export class FeedIds {
   readonly #eventIds = new Map<string, number>();
@@ -30,13 +31,9 @@ export class FeedIds {
 
   async resolve(records: readonly FeedRecord[]): Promise<ResolvedIds> {
     const whyUnknown = new Map<string, string>();
-    const prisma = this.prisma;
     const events = [...new Set(records.map((r) => r.event))].filter((id) => !this.#eventIds.has(id));
     const bookmakers = [...new Set(records.map((r) => r.bookmaker))].filter((key) => !this.#bookmakerIds.has(key));
-    if (bookmakers.length > 0) {
-      const rows = await prisma.bookmaker.findMany({ where: { key: { in: bookmakers } }, select: { id: true, key: true } });
-      for (const row of rows) this.#bookmakerIds.set(row.key, row.id);
-    }
+    if (bookmakers.length > 0) await this.#resolveBookmakers(bookmakers, records);
     if (events.length === 0) return { created: 0, whyUnknown };
     await this.#findEvents(events);
     const fixtures = new Map<string, NonNullable<FeedRecord['fixture']>>();
@@ -46,6 +43,22 @@ export class FeedIds {
     if (fixtures.size === 0) return { created: 0, whyUnknown };
     const created = await this.#createEvents(fixtures, whyUnknown);
     return { created, whyUnknown };
+  }
+
+  async #resolveBookmakers(keys: string[], records: readonly FeedRecord[]): Promise<void> {
+    const find = async (some: string[]) => {
+      const rows = await this.prisma.bookmaker.findMany({ where: { key: { in: some } }, select: { id: true, key: true } });
+      for (const row of rows) this.#bookmakerIds.set(row.key, row.id);
+    };
+    await find(keys);
+    const names = new Map<string, string>();
+    for (const record of records) {
+      if (record.bookmakerName && !this.#bookmakerIds.has(record.bookmaker)) names.set(record.bookmaker, record.bookmakerName);
+    }
+    if (names.size === 0) return;
+    // The unique key keeps one bookmaker when two workers create it at once.
+    await this.prisma.bookmaker.createMany({ data: [...names].map(([key, name]) => ({ key, name })), skipDuplicates: true });
+    await find([...names.keys()]);
   }
 
   async #findEvents(externalIds: string[]): Promise<void> {

@@ -61,6 +61,8 @@ export const feedRecordSchema = z.object({
   event: key('event (the external id)'),
   fixture: fixture.optional(),
   bookmaker: key('bookmaker (its key)'),
+  /** The bookmaker's display name: when the database does not know the bookmaker yet, the worker creates it. */
+  bookmakerName: name('bookmakerName').optional(),
   capturedAt: z.iso.datetime({ offset: true, error: 'capturedAt must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
   markets: z.array(market).min(1, 'a snapshot needs at least one market'),
 });

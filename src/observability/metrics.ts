@@ -329,6 +329,7 @@ const knownFields = new Set([
   'record',
   'event',
   'bookmaker',
+  'bookmakerName',
   'capturedAt',
   'fixture',
   'fixture.competition',
