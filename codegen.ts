@@ -1,8 +1,8 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 // Resolver types from schema.graphql; resolvers receive the cache's frozen
-// records (src/cache/records.ts) as parents. Run by `npm run generate`.
-const records = '../cache/records.js';
+// records (src/domain/records.ts) as parents. Run by `npm run generate`.
+const records = '../domain/records.js';
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
@@ -14,7 +14,7 @@ const config: CodegenConfig = {
         immutableTypes: true,
         enumsAsTypes: true,
         useIndexSignature: false,
-        contextType: '../graphql/context.js#GraphQLContext',
+        contextType: '../api/context.js#GraphQLContext',
         scalars: { DateTime: { input: 'Date', output: 'string' }, ID: { input: 'string', output: 'string | number' } },
         mappers: {
           Sport: `${records}#SportRecord`,
@@ -26,7 +26,7 @@ const config: CodegenConfig = {
           Outcome: `${records}#OutcomeRecord`,
           BestPrice: `${records}#BestPriceRecord`,
           EventConnection: `${records}#EventPage`,
-          OddsUpdate: '../pubsub/pubsub.js#OddsUpdateMessage',
+          OddsUpdate: '../live/pubsub.js#OddsUpdateMessage',
         },
       },
     },

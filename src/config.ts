@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { logLevels, type LogLevel } from './observability/log.js';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 /**
  * All configuration, read once from the environment at start-up. Each field
@@ -41,6 +43,8 @@ export interface Config {
   ingestMaxRecordsPerCycle: number;
   /** `INGEST_STALE_AFTER_MS`: `/health` calls ingest stale when delivered records wait this long for a commit (default 60,000 ms). */
   ingestStaleAfterMs: number;
+  /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
+  simSpeed: number;
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: string | undefined;
   /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
@@ -124,6 +128,7 @@ const variables = {
   INGEST_MAX_RESPONSE_BYTES: integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   INGEST_MAX_RECORDS_PER_CYCLE: integer(1, 1_000_000).default(5_000),
   INGEST_STALE_AFTER_MS: integer(1, 86_400_000).default(60_000),
+  SIM_SPEED: integer(1, 10_000).default(1),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BREAKER_FAILURES: integer(1, 1000).default(5),
   BREAKER_FIRST_PROBE_MS: integer(1, 3_600_000).default(1_000),
@@ -187,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxResponseBytes: v.INGEST_MAX_RESPONSE_BYTES,
     ingestMaxRecordsPerCycle: v.INGEST_MAX_RECORDS_PER_CYCLE,
     ingestStaleAfterMs: v.INGEST_STALE_AFTER_MS,
+    simSpeed: v.SIM_SPEED,
     adminToken: v.ADMIN_TOKEN,
     breakerFailures: v.BREAKER_FAILURES,
     breakerFirstProbeMs: v.BREAKER_FIRST_PROBE_MS,

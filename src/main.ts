@@ -1,17 +1,19 @@
-// The composition root: config -> logger, metrics -> database -> odds bus -> gateway -> ingest worker;
+// The composition root: config -> logger, metrics -> database -> Redis connections (odds bus, cache tier,
+// persisted queries) -> gateway -> ingest worker;
 // on SIGTERM/SIGINT disposed in reverse (the worker finishes its batch first).
 import { runCli } from './cli/run-cli.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
+import { openPersistedQueryStore } from './api/persisted-queries.js';
 import { startGateway } from './gateway.js';
-import { stopOnSignals } from './http/shutdown.js';
+import { stopOnSignals } from './api/shutdown.js';
 import { createIngestWorker } from './ingest/create-feed.js';
 import type { IngestWorker } from './ingest/worker.js';
-import { RedisTier } from './cache/redis-tier.js';
-import { createLogger } from './observability/log.js';
-import { Metrics } from './observability/metrics.js';
-import { createOddsBus } from './pubsub/create-bus.js';
+import { RedisTier } from './read/redis-tier.js';
+import { createLogger } from './ops/log.js';
+import { Metrics } from './ops/metrics.js';
+import { createOddsBus } from './live/create-bus.js';
 import { seedDatabase } from './seed/seed.js';
 
 await runCli(async () => {
@@ -27,13 +29,15 @@ await runCli(async () => {
     logger.info('empty embedded database: seeding 300 events x 6 bookmakers (npm run db:seed for more)');
     await seedDatabase(db, { events: 300, bookmakers: 6 });
   }
+  // Every connection of the process is opened here, once, and closed here after the gateway and worker stop.
   const busLog = logger.child({ component: 'odds-bus' });
   const bus = await createOddsBus(config, (message) => busLog.warn(message));
   const sharedTier = config.redisUrl
     ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, log: (message) => busLog.warn(message) })
     : undefined;
   await sharedTier?.start();
-  const gateway = await startGateway({ config, db, bus, sharedTier, logger, metrics });
+  const persistedQueries = openPersistedQueryStore(config.redisUrl, { prefix: config.redisPrefix, log: (message) => logger.info(message) });
+  const gateway = await startGateway({ config, db, bus, sharedTier, persistedQueries: persistedQueries.cache, logger, metrics });
   logger.info(
     `oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health, metrics at ${gateway.url}/metrics`,
   );
@@ -53,7 +57,7 @@ await runCli(async () => {
     async (signal) => {
       logger.info(`${signal}: shutting down`);
       await Promise.all([worker?.stop(), gateway.close()]);
-      await Promise.all([bus.close(), sharedTier?.close()]);
+      await Promise.all([bus.close(), sharedTier?.close(), persistedQueries.close()]);
       await db.close();
       logger.info(`${signal}: stopped`);
     },

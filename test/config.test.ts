@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       ingestMaxResponseBytes: 10 * 1024 * 1024,
       ingestMaxRecordsPerCycle: 5_000,
       ingestStaleAfterMs: 60_000,
+      simSpeed: 1,
       adminToken: undefined,
       breakerFailures: 5,
       breakerFirstProbeMs: 1_000,

@@ -112,12 +112,12 @@ export interface GatewayProcess extends NodeProcess {
   profile<T>(file: string, work: () => Promise<T>): Promise<T>;
 }
 
-/** The parts of the gateway's `/health` (src/observability/gateway-health.ts) the harness reads. */
+/** The parts of the gateway's `/health` (src/read/read-health.ts, src/live/live-side.ts) the harness reads. */
 export interface GatewayHealth {
   cache: { entries: number; bytes: number };
   board: { events: number } | null;
   subscriptions: { subscribers: number; dropped: number };
-  /** The response cache's counters (src/graphql/response-cache.ts); null with CACHE=off. */
+  /** The response cache's counters (src/api/response-cache.ts); null with CACHE=off. */
   responses: { hits: number; misses: number; shared: number; stored: number; stale: number } | null;
 }
 

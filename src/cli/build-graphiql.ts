@@ -1,5 +1,5 @@
 // `npm run build:graphiql [-- --force]`: bundles the GraphiQL page into .build/graphiql (skipped when its inputs are unchanged).
-import { buildGraphiql } from '../graphiql/build.js';
+import { buildGraphiql } from '../api/graphiql/build.js';
 import { runCli } from './run-cli.js';
 
 await runCli(async () => {

@@ -4,10 +4,10 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createIngestWorker } from '../ingest/create-feed.js';
-import { createLogger } from '../observability/log.js';
-import { startMetricsServer } from '../observability/metrics-server.js';
-import { Metrics } from '../observability/metrics.js';
-import { createOddsBus } from '../pubsub/create-bus.js';
+import { createLogger } from '../ops/log.js';
+import { startMetricsServer } from '../ops/metrics-server.js';
+import { Metrics } from '../ops/metrics.js';
+import { createOddsBus } from '../live/create-bus.js';
 import { runCli } from './run-cli.js';
 
 await runCli(async () => {

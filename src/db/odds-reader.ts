@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { EventQuery } from '../domain/event-query.js';
+import type { MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 import {
   deepFreeze,
   eventOddsRecord,
@@ -11,7 +12,7 @@ import {
   type EventRecord,
   type SnapshotRecord,
   type SportRecord,
-} from '../cache/records.js';
+} from '../domain/records.js';
 
 /**
  * Batched reads: each function is one round of queries for any number of
@@ -139,7 +140,7 @@ export class OddsReader {
     // send one bind parameter per id and hit PostgreSQL's limit on a warm-up batch.
     const outcomeRows = await this.prisma.$queryRawUnsafe<OutcomeRow[]>(
       `SELECT m.snapshot_id AS "snapshotId", m.id AS "marketId", m.key AS "marketKey", m.name AS "marketName",
-              m.line, o.key, o.name, o.price
+              m.line, m.status, o.key, o.name, o.price, o.result
        FROM market m JOIN outcome o ON o.market_id = m.id
        WHERE m.snapshot_id = ANY($1::int[]) AND ($2::text IS NULL OR m.key = $2)
        ORDER BY m.snapshot_id, m.id, o.id`,
@@ -152,12 +153,13 @@ export class OddsReader {
     for (const row of outcomeRows) {
       if (row.marketId !== marketId) {
         marketId = row.marketId;
-        market = { key: row.marketKey, name: row.marketName, line: row.line === null ? null : Number(row.line), outcomes: [] };
+        const line = row.line === null ? null : Number(row.line);
+        market = { key: row.marketKey, name: row.marketName, line, status: row.status, outcomes: [] };
         const list = marketsBySnapshot.get(row.snapshotId);
         if (list) list.push(market);
         else marketsBySnapshot.set(row.snapshotId, [market]);
       }
-      market!.outcomes.push({ key: row.key, name: row.name, price: Number(row.price) });
+      market!.outcomes.push({ key: row.key, name: row.name, price: Number(row.price), result: row.result });
     }
     return rows.map((row) =>
       deepFreeze({
@@ -203,16 +205,19 @@ interface OutcomeRow {
   marketName: string;
   /** numeric: a string or Decimal, depending on the driver. */
   line: unknown;
+  status: MarketStatus;
   key: string;
   name: string;
   price: unknown;
+  result: OutcomeResult | null;
 }
 
 interface PlainMarket {
   key: string;
   name: string;
   line: number | null;
-  outcomes: Array<{ key: string; name: string; price: number }>;
+  status: MarketStatus;
+  outcomes: Array<{ key: string; name: string; price: number; result: OutcomeResult | null }>;
 }
 
 // The same bookmaker's snapshot just before, for `previousPrice`: one probe of

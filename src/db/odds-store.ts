@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SnapshotInput } from '../domain/odds.js';
+import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
+import { writeFeedCommit, type FeedCommit, type Transaction } from './feed-commit.js';
 
 export interface StoreResult {
   /** Snapshots written; one already stored (same event, bookmaker, capturedAt) is not counted. */
@@ -8,30 +9,10 @@ export interface StoreResult {
   duplicates: number;
   /** (event, bookmaker) pairs whose latest snapshot moved forward, with the new snapshot. */
   latestChanged: LatestChange[];
+  /** Events whose status, score or clock moved forward. */
+  eventsChanged: number[];
   /** The change log's position of this commit, when it came with a `FeedCommit` and stored snapshots. */
   position: bigint | null;
-}
-
-/**
- * What a feed's batch moves besides its snapshots, in the same transaction:
- * the feed's cursor (so a restarted worker resumes exactly after what was
- * committed) and a change-log row whose position orders this commit among all.
- */
-export interface FeedCommit {
-  /** The feed's name in `feed_cursor`. */
-  feed: string;
-  /** Where the feed stands after this batch (null: the feed has no cursor yet). */
-  cursor: string | null;
-  /** Records of this batch the database refused, set aside in `quarantined_record`. */
-  quarantine?: readonly DeadLetter[];
-}
-
-export interface DeadLetter {
-  /** `event|bookmaker|capturedAt`, as the feed named them. */
-  recordKey: string;
-  reason: string;
-  /** The record as the feed sent it. */
-  raw: unknown;
 }
 
 export interface LatestChange {
@@ -41,12 +22,12 @@ export interface LatestChange {
 }
 
 /**
- * Writes a batch of snapshots in one transaction: the snapshots, their
- * markets and outcomes, and the latest-snapshot pointer per (event,
- * bookmaker). Idempotent by the unique (event, bookmaker, capturedAt) key: a
+ * Writes a batch of snapshots and event states in one transaction: the
+ * snapshots, their markets and outcomes, the latest-snapshot pointer per
+ * (event, bookmaker), and each event's status, score and clock. Idempotent by the unique (event, bookmaker, capturedAt) key: a
  * snapshot delivered twice is stored once. Either the whole batch lands or
- * none of it does. With a `FeedCommit`, the feed's cursor and a change-log
- * row are part of that same transaction.
+ * none of it does. With a `FeedCommit`, the feed's cursor, its dead letters
+ * and a change-log row are part of that same transaction.
  *
  * Each table gets one `INSERT ... SELECT FROM unnest(arrays)`: four
  * statements whatever the batch size, and an order of magnitude faster than
@@ -56,29 +37,18 @@ export interface LatestChange {
 export async function storeSnapshots(
   prisma: PrismaClient,
   snapshots: readonly SnapshotInput[],
+  eventStates: readonly EventStateInput[] = [],
   commit?: FeedCommit,
 ): Promise<StoreResult> {
-  if (snapshots.length === 0 && !commit) return { stored: 0, duplicates: 0, latestChanged: [], position: null };
+  if (snapshots.length === 0 && eventStates.length === 0 && !commit) {
+    return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged: [], position: null };
+  }
   return prisma.$transaction(
     async (tx) => {
+      const eventsChanged = await storeEventStates(tx, eventStates);
       const { snapshotIds, ...stored } = await insertSnapshots(tx, snapshots);
-      if (!commit) return { ...stored, position: null };
-      await tx.feedCursor.upsert({
-        where: { feed: commit.feed },
-        create: { feed: commit.feed, cursor: commit.cursor },
-        update: { cursor: commit.cursor, updatedAt: new Date() },
-      });
-      if (commit.quarantine?.length) {
-        await tx.quarantinedRecord.createMany({
-          data: commit.quarantine.map((letter) => ({ feed: commit.feed, recordKey: letter.recordKey, reason: letter.reason, raw: jsonbSafe(letter.raw) as object })),
-        });
-      }
-      if (stored.stored === 0) return { ...stored, position: null };
-      const { position } = await tx.changeLog.create({
-        data: { feed: commit.feed, snapshotIds },
-        select: { position: true },
-      });
-      return { ...stored, position };
+      const position = commit ? await writeFeedCommit(tx, commit, snapshotIds) : null;
+      return { ...stored, eventsChanged, position };
     },
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
     { timeout: 60_000 },
@@ -86,15 +56,16 @@ export async function storeSnapshots(
 }
 
 /**
- * Writes the snapshots as `storeSnapshots` would, then rolls back: throws
- * what the database would throw for them, changes nothing. For finding
- * which records of a failed batch the database refuses.
+ * Writes what `storeSnapshots` would, then rolls back: throws what the
+ * database would throw for them, changes nothing. For finding which
+ * records of a failed batch the database refuses.
  */
-export async function trySnapshots(prisma: PrismaClient, snapshots: readonly SnapshotInput[]): Promise<void> {
+export async function trySnapshots(prisma: PrismaClient, snapshots: readonly SnapshotInput[], eventStates: readonly EventStateInput[] = []): Promise<void> {
   const rollback = new Error('trial: roll back');
   try {
     await prisma.$transaction(
       async (tx) => {
+        await storeEventStates(tx, eventStates);
         await insertSnapshots(tx, snapshots);
         throw rollback;
       },
@@ -105,18 +76,10 @@ export async function trySnapshots(prisma: PrismaClient, snapshots: readonly Sna
   }
 }
 
-/** The feed's committed cursor: undefined when it never committed one. */
-export async function readFeedCursor(prisma: PrismaClient, feed: string): Promise<string | null | undefined> {
-  const row = await prisma.feedCursor.findUnique({ where: { feed }, select: { cursor: true } });
-  return row === null ? undefined : row.cursor;
-}
-
-type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
-
 async function insertSnapshots(
   tx: Transaction,
   snapshots: readonly SnapshotInput[],
-): Promise<Omit<StoreResult, 'position'> & { snapshotIds: number[] }> {
+): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'> & { snapshotIds: number[] }> {
   if (snapshots.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], snapshotIds: [] };
   // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
   const inserted = await tx.$queryRawUnsafe<InsertedSnapshot[]>(
@@ -146,13 +109,15 @@ async function insertMarkets(tx: Transaction, snapshots: readonly SnapshotInput[
     return snapshotId === undefined ? [] : snapshot.markets.map((market) => ({ snapshotId, market }));
   });
   const marketRows = await tx.$queryRawUnsafe<Array<{ id: number; snapshotId: number; key: string; line: unknown }>>(
-    `INSERT INTO market (snapshot_id, key, name, line)
-     SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[])
+    `INSERT INTO market (snapshot_id, key, name, line, status)
+     SELECT snapshot_id, key, name, line, status::"MarketStatus"
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS m(snapshot_id, key, name, line, status)
      RETURNING id, snapshot_id AS "snapshotId", key, line`,
     newMarkets.map((m) => m.snapshotId),
     newMarkets.map((m) => m.market.key),
     newMarkets.map((m) => m.market.name),
     newMarkets.map((m) => m.market.line),
+    newMarkets.map((m) => m.market.status ?? 'OPEN'),
   );
   // Match by identity rather than trusting RETURNING's row order, which
   // PostgreSQL does not promise.
@@ -162,12 +127,14 @@ async function insertMarkets(tx: Transaction, snapshots: readonly SnapshotInput[
     return market.outcomes.map((outcome) => ({ marketId, outcome }));
   });
   await tx.$executeRawUnsafe(
-    `INSERT INTO outcome (market_id, key, name, price)
-     SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[])`,
+    `INSERT INTO outcome (market_id, key, name, price, result)
+     SELECT market_id, key, name, price, result::"OutcomeResult"
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS o(market_id, key, name, price, result)`,
     outcomes.map((o) => o.marketId),
     outcomes.map((o) => o.outcome.key),
     outcomes.map((o) => o.outcome.name),
     outcomes.map((o) => o.outcome.price),
+    outcomes.map((o) => o.outcome.result ?? null),
   );
 }
 
@@ -198,12 +165,37 @@ async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[]): Promis
   );
 }
 
-/** `value` as jsonb can hold it: jsonb refuses NUL in strings, so each becomes U+FFFD (the rest is kept as sent). */
-function jsonbSafe(value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD');
-  if (Array.isArray(value)) return value.map(jsonbSafe);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k) as string, jsonbSafe(v)]));
-  return value ?? null;
+/**
+ * Moves each event's state forward: the newest state per event in the batch,
+ * written only over an older one, so a late record never takes back a goal.
+ */
+async function storeEventStates(tx: Transaction, states: readonly EventStateInput[]): Promise<number[]> {
+  const newest = new Map<number, EventStateInput>();
+  for (const state of states) {
+    const current = newest.get(state.eventId);
+    if (!current || current.capturedAt < state.capturedAt) newest.set(state.eventId, state);
+  }
+  if (newest.size === 0) return [];
+  const rows = [...newest.values()];
+  const changed = await tx.$queryRawUnsafe<Array<{ id: number }>>(
+    `UPDATE event e
+     SET status = s.status::"EventStatus", score_home = s.score_home, score_away = s.score_away,
+         clock_period = s.clock_period, clock_minute = s.clock_minute, state_at = s.state_at, updated_at = now()
+     FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::text[], $6::int[], $7::timestamptz[])
+       AS s(id, status, score_home, score_away, clock_period, clock_minute, state_at)
+     WHERE e.id = s.id AND (e.state_at IS NULL OR e.state_at < s.state_at)
+       AND (e.status::text, e.score_home, e.score_away, e.clock_period, e.clock_minute)
+           IS DISTINCT FROM (s.status, s.score_home, s.score_away, s.clock_period, s.clock_minute)
+     RETURNING e.id`,
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.status),
+    rows.map((r) => r.score?.home ?? null),
+    rows.map((r) => r.score?.away ?? null),
+    rows.map((r) => r.clock?.period ?? null),
+    rows.map((r) => r.clock?.minute ?? null),
+    rows.map((r) => r.capturedAt.toISOString()),
+  );
+  return changed.map((row) => row.id);
 }
 
 interface InsertedSnapshot {

@@ -1,10 +1,14 @@
 /** The odds domain as the rest of the code sees it: plain data, no Prisma types. */
 
+import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
+
 export interface OutcomeInput {
   key: string;
   name: string;
   /** Decimal odds, > 1. */
   price: number;
+  /** Set when the market is settled: won, lost, or void (stakes returned). */
+  result?: OutcomeResult | null;
 }
 
 export interface MarketInput {
@@ -13,7 +17,22 @@ export interface MarketInput {
   name: string;
   /** Goals/points line for over/under and handicap markets; null otherwise. */
   line: number | null;
+  /** Open for betting (default), suspended (last prices shown, no bets), or settled. */
+  status?: MarketStatus;
   outcomes: OutcomeInput[];
+}
+
+/** Where an event stands: status, and from kick-off on its score and (while live) the match clock. */
+export interface EventState {
+  status: EventStatus;
+  score: { home: number; away: number } | null;
+  clock: { period: string; minute: number } | null;
+}
+
+/** An event's state as the feed captured it at one moment. */
+export interface EventStateInput extends EventState {
+  eventId: number;
+  capturedAt: Date;
 }
 
 /** What one bookmaker offered for one event at one moment. */

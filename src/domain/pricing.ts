@@ -136,20 +136,33 @@ function clamp(value: number, min: number, max: number): number {
 /** Bookmakers cap long shots: no price above this, however unlikely the outcome. */
 export const maxPrice = 1001;
 
+/** A match in play: the score so far and the share of playing time still to come (0 to 1). */
+export interface InPlay {
+  score: { home: number; away: number };
+  remaining: number;
+}
+
 /**
  * One bookmaker's prices: true probabilities, shaded by the bookmaker's
  * opinion (`random`), divided by `1 + margin`, rounded to two decimals.
+ * In play, the probabilities are of the final score: the score so far plus
+ * what the model expects in the time that remains.
  */
 export function priceMarkets(
-  model: ScoringModel,
+  opening: ScoringModel,
   template: MarketTemplate,
   margin: number,
   random: () => number,
+  inPlay: InPlay = { score: { home: 0, away: 0 }, remaining: 1 },
 ): MarketInput[] {
+  const model = remainderOf(opening, inPlay.remaining);
+  const { home: scoredHome, away: scoredAway } = inPlay.score;
+  const lead = scoredHome - scoredAway;
   // One market: each outcome's true probability, shaded by this bookmaker's
   // opinion, renormalised, divided by 1 + margin, rounded to two decimals.
   const market = (key: string, name: string, line: number | null, outcomes: Array<[string, string, number]>): MarketInput => {
-    const shaded = outcomes.map(([, , p]) => p * (1 + (random() - 0.5) * 0.06));
+    // A probability of 0 (an outcome already lost) prices at the cap, not at infinity.
+    const shaded = outcomes.map(([, , p]) => Math.max(p, 1e-9) * (1 + (random() - 0.5) * 0.06));
     const total = shaded.reduce((a, b) => a + b, 0);
     return {
       key,
@@ -162,7 +175,7 @@ export function priceMarkets(
       })),
     };
   };
-  const win = winProbabilities(model, 0);
+  const win = winProbabilities(model, lead);
   const noDraw = win.home + win.away;
   const markets: MarketInput[] = [
     template.threeWay
@@ -177,19 +190,36 @@ export function priceMarkets(
         ]),
   ];
   for (const line of template.totals) {
-    const over = overProbability(model, line);
+    const over = overProbability(model, line - scoredHome - scoredAway);
     markets.push(market('over_under', `Total over/under ${line}`, line, [['over', 'Over', over], ['under', 'Under', 1 - over]]));
   }
   for (const line of template.handicaps) {
-    const covered = winProbabilities(model, line).home;
+    const covered = winProbabilities(model, line + lead).home;
     const name = `Handicap ${line > 0 ? '+' : ''}${line}`;
     markets.push(market('handicap', name, line, [['home', 'Home', covered], ['away', 'Away', 1 - covered]]));
   }
   if (template.bothToScore && model.kind === 'goals') {
-    const both = (1 - Math.exp(-model.homeRate)) * (1 - Math.exp(-model.awayRate));
+    const homeScores = scoredHome > 0 ? 1 : 1 - Math.exp(-model.homeRate);
+    const awayScores = scoredAway > 0 ? 1 : 1 - Math.exp(-model.awayRate);
+    const both = homeScores * awayScores;
     markets.push(market('btts', 'Both teams to score', null, [['yes', 'Yes', both], ['no', 'No', 1 - both]]));
   }
   return markets;
+}
+
+/** What the model expects of the share `remaining` of the match still to play. */
+function remainderOf(model: ScoringModel, remaining: number): ScoringModel {
+  if (remaining >= 1) return model;
+  const share = Math.max(remaining, 1e-6);
+  return model.kind === 'goals'
+    ? { ...model, homeRate: model.homeRate * share, awayRate: model.awayRate * share }
+    : {
+        ...model,
+        homeMargin: model.homeMargin * share,
+        marginSd: model.marginSd * Math.sqrt(share),
+        total: model.total * share,
+        totalSd: model.totalSd * Math.sqrt(share),
+      };
 }
 
 /** P(home wins), P(draw), P(away wins) after giving home `handicap` (half-lines never draw). */
@@ -198,40 +228,45 @@ function winProbabilities(model: ScoringModel, handicap: number): { home: number
     const home = normalCdf((model.homeMargin + handicap) / model.marginSd);
     return { home, draw: 0, away: 1 - home };
   }
+  const homeGoals = poissonPmf(model.homeRate);
+  const awayGoals = poissonPmf(model.awayRate);
   let home = 0;
   let draw = 0;
   for (let h = 0; h <= maxGoals; h++) {
     for (let a = 0; a <= maxGoals; a++) {
-      const p = poisson(model.homeRate, h) * poisson(model.awayRate, a);
+      const p = homeGoals[h]! * awayGoals[a]!;
       const margin = h + handicap - a;
       if (margin > 0) home += p;
       else if (margin === 0) draw += p;
     }
   }
-  const total = poissonMass(model.homeRate) * poissonMass(model.awayRate);
+  const total = sum(homeGoals) * sum(awayGoals);
   return { home: home / total, draw: draw / total, away: 1 - (home + draw) / total };
 }
 
 function overProbability(model: ScoringModel, line: number): number {
   if (model.kind === 'points') return 1 - normalCdf((line - model.total) / model.totalSd);
-  const rate = model.homeRate + model.awayRate;
+  const goals = poissonPmf(model.homeRate + model.awayRate);
   let under = 0;
-  for (let goals = 0; goals < line; goals++) under += poisson(rate, goals);
+  for (let k = 0; k < line && k <= maxGoals; k++) under += goals[k]!;
   return 1 - under;
 }
 
 const maxGoals = 15;
 
-function poisson(rate: number, k: number): number {
+/** P(k goals) for k = 0..maxGoals, each from the one before: the pricing's innermost loop. */
+function poissonPmf(rate: number): Float64Array {
+  const pmf = new Float64Array(maxGoals + 1);
   let p = Math.exp(-rate);
-  for (let i = 1; i <= k; i++) p *= rate / i;
-  return p;
+  pmf[0] = p;
+  for (let k = 1; k <= maxGoals; k++) pmf[k] = p *= rate / k;
+  return pmf;
 }
 
-function poissonMass(rate: number): number {
-  let sum = 0;
-  for (let k = 0; k <= maxGoals; k++) sum += poisson(rate, k);
-  return sum;
+function sum(values: Float64Array): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26, error < 1.5e-7). */

@@ -1,8 +1,8 @@
-import type { EventOddsRecord } from '../cache/records.js';
+import type { EventOddsRecord } from '../domain/records.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { LatestChange } from '../db/odds-store.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { OddsBus } from '../pubsub/odds-bus.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { OddsBus } from '../live/odds-bus.js';
 
 export interface ChangePublisherOptions {
   reader: Pick<OddsReader, 'events' | 'eventOdds'>;
@@ -14,7 +14,8 @@ export interface ChangePublisherOptions {
 
 /**
  * Committed changes on their way to the bus. Every change not yet
- * published goes out as one message, with the changed events and their
+ * published (odds of an (event, bookmaker), an event's state) goes out as
+ * one message, with the changed events and their
  * whole current odds read after the commit. If the read or the bus fails,
  * the changes wait for the next try: a committed change is published at
  * least once, and the gateways keep the newer snapshot when two cross.
@@ -22,33 +23,34 @@ export interface ChangePublisherOptions {
 export class ChangePublisher {
   /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
   readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
+  /** Events whose committed state change is not yet on the bus. */
+  readonly #unpublishedEvents = new Set<number>();
 
   constructor(private readonly options: ChangePublisherOptions) {}
 
-  get waiting(): number {
-    return this.#unpublished.size;
-  }
-
-  add(changes: readonly LatestChange[]): void {
+  add(changes: readonly LatestChange[], eventsChanged: readonly number[]): void {
     for (const pair of changes) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
+    for (const eventId of eventsChanged) this.#unpublishedEvents.add(eventId);
   }
 
   /** Publishes what waits; returns how many (event, bookmaker) changes went out (0 when it must try again). */
   async publish(): Promise<number> {
-    if (this.#unpublished.size === 0) return 0;
+    if (this.#unpublished.size === 0 && this.#unpublishedEvents.size === 0) return 0;
     const changed = [...this.#unpublished.values()];
-    const eventIds = [...new Set(changed.map((c) => c.eventId))];
+    const eventsChanged = [...this.#unpublishedEvents];
+    const eventIds = [...new Set([...changed.map((c) => c.eventId), ...eventsChanged])];
     try {
       const { reader, bus, now } = this.options;
       const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
       const publishedAt = now();
-      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed });
+      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed, eventsChanged });
       this.#observeLag(publishedAt, odds, changed);
     } catch (error) {
       this.options.log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
       return 0;
     }
     this.#unpublished.clear();
+    this.#unpublishedEvents.clear();
     return changed.length;
   }
 

@@ -32,7 +32,10 @@ export class FeedIds {
   async resolve(records: readonly FeedRecord[]): Promise<ResolvedIds> {
     const whyUnknown = new Map<string, string>();
     const events = [...new Set(records.map((r) => r.event))].filter((id) => !this.#eventIds.has(id));
-    const bookmakers = [...new Set(records.map((r) => r.bookmaker))].filter((key) => !this.#bookmakerIds.has(key));
+    // State records name no bookmaker.
+    const bookmakers = [...new Set(records.flatMap((r) => ('bookmaker' in r ? [r.bookmaker] : [])))].filter(
+      (key) => !this.#bookmakerIds.has(key),
+    );
     if (bookmakers.length > 0) await this.#resolveBookmakers(bookmakers, records);
     if (events.length === 0) return { created: 0, whyUnknown };
     await this.#findEvents(events);
@@ -53,7 +56,9 @@ export class FeedIds {
     await find(keys);
     const names = new Map<string, string>();
     for (const record of records) {
-      if (record.bookmakerName && !this.#bookmakerIds.has(record.bookmaker)) names.set(record.bookmaker, record.bookmakerName);
+      if ('bookmaker' in record && record.bookmakerName && !this.#bookmakerIds.has(record.bookmaker)) {
+        names.set(record.bookmaker, record.bookmakerName);
+      }
     }
     if (names.size === 0) return;
     // The unique key keeps one bookmaker when two workers create it at once.

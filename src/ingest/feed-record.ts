@@ -31,6 +31,7 @@ const name = (what: string) => text(storageBounds.nameLength, what);
 const outcome = z.object({
   key: key('key'),
   name: name('name'),
+  result: z.enum(['WON', 'LOST', 'VOID']).nullable().default(null),
   price: z
     .number({ error: 'price is missing or not a number' })
     .gt(1, 'price must be above 1')
@@ -46,6 +47,7 @@ const market = z.object({
     .lt(storageBounds.lineWithin, `line must be below ${storageBounds.lineWithin}`)
     .nullable()
     .default(null),
+  status: z.enum(['OPEN', 'SUSPENDED', 'SETTLED']).default('OPEN'),
   outcomes: z.array(outcome).min(2, 'a market needs at least two outcomes'),
 });
 
@@ -57,17 +59,38 @@ const fixture = z.object({
   kickoffAt: z.iso.datetime({ offset: true, error: 'kickoffAt must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
 });
 
-export const feedRecordSchema = z.object({
+/** Where the event stands: its status, and from kick-off its score and (while live) the match clock. */
+const state = z.object({
+  status: z.enum(['SCHEDULED', 'LIVE', 'FINISHED', 'CANCELLED']),
+  score: z.object({ home: z.number().int().min(0), away: z.number().int().min(0) }).nullable().default(null),
+  clock: z.object({ period: z.string().min(1).max(20), minute: z.number().int().min(0).max(1000) }).nullable().default(null),
+});
+
+const capturedAt = z.iso.datetime({ offset: true, error: 'capturedAt must be an ISO 8601 date-time' }).transform((s) => new Date(s));
+
+/** One bookmaker's markets, optionally with the event's state as the feed saw it at the same moment. */
+const oddsRecord = z.object({
   event: key('event (the external id)'),
   fixture: fixture.optional(),
   bookmaker: key('bookmaker (its key)'),
   /** The bookmaker's display name: when the database does not know the bookmaker yet, the worker creates it. */
   bookmakerName: name('bookmakerName').optional(),
-  capturedAt: z.iso.datetime({ offset: true, error: 'capturedAt must be an ISO 8601 date-time' }).transform((s) => new Date(s)),
+  capturedAt,
+  state: state.optional(),
   markets: z.array(market).min(1, 'a snapshot needs at least one market'),
 });
 
-export type FeedRecord = z.output<typeof feedRecordSchema>;
+/** The event's state alone: kick-off, a goal, the clock, the final whistle. */
+const stateRecord = z.object({
+  event: key('event (the external id)'),
+  fixture: fixture.optional(),
+  capturedAt,
+  state,
+});
+
+export type OddsRecord = z.output<typeof oddsRecord>;
+export type StateRecord = z.output<typeof stateRecord>;
+export type FeedRecord = OddsRecord | StateRecord;
 
 export type Checked = { ok: true; record: FeedRecord } | { ok: false; reason: string };
 
@@ -78,9 +101,15 @@ export interface CheckOptions {
   maxClockSkewMs?: number;
 }
 
-/** Checks one raw record; the reason names the first bad field, e.g. `markets.0.outcomes.1.price: price must be above 1`. */
+/**
+ * Checks one raw record; the reason names the first bad field, e.g.
+ * `markets.0.outcomes.1.price: price must be above 1`. A record with
+ * `markets` is an odds record (it needs a bookmaker); one with only `state`
+ * is a state record.
+ */
 export function checkFeedRecord(raw: unknown, { now = Date.now(), maxClockSkewMs = defaultMaxClockSkewMs }: CheckOptions = {}): Checked {
-  const result = feedRecordSchema.safeParse(raw);
+  const stateOnly = typeof raw === 'object' && raw !== null && !('markets' in raw) && 'state' in raw;
+  const result = stateOnly ? stateRecord.safeParse(raw) : oddsRecord.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     return { ok: false, reason: `${issue.path.join('.') || 'record'}: ${issue.message}` };

@@ -1,12 +1,13 @@
 import { OddsReader } from '../db/odds-reader.js';
-import { readFeedCursor, storeSnapshots, trySnapshots, type DeadLetter, type StoreResult } from '../db/odds-store.js';
+import { readFeedCursor, type DeadLetter } from '../db/feed-commit.js';
+import { storeSnapshots, trySnapshots, type StoreResult } from '../db/odds-store.js';
 import { describeSqlError, isDataError } from '../db/sql-errors.js';
-import type { SnapshotInput } from '../domain/odds.js';
+import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { PartReport } from '../observability/health.js';
-import { rejectionCategory, type Metrics } from '../observability/metrics.js';
-import type { OddsBus } from '../pubsub/odds-bus.js';
-import { Breaker, guarded, type BreakerOptions } from '../resilience/breaker.js';
+import type { PartReport } from '../ops/health.js';
+import { rejectionCategory, type Metrics } from '../ops/metrics.js';
+import type { OddsBus } from '../live/odds-bus.js';
+import { Breaker, guarded, type BreakerOptions } from '../read/breaker.js';
 import { ChangePublisher } from './change-publisher.js';
 import { FeedIds } from './feed-ids.js';
 import { checkFeedRecord, recordKey, type FeedAdapter, type FeedRecord } from './feed-record.js';
@@ -47,6 +48,8 @@ export interface CycleResult {
   published: number;
   /** Events the feed announced that were not in the database yet. */
   createdEvents: number;
+  /** Events whose status, score or clock moved. */
+  eventsChanged: number;
   /** Records the database refused, set aside in `quarantined_record` while the rest of their batch was committed. */
   quarantined: number;
   /** The commit failed: the records wait for the next cycle, and the feed is not polled until they are committed. */
@@ -69,7 +72,10 @@ interface Rejection {
 
 /** One snapshot to write and the record it came from. */
 interface Write {
-  snapshot: SnapshotInput;
+  /** An odds record's snapshot. */
+  snapshot?: SnapshotInput;
+  /** The event's state, from a state record or an odds record that carries one. */
+  state?: EventStateInput;
   source: Checked;
 }
 
@@ -90,6 +96,7 @@ const emptyResult = (): CycleResult => ({
   rejected: {},
   published: 0,
   createdEvents: 0,
+  eventsChanged: 0,
   quarantined: 0,
   failed: false,
   feedFailed: false,
@@ -281,7 +288,8 @@ export class IngestWorker {
       this.totals.stored += stored.stored;
       this.totals.duplicates += stored.duplicates;
       this.#options.metrics?.ingestSnapshots(stored.stored, stored.duplicates);
-      this.#publisher.add(stored.latestChanged);
+      result.eventsChanged = stored.eventsChanged.length;
+      this.#publisher.add(stored.latestChanged, stored.eventsChanged);
     } catch (error) {
       this.#failed(result, `${records.length} records not stored, retrying next cycle`, error);
       return false;
@@ -298,45 +306,60 @@ export class IngestWorker {
    * the same cycle, with the cursor, in one transaction.
    */
   async #store(writes: Write[], cursor: string | null, result: CycleResult): Promise<StoreResult> {
-    const { prisma, feed, metrics } = this.#options;
-    const snapshots = (some: readonly Write[]) => some.map((w) => w.snapshot);
+    const { prisma, feed } = this.#options;
+    const snapshots = (some: readonly Write[]) => some.flatMap((w) => (w.snapshot ? [w.snapshot] : []));
+    const states = (some: readonly Write[]) => some.flatMap((w) => (w.state ? [w.state] : []));
     try {
-      return await storeSnapshots(prisma, snapshots(writes), { feed: feed.name, cursor });
+      return await storeSnapshots(prisma, snapshots(writes), states(writes), { feed: feed.name, cursor });
     } catch (error) {
       if (!isDataError(error)) throw error;
-      const refused = await findRefused(writes, error, (some) => trySnapshots(prisma, snapshots(some)));
+      const refused = await findRefused(writes, error, (some) => trySnapshots(prisma, snapshots(some), states(some)));
       const quarantine: DeadLetter[] = refused.map(({ item, error }) => ({
         recordKey: recordKey(item.source.raw),
         reason: describeSqlError(error),
         raw: item.source.raw,
       }));
-      const set = new Set(refused.map((r) => r.item));
-      const stored = await storeSnapshots(prisma, snapshots(writes.filter((w) => !set.has(w))), { feed: feed.name, cursor, quarantine });
-      result.quarantined = quarantine.length;
-      this.totals.quarantined += quarantine.length;
-      this.#deadLetters += quarantine.length;
-      metrics?.ingestQuarantined(quarantine.length);
-      for (const letter of quarantine) this.#recordLog.write(`ingest: quarantined ${letter.recordKey}: ${letter.reason}`);
+      const kept = writes.filter((w) => !refused.some((r) => r.item === w));
+      const stored = await storeSnapshots(prisma, snapshots(kept), states(kept), { feed: feed.name, cursor, quarantine });
+      this.#quarantined(result, quarantine);
       return stored;
     }
   }
 
-  /** One write per (event, bookmaker, capturedAt); records naming what the database lacks go to `rejections`. */
+  #quarantined(result: CycleResult, quarantine: DeadLetter[]): void {
+    result.quarantined = quarantine.length;
+    this.totals.quarantined += quarantine.length;
+    this.#deadLetters += quarantine.length;
+    this.#options.metrics?.ingestQuarantined(quarantine.length);
+    for (const letter of quarantine) this.#recordLog.write(`ingest: quarantined ${letter.recordKey}: ${letter.reason}`);
+  }
+
+  /** One write per snapshot (event, bookmaker, capturedAt) or event state; records naming what the database lacks go to `rejections`. */
   #writes(records: Checked[], whyUnknown: Map<string, string>, rejections: Rejection[]): Write[] {
     const writes = new Map<string, Write>();
-    for (const source of records) {
+    records.forEach((source, i) => {
       const { record } = source;
-      const eventId = this.#ids.event(record.event);
-      const bookmakerId = this.#ids.bookmaker(record.bookmaker);
       const key = recordKey(source.raw);
-      if (eventId === undefined) rejections.push({ key, reason: whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}` });
-      else if (bookmakerId === undefined) rejections.push({ key, reason: `unknown bookmaker ${JSON.stringify(record.bookmaker)}` });
-      else {
-        // The same snapshot twice in one answer is one snapshot (the first wins, as the store's unique key would say).
-        const snapshotKey = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
-        if (!writes.has(snapshotKey)) writes.set(snapshotKey, { snapshot: { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets }, source });
+      const eventId = this.#ids.event(record.event);
+      if (eventId === undefined) {
+        rejections.push({ key, reason: whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}` });
+        return;
       }
-    }
+      const state = record.state && { eventId, capturedAt: record.capturedAt, ...record.state };
+      if (!('markets' in record)) {
+        writes.set(`state:${i}`, { state, source });
+        return;
+      }
+      const bookmakerId = this.#ids.bookmaker(record.bookmaker);
+      if (bookmakerId === undefined) {
+        rejections.push({ key, reason: `unknown bookmaker ${JSON.stringify(record.bookmaker)}` });
+        return;
+      }
+      // The same snapshot twice in one answer is one snapshot (the first wins, as the store's unique key would say).
+      const snapshotKey = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
+      const snapshot = { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets };
+      if (!writes.has(snapshotKey)) writes.set(snapshotKey, { snapshot, state, source });
+    });
     return [...writes.values()];
   }
 

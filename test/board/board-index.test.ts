@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoardIndex } from '../../src/board/board-index.js';
-import { eventRecord } from '../../src/cache/records.js';
+import { BoardIndex } from '../../src/read/board-index.js';
+import { eventRecord } from '../../src/domain/records.js';
 import type { EventStatus } from '../../src/generated/prisma/enums.js';
 
 const now = Date.parse('2026-11-22T12:00:00Z');
@@ -16,6 +16,10 @@ function event(id: number, kickoffOffsetMinutes: number, sportId = 1, status: Ev
     away: `A${id}`,
     kickoffAt: new Date(now + kickoffOffsetMinutes * minutes),
     status,
+    scoreHome: null,
+    scoreAway: null,
+    clockPeriod: null,
+    clockMinute: null,
   });
 }
 

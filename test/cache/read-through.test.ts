@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cacheKey, cachePolicy, LruOddsCache } from '../../src/cache/odds-cache.js';
-import { ReadThrough, type Id } from '../../src/cache/read-through.js';
-import { Breaker } from '../../src/resilience/breaker.js';
+import { cachePolicy, LruOddsCache } from '../../src/read/odds-cache.js';
+import { cacheKey } from '../../src/domain/cache-keys.js';
+import { ReadThrough, type Id } from '../../src/read/read-through.js';
+import { Breaker } from '../../src/read/breaker.js';
 
 const { freshMs, ttlMs } = cachePolicy.EventOdds;
 

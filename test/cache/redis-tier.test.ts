@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisTier } from '../../src/cache/redis-tier.js';
-import { silentLogger } from '../../src/observability/log.js';
+import { RedisTier } from '../../src/read/redis-tier.js';
+import { silentLogger } from '../../src/ops/log.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';

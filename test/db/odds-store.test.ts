@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFeedCursor, storeSnapshots } from '../../src/db/odds-store.js';
+import { readFeedCursor } from '../../src/db/feed-commit.js';
+import { storeSnapshots } from '../../src/db/odds-store.js';
+import { OddsReader } from '../../src/db/odds-reader.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 
@@ -91,7 +93,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(before).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
 
     const again = await storeSnapshots(test.db.prisma, batch);
-    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], position: null });
+    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], eventsChanged: [], position: null });
     expect(await counts()).toEqual(before);
   });
 
@@ -147,19 +149,55 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(await test.db.prisma.latestOdds.count()).toBe(0);
   });
 
+  it('stores market status and settled results, and reads them back as the cache holds them', async () => {
+    const settled = snapshot(0, 0, '2026-11-30T17:00:00Z', 2.1);
+    settled.markets[0] = {
+      ...settled.markets[0]!,
+      status: 'SETTLED',
+      outcomes: settled.markets[0]!.outcomes.map((o) => ({ ...o, result: o.key === 'home' ? 'WON' : 'LOST' })),
+    };
+    settled.markets[1] = { ...settled.markets[1]!, status: 'SUSPENDED' };
+    await storeSnapshots(test.db.prisma, [settled]);
+    const odds = (await new OddsReader(test.db.prisma).eventOdds([eventIds[0]!])).get(eventIds[0]!)!;
+    const [result, total] = odds.snapshots[0]!.markets;
+    expect(result!.status).toBe('SETTLED');
+    expect(result!.outcomes.map((o) => [o.key, o.result])).toEqual([['home', 'WON'], ['draw', 'LOST'], ['away', 'LOST']]);
+    expect(total!.status).toBe('SUSPENDED');
+    expect(total!.outcomes.map((o) => o.result)).toEqual([null, null]);
+  });
+
+  it("moves an event's state only forward: a late record never takes back a goal", async () => {
+    const eventId = eventIds[0]!;
+    const at = (time: string, home: number, minute: number) => ({
+      eventId,
+      capturedAt: new Date(`2026-12-01T${time}Z`),
+      status: 'LIVE' as const,
+      score: { home, away: 0 },
+      clock: { period: '1H', minute },
+    });
+    const first = await storeSnapshots(test.db.prisma, [], [at('15:20:00', 1, 20), at('15:10:00', 0, 10)]);
+    expect(first.eventsChanged).toEqual([eventId]);
+    const late = await storeSnapshots(test.db.prisma, [], [at('15:15:00', 0, 15)]);
+    expect(late.eventsChanged).toEqual([]);
+    const same = await storeSnapshots(test.db.prisma, [], [at('15:20:30', 1, 20)]);
+    expect(same.eventsChanged).toEqual([]);
+    const event = (await new OddsReader(test.db.prisma).events([eventId])).get(eventId)!;
+    expect([event.status, event.score, event.clock]).toEqual(['LIVE', { home: 1, away: 0 }, { period: '1H', minute: 20 }]);
+  });
+
   it("moves the feed's cursor and the change log only with the snapshots of the same transaction", async () => {
     const { prisma } = test.db;
     expect(await readFeedCursor(prisma, 'feed-a')).toBeUndefined();
-    const first = await storeSnapshots(prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0)], { feed: 'feed-a', cursor: 'c1' });
+    const first = await storeSnapshots(prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0)], [], { feed: 'feed-a', cursor: 'c1' });
     expect(await readFeedCursor(prisma, 'feed-a')).toBe('c1');
 
     const bad = { ...snapshot(0, 1, '2026-11-30T10:05:00Z', 2.0), eventId: 999_999 };
-    await expect(storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad], { feed: 'feed-a', cursor: 'c2' })).rejects.toThrow();
+    await expect(storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad], [], { feed: 'feed-a', cursor: 'c2' })).rejects.toThrow();
     expect(await readFeedCursor(prisma, 'feed-a')).toBe('c1');
 
     // An answer whose records were all refused still moves the cursor, without a change-log row.
-    expect(await storeSnapshots(prisma, [], { feed: 'feed-a', cursor: 'c3' })).toMatchObject({ stored: 0, position: null });
-    const second = await storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8)], { feed: 'feed-a', cursor: 'c4' });
+    expect(await storeSnapshots(prisma, [], [], { feed: 'feed-a', cursor: 'c3' })).toMatchObject({ stored: 0, position: null });
+    const second = await storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8)], [], { feed: 'feed-a', cursor: 'c4' });
     expect(await readFeedCursor(prisma, 'feed-a')).toBe('c4');
     expect(second.position!).toBeGreaterThan(first.position!);
     const log = await prisma.changeLog.findMany({ orderBy: { position: 'asc' } });

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultGraphiqlDir } from '../../src/graphiql/paths.js';
-import { createGraphiqlHandler } from '../../src/graphiql/serve.js';
-import { listen } from '../../src/http/server.js';
+import { defaultGraphiqlDir } from '../../src/api/graphiql/paths.js';
+import { createGraphiqlHandler } from '../../src/api/graphiql/serve.js';
+import { listen } from '../../src/ops/listen.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';

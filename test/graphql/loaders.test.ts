@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, DisabledCache, LruOddsCache, type OddsCache } from '../../src/cache/odds-cache.js';
-import { ReadThrough, type Id } from '../../src/cache/read-through.js';
-import { NotFoundError } from '../../src/graphql/errors.js';
-import { cachedLoader } from '../../src/graphql/loaders.js';
+import { DisabledCache, LruOddsCache, type OddsCache } from '../../src/read/odds-cache.js';
+import { cacheKey } from '../../src/domain/cache-keys.js';
+import { ReadThrough, type Id } from '../../src/read/read-through.js';
+import { NotFoundError } from '../../src/api/errors.js';
+import { cachedLoader } from '../../src/api/loaders.js';
 
 const loaderOver = (cache: OddsCache, fetch: (ids: number[]) => Promise<Map<number, { id: number; name: string }>>) =>
   cachedLoader(new ReadThrough({ cache, kind: 'Event', fetchMany: (ids: Id[]) => fetch(ids as number[]) as Promise<Map<Id, { id: number; name: string }>> }), 'Event');

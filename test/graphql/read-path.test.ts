@@ -3,7 +3,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { databaseKinds, postgresUrl } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
-import { silentLogger } from '../../src/observability/log.js';
+import { silentLogger } from '../../src/ops/log.js';
 
 interface BoardData {
   events: {

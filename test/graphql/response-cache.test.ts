@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResponseCacheStats } from '../../src/graphql/response-cache.js';
-import { canonicalJson } from '../../src/graphql/response-cache.js';
+import type { ResponseCacheStats } from '../../src/api/response-cache.js';
+import { canonicalJson } from '../../src/api/response-cache.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, historyQuery } from './queries.js';
 

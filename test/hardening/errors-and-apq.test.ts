@@ -114,7 +114,7 @@ describe.skipIf(!redisUrl)('automatic persisted queries in Redis', () => {
   const key = `oddsgate:apq:${createHash('sha256').update(query).digest('hex')}`;
   beforeAll(async () => {
     redis = new Redis(redisUrl!);
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, config: { redisUrl } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, redisUrl });
   });
   afterAll(async () => {
     await redis?.del(key);
@@ -149,7 +149,7 @@ describe.skipIf(!redisUrl)('automatic persisted queries when Redis goes away', (
       cache: true,
       events: 5,
       bookmakers: 2,
-      config: { redisUrl: redis.url },
+      redisUrl: redis.url,
       log: (m) => logged.push(m),
     });
   });

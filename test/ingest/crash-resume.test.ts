@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeedCursor } from '../../src/db/odds-store.js';
+import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { ChangesFeedServer } from '../support/changes-feed.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeedCursor } from '../../src/db/odds-store.js';
+import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { QueuedFeed } from '../support/queued-feed.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { FeedAdapter, FeedBatch } from '../../src/ingest/feed-record.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
-import { InProcessOddsBus, type OddsChange } from '../../src/pubsub/odds-bus.js';
+import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { TcpProxy } from '../support/tcp-proxy.js';

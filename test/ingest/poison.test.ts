@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFeedCursor } from '../../src/db/odds-store.js';
+import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { Metrics } from '../../src/ops/metrics.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestWorker } from '../../src/ingest/worker.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { QueuedFeed } from '../support/queued-feed.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 

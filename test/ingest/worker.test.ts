@@ -1,15 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BoardIndex } from '../../src/board/board-index.js';
-import { warmUp } from '../../src/board/warm-up.js';
-import { cacheKey, LruOddsCache } from '../../src/cache/odds-cache.js';
-import type { EventOddsRecord } from '../../src/cache/records.js';
+import { BoardIndex } from '../../src/read/board-index.js';
+import { warmUp } from '../../src/read/warm-up.js';
+import { LruOddsCache } from '../../src/read/odds-cache.js';
+import { cacheKey } from '../../src/domain/cache-keys.js';
+import type { EventOddsRecord } from '../../src/domain/records.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
-import { createSharedReads } from '../../src/graphql/loaders.js';
+import { createSharedReads } from '../../src/read/shared-reads.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { QueuedFeed } from '../support/queued-feed.js';
-import { LiveOdds } from '../../src/pubsub/live-odds.js';
-import { InProcessOddsBus, type OddsChange } from '../../src/pubsub/odds-bus.js';
-import { InProcessPubSub, type OddsUpdateMessage } from '../../src/pubsub/pubsub.js';
+import { LiveOdds } from '../../src/live/live-odds.js';
+import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
+import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Health } from '../../src/observability/health.js';
+import { Health } from '../../src/ops/health.js';
 
 describe('health', () => {
   it('is ready when no part says otherwise, and reports every part', async () => {

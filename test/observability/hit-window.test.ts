@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HitWindow } from '../../src/observability/hit-window.js';
+import { HitWindow } from '../../src/ops/hit-window.js';
 
 describe('the hit-ratio window', () => {
   it('counts hits, misses and stale serves per kind, and has no ratio before any lookup', () => {

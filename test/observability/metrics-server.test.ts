@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMetricsServer } from '../../src/observability/metrics-server.js';
-import { Metrics } from '../../src/observability/metrics.js';
+import { startMetricsServer } from '../../src/ops/metrics-server.js';
+import { Metrics } from '../../src/ops/metrics.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 
 describe('the ingest process metrics server', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkFeedRecord } from '../../src/ingest/feed-record.js';
-import { Metrics, rejectionCategory } from '../../src/observability/metrics.js';
+import { Metrics, rejectionCategory } from '../../src/ops/metrics.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 
 const metrics = async (m: Metrics) => parsePrometheusText((await m.scrape()).body);

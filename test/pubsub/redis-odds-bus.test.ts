@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OddsChange } from '../../src/pubsub/odds-bus.js';
-import { RedisOddsBus } from '../../src/pubsub/redis-odds-bus.js';
+import type { OddsChange } from '../../src/live/odds-bus.js';
+import { RedisOddsBus } from '../../src/live/redis-odds-bus.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
 

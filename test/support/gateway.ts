@@ -1,12 +1,13 @@
+import { openPersistedQueryStore } from '../../src/api/persisted-queries.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { SimulatedFeed, type SimulatedFeedOptions } from '../../src/ingest/simulated-feed.js';
 import { IngestWorker, type IngestWorkerOptions } from '../../src/ingest/worker.js';
-import { InProcessOddsBus } from '../../src/pubsub/odds-bus.js';
-import type { InProcessPubSub } from '../../src/pubsub/pubsub.js';
+import { InProcessOddsBus } from '../../src/live/odds-bus.js';
+import type { InProcessPubSub } from '../../src/live/pubsub.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { pino } from 'pino';
-import { silentLogger, type Logger } from '../../src/observability/log.js';
+import { silentLogger, type Logger } from '../../src/ops/log.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -23,7 +24,10 @@ export interface TestGateway {
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<T>;
-  /** An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started). */
+  /**
+   * An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started);
+   * a feed on a fake clock (`now`) gives the worker the same clock, so its records are not from the future.
+   */
   simulatedWorker(feed?: SimulatedFeedOptions, options?: Pick<IngestWorkerOptions, 'intervalMs'>): IngestWorker;
   close(): Promise<void>;
 }
@@ -39,13 +43,17 @@ export async function startTestGateway(options: {
   config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
   /** Receives each log line's message (default: nothing is logged). */
   log?: (message: string) => void;
+  /** Keeps automatic persisted queries in this Redis, as `REDIS_URL` does (default: Apollo's in-memory store). */
+  redisUrl?: string;
 }): Promise<TestGateway> {
   const statements: string[] = [];
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
   await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
   const bus = new InProcessOddsBus();
+  const persistedQueries = openPersistedQueryStore(options.redisUrl, { log: options.log ?? (() => {}) });
   const gateway = await startGateway({
     bus,
+    persistedQueries: persistedQueries.cache,
     config: { host: '127.0.0.1', port: 0, cacheMaxBytes: 256 * 1024 * 1024, ...options.config, cache: options.cache },
     db: test.db,
     logger: options.log ? messagesTo(options.log) : silentLogger(),
@@ -74,11 +82,13 @@ export async function startTestGateway(options: {
         feed: new SimulatedFeed(test.db.prisma, feed),
         bus,
         log: () => {},
+        ...(feed.now && { now: feed.now }),
         ...options,
       });
     },
     async close() {
       await gateway.close();
+      await persistedQueries.close();
       await test.drop();
     },
   };

@@ -1,0 +1,108 @@
+import type http from 'node:http';
+import type { Config } from '../config.js';
+import type { LiveSide } from '../live/live-side.js';
+import type { Health } from '../ops/health.js';
+import { listen } from '../ops/listen.js';
+import type { Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { ReadSide } from '../read/read-side.js';
+import { createApollo } from './apollo.js';
+import type { GraphQLContext } from './context.js';
+import { createHttpServer, type Endpoint } from './http-server.js';
+import { queryLimits } from './limits.js';
+import { createLoaders } from './loaders.js';
+import type { PersistedQueryCache } from './persisted-queries.js';
+import { createRequestReads, trackDirectReads } from './request-reads.js';
+import { ResponseCache } from './response-cache.js';
+import { buildSchema } from './schema.js';
+import { drainHttpServer } from './shutdown.js';
+import { startWebSockets, type GraphQLWebSockets } from './websocket-server.js';
+
+type ApiSettings = Pick<
+  Config,
+  | 'adminToken'
+  | 'maskErrors'
+  | 'introspection'
+  | 'maxQueryDepth'
+  | 'maxQueryCost'
+  | 'maxQueryAliases'
+  | 'maxQueryDirectives'
+  | 'maxQueryTokens'
+  | 'executionTimeoutMs'
+  | 'wsToken'
+  | 'wsInitTimeoutMs'
+  | 'wsMaxSubscriptions'
+  | 'wsMaxSubscribesPerMinute'
+>;
+
+export interface ApiOptions {
+  config: ApiSettings;
+  read: ReadSide;
+  live: Pick<LiveSide, 'pubsub'>;
+  /** Apollo's persisted-query store (Redis with `REDIS_URL`); undefined: Apollo's in-memory one. */
+  persistedQueries: PersistedQueryCache | undefined;
+  /** Operations' paths (`/health`, `/metrics`...). */
+  endpoints: Record<string, Endpoint>;
+  metrics: Metrics;
+  health: Health;
+  logger: Logger;
+}
+
+export interface Api {
+  /** What the WebSocket guard refused, since start. */
+  webSockets: GraphQLWebSockets;
+  /** Starts accepting; resolves to the base URL. */
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting and drains HTTP (at most `timeoutMs`); false if requests had to be cut off. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Stops Apollo, after the drain. */
+  stop(): Promise<void>;
+}
+
+/** GraphQL over HTTP (Apollo, behind the response cache) and over WebSocket (graphql-ws), on one server. */
+export async function startApi({ config, read, live, persistedQueries, endpoints, metrics, health, logger }: ApiOptions): Promise<Api> {
+  const schema = buildSchema();
+  const limits = queryLimits({
+    maxDepth: config.maxQueryDepth,
+    maxCost: config.maxQueryCost,
+    maxAliases: config.maxQueryAliases,
+    maxDirectives: config.maxQueryDirectives,
+    maxTokens: config.maxQueryTokens,
+    hideSuggestions: !config.introspection,
+  });
+  const apollo = createApollo({ config, schema, limits, persistedQueries, metrics, logger });
+  const responses = read.board ? new ResponseCache({ boardVersion: () => read.board!.version, bypass: read.databaseDown }) : null;
+  if (responses) {
+    read.onCacheWrite({ changed: (key) => responses.invalidate(key), kindDropped: () => responses.clear() });
+    health.addPart('responses', () => ({ status: 'on', ...responses.stats() }));
+  }
+  const { reader, board, sharedReads } = read;
+  const { pubsub } = live;
+  await apollo.start();
+  const httpServer: http.Server = createHttpServer({
+    apollo: responses ? responses.executor(apollo) : apollo,
+    logger,
+    createContext: (log): GraphQLContext => {
+      if (!responses) return { loaders: createLoaders(sharedReads), reader, board, pubsub, log };
+      // What the request reads tags its cached response; a direct database read makes it uncacheable.
+      const reads = createRequestReads();
+      return { loaders: createLoaders(sharedReads, { track: reads.keys }), reader: trackDirectReads(reader, reads), board, pubsub, log, reads };
+    },
+    admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
+    endpoints,
+  });
+  const webSockets = startWebSockets({
+    config,
+    server: httpServer,
+    schema,
+    limits,
+    createContext: (log) => ({ loaders: createLoaders(sharedReads, { memoize: false }), reader, board, pubsub, log }),
+    logger,
+  });
+  return {
+    webSockets,
+    listen: (port, host) => listen(httpServer, port, host),
+    drain: async (timeoutMs) => (await drainHttpServer(httpServer, timeoutMs)).drained,
+    stop: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,46 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from '../config.js';
+import type { Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { GraphQLContext } from './context.js';
+import { errorReportingPlugin, formatError } from './error-reporting.js';
+import { executionTimeoutPlugin } from './execution-timeout.js';
+import { graphqlMetricsPlugin } from './graphql-metrics.js';
+import type { LimitsProtection } from './limits.js';
+import type { PersistedQueryCache } from './persisted-queries.js';
+
+export interface ApolloOptions {
+  config: Pick<Config, 'maskErrors' | 'introspection' | 'executionTimeoutMs'>;
+  schema: GraphQLSchema;
+  limits: LimitsProtection;
+  /** Undefined: Apollo's own in-memory store. */
+  persistedQueries: PersistedQueryCache | undefined;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Apollo Server for HTTP, with the query limits, error masking and reporting, execution timeout and request metrics. */
+export function createApollo({ config, schema, limits, persistedQueries, metrics, logger }: ApolloOptions): ApolloServer<GraphQLContext> {
+  return new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: config.introspection,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    persistedQueries: { cache: persistedQueries },
+    csrfPrevention: true,
+    formatError,
+    includeStacktraceInErrorResponses: !config.maskErrors,
+    // main.ts owns SIGTERM: Apollo's own handler would stop it before HTTP drains, then re-raise the signal.
+    stopOnTerminationSignals: false,
+    plugins: [
+      // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
+      ApolloServerPluginLandingPageDisabled(),
+      ...limits.plugins,
+      errorReportingPlugin({ mask: config.maskErrors, log: (message) => logger.error(message) }),
+      executionTimeoutPlugin(config.executionTimeoutMs),
+      graphqlMetricsPlugin(metrics),
+    ],
+  });
+}

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+import { defaultGraphiqlDir, graphiqlAssetsPath } from './paths.js';
+
+/**
+ * Bundles GraphiQL (React, Monaco, the explorer plugin, their CSS, fonts and
+ * web workers) from node_modules into static files the gateway serves, so
+ * the page makes no request beyond the gateway itself. Output:
+ *
+ *   <outDir>/index.html             the page; refers to the assets below by absolute path
+ *   <outDir>/assets/<name>-<hash>.* content-hashed scripts, styles, fonts and workers,
+ *                                   each with a gzipped copy (`.gz`) for clients that accept it
+ *   <outDir>/build-stamp            hash of the inputs, so an unchanged build is skipped
+ */
+const browserDir = path.resolve(import.meta.dirname, 'browser');
+const projectDir = path.resolve(import.meta.dirname, '../../..');
+
+/** Monaco's language services, each bundled as a classic worker script of its own. */
+const workers = {
+  editor: 'monaco-editor/esm/vs/editor/editor.worker.js',
+  graphql: 'monaco-graphql/esm/graphql.worker.js',
+  json: 'monaco-editor/esm/vs/language/json/json.worker.js',
+} as const;
+
+export interface GraphiqlBuild {
+  outDir: string;
+  /** True when the inputs had not changed since the last build, which was kept. */
+  skipped: boolean;
+  /** Size of the assets (scripts, styles, fonts, workers) as written, in bytes. */
+  assetBytes: number;
+  /** The same, gzipped, as the gateway sends them to a browser. */
+  gzippedBytes: number;
+  durationMs: number;
+}
+
+export async function buildGraphiql({ outDir = defaultGraphiqlDir, force = false } = {}): Promise<GraphiqlBuild> {
+  const started = performance.now();
+  const stamp = await inputsHash();
+  const stampFile = path.join(outDir, 'build-stamp');
+  const previous = await readFile(stampFile, 'utf8').catch(() => undefined);
+  const indexExists = await stat(path.join(outDir, 'index.html')).then(
+    () => true,
+    () => false,
+  );
+  if (!force && previous === stamp && indexExists) {
+    return { outDir, skipped: true, ...(await assetSizes(path.join(outDir, 'assets'))), durationMs: performance.now() - started };
+  }
+
+  // Built aside and moved into place, so a gateway serving outDir never sees half a bundle.
+  const buildDir = `${outDir}.building-${process.pid}`;
+  await rm(buildDir, { recursive: true, force: true });
+  const assetsDir = path.join(buildDir, 'assets');
+  const common: esbuild.BuildOptions = {
+    bundle: true,
+    minify: true,
+    sourcemap: false,
+    target: 'es2022',
+    outdir: assetsDir,
+    entryNames: '[name]-[hash]',
+    assetNames: '[name]-[hash]',
+    publicPath: graphiqlAssetsPath,
+    metafile: true,
+    absWorkingDir: projectDir,
+    logLevel: 'warning',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  };
+
+  const workerBuild = await esbuild.build({
+    ...common,
+    format: 'iife',
+    entryPoints: Object.entries(workers).map(([name, specifier]) => ({ in: resolvePackageFile(specifier), out: `${name}.worker` })),
+  });
+  const workerUrls = Object.fromEntries(
+    Object.keys(workers).map((name) => [name, urlOf(outputFor(workerBuild.metafile!, `${name}.worker-`, '.js'), assetsDir)]),
+  );
+
+  const appBuild = await esbuild.build({
+    ...common,
+    format: 'esm',
+    jsx: 'automatic',
+    entryPoints: [{ in: path.join(browserDir, 'app.tsx'), out: 'app' }],
+    define: { ...common.define, GRAPHIQL_WORKER_URLS: JSON.stringify(workerUrls) },
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.svg': 'file', '.png': 'file' },
+  });
+  const script = urlOf(outputFor(appBuild.metafile!, 'app-', '.js'), assetsDir);
+  const style = urlOf(outputFor(appBuild.metafile!, 'app-', '.css'), assetsDir);
+
+  // Monaco makes the scripts large (about 7 MiB, a third of that gzipped); compress once here, not per request.
+  for (const name of await readdir(assetsDir)) {
+    const file = path.join(assetsDir, name);
+    await writeFile(`${file}.gz`, gzipSync(await readFile(file), { level: 9 }));
+  }
+  await writeFile(path.join(buildDir, 'index.html'), indexHtml(script, style));
+  await writeFile(path.join(buildDir, 'build-stamp'), stamp);
+  const sizes = await assetSizes(assetsDir);
+  await rm(outDir, { recursive: true, force: true });
+  await rename(buildDir, outDir);
+  return { outDir, skipped: false, ...sizes, durationMs: performance.now() - started };
+}
+
+function indexHtml(script: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>oddsgate · GraphiQL</title>
+    <!-- An empty icon: the browser asks for nothing else. -->
+    <link rel="icon" href="data:," />
+    <link rel="stylesheet" href="${style}" />
+    <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+  </head>
+  <body>
+    <div id="graphiql">Loading GraphiQL…</div>
+    <script type="module" src="${script}"></script>
+  </body>
+</html>
+`;
+}
+
+/** A package's file as a path, resolved the way an ESM import of it would be. */
+function resolvePackageFile(specifier: string): string {
+  return fileURLToPath(import.meta.resolve(specifier));
+}
+
+function outputFor(metafile: esbuild.Metafile, prefix: string, extension: string): string {
+  const found = Object.keys(metafile.outputs).filter((file) => path.basename(file).startsWith(prefix) && file.endsWith(extension));
+  if (found.length !== 1) throw new Error(`GraphiQL build: expected one ${prefix}*${extension} output, found ${found.length}`);
+  return found[0]!;
+}
+
+function urlOf(outputFile: string, assetsDir: string): string {
+  return `${graphiqlAssetsPath}/${path.relative(assetsDir, path.resolve(projectDir, outputFile))}`;
+}
+
+/** What the bundle depends on: the browser sources, this script and the locked package versions. */
+async function inputsHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const browserFiles = (await readdir(browserDir)).sort().map((name) => path.join(browserDir, name));
+  for (const file of [...browserFiles, fileURLToPath(import.meta.url), path.join(projectDir, 'package-lock.json')]) {
+    hash.update(file).update(await readFile(file));
+  }
+  return hash.digest('hex');
+}
+
+async function assetSizes(dir: string): Promise<{ assetBytes: number; gzippedBytes: number }> {
+  const sizes = { assetBytes: 0, gzippedBytes: 0 };
+  for (const name of await readdir(dir)) {
+    const { size } = await stat(path.join(dir, name));
+    if (name.endsWith('.gz')) sizes.gzippedBytes += size;
+    else sizes.assetBytes += size;
+  }
+  return sizes;
+}

@@ -1,0 +1,145 @@
+import http from 'node:http';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import { createGraphiqlHandler } from './graphiql/serve.js';
+import type { GraphQLContext } from './context.js';
+import { encodedBody } from './response-cache.js';
+import { requestIdFrom, type Logger } from '../ops/log.js';
+import { handleAdmin, type AdminOptions } from './admin.js';
+
+/**
+ * Plain `node:http` in front of Apollo Server: no framework between the
+ * socket and the executor (the hot board is bound by per-request overhead,
+ * and this adds none), and one server for HTTP and, later, WebSockets.
+ */
+export interface HttpServerOptions {
+  /** Apollo Server, or the response cache in front of it. */
+  apollo: Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
+  /** `log` is the request's logger, bound to its request id. */
+  createContext: (log: Logger) => GraphQLContext;
+  /** Other paths (`/health`, `/metrics`...): a status code and a JSON body, or text with its content type. */
+  endpoints: Record<string, Endpoint>;
+  logger: Logger;
+  /** The operators' API under `/admin/`. */
+  admin: AdminOptions;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export type Endpoint = () => Promise<{ status: number; body: unknown } | { status: number; text: string; contentType: string }>;
+
+export function createHttpServer({ apollo, createContext, endpoints, admin, logger, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
+  // GraphiQL's page and assets (src/api/graphiql/serve.ts); undefined for every other request.
+  const graphiql = createGraphiqlHandler();
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    // A proxy's id when it sent a sane one, so one id follows the request through every log.
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    // Apollo's error reporting reads the same header: one id per request in every log line and answer.
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ reqId: requestId });
+    if (log.isLevelEnabled('debug')) {
+      const started = performance.now();
+      res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
+    }
+    const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path] : undefined;
+    const handled =
+      graphiql(req, res) ??
+      (path === '/graphql'
+        ? handleGraphQL(req, res, apollo, () => createContext(log), maxBodyBytes)
+        : endpoint
+          ? endpoint().then((answer) => {
+              if ('text' in answer) {
+                res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.text);
+              } else sendJson(res, answer.status, answer.body);
+            })
+          : path.startsWith('/admin/')
+            ? handleAdmin(req, path, () => readBody(req, maxBodyBytes), admin).then(({ status, body }) => sendJson(res, status, body))
+            : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql, GraphiQL at /graphiql.` })));
+    handled.catch((error: unknown) => {
+      log.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
+      else res.destroy();
+    });
+  });
+}
+
+async function handleGraphQL(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  apollo: HttpServerOptions['apollo'],
+  createContext: () => GraphQLContext,
+  maxBodyBytes: number,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown;
+  if (req.method === 'POST') {
+    const raw = await readBody(req, maxBodyBytes);
+    if (raw === undefined) {
+      return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+    }
+    const contentType = headers.get('content-type') ?? '';
+    // application/json, or any +json type (application/graphql-response+json).
+    if (/^application\/json\b/i.test(contentType) || /\+json\b/i.test(contentType)) {
+      if (!/charset=/i.test(contentType) || /charset="?utf-8"?/i.test(contentType)) {
+        try {
+          body = JSON.parse(raw);
+        } catch (error) {
+          return sendGraphQLError(res, 400, `Malformed JSON body: ${(error as Error).message}`, 'BAD_REQUEST');
+        }
+      } else {
+        return sendGraphQLError(res, 415, 'Only UTF-8 JSON bodies are supported', 'UNSUPPORTED_MEDIA_TYPE');
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const request: HTTPGraphQLRequest = {
+    method: (req.method ?? 'GET').toUpperCase(),
+    headers,
+    search: new URL(req.url ?? '/', 'http://localhost').search,
+    body,
+  };
+  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(encodedBody(response) ?? response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** The body as text, or undefined when it passes `limit` bytes (reading stops there). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+function sendGraphQLError(res: http.ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}

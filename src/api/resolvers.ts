@@ -1,0 +1,175 @@
+import { boardWindowMs } from '../read/board-index.js';
+import type { EventPage, EventRecord } from '../domain/records.js';
+import type { EventFilter, Resolvers } from '../generated/graphql.js';
+import type { EventUpdateMessage, OddsUpdateMessage } from '../live/pubsub.js';
+import type { GraphQLContext } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { badUserInput, nullIfNotFound } from './errors.js';
+import { DateTime } from './scalars.js';
+
+/** The largest page `events` and `oddsHistory` return. */
+export const maxPageSize = 200;
+
+// Resolvers stay thin: arguments are checked here, data comes through the loaders.
+export const resolvers: Resolvers = {
+  DateTime,
+  Query: {
+    events: (_, { filter, first, after }, context) => eventsPage(context, filter ?? {}, first ?? 50, after ?? undefined),
+    event: (_, { id }, { loaders }) => {
+      const eventId = parseId(id);
+      return eventId === undefined ? null : nullIfNotFound(loaders.event.load(eventId));
+    },
+    sports: (_, __, { loaders }) => loaders.sports(),
+    bookmakers: (_, __, { loaders }) => loaders.bookmakers(),
+    competitions: async (_, { sport }, { loaders }) => {
+      const competitions = await loaders.competitions();
+      if (sport == null) return competitions;
+      const sportRecord = (await loaders.sports()).find((s) => s.key === sport);
+      return sportRecord ? competitions.filter((c) => c.sportId === sportRecord.id) : [];
+    },
+    oddsHistory: async (_, args, { loaders, reader }) => {
+      const first = checkPageSize('first', args.first ?? 100);
+      checkRange('since', args.since, 'until', args.until);
+      const eventId = parseId(args.eventId);
+      if (eventId === undefined) return [];
+      let bookmakerId: number | undefined;
+      if (args.bookmaker != null) {
+        bookmakerId = (await loaders.bookmakers()).find((b) => b.key === args.bookmaker)?.id;
+        if (bookmakerId === undefined) return [];
+      }
+      return reader.history({
+        eventId,
+        bookmakerId,
+        marketKey: args.market ?? undefined,
+        since: args.since ?? undefined,
+        until: args.until ?? undefined,
+        first,
+      });
+    },
+  },
+  Subscription: {
+    oddsUpdated: {
+      subscribe: async (_, { eventIds, bookmakers }, { pubsub, loaders }) => {
+        const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
+        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds });
+      },
+      resolve: (message: OddsUpdateMessage) => message,
+    },
+    eventUpdated: {
+      subscribe: (_, { eventIds }, { pubsub }) => pubsub.subscribeEvents({ eventIds: eventIdSet(eventIds) }),
+      resolve: (message: EventUpdateMessage) => message.event,
+    },
+  },
+  OddsUpdate: {
+    event: (update, _, { loaders }) => loaders.event.load(update.eventId),
+    snapshot: (update) => update.snapshot,
+  },
+  EventConnection: {
+    edges: (page) => page.events.map((node) => ({ cursor: encodeCursor(node), node })),
+    nodes: (page) => page.events,
+    pageInfo: (page) => ({
+      hasNextPage: page.hasNextPage,
+      endCursor: page.events.length > 0 ? encodeCursor(page.events[page.events.length - 1]!) : null,
+    }),
+    totalCount: (page) => page.totalCount,
+  },
+  Competition: {
+    sport: (competition, _, { loaders }) => loaders.sport.load(competition.sportId),
+  },
+  Event: {
+    sport: (event, _, { loaders }) => loaders.sport.load(event.sportId),
+    competition: (event, _, { loaders }) => loaders.competition.load(event.competitionId),
+    odds: async (event, { bookmakers }, { loaders }) => {
+      const { snapshots } = await loaders.eventOdds.load(event.id);
+      if (bookmakers == null) return snapshots;
+      const ids = await bookmakerIdsByKeys(loaders, bookmakers);
+      return snapshots.filter((s) => ids.has(s.bookmakerId));
+    },
+    bestPrices: async (event, { market }, { loaders }) => {
+      const { bestPrices } = await loaders.eventOdds.load(event.id);
+      return market == null ? bestPrices : bestPrices.filter((best) => best.market === market);
+    },
+  },
+  OddsSnapshot: {
+    bookmaker: (snapshot, _, { loaders }) => loaders.bookmaker.load(snapshot.bookmakerId),
+    markets: (snapshot, { keys }) => (keys == null ? snapshot.markets : snapshot.markets.filter((m) => keys.includes(m.key))),
+  },
+  BestPrice: {
+    bookmaker: (best, _, { loaders }) => loaders.bookmaker.load(best.bookmakerId),
+  },
+};
+
+/** Ids that name no event are dropped: they would match nothing anyway. */
+function eventIdSet(eventIds: readonly string[] | null | undefined): Set<number> | undefined {
+  return eventIds == null ? undefined : new Set(eventIds.map(parseId).filter((id) => id !== undefined));
+}
+
+async function bookmakerIdsByKeys(loaders: GraphQLContext['loaders'], keys: readonly string[]): Promise<Set<number>> {
+  return new Set((await loaders.bookmakers()).filter((b) => keys.includes(b.key)).map((b) => b.id));
+}
+
+async function eventsPage(
+  { board, reader, loaders }: GraphQLContext,
+  filter: EventFilter,
+  first: number,
+  after: string | undefined,
+): Promise<EventPage> {
+  checkPageSize('first', first);
+  checkRange('filter.kickoffFrom', filter.kickoffFrom, 'filter.kickoffTo', filter.kickoffTo);
+  const cursor = after === undefined ? undefined : decodeCursor(after);
+  const empty: EventPage = { events: [], hasNextPage: false, totalCount: 0 };
+  let competitionId: number | undefined;
+  if (filter.competition != null) {
+    competitionId = parseId(filter.competition);
+    if (competitionId === undefined) return empty;
+  }
+  const query = {
+    competitionId,
+    kickoffFrom: filter.kickoffFrom ?? undefined,
+    kickoffTo: filter.kickoffTo ?? undefined,
+    statuses: filter.status ?? undefined,
+    hasOdds: filter.hasOdds ?? undefined,
+    first,
+    after: cursor,
+  };
+  if (board?.covers(query.kickoffFrom)) {
+    let sportId: number | undefined;
+    if (filter.sport != null) {
+      sportId = (await loaders.sports()).find((s) => s.key === filter.sport)?.id;
+      if (sportId === undefined) return empty;
+    }
+    return board.page({ ...query, sportId });
+  }
+  // Outside the board's window, or CACHE=off: the database pages; the board's
+  // default window still applies when no kickoffFrom is given.
+  const page = await reader.eventPage({
+    ...query,
+    sportKey: filter.sport ?? undefined,
+    kickoffFrom: query.kickoffFrom ?? new Date(Date.now() - boardWindowMs),
+  });
+  primeEvents(loaders, page.events);
+  return page;
+}
+
+/** Events read by a page query are already loaded: later `event` lookups in the request need no SQL. */
+function primeEvents(loaders: GraphQLContext['loaders'], events: readonly EventRecord[]): void {
+  for (const event of events) loaders.event.prime(event.id, event);
+}
+
+function checkPageSize(argumentName: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > maxPageSize) {
+    throw badUserInput(argumentName, `must be from 0 to ${maxPageSize}, got ${value}`);
+  }
+  return value;
+}
+
+function checkRange(fromName: string, from: Date | null | undefined, toName: string, to: Date | null | undefined): void {
+  if (from && to && from.getTime() > to.getTime()) {
+    throw badUserInput(toName, `must not be before ${fromName} (${from.toISOString()}), got ${to.toISOString()}`);
+  }
+}
+
+/** Ids are integers; anything else names no row, so lookups answer null or empty instead of failing. */
+function parseId(id: string): number | undefined {
+  return /^\d{1,9}$/.test(id) ? Number(id) : undefined;
+}

@@ -1,0 +1,246 @@
+import type { ApolloServer, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import { Kind, OperationTypeNode, parse, print } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import { type CacheKey } from '../domain/cache-keys.js';
+import type { GraphQLContext } from './context.js';
+import type { RequestReads } from './request-reads.js';
+
+/**
+ * A response-level cache in front of Apollo Server: a repeated query (same
+ * normalised document, operation name, variables and Accept header) is
+ * answered with the bytes of an earlier answer, without parsing, executing or
+ * serialising anything.
+ *
+ * Freshness rests on one rule: a stored response must not have read any
+ * cache entry that changed after its execution began. Each request records
+ * the OddsCache keys it reads (its tags); every write to the shared cache
+ * (src/read/cache-writes.ts, the one point where an event's odds are replaced,
+ * whoever the writer is) stamps that key with a new generation; a response
+ * is stored, shared with identical requests in flight, or served from the
+ * cache only while none of its tags carries a generation newer than the one
+ * at which its execution began. The in-memory board's membership (events
+ * joining or leaving) is checked the same way through its version. So a
+ * request that arrives after an update was published never gets a response
+ * computed before it. Responses that read the database directly (history,
+ * pages outside the board) are never stored.
+ */
+export interface ResponseCacheOptions {
+  /** Upper bound of the stored response bodies, in bytes (default 32 MiB). */
+  maxBytes?: number;
+  /**
+   * How long a response may be served at most, in milliseconds (default 5,000). It bounds what no
+   * cache write announces: the board's window sliding past an event's kick-off + 2 h.
+   */
+  maxAgeMs?: number;
+  /** A number that changes whenever the board's membership does (BoardIndex.version); absent = no board. */
+  boardVersion?: () => number;
+  /** True while responses should be computed afresh (the database is down: reads are then counted as stale serves). */
+  bypass?: () => boolean;
+}
+
+export interface ResponseCacheStats {
+  hits: number;
+  misses: number;
+  /** Requests answered by an identical request already in flight. */
+  shared: number;
+  stored: number;
+  /** Stored responses found stale on lookup (a tag or the board changed). */
+  stale: number;
+  entries: number;
+  bytes: number;
+}
+
+interface Entry {
+  body: string;
+  /** The body encoded once: writing a 600 KB string re-encodes it on every send (the top cost in the profile). */
+  bytes: Buffer;
+  headers: Array<[string, string]>;
+  tags: CacheKey[];
+  generation: number;
+  boardVersion: number;
+}
+
+/** The part of Apollo Server the HTTP layer calls (src/api/http-server.ts). */
+export type GraphQLExecutor = Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
+
+type ExecuteArgs = Parameters<ApolloServer<GraphQLContext>['executeHTTPGraphQLRequest']>[0];
+
+interface NormalisedDocument {
+  printed: string;
+  /** Operation type by name ('' for the document's only anonymous or single operation). */
+  types: Map<string, OperationTypeNode>;
+}
+
+// Distinct documents whose normal form is remembered; a client sending endless new documents clears it.
+const maxDocuments = 1_000;
+// Tags whose generation is remembered; past this every stored response is dropped and counting restarts.
+const maxTags = 200_000;
+
+export class ResponseCache {
+  readonly #entries: LRUCache<string, Entry>;
+  readonly #inFlight = new Map<string, Promise<Entry | undefined>>();
+  readonly #tagGenerations = new Map<CacheKey, number>();
+  readonly #documents = new Map<string, NormalisedDocument | null>();
+  readonly #boardVersion: () => number;
+  readonly #bypass: () => boolean;
+  #generation = 0;
+  #clearedAt = 0;
+  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0 };
+
+  constructor({ maxBytes = 32 * 1024 * 1024, maxAgeMs = 5_000, boardVersion = () => 0, bypass = () => false }: ResponseCacheOptions = {}) {
+    this.#entries = new LRUCache<string, Entry>({
+      maxSize: maxBytes,
+      sizeCalculation: (e) => Math.max(1, e.body.length + e.bytes.length),
+      ttl: maxAgeMs,
+    });
+    this.#boardVersion = boardVersion;
+    this.#bypass = bypass;
+  }
+
+  /** The cache entry `key` changed: responses that read it are stale from now on. */
+  invalidate(key: CacheKey): void {
+    if (this.#tagGenerations.size >= maxTags && !this.#tagGenerations.has(key)) {
+      this.#tagGenerations.clear();
+      this.#entries.clear();
+    }
+    this.#tagGenerations.set(key, ++this.#generation);
+  }
+
+  /** Drops every stored response (a whole kind of cache entries changed). */
+  clear(): void {
+    this.#entries.clear();
+    // Responses whose execution began before now must not be stored either.
+    this.#clearedAt = ++this.#generation;
+  }
+
+  stats(): ResponseCacheStats {
+    return { ...this.#stats, entries: this.#entries.size, bytes: this.#entries.calculatedSize };
+  }
+
+  /** Apollo Server behind this cache, for the HTTP layer. */
+  executor(apollo: GraphQLExecutor): GraphQLExecutor {
+    return { executeHTTPGraphQLRequest: (args) => this.#execute(apollo, args) };
+  }
+
+  async #execute(apollo: GraphQLExecutor, args: ExecuteArgs): Promise<HTTPGraphQLResponse> {
+    const key = this.#keyFor(args.httpGraphQLRequest);
+    if (key === undefined || this.#bypass()) return apollo.executeHTTPGraphQLRequest(args);
+    const cached = this.#fresh(this.#entries.get(key));
+    if (cached) {
+      this.#stats.hits++;
+      return toResponse(cached);
+    }
+    if (this.#entries.has(key)) {
+      this.#stats.stale++;
+      this.#entries.delete(key);
+    }
+    const inFlight = this.#inFlight.get(key);
+    if (inFlight) {
+      // Only an answer still fresh now: the leader began before this request arrived.
+      const shared = this.#fresh(await inFlight);
+      if (shared) {
+        this.#stats.shared++;
+        return toResponse(shared);
+      }
+    }
+    this.#stats.misses++;
+    const generation = this.#generation;
+    const boardVersion = this.#boardVersion();
+    let settle!: (entry: Entry | undefined) => void;
+    const leading = !this.#inFlight.has(key);
+    if (leading) this.#inFlight.set(key, new Promise((resolve) => (settle = resolve)));
+    let entry: Entry | undefined;
+    try {
+      const context = await args.context();
+      const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: args.httpGraphQLRequest, context: async () => context });
+      entry = this.#storable(response, context.reads, generation, boardVersion);
+      if (entry) {
+        this.#entries.set(key, entry);
+        this.#stats.stored++;
+      }
+      return response;
+    } finally {
+      if (leading) {
+        this.#inFlight.delete(key);
+        settle(entry);
+      }
+    }
+  }
+
+  /** The entry, if nothing it read has changed since its execution began. */
+  #fresh(entry: Entry | undefined): Entry | undefined {
+    return entry && this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion) ? entry : undefined;
+  }
+
+  #unchangedSince(tags: readonly CacheKey[], generation: number, boardVersion: number): boolean {
+    if (boardVersion !== this.#boardVersion() || generation < this.#clearedAt) return false;
+    for (const tag of tags) if ((this.#tagGenerations.get(tag) ?? 0) > generation) return false;
+    return true;
+  }
+
+  #storable(response: HTTPGraphQLResponse, reads: RequestReads | undefined, generation: number, boardVersion: number): Entry | undefined {
+    if (!reads || reads.uncacheable || (response.status ?? 200) !== 200 || response.body.kind !== 'complete') return undefined;
+    const body = response.body.string;
+    // `"errors":` can only be a key in JSON (inside strings the quotes are escaped): the answer has errors.
+    if (body.includes('"errors":')) return undefined;
+    const tags = [...reads.keys];
+    if (!this.#unchangedSince(tags, generation, boardVersion)) return undefined;
+    // The request id belongs to the request that computed it, not to the ones that reuse it.
+    const headers = [...response.headers].filter(([name]) => name !== 'x-request-id');
+    return { body, bytes: Buffer.from(body, 'utf8'), headers, tags, generation, boardVersion };
+  }
+
+  /** The key of a cacheable request (a POSTed JSON query), or undefined. */
+  #keyFor(request: HTTPGraphQLRequest): string | undefined {
+    if (request.method !== 'POST' || typeof request.body !== 'object' || request.body === null) return undefined;
+    const { query, operationName, variables, extensions, ...rest } = request.body as Record<string, unknown>;
+    if (typeof query !== 'string' || extensions !== undefined || Object.keys(rest).length > 0) return undefined;
+    if (operationName != null && typeof operationName !== 'string') return undefined;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
+    const document = this.#normalise(query);
+    if (document?.types.get(operationName ?? '') !== OperationTypeNode.QUERY) return undefined;
+    return `${request.headers.get('accept') ?? ''}\n${operationName ?? ''}\n${document.printed}\n${canonicalJson(variables ?? {})}`;
+  }
+
+  #normalise(query: string): NormalisedDocument | null {
+    let document = this.#documents.get(query);
+    if (document !== undefined) return document;
+    try {
+      const parsed = parse(query);
+      const operations = parsed.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      const types = new Map(operations.map((op) => [op.name?.value ?? '', op.operation]));
+      // Without an operationName, a document with one operation runs it.
+      if (operations.length === 1) types.set('', operations[0]!.operation);
+      document = { printed: print(parsed), types };
+    } catch {
+      document = null; // Apollo answers the syntax error.
+    }
+    if (this.#documents.size >= maxDocuments) this.#documents.clear();
+    this.#documents.set(query, document);
+    return document;
+  }
+}
+
+const encodedBodies = new WeakMap<HTTPGraphQLResponse, Buffer>();
+
+function toResponse(entry: Entry): HTTPGraphQLResponse {
+  const response: HTTPGraphQLResponse = { status: 200, headers: new HeaderMap(entry.headers), body: { kind: 'complete', string: entry.body } };
+  encodedBodies.set(response, entry.bytes);
+  return response;
+}
+
+/** A cached response's body as bytes, encoded when it was stored; undefined for any other response. */
+export function encodedBody(response: HTTPGraphQLResponse): Buffer | undefined {
+  return encodedBodies.get(response);
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` name the same variables. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

@@ -1,0 +1,192 @@
+import { overround } from './odds.js';
+import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
+
+/**
+ * The values the cache holds and resolvers read: plain, deeply frozen
+ * objects, safe to share between requests. Times are ISO strings (what the
+ * API sends) plus epoch milliseconds where code compares them.
+ */
+
+export interface SportRecord {
+  readonly id: number;
+  readonly key: string;
+  readonly name: string;
+}
+
+export interface CompetitionRecord {
+  readonly id: number;
+  readonly sportId: number;
+  readonly key: string;
+  readonly name: string;
+  readonly country: string | null;
+}
+
+export interface BookmakerRecord {
+  readonly id: number;
+  readonly key: string;
+  readonly name: string;
+}
+
+export interface EventRecord {
+  readonly id: number;
+  readonly externalId: string;
+  readonly sportId: number;
+  readonly competitionId: number;
+  readonly home: string;
+  readonly away: string;
+  readonly kickoffAt: string;
+  readonly kickoffAtMs: number;
+  readonly status: EventStatus;
+  /** From kick-off on. */
+  readonly score: { readonly home: number; readonly away: number } | null;
+  /** While live. */
+  readonly clock: { readonly period: string; readonly minute: number } | null;
+}
+
+export interface OutcomeRecord {
+  readonly key: string;
+  readonly name: string;
+  readonly price: number;
+  readonly previousPrice: number | null;
+  readonly result: OutcomeResult | null;
+}
+
+export interface MarketRecord {
+  readonly key: string;
+  readonly name: string;
+  readonly line: number | null;
+  readonly status: MarketStatus;
+  readonly margin: number;
+  readonly outcomes: readonly OutcomeRecord[];
+}
+
+export interface SnapshotRecord {
+  readonly id: number;
+  readonly eventId: number;
+  readonly bookmakerId: number;
+  readonly capturedAt: string;
+  readonly markets: readonly MarketRecord[];
+}
+
+export interface BestPriceRecord {
+  readonly market: string;
+  readonly line: number | null;
+  readonly outcome: string;
+  readonly price: number;
+  readonly bookmakerId: number;
+}
+
+/** An event's current odds: the latest snapshot per bookmaker, and the best prices across them. */
+export interface EventOddsRecord {
+  readonly eventId: number;
+  readonly snapshots: readonly SnapshotRecord[];
+  readonly bestPrices: readonly BestPriceRecord[];
+}
+
+/** A page of `events`, before resolvers turn it into edges and nodes. */
+export interface EventPage {
+  readonly events: readonly EventRecord[];
+  readonly hasNextPage: boolean;
+  readonly totalCount: number;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export function eventRecord(row: {
+  id: number;
+  externalId: string;
+  sportId: number;
+  competitionId: number;
+  home: string;
+  away: string;
+  kickoffAt: Date;
+  status: EventStatus;
+  scoreHome: number | null;
+  scoreAway: number | null;
+  clockPeriod: string | null;
+  clockMinute: number | null;
+}): EventRecord {
+  return deepFreeze({
+    id: row.id,
+    externalId: row.externalId,
+    sportId: row.sportId,
+    competitionId: row.competitionId,
+    home: row.home,
+    away: row.away,
+    kickoffAt: row.kickoffAt.toISOString(),
+    kickoffAtMs: row.kickoffAt.getTime(),
+    status: row.status,
+    score: row.scoreHome === null || row.scoreAway === null ? null : { home: row.scoreHome, away: row.scoreAway },
+    clock: row.clockPeriod === null || row.clockMinute === null ? null : { period: row.clockPeriod, minute: row.clockMinute },
+  });
+}
+
+/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`. */
+export function marketRecords(
+  markets: ReadonlyArray<{
+    key: string;
+    name: string;
+    line: number | null;
+    status: MarketStatus;
+    outcomes: ReadonlyArray<{ key: string; name: string; price: number; result: OutcomeResult | null }>;
+  }>,
+  previousMarkets: typeof markets | undefined,
+): MarketRecord[] {
+  const previousPrices = new Map<string, number>();
+  for (const market of previousMarkets ?? []) {
+    for (const outcome of market.outcomes) previousPrices.set(outcomeKey(market, outcome.key), outcome.price);
+  }
+  return markets.map((market) => ({
+    key: market.key,
+    name: market.name,
+    line: market.line,
+    status: market.status,
+    margin: round(overround(market.outcomes.map((o) => o.price)), 6),
+    outcomes: market.outcomes.map((outcome) => ({
+      key: outcome.key,
+      name: outcome.name,
+      price: outcome.price,
+      previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
+      result: outcome.result,
+    })),
+  }));
+}
+
+export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): EventOddsRecord {
+  snapshots.sort((a, b) => a.bookmakerId - b.bookmakerId);
+  const best = new Map<string, BestPriceRecord>();
+  for (const snapshot of snapshots) {
+    for (const market of snapshot.markets) {
+      for (const outcome of market.outcomes) {
+        const key = outcomeKey(market, outcome.key);
+        const current = best.get(key);
+        // Ties go to the bookmaker seen first (lowest id), so results are stable.
+        if (!current || outcome.price > current.price) {
+          best.set(key, {
+            market: market.key,
+            line: market.line,
+            outcome: outcome.key,
+            price: outcome.price,
+            bookmakerId: snapshot.bookmakerId,
+          });
+        }
+      }
+    }
+  }
+  return deepFreeze({ eventId, snapshots, bestPrices: [...best.values()] });
+}
+
+function outcomeKey(market: { key: string; line: number | null }, outcome: string): string {
+  return `${market.key}|${market.line ?? ''}|${outcome}`;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,166 @@
+import type { EventRecord, SnapshotRecord } from '../domain/records.js';
+
+/** One (event, bookmaker)'s new latest snapshot, published after its transaction committed. */
+export interface OddsUpdateMessage {
+  eventId: number;
+  bookmakerId: number;
+  snapshot: SnapshotRecord;
+  /** When the worker published the change, epoch milliseconds. */
+  publishedAt: number;
+}
+
+/** An event's new status, score or clock, published after its transaction committed. */
+export interface EventUpdateMessage {
+  eventId: number;
+  event: EventRecord;
+  /** When the worker published the change, epoch milliseconds. */
+  publishedAt: number;
+}
+
+export interface Subscription<T> extends AsyncIterableIterator<T> {
+  /** Updates dropped because this subscriber fell more than its queue's length behind. */
+  readonly dropped: number;
+}
+
+export type OddsSubscription = Subscription<OddsUpdateMessage>;
+
+export interface SubscribeOptions {
+  /** Only these events (all when undefined). */
+  eventIds?: ReadonlySet<number> | undefined;
+  /** Only these bookmakers (all when undefined). */
+  bookmakerIds?: ReadonlySet<number> | undefined;
+  /** Updates held for a subscriber that reads slower than they arrive (default 100). */
+  maxQueue?: number;
+}
+
+export interface PubSub {
+  publish(update: OddsUpdateMessage): void;
+  subscribe(options?: SubscribeOptions): OddsSubscription;
+  publishEvent(update: EventUpdateMessage): void;
+  /** Event updates; `bookmakerIds` does not apply. */
+  subscribeEvents(options?: Omit<SubscribeOptions, 'bookmakerIds'>): Subscription<EventUpdateMessage>;
+  /** Live subscriptions, updates handed to subscribers and updates dropped, for health and metrics. */
+  stats(): PubSubStats;
+}
+
+export interface PubSubStats {
+  subscribers: number;
+  dropped: number;
+  /** Updates subscribers took from their queues (to send to their clients), since start. */
+  delivered: number;
+}
+
+/**
+ * Fan-out within one process. Filters run here, before a message is queued;
+ * each subscriber has a bounded queue that drops its oldest update when full,
+ * so a slow client costs at most `maxQueue` messages of memory.
+ */
+export class InProcessPubSub implements PubSub {
+  readonly #odds = new Set<Subscriber<OddsUpdateMessage>>();
+  readonly #events = new Set<Subscriber<EventUpdateMessage>>();
+  #dropped = 0;
+  #delivered = 0;
+
+  publish(update: OddsUpdateMessage): void {
+    for (const subscriber of this.#odds) subscriber.offer(update);
+  }
+
+  subscribe(options: SubscribeOptions = {}): OddsSubscription {
+    return this.#add(this.#odds, options);
+  }
+
+  publishEvent(update: EventUpdateMessage): void {
+    for (const subscriber of this.#events) subscriber.offer(update);
+  }
+
+  subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds'> = {}): Subscription<EventUpdateMessage> {
+    return this.#add(this.#events, options);
+  }
+
+  stats(): PubSubStats {
+    let dropped = this.#dropped;
+    let delivered = this.#delivered;
+    for (const subscriber of [...this.#odds, ...this.#events]) {
+      dropped += subscriber.dropped;
+      delivered += subscriber.delivered;
+    }
+    return { subscribers: this.#odds.size + this.#events.size, dropped, delivered };
+  }
+
+  #add<T extends Routed>(set: Set<Subscriber<T>>, options: SubscribeOptions): Subscriber<T> {
+    const subscriber = new Subscriber<T>(options, () => {
+      set.delete(subscriber);
+      this.#dropped += subscriber.dropped;
+      this.#delivered += subscriber.delivered;
+    });
+    set.add(subscriber);
+    return subscriber;
+  }
+}
+
+/** What subscribers filter on. */
+interface Routed {
+  eventId: number;
+  bookmakerId?: number;
+}
+
+class Subscriber<T extends Routed> implements Subscription<T> {
+  dropped = 0;
+  delivered = 0;
+  readonly #queue: T[] = [];
+  #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  #done = false;
+  readonly #maxQueue: number;
+
+  constructor(
+    private readonly options: SubscribeOptions,
+    private readonly onClose: () => void,
+  ) {
+    this.#maxQueue = options.maxQueue ?? 100;
+  }
+
+  offer(update: T): void {
+    if (this.#done) return;
+    if (this.options.eventIds && !this.options.eventIds.has(update.eventId)) return;
+    if (this.options.bookmakerIds && update.bookmakerId !== undefined && !this.options.bookmakerIds.has(update.bookmakerId)) return;
+    if (this.#waiting) {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      this.delivered++;
+      resolve({ value: update, done: false });
+      return;
+    }
+    if (this.#queue.length >= this.#maxQueue) {
+      this.#queue.shift();
+      this.dropped++;
+    }
+    this.#queue.push(update);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const queued = this.#queue.shift();
+    if (queued) {
+      this.delivered++;
+      return Promise.resolve({ value: queued, done: false });
+    }
+    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.#done) {
+      this.#done = true;
+      this.#queue.length = 0;
+      this.#waiting?.({ value: undefined, done: true });
+      this.#waiting = undefined;
+      this.onClose();
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

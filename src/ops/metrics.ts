@@ -1,0 +1,347 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { type CacheKind } from '../domain/cache-keys.js';
+
+/**
+ * Every Prometheus metric of one process, in its own registry (not
+ * prom-client's global one, so a test can run several gateways in one
+ * process). Names follow Prometheus conventions: `oddsgate_` prefix, base
+ * units, `_total` on counters. Values that other parts already count
+ * (cache size, subscribers) are read on scrape through `collect` callbacks:
+ * no timers, nothing on the hot path.
+ */
+export const cacheKinds: readonly CacheKind[] = ['Sport', 'Competition', 'Bookmaker', 'Event', 'EventOdds', 'List'];
+export const cacheResults = ['hit', 'miss', 'stale'] as const;
+export type CacheResult = (typeof cacheResults)[number];
+/** Positions in flat count arrays: counting there costs an index, not a label hash. */
+export const kindIndex = Object.fromEntries(cacheKinds.map((kind, i) => [kind, i])) as Record<CacheKind, number>;
+export const resultIndex = Object.fromEntries(cacheResults.map((result, i) => [result, i])) as Record<CacheResult, number>;
+/** lru-cache's dispose reasons. */
+export type EvictionReason = 'evict' | 'expire' | 'delete' | 'set' | 'fetch';
+export type BreakerName = 'database' | 'feed' | 'ingest_database';
+export type BreakerState = 'closed' | 'half-open' | 'open';
+const breakerStateValue: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** Sources read at scrape time; each is registered once by whoever owns it. */
+export interface CacheSizeSource {
+  /** Entries and bytes per kind, walked on scrape. */
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
+}
+export interface PubSubSource {
+  stats(): { subscribers: number; dropped: number; delivered: number };
+}
+
+export interface RedisTierSource {
+  readonly available: boolean;
+  readonly failures: number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  /**
+   * Lookups per (kind, result), counted in a plain array and copied into the
+   * counter on scrape: a prom-client `inc()` hashes its labels, microseconds
+   * on a path that runs for every cached read.
+   */
+  readonly #cacheRequestCounts = new Float64Array(cacheKinds.length * cacheResults.length);
+  readonly #cacheSets: Counter<'kind'>;
+  readonly #cacheEvictions: Counter<'reason'>;
+  readonly #cacheLoadDuration: Histogram<'kind'>;
+  readonly #graphqlRequests: Counter<'operation'>;
+  readonly #graphqlErrors: Counter<'operation' | 'code'>;
+  readonly #graphqlDuration: Histogram<'operation'>;
+  readonly #ingestSnapshots: Counter<'result'>;
+  readonly #ingestRejected: Counter<'reason'>;
+  readonly #ingestBatchDuration: Histogram;
+  readonly #ingestLag: Histogram;
+  readonly #ingestQuarantined: Counter;
+  readonly #breakerState: Gauge<'breaker'>;
+  readonly #cacheRefreshFailures: Counter<'kind'>;
+  #cacheSource: CacheSizeSource | undefined;
+  #redisTier: RedisTierSource | undefined;
+  #pubsubSource: PubSubSource | undefined;
+
+  constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    // Unprefixed (process_*, nodejs_*), as every Node.js dashboard expects them.
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+
+    const cacheRequestCounts = this.#cacheRequestCounts;
+    new Counter({
+      name: 'oddsgate_cache_requests_total',
+      help: 'Cache lookups by kind of data and result (hit, miss, stale: served past its soft TTL).',
+      labelNames: ['kind', 'result'],
+      registers,
+      collect() {
+        // Every series from the start (zeros included), so rate() and ratios work before the first stale serve.
+        this.reset();
+        cacheKinds.forEach((kind, k) =>
+          cacheResults.forEach((result, r) => this.inc({ kind, result }, cacheRequestCounts[k * cacheResults.length + r]!)),
+        );
+      },
+    });
+    this.#cacheSets = new Counter({ name: 'oddsgate_cache_sets_total', help: 'Values written to the cache, by kind.', labelNames: ['kind'], registers });
+    this.#cacheEvictions = new Counter({
+      name: 'oddsgate_cache_evictions_total',
+      help: 'Entries that left the cache, by reason (evict: LRU size bound, expire: TTL, delete: invalidated, set: replaced).',
+      labelNames: ['reason'],
+      registers,
+    });
+    // collect() runs with `this` bound to its metric; these read this object's sources.
+    const cacheSizes = () => this.#cacheSource?.sizeByKind();
+    const pubsubStats = () => this.#pubsubSource?.stats();
+    new Gauge({
+      name: 'oddsgate_cache_entries',
+      help: 'Entries in the in-process cache, by kind.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const byKind = cacheSizes();
+        if (byKind) for (const kind of cacheKinds) this.set({ kind }, byKind[kind].entries);
+      },
+    });
+    new Gauge({
+      name: 'oddsgate_cache_bytes',
+      help: 'Estimated bytes held by the in-process cache, by kind.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const byKind = cacheSizes();
+        if (byKind) for (const kind of cacheKinds) this.set({ kind }, byKind[kind].bytes);
+      },
+    });
+    this.#cacheLoadDuration = new Histogram({
+      name: 'oddsgate_cache_load_duration_seconds',
+      help: 'Duration of the batched database reads that fill cache misses, by kind.',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+
+    this.#graphqlRequests = new Counter({
+      name: 'oddsgate_graphql_requests_total',
+      help: 'GraphQL operations over HTTP, by operation type (query, mutation, subscription; unknown when the document did not resolve).',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.#graphqlErrors = new Counter({
+      name: 'oddsgate_graphql_errors_total',
+      help: 'GraphQL errors returned, by operation type and extensions.code.',
+      labelNames: ['operation', 'code'],
+      registers,
+    });
+    this.#graphqlDuration = new Histogram({
+      name: 'oddsgate_graphql_request_duration_seconds',
+      help: 'Time from a GraphQL request reaching Apollo Server to its response, by operation type.',
+      labelNames: ['operation'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+
+    new Gauge({
+      name: 'oddsgate_subscriptions_active',
+      help: 'Live oddsUpdated subscriptions on this gateway.',
+      registers,
+      collect() {
+        this.set(pubsubStats()?.subscribers ?? 0);
+      },
+    });
+    monotonicFromSource(registers, 'oddsgate_subscription_messages_sent_total', 'Odds updates handed to subscribers for sending.', () => pubsubStats()?.delivered);
+    monotonicFromSource(
+      registers,
+      'oddsgate_subscription_messages_dropped_total',
+      'Odds updates dropped because a subscriber fell a whole queue behind.',
+      () => pubsubStats()?.dropped,
+    );
+
+    this.#ingestSnapshots = new Counter({
+      name: 'oddsgate_ingest_snapshots_total',
+      help: 'Snapshots the ingest worker committed (written) or found already stored (duplicate).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#ingestRejected = new Counter({
+      name: 'oddsgate_ingest_rejected_total',
+      help: 'Feed records rejected, by reason category (the field at fault, or unknown_event, unknown_bookmaker, unknown_competition).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#ingestBatchDuration = new Histogram({
+      name: 'oddsgate_ingest_batch_duration_seconds',
+      help: 'Duration of one ingest cycle: poll, check, write in one transaction, publish.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#ingestLag = new Histogram({
+      name: 'oddsgate_ingest_lag_seconds',
+      help: "Time from a snapshot's capturedAt to the worker publishing it on the odds bus.",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+
+    this.#ingestQuarantined = new Counter({
+      name: 'oddsgate_ingest_quarantined_total',
+      help: 'Feed records the database refused, set aside in quarantined_record so the rest of their batch could be committed.',
+      registers,
+    });
+
+    this.#cacheRefreshFailures = new Counter({
+      name: 'oddsgate_cache_refresh_failures_total',
+      help: 'Stale entries whose background refresh failed (they are served a while longer), by kind.',
+      labelNames: ['kind'],
+      registers,
+    });
+    const redisTier = () => this.#redisTier;
+    new Gauge({
+      name: 'oddsgate_redis_tier_up',
+      help: 'Whether the shared Redis cache tier is reachable (1) or the gateway runs on its own tier (0).',
+      registers,
+      collect() {
+        const tier = redisTier();
+        if (tier) this.set(tier.available ? 1 : 0);
+      },
+    });
+    monotonicFromSource(
+      registers,
+      'oddsgate_redis_tier_failures_total',
+      'Shared-tier reads and writes that Redis could not answer (the gateway fell back to its own tier and the database).',
+      () => redisTier()?.failures,
+    );
+
+    this.#breakerState = new Gauge({
+      name: 'oddsgate_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['breaker'],
+      registers,
+    });
+  }
+
+  /** The cache whose entries and bytes are reported on scrape. */
+  observeCache(source: CacheSizeSource): void {
+    this.#cacheSource = source;
+  }
+
+  /** The pubsub whose subscribers, deliveries and drops are reported on scrape. */
+  observePubSub(source: PubSubSource): void {
+    this.#pubsubSource = source;
+  }
+
+  /** The Redis tier whose reachability and failures are reported on scrape. */
+  observeRedisTier(source: RedisTierSource): void {
+    this.#redisTier = source;
+  }
+
+  cacheRefreshFailed(kind: CacheKind, entries: number): void {
+    this.#cacheRefreshFailures.inc({ kind }, entries);
+  }
+
+  cacheRequest(kind: CacheKind, result: CacheResult): void {
+    this.#cacheRequestCounts[kindIndex[kind] * cacheResults.length + resultIndex[result]]!++;
+  }
+
+  cacheSet(kind: CacheKind): void {
+    this.#cacheSets.inc({ kind });
+  }
+
+  cacheEviction(reason: EvictionReason): void {
+    this.#cacheEvictions.inc({ reason });
+  }
+
+  cacheLoad(kind: CacheKind, seconds: number): void {
+    this.#cacheLoadDuration.observe({ kind }, seconds);
+  }
+
+  graphqlRequest(operation: string, seconds: number, errorCodes: readonly string[]): void {
+    this.#graphqlRequests.inc({ operation });
+    this.#graphqlDuration.observe({ operation }, seconds);
+    for (const code of errorCodes) this.#graphqlErrors.inc({ operation, code });
+  }
+
+  ingestSnapshots(written: number, duplicates: number): void {
+    if (written > 0) this.#ingestSnapshots.inc({ result: 'written' }, written);
+    if (duplicates > 0) this.#ingestSnapshots.inc({ result: 'duplicate' }, duplicates);
+  }
+
+  ingestRejected(reason: string): void {
+    this.#ingestRejected.inc({ reason: rejectionCategory(reason) });
+  }
+
+  ingestBatch(seconds: number): void {
+    this.#ingestBatchDuration.observe(seconds);
+  }
+
+  ingestLag(seconds: number): void {
+    this.#ingestLag.observe(seconds);
+  }
+
+  ingestQuarantined(records: number): void {
+    this.#ingestQuarantined.inc(records);
+  }
+
+  setBreakerState(breaker: BreakerName, state: BreakerState): void {
+    this.#breakerState.set({ breaker }, breakerStateValue[state]);
+  }
+
+  /** The exposition text and its content type, for `/metrics`. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/**
+ * A counter whose value another component keeps (pubsub drops): on scrape it
+ * is advanced by the growth since the last scrape, so it stays a counter.
+ */
+function monotonicFromSource(registers: Registry[], name: string, help: string, read: () => number | undefined): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = read() ?? 0;
+      if (now > seen) this.inc(now - seen);
+      seen = Math.max(seen, now);
+    },
+  });
+}
+
+/**
+ * A rejection reason carries values (`unknown event "sim-42"`,
+ * `markets.0.outcomes.1.price: ...`); a label must come from a small fixed
+ * set, so keep the kind of problem or the field path without indexes.
+ */
+export function rejectionCategory(reason: string): string {
+  if (reason.startsWith('unknown event')) return 'unknown_event';
+  if (reason.startsWith('unknown bookmaker')) return 'unknown_bookmaker';
+  if (/^fixture\.competition: unknown competition/.test(reason)) return 'unknown_competition';
+  const path = reason.slice(0, Math.max(0, reason.indexOf(':')));
+  const field = path
+    .split('.')
+    .filter((part) => !/^\d+$/.test(part))
+    .join('.');
+  return knownFields.has(field) ? field : 'other';
+}
+
+/** Every field path the feed record schema (src/ingest/feed-record.ts) can name, without array indexes. */
+const knownFields = new Set([
+  'record',
+  'event',
+  'bookmaker',
+  'bookmakerName',
+  'capturedAt',
+  'fixture',
+  'fixture.competition',
+  'fixture.home',
+  'fixture.away',
+  'fixture.kickoffAt',
+  'markets',
+  'markets.key',
+  'markets.name',
+  'markets.line',
+  'markets.outcomes',
+  'markets.outcomes.key',
+  'markets.outcomes.name',
+  'markets.outcomes.price',
+]);

@@ -1,0 +1,255 @@
+import { LRUCache } from 'lru-cache';
+import type { CacheKey, CacheKind } from '../domain/cache-keys.js';
+import type { CacheObserver } from './cache-observer.js';
+
+/**
+ * The shared, long-lived cache in front of the database. Keys are
+ * `Kind:id` (src/domain/cache-keys.ts) so the writer can replace or drop exactly what changed. Values
+ * are frozen records (src/domain/records.ts), shared between requests.
+ */
+
+const minute = 60_000;
+const hour = 60 * minute;
+
+export interface CacheStats {
+  hits: number;
+  /** Served past its fresh time, while a background refresh ran. */
+  stale: number;
+  misses: number;
+  sets: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+export interface CacheEntry<T> {
+  value: T;
+  /** When it was stored, on the cache's clock. */
+  storedAt: number;
+  /** False once past its kind's fresh time: still served, but due for a refresh. */
+  fresh: boolean;
+}
+
+export interface OddsCache {
+  /** False for the stand-in used with `CACHE=off` (reported at /health). */
+  readonly enabled: boolean;
+  /** The cache's clock, in milliseconds. */
+  now(): number;
+  /**
+   * A read by a client: counted as a hit, a stale hit or a miss.
+   * `degraded` (the source is known to be down) serves every entry as stale.
+   */
+  lookup<T>(key: CacheKey, degraded?: boolean): CacheEntry<T> | undefined;
+  /** The value of `lookup`, fresh or stale. */
+  get<T>(key: CacheKey): T | undefined;
+  /** The entry without counting it or refreshing its recency (for writers, not readers). */
+  peek<T>(key: CacheKey): CacheEntry<T> | undefined;
+  /** Stores a value as of `storedAt` (default now). */
+  set(key: CacheKey, value: object, storedAt?: number): void;
+  /** A refresh failed: keep serving the stale value for half its kind's lifetime more. */
+  extend(key: CacheKey): boolean;
+  invalidate(key: CacheKey): void;
+  /** Drops every entry of one kind; returns how many. */
+  invalidateKind(kind: CacheKind): number;
+  stats(): CacheStats;
+  /** Entries and estimated bytes per kind; walks the cache, so for health and metric scrapes only. */
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
+}
+
+/**
+ * The cache policy, in one table: each kind is fresh for `freshMs`, then
+ * served stale while one background refresh runs, and gone after `ttlMs`
+ * (a read then waits for the database).
+ */
+export const cachePolicy: Record<CacheKind, { freshMs: number; ttlMs: number }> = {
+  // Reference data: days.
+  Sport: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  Competition: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  Bookmaker: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  List: { freshMs: 24 * hour, ttlMs: 3 * 24 * hour },
+  // Event metadata: hours.
+  Event: { freshMs: hour, ttlMs: 6 * hour },
+  // Odds: minutes. The odds bus replaces them as they move; this bounds how long a missed message can matter.
+  EventOdds: { freshMs: 2 * minute, ttlMs: 10 * minute },
+};
+
+export interface LruOddsCacheOptions {
+  /** Upper bound of the sum of entry sizes, in bytes. */
+  maxBytes: number;
+  /** Clock for freshness and TTLs, in milliseconds (default `performance.now`); tests inject a fake one. */
+  now?: () => number;
+  /** Told of every lookup, set and removal (metrics, hit-ratio window). */
+  observer?: CacheObserver;
+}
+
+interface Stored {
+  value: object;
+  storedAt: number;
+}
+
+/** The in-process tier: lru-cache bounded by bytes, with the policy's lifetimes per kind. */
+export class LruOddsCache implements OddsCache {
+  readonly enabled = true;
+  readonly now: () => number;
+  readonly #lru: LRUCache<CacheKey, Stored>;
+  readonly #maxBytes: number;
+  #hits = 0;
+  #stale = 0;
+  #misses = 0;
+  #sets = 0;
+  #evictions = 0;
+  readonly #observer: CacheObserver | undefined;
+
+  constructor({ maxBytes, now = () => performance.now(), observer }: LruOddsCacheOptions) {
+    this.#maxBytes = maxBytes;
+    this.now = now;
+    this.#observer = observer;
+    this.#lru = new LRUCache<CacheKey, Stored>({
+      maxSize: maxBytes,
+      sizeCalculation: (stored) => estimateBytes(stored.value),
+      ttlAutopurge: false,
+      perf: { now },
+      // Read the clock on every check: lru-cache otherwise reuses one reading for a while, which an injected clock defeats.
+      ttlResolution: 0,
+      dispose: (_value, key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+        this.#observer?.removed(kindOf(key), reason);
+      },
+    });
+  }
+
+  lookup<T>(key: CacheKey, degraded = false): CacheEntry<T> | undefined {
+    const entry = this.#entry<T>(this.#lru.get(key), key);
+    if (entry && degraded) entry.fresh = false;
+    if (!entry) this.#misses++;
+    else if (entry.fresh) this.#hits++;
+    else this.#stale++;
+    this.#observer?.request(kindOf(key), !entry ? 'miss' : entry.fresh ? 'hit' : 'stale');
+    return entry;
+  }
+
+  get<T>(key: CacheKey): T | undefined {
+    return this.lookup<T>(key)?.value;
+  }
+
+  peek<T>(key: CacheKey): CacheEntry<T> | undefined {
+    return this.#entry<T>(this.#lru.peek(key), key);
+  }
+
+  set(key: CacheKey, value: object, storedAt = this.now()): void {
+    this.#sets++;
+    this.#observer?.set(kindOf(key));
+    const ttl = policyOf(key).ttlMs - (this.now() - storedAt);
+    if (ttl > 0) this.#lru.set(key, { value, storedAt }, { ttl });
+  }
+
+  extend(key: CacheKey): boolean {
+    const stored = this.#lru.peek(key);
+    if (!stored) return false;
+    this.#lru.set(key, stored, { ttl: policyOf(key).ttlMs / 2 });
+    return true;
+  }
+
+  invalidate(key: CacheKey): void {
+    this.#lru.delete(key);
+  }
+
+  invalidateKind(kind: CacheKind): number {
+    const prefix = `${kind}:`;
+    let dropped = 0;
+    for (const key of [...this.#lru.keys()]) {
+      if (key.startsWith(prefix) && this.#lru.delete(key)) dropped++;
+    }
+    return dropped;
+  }
+
+  stats(): CacheStats {
+    return {
+      hits: this.#hits,
+      stale: this.#stale,
+      misses: this.#misses,
+      sets: this.#sets,
+      evictions: this.#evictions,
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      maxBytes: this.#maxBytes,
+    };
+  }
+
+  #entry<T>(stored: Stored | undefined, key: CacheKey): CacheEntry<T> | undefined {
+    if (!stored) return undefined;
+    return { value: stored.value as T, storedAt: stored.storedAt, fresh: this.now() - stored.storedAt < policyOf(key).freshMs };
+  }
+
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
+    const byKind = emptySizes();
+    for (const key of this.#lru.keys()) {
+      const size = byKind[kindOf(key)];
+      size.entries++;
+      size.bytes += this.#lru.info(key)?.size ?? 0;
+    }
+    return byKind;
+  }
+}
+
+/** `CACHE=off`: every lookup misses, so every loader batch goes to the database. */
+export class DisabledCache implements OddsCache {
+  readonly enabled = false;
+  #misses = 0;
+  now(): number {
+    return performance.now();
+  }
+  lookup<T>(): CacheEntry<T> | undefined {
+    this.#misses++;
+    return undefined;
+  }
+  get<T>(): T | undefined {
+    this.#misses++;
+    return undefined;
+  }
+  peek<T>(): CacheEntry<T> | undefined {
+    return undefined;
+  }
+  set(): void {}
+  extend(): boolean {
+    return false;
+  }
+  invalidate(): void {}
+  invalidateKind(): number {
+    return 0;
+  }
+  stats(): CacheStats {
+    return { hits: 0, stale: 0, misses: this.#misses, sets: 0, evictions: 0, entries: 0, bytes: 0, maxBytes: 0 };
+  }
+  sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
+    return emptySizes();
+  }
+}
+
+function kindOf(key: CacheKey): CacheKind {
+  return key.slice(0, key.indexOf(':')) as CacheKind;
+}
+
+function emptySizes(): Record<CacheKind, { entries: number; bytes: number }> {
+  const empty = () => ({ entries: 0, bytes: 0 });
+  return { Sport: empty(), Competition: empty(), Bookmaker: empty(), Event: empty(), EventOdds: empty(), List: empty() };
+}
+
+/** The policy row of a key's kind. */
+export function policyOf(key: CacheKey): { freshMs: number; ttlMs: number } {
+  return cachePolicy[kindOf(key)];
+}
+
+/**
+ * Approximate heap bytes of a record: its JSON length counted as UTF-16,
+ * plus per-object overhead. Computed once per set, never on reads.
+ */
+function estimateBytes(value: object): number {
+  let objects = 0;
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object') objects++;
+    return v;
+  });
+  return Math.max(1, json.length * 2 + objects * 64);
+}

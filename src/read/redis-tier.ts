@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import { deepFreeze } from '../domain/records.js';
+import type { Invalidation } from './invalidation.js';
+import { policyOf } from './odds-cache.js';
+import type { CacheKey } from '../domain/cache-keys.js';
+import { connectRedis } from '../redis/connect.js';
+
+/** An entry as the fleet shares it: the value and its age. */
+export interface SharedEntry {
+  value: object;
+  /** Milliseconds since it was read from the database (or published by a worker). */
+  ageMs: number;
+}
+
+export interface RedisTierOptions {
+  url: string;
+  prefix?: string;
+  log?: (message: string) => void;
+}
+
+/**
+ * The fleet's second cache tier, behind each gateway's in-process LRU:
+ * values as JSON with the wall-clock time they were stored, expiring with
+ * their kind's lifetime. Every call degrades instead of failing: with Redis
+ * away a read is a miss and a write is skipped (counted in `failures`), and
+ * the gateway carries on with its own tier and the database.
+ */
+export class RedisTier {
+  failures = 0;
+  readonly #redis: Redis;
+  readonly #subscriber: Redis;
+  readonly #prefix: string;
+  readonly #channel: string;
+  readonly #listeners: Array<(invalidation: Invalidation) => void> = [];
+
+  constructor({ url, prefix = 'oddsgate:', log = console.log }: RedisTierOptions) {
+    this.#prefix = `${prefix}cache:`;
+    this.#channel = `${prefix}cache-invalidations`;
+    this.#redis = connectRedis(url, { name: `${prefix}cache`, queueWhileDisconnected: false, log });
+    this.#subscriber = connectRedis(url, { name: `${prefix}cache-invalidations`, queueWhileDisconnected: true, log });
+    this.#subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return;
+      const invalidation = JSON.parse(message) as Invalidation;
+      for (const listener of this.#listeners) listener(invalidation);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#subscriber.subscribe(this.#channel);
+  }
+
+  get available(): boolean {
+    return this.#redis.status === 'ready';
+  }
+
+  /** One MGET for a loader batch; a key Redis lacks (or cannot answer for) is undefined. */
+  async getMany(keys: readonly CacheKey[]): Promise<Array<SharedEntry | undefined>> {
+    if (keys.length === 0) return [];
+    try {
+      const raw = await this.#redis.mget(keys.map((key) => this.#prefix + key));
+      const now = Date.now();
+      return raw.map((json) => {
+        if (json === null) return undefined;
+        const { v, t } = JSON.parse(json) as { v: object; t: number };
+        return { value: deepFreeze(v), ageMs: Math.max(0, now - t) };
+      });
+    } catch {
+      this.failures++;
+      return keys.map(() => undefined);
+    }
+  }
+
+  /** Stores entries for the fleet, in one round trip; skipped (and counted) when Redis is away. */
+  async setMany(entries: ReadonlyArray<{ key: CacheKey; value: object; ageMs: number }>): Promise<void> {
+    if (entries.length === 0 || !this.available) {
+      if (entries.length > 0) this.failures++;
+      return;
+    }
+    const now = Date.now();
+    const pipeline = this.#redis.pipeline();
+    for (const { key, value, ageMs } of entries) {
+      const ttl = Math.round(policyOf(key).ttlMs - ageMs);
+      if (ttl > 0) pipeline.set(this.#prefix + key, JSON.stringify({ v: value, t: now - ageMs }), 'PX', ttl);
+    }
+    await pipeline.exec().catch(() => this.failures++);
+  }
+
+  /** Drops entries from Redis and tells every instance (this one included) to drop them from its own tier. */
+  async invalidate(invalidation: Invalidation): Promise<void> {
+    const keys = invalidation.keys.map((key) => this.#prefix + key);
+    for (const kind of invalidation.kinds) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.#redis.scan(cursor, 'MATCH', `${this.#prefix}${kind}:*`, 'COUNT', 1000);
+        keys.push(...found);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    if (keys.length > 0) await this.#redis.unlink(...keys);
+    await this.#redis.publish(this.#channel, JSON.stringify(invalidation));
+  }
+
+  onInvalidation(listener: (invalidation: Invalidation) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#redis.quit(), this.#subscriber.quit()]);
+  }
+}
