@@ -146,6 +146,7 @@ export class IngestWorker {
     this.databaseBreaker = new Breaker('ingest database', {
       ...options.breakers,
       isFailure: (error) => !isDataError(error),
+      probe: () => options.prisma.$queryRawUnsafe('SELECT 1'),
       log: this.#log,
       onStateChange: (state) => options.metrics?.setBreakerState('ingest_database', state),
     });

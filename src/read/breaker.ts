@@ -22,6 +22,13 @@ export interface BreakerOptions {
   openMs?: number;
   /** Which errors count as the backend failing (default: all). Others pass through and leave the breaker as it was. */
   isFailure?: (error: unknown) => boolean;
+  /**
+   * A cheap check of the backend (`SELECT 1`). While the breaker is open, a
+   * call runs it in the background at most every `firstProbeMs`; when it
+   * answers, the breaker closes at once instead of waiting out a backoff
+   * that may have grown to `openMs`. Without it, only trial calls close it.
+   */
+  probe?: () => Promise<unknown>;
   log?: (message: string) => void;
   /** Told of every change of state (for the breaker-state metric). */
   onStateChange?: (state: BreakerState) => void;
@@ -32,26 +39,37 @@ export interface BreakerOptions {
  * cockatiel: after `failures` consecutive failures it stops calling, lets
  * one trial through after `firstProbeMs`, and after each failed trial
  * waits twice as long, up to `openMs` (1, 2, 4, 8, 16, 30, 30... s by
- * default); a success closes it. So a short outage is noticed over within
- * about a second, and a long one is not probed more than every `openMs`.
- * While open, calls fail at once with an `UPSTREAM_UNAVAILABLE` error
- * instead of waiting on a backend that is down.
+ * default); a success closes it. So real work is not retried more than
+ * every `openMs` during a long outage. With a `probe`, a cheap check every
+ * `firstProbeMs` closes it as soon as the backend answers again, however
+ * long the outage was. While open, calls fail at once with an
+ * `UPSTREAM_UNAVAILABLE` error instead of waiting on a backend that is down.
  */
 export class Breaker {
   readonly #policy: CircuitBreakerPolicy;
+  readonly #probe: (() => Promise<unknown>) | undefined;
+  readonly #probeEveryMs: number;
+  readonly #log: (message: string) => void;
+  #probing = false;
+  #lastProbeAt = -Infinity;
 
   constructor(
     readonly name: string,
-    { failures = 5, firstProbeMs = 1_000, openMs = 30_000, isFailure, log = console.log, onStateChange }: BreakerOptions = {},
+    { failures = 5, firstProbeMs = 1_000, openMs = 30_000, isFailure, probe, log = console.log, onStateChange }: BreakerOptions = {},
   ) {
     const initialDelay = Math.min(firstProbeMs, openMs);
+    this.#probe = probe;
+    this.#probeEveryMs = initialDelay;
+    this.#log = log;
     this.#policy = circuitBreaker(isFailure ? handleWhen(isFailure) : handleAll, {
       halfOpenAfter: new ExponentialBackoff({ initialDelay, maxDelay: openMs, generator: noJitterGenerator }),
       breaker: new ConsecutiveBreaker(failures),
     });
-    this.#policy.onBreak(() =>
-      log(`breaker ${name}: open after ${failures} consecutive failures; calls fail fast, trial calls after ${initialDelay} ms doubling up to ${openMs} ms`),
-    );
+    this.#policy.onBreak((reason) => {
+      // A probe that answered closes the breaker through cockatiel's isolate/dispose, which reports a break first.
+      if ('isolated' in reason) return;
+      log(`breaker ${name}: open after ${failures} consecutive failures; calls fail fast, trial calls after ${initialDelay} ms doubling up to ${openMs} ms`);
+    });
     this.#policy.onHalfOpen(() => log(`breaker ${name}: half-open, trying one call`));
     this.#policy.onReset(() => log(`breaker ${name}: closed, ${name} is back`));
     if (onStateChange) this.#policy.onStateChange(() => onStateChange(this.state));
@@ -64,12 +82,31 @@ export class Breaker {
   }
 
   async execute<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#policy.state === CircuitState.Open) this.#maybeProbe();
     try {
       return await this.#policy.execute(work);
     } catch (error) {
       if (error instanceof BrokenCircuitError) throw upstreamUnavailable(this.name);
       throw error;
     }
+  }
+
+  /** Runs the probe unless one is running or ran less than `firstProbeMs` ago; closes the breaker when it answers. */
+  #maybeProbe(): void {
+    const now = Date.now();
+    if (!this.#probe || this.#probing || now - this.#lastProbeAt < this.#probeEveryMs) return;
+    this.#probing = true;
+    this.#lastProbeAt = now;
+    this.#probe()
+      .then(
+        () => {
+          if (this.#policy.state !== CircuitState.Open) return;
+          this.#log(`breaker ${this.name}: the probe answered`);
+          this.#policy.isolate().dispose();
+        },
+        () => {},
+      )
+      .finally(() => (this.#probing = false));
   }
 }
 

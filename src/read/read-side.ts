@@ -57,6 +57,7 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     failures: config.breakerFailures,
     firstProbeMs: config.breakerFirstProbeMs,
     openMs: config.breakerOpenMs,
+    probe: () => db.prisma.$queryRawUnsafe('SELECT 1'),
     log: (message) => logger.warn(message),
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });

@@ -64,4 +64,30 @@ describe('the circuit breaker', () => {
     await expect(breaker.execute(down)).rejects.toThrow('connection refused');
     expect(breaker.state).toBe('open');
   });
+
+  it('closes as soon as its probe answers, however far the backoff has grown', async () => {
+    let backendUp = false;
+    let probes = 0;
+    const probe = async () => {
+      probes++;
+      if (!backendUp) throw new Error('connection refused');
+    };
+    const breaker = new Breaker('database', { failures: 1, firstProbeMs: 1_000, openMs: 30_000, probe, log: () => {} });
+    await reaches(breaker, down);
+    // Trials fail at 1, 3, 7 and 15 s: the next trial would be 16 s later.
+    for (const t of [1_000, 3_000, 7_000, 15_000]) {
+      vi.setSystemTime(t);
+      await reaches(breaker, down);
+    }
+    const probesWhileDown = probes;
+    expect(probesWhileDown).toBeGreaterThan(0);
+    vi.setSystemTime(15_500);
+    await reaches(breaker, up);
+    expect(probes).toBe(probesWhileDown); // at most one probe per firstProbeMs
+    backendUp = true;
+    vi.setSystemTime(16_100);
+    expect(await reaches(breaker, up)).toBe(false); // this call starts the probe and still fails fast
+    await vi.waitUntil(() => breaker.state === 'closed');
+    expect(await reaches(breaker, up)).toBe(true);
+  });
 });
