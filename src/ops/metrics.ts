@@ -27,7 +27,7 @@ export interface CacheSizeSource {
   sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
 }
 export interface PubSubSource {
-  stats(): { subscribers: number; dropped: number; delivered: number };
+  stats(): { subscribers: number; dropped: number; conflated: number; delivered: number };
 }
 
 export interface RedisTierSource {
@@ -151,8 +151,14 @@ export class Metrics {
     monotonicFromSource(
       registers,
       'oddsgate_subscription_messages_dropped_total',
-      'Odds updates dropped because a subscriber fell a whole queue behind.',
+      'Odds updates dropped because a subscriber had more than its queue of (event, bookmaker)s waiting.',
       () => pubsubStats()?.dropped,
+    );
+    monotonicFromSource(
+      registers,
+      'oddsgate_subscription_messages_conflated_total',
+      'Odds updates a slow subscriber skipped because a newer one of the same (event, bookmaker) replaced them in its queue.',
+      () => pubsubStats()?.conflated,
     );
 
     this.#ingestSnapshots = new Counter({

@@ -220,17 +220,35 @@ describe('the ingest worker', () => {
 });
 
 describe('a slow subscriber', () => {
-  it('holds at most its queue length and counts what it dropped, oldest first', async () => {
+  it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
-    expect(slow.dropped).toBe(100_000 - 50);
-    const first = await slow.next();
-    expect(first.value!.snapshot.id).toBe(100_000 - 50); // the newest 50 were kept
-    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 100_000 - 50, delivered: 1 });
+    for (let i = 0; i < 100_000; i++) {
+      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
+    }
+    expect(slow.conflated).toBe(100_000 - 3);
+    expect(slow.dropped).toBe(0);
+    const read = [await slow.next(), await slow.next(), await slow.next()].map((r) => [r.value!.eventId, r.value!.snapshot.id]);
+    // In the order each pair first fell behind, each with its newest snapshot.
+    expect(read).toEqual([
+      [1, 99_999],
+      [2, 99_997],
+      [3, 99_998],
+    ]);
+    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 0, conflated: 100_000 - 3, delivered: 3 });
     await slow.return!();
     expect(pubsub.stats().subscribers).toBe(0);
+  });
+
+  it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
+    const pubsub = new InProcessPubSub();
+    const slow = pubsub.subscribe({ maxQueue: 50 });
+    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, publishedAt: 0 });
+    expect(slow.dropped).toBe(30);
+    expect((await slow.next()).value!.eventId).toBe(31);
+    await slow.return!();
   });
 
   it('gets only the events and bookmakers it asked for', async () => {
