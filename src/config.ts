@@ -3,87 +3,8 @@ import { z } from 'zod';
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-/**
- * All configuration, read once from the environment at start-up. Each field
- * documents its variable, default and unit; a bad value stops start-up with a
- * message naming the variable and the value it had.
- */
-export interface Config {
-  /** `DATABASE_URL`: PostgreSQL connection string. Unset = embedded PGlite. */
-  databaseUrl: string | undefined;
-  /** `PGLITE_DATA_DIR`: where embedded PGlite keeps its files (default `.data/pglite`; `memory://` keeps nothing). */
-  pgliteDataDir: string;
-  /** `REDIS_URL`: Redis for the shared cache tier and cross-instance fan-out. Unset = in process only. */
-  redisUrl: string | undefined;
-  /** `REDIS_PREFIX`: prefix of every Redis key and channel, so deployments can share one Redis (default `oddsgate:`). */
-  redisPrefix: string;
-  /** `HOST`: interface the HTTP server binds (default `127.0.0.1`). */
-  host: string;
-  /** `PORT`: HTTP and WebSocket port (default 4000; 0 = any free port, logged at start-up). */
-  port: number;
-  /** `INGEST`: run the ingest worker in this process (default on). */
-  ingest: boolean;
-  /** `CACHE`: use the shared odds cache (default on; off = every loader batch goes to the database). */
-  cache: boolean;
-  /** `CACHE_MAX_BYTES`: upper bound of the in-process cache, in bytes (default 256 MiB). */
-  cacheMaxBytes: number;
-  /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
-  feedUrl: string | undefined;
-  /**
-   * The Odds API v4 as the feed, when `ODDS_API_KEY` is set: `ODDS_API_SPORTS` (required with it:
-   * `sport_key=competition_key,...`), `ODDS_API_URL` (default `https://api.the-odds-api.com`),
-   * `ODDS_API_REGIONS` (default `eu`), `ODDS_API_INTERVAL_MS` (default 60,000 ms). Unset = `FEED_URL` or the simulated feed.
-   */
-  oddsApi: { apiKey: string; sports: Array<{ sport: string; competition: string }>; baseUrl: string; regions: string; intervalMs: number } | undefined;
-  /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
-  ingestMaxClockSkewMs: number;
-  /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */
-  ingestMaxResponseBytes: number;
-  /** `INGEST_MAX_RECORDS_PER_CYCLE`: records the worker writes per cycle; the rest of an answer waits (default 5,000). */
-  ingestMaxRecordsPerCycle: number;
-  /** `INGEST_STALE_AFTER_MS`: `/health` calls ingest stale when delivered records wait this long for a commit (default 60,000 ms). */
-  ingestStaleAfterMs: number;
-  /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
-  simSpeed: number;
-  /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
-  adminToken: string | undefined;
-  /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
-  breakerFailures: number;
-  /** `BREAKER_FIRST_PROBE_MS`: how long a breaker that just opened fails calls fast before its first trial call (default 1,000 ms). */
-  breakerFirstProbeMs: number;
-  /** `BREAKER_OPEN_MS`: the longest wait between trial calls; each failed trial doubles the wait up to this (default 30,000 ms). */
-  breakerOpenMs: number;
-  /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
-  logLevel: LogLevel;
-  /** `METRICS_PORT`: `npm run ingest` serves `/metrics` on this port (unset = no metrics server; the gateway serves its own). */
-  metricsPort: number | undefined;
-  /** `NODE_ENV=production`: unexpected errors reach clients as "Unexpected error." plus a request id (default: full errors). */
-  maskErrors: boolean;
-  /** `INTROSPECTION`: answer introspection queries (default on, for analysts' GraphiQL). */
-  introspection: boolean;
-  /** `MAX_QUERY_DEPTH`: deepest field nesting of an operation (default 10). */
-  maxQueryDepth: number;
-  /** `MAX_QUERY_COST`: graphql-armor's cost of an operation (default 100,000). */
-  maxQueryCost: number;
-  /** `MAX_QUERY_ALIASES`: aliased fields per operation (default 30). */
-  maxQueryAliases: number;
-  /** `MAX_QUERY_DIRECTIVES`: directives per operation (default 50). */
-  maxQueryDirectives: number;
-  /** `MAX_QUERY_TOKENS`: lexer tokens per document (default 2000). */
-  maxQueryTokens: number;
-  /** `EXECUTION_TIMEOUT_MS`: longest an operation may execute before it is answered with `TIMEOUT`, in ms (default 10 s). */
-  executionTimeoutMs: number;
-  /** `WS_TOKEN`: when set, a WebSocket's `connection_init` must carry `{ token }` equal to it (else close 4403). */
-  wsToken: string | undefined;
-  /** `WS_INIT_TIMEOUT_MS`: how long a WebSocket may wait before `connection_init`, in ms (default 3 s; then close 4408). */
-  wsInitTimeoutMs: number;
-  /** `WS_MAX_SUBSCRIPTIONS`: active subscriptions per WebSocket (default 50; one more closes it with 1008). */
-  wsMaxSubscriptions: number;
-  /** `WS_MAX_SUBSCRIBES_PER_MINUTE`: subscribe messages per WebSocket per minute (default 300; more closes it with 1008). */
-  wsMaxSubscribesPerMinute: number;
-  /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
-  shutdownTimeoutMs: number;
-}
+/** The default prefix of every Redis key and channel (`REDIS_PREFIX`), so deployments can share one Redis. */
+export const defaultRedisPrefix = 'oddsgate:';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -105,112 +26,129 @@ const url = (protocols: string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
-const variables = {
-  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  REDIS_PREFIX: z.string().min(1).default('oddsgate:'),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: integer(0, 65_535).default(4000),
-  INGEST: onOff.default(true),
-  CACHE: onOff.default(true),
-  CACHE_MAX_BYTES: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
-  FEED_URL: url(['http:', 'https:']).optional(),
-  ODDS_API_KEY: z.string().min(1).optional(),
-  ODDS_API_SPORTS: z
-    .string()
-    .regex(/^[\w-]+=[\w-]+(,[\w-]+=[\w-]+)*$/, 'must be sport_key=competition_key pairs separated by commas, e.g. soccer_epl=eng-premier')
-    .optional(),
-  ODDS_API_URL: url(['http:', 'https:']).default('https://api.the-odds-api.com'),
-  ODDS_API_REGIONS: z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be regions separated by commas, e.g. eu,uk').default('eu'),
-  ODDS_API_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
-  INGEST_MAX_CLOCK_SKEW_MS: integer(0, 86_400_000).default(5 * 60_000),
-  INGEST_MAX_RESPONSE_BYTES: integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
-  INGEST_MAX_RECORDS_PER_CYCLE: integer(1, 1_000_000).default(5_000),
-  INGEST_STALE_AFTER_MS: integer(1, 86_400_000).default(60_000),
-  SIM_SPEED: integer(1, 10_000).default(1),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  BREAKER_FAILURES: integer(1, 1000).default(5),
-  BREAKER_FIRST_PROBE_MS: integer(1, 3_600_000).default(1_000),
-  BREAKER_OPEN_MS: integer(1, 3_600_000).default(30_000),
-  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
-  METRICS_PORT: integer(0, 65_535).optional(),
-  NODE_ENV: z.string().optional(),
-  INTROSPECTION: onOff.default(true),
-  MAX_QUERY_DEPTH: integer(1, 1000).default(10),
-  MAX_QUERY_COST: integer(1, Number.MAX_SAFE_INTEGER).default(100_000),
-  MAX_QUERY_ALIASES: integer(0, 100_000).default(30),
-  MAX_QUERY_DIRECTIVES: integer(0, 100_000).default(50),
-  MAX_QUERY_TOKENS: integer(10, 10_000_000).default(2000),
-  EXECUTION_TIMEOUT_MS: integer(1, 3_600_000).default(10_000),
-  WS_TOKEN: z.string().optional(),
-  WS_INIT_TIMEOUT_MS: integer(1, 600_000).default(3000),
-  WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(50),
-  WS_MAX_SUBSCRIBES_PER_MINUTE: integer(1, 1_000_000).default(300),
-  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+/** One setting: the environment variable it is read from, and how its value is checked and converted. */
+const from = <S extends z.ZodType>(variable: string, schema: S) => ({ variable, schema });
+
+/**
+ * All configuration, read once from the environment at start-up: each
+ * setting's variable, default and unit in one place, and the `Config` type
+ * inferred from it. A bad value stops start-up with a message naming the
+ * variable and the value it had.
+ */
+const settings = {
+  /** `DATABASE_URL`: PostgreSQL connection string. Unset = embedded PGlite. */
+  databaseUrl: from('DATABASE_URL', url(['postgres:', 'postgresql:']).optional()),
+  /** `PGLITE_DATA_DIR`: where embedded PGlite keeps its files (default `.data/pglite`; `memory://` keeps nothing). */
+  pgliteDataDir: from('PGLITE_DATA_DIR', z.string().min(1).default('.data/pglite')),
+  /** `REDIS_URL`: Redis for the shared cache tier and cross-instance fan-out. Unset = in process only. */
+  redisUrl: from('REDIS_URL', url(['redis:', 'rediss:']).optional()),
+  /** `REDIS_PREFIX`: prefix of every Redis key and channel, so deployments can share one Redis (default `oddsgate:`). */
+  redisPrefix: from('REDIS_PREFIX', z.string().min(1).default(defaultRedisPrefix)),
+  /** `HOST`: interface the HTTP server binds (default `127.0.0.1`). */
+  host: from('HOST', z.string().min(1).default('127.0.0.1')),
+  /** `PORT`: HTTP and WebSocket port (default 4000; 0 = any free port, logged at start-up). */
+  port: from('PORT', integer(0, 65_535).default(4000)),
+  /** `INGEST`: run the ingest worker in this process (default on). */
+  ingest: from('INGEST', onOff.default(true)),
+  /** `CACHE`: use the shared odds cache (default on; off = every loader batch goes to the database). */
+  cache: from('CACHE', onOff.default(true)),
+  /** `CACHE_MAX_BYTES`: upper bound of the in-process cache, in bytes (default 256 MiB). */
+  cacheMaxBytes: from('CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024)),
+  /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
+  feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
+  /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
+  simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
+  /** `ODDS_API_KEY`: feed odds from The Odds API v4 with this key (unset = `FEED_URL` or the simulated feed). */
+  oddsApiKey: from('ODDS_API_KEY', z.string().min(1).optional()),
+  /** `ODDS_API_SPORTS`: required with `ODDS_API_KEY`: `sport_key=competition_key,...`, the sports to poll and the competition each one's events join. */
+  oddsApiSports: from(
+    'ODDS_API_SPORTS',
+    z
+      .string()
+      .regex(/^[\w-]+=[\w-]+(,[\w-]+=[\w-]+)*$/, 'must be sport_key=competition_key pairs separated by commas, e.g. soccer_epl=eng-premier')
+      .transform((value) =>
+        value.split(',').map((pair) => {
+          const [sport, competition] = pair.split('=') as [string, string];
+          return { sport, competition };
+        }),
+      )
+      .optional(),
+  ),
+  /** `ODDS_API_URL`: The Odds API's base URL (default `https://api.the-odds-api.com`). */
+  oddsApiUrl: from('ODDS_API_URL', url(['http:', 'https:']).default('https://api.the-odds-api.com')),
+  /** `ODDS_API_REGIONS`: bookmaker regions asked for, comma-separated (default `eu`). */
+  oddsApiRegions: from('ODDS_API_REGIONS', z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be regions separated by commas, e.g. eu,uk').default('eu')),
+  /** `ODDS_API_INTERVAL_MS`: how often The Odds API is polled, in ms (default 60,000; each poll of each sport costs quota). */
+  oddsApiIntervalMs: from('ODDS_API_INTERVAL_MS', integer(1_000, 86_400_000).default(60_000)),
+  /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
+  ingestMaxClockSkewMs: from('INGEST_MAX_CLOCK_SKEW_MS', integer(0, 86_400_000).default(5 * 60_000)),
+  /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */
+  ingestMaxResponseBytes: from('INGEST_MAX_RESPONSE_BYTES', integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024)),
+  /** `INGEST_MAX_RECORDS_PER_CYCLE`: records the worker writes per cycle; the rest of an answer waits (default 5,000). */
+  ingestMaxRecordsPerCycle: from('INGEST_MAX_RECORDS_PER_CYCLE', integer(1, 1_000_000).default(5_000)),
+  /** `INGEST_STALE_AFTER_MS`: `/health` calls ingest stale when delivered records wait this long for a commit (default 60,000 ms). */
+  ingestStaleAfterMs: from('INGEST_STALE_AFTER_MS', integer(1, 86_400_000).default(60_000)),
+  /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
+  adminToken: from('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()),
+  /** `BREAKER_FAILURES`: consecutive failures that open a circuit breaker (the gateway's database, a feed, the worker's database) (default 5). */
+  breakerFailures: from('BREAKER_FAILURES', integer(1, 1000).default(5)),
+  /** `BREAKER_FIRST_PROBE_MS`: how long a breaker that just opened fails calls fast before its first trial call (default 1,000 ms). */
+  breakerFirstProbeMs: from('BREAKER_FIRST_PROBE_MS', integer(1, 3_600_000).default(1_000)),
+  /** `BREAKER_OPEN_MS`: the longest wait between trial calls; each failed trial doubles the wait up to this (default 30,000 ms). */
+  breakerOpenMs: from('BREAKER_OPEN_MS', integer(1, 3_600_000).default(30_000)),
+  /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
+  logLevel: from('LOG_LEVEL', z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info')),
+  /** `METRICS_PORT`: `npm run ingest` serves `/metrics` on this port (unset = no metrics server; the gateway serves its own). */
+  metricsPort: from('METRICS_PORT', integer(0, 65_535).optional()),
+  /** `NODE_ENV=production`: unexpected errors reach clients as "Unexpected error." plus a request id (default: full errors). */
+  maskErrors: from('NODE_ENV', z.string().optional().transform((value) => value === 'production')),
+  /** `INTROSPECTION`: answer introspection queries (default on, for analysts' GraphiQL). */
+  introspection: from('INTROSPECTION', onOff.default(true)),
+  /** `MAX_QUERY_DEPTH`: deepest field nesting of an operation (default 10). */
+  maxQueryDepth: from('MAX_QUERY_DEPTH', integer(1, 1000).default(10)),
+  /** `MAX_QUERY_COST`: graphql-armor's cost of an operation (default 100,000). */
+  maxQueryCost: from('MAX_QUERY_COST', integer(1, Number.MAX_SAFE_INTEGER).default(100_000)),
+  /** `MAX_QUERY_ALIASES`: aliased fields per operation (default 30). */
+  maxQueryAliases: from('MAX_QUERY_ALIASES', integer(0, 100_000).default(30)),
+  /** `MAX_QUERY_DIRECTIVES`: directives per operation (default 50). */
+  maxQueryDirectives: from('MAX_QUERY_DIRECTIVES', integer(0, 100_000).default(50)),
+  /** `MAX_QUERY_TOKENS`: lexer tokens per document (default 2000). */
+  maxQueryTokens: from('MAX_QUERY_TOKENS', integer(10, 10_000_000).default(2000)),
+  /** `EXECUTION_TIMEOUT_MS`: longest an operation may execute before it is answered with `TIMEOUT`, in ms (default 10 s). */
+  executionTimeoutMs: from('EXECUTION_TIMEOUT_MS', integer(1, 3_600_000).default(10_000)),
+  /** `WS_TOKEN`: when set, a WebSocket's `connection_init` must carry `{ token }` equal to it (else close 4403). */
+  wsToken: from('WS_TOKEN', z.string().optional()),
+  /** `WS_INIT_TIMEOUT_MS`: how long a WebSocket may wait before `connection_init`, in ms (default 3 s; then close 4408). */
+  wsInitTimeoutMs: from('WS_INIT_TIMEOUT_MS', integer(1, 600_000).default(3000)),
+  /** `WS_MAX_SUBSCRIPTIONS`: active subscriptions per WebSocket (default 50; one more closes it with 1008). */
+  wsMaxSubscriptions: from('WS_MAX_SUBSCRIPTIONS', integer(1, 100_000).default(50)),
+  /** `WS_MAX_SUBSCRIBES_PER_MINUTE`: subscribe messages per WebSocket per minute (default 300; more closes it with 1008). */
+  wsMaxSubscribesPerMinute: from('WS_MAX_SUBSCRIBES_PER_MINUTE', integer(1, 1_000_000).default(300)),
+  /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
+  shutdownTimeoutMs: from('SHUTDOWN_TIMEOUT_MS', integer(0, 600_000).default(10_000)),
 };
 
+type Settings = typeof settings;
+const names = Object.keys(settings) as Array<keyof Settings>;
+const schema = z.object(Object.fromEntries(names.map((name) => [name, settings[name].schema])) as { [K in keyof Settings]: Settings[K]['schema'] });
+
+/** The settings as the code reads them; each is documented above, beside its variable. */
+export type Config = z.output<typeof schema>;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = z.object(variables).safeParse(
-    // An empty variable means "not set", as in most shells' `FOO= cmd`.
-    Object.fromEntries(Object.keys(variables).map((name) => [name, env[name] || undefined])),
-  );
+  // An empty variable means "not set", as in most shells' `FOO= cmd`.
+  const parsed = schema.safeParse(Object.fromEntries(names.map((name) => [name, env[settings[name].variable] || undefined])));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return `${name} ${issue.message}, got ${JSON.stringify(env[name])}`;
+      const { variable } = settings[issue.path[0] as keyof Settings];
+      return `${variable} ${issue.message}, got ${JSON.stringify(env[variable])}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const v = parsed.data;
-  if (v.ODDS_API_KEY && !v.ODDS_API_SPORTS) throw new ConfigError('Invalid configuration:\n  ODDS_API_SPORTS is required with ODDS_API_KEY, e.g. soccer_epl=eng-premier');
-  if (v.ODDS_API_KEY && v.FEED_URL) throw new ConfigError('Invalid configuration:\n  FEED_URL and ODDS_API_KEY both name a feed; set one');
-  return {
-    databaseUrl: v.DATABASE_URL,
-    pgliteDataDir: v.PGLITE_DATA_DIR,
-    redisUrl: v.REDIS_URL,
-    redisPrefix: v.REDIS_PREFIX,
-    host: v.HOST,
-    port: v.PORT,
-    ingest: v.INGEST,
-    cache: v.CACHE,
-    cacheMaxBytes: v.CACHE_MAX_BYTES,
-    feedUrl: v.FEED_URL,
-    oddsApi: v.ODDS_API_KEY
-      ? {
-          apiKey: v.ODDS_API_KEY,
-          sports: v.ODDS_API_SPORTS!.split(',').map((pair) => {
-            const [sport, competition] = pair.split('=') as [string, string];
-            return { sport, competition };
-          }),
-          baseUrl: v.ODDS_API_URL,
-          regions: v.ODDS_API_REGIONS,
-          intervalMs: v.ODDS_API_INTERVAL_MS,
-        }
-      : undefined,
-    ingestMaxClockSkewMs: v.INGEST_MAX_CLOCK_SKEW_MS,
-    ingestMaxResponseBytes: v.INGEST_MAX_RESPONSE_BYTES,
-    ingestMaxRecordsPerCycle: v.INGEST_MAX_RECORDS_PER_CYCLE,
-    ingestStaleAfterMs: v.INGEST_STALE_AFTER_MS,
-    simSpeed: v.SIM_SPEED,
-    adminToken: v.ADMIN_TOKEN,
-    breakerFailures: v.BREAKER_FAILURES,
-    breakerFirstProbeMs: v.BREAKER_FIRST_PROBE_MS,
-    breakerOpenMs: v.BREAKER_OPEN_MS,
-    logLevel: v.LOG_LEVEL,
-    metricsPort: v.METRICS_PORT,
-    maskErrors: v.NODE_ENV === 'production',
-    introspection: v.INTROSPECTION,
-    maxQueryDepth: v.MAX_QUERY_DEPTH,
-    maxQueryCost: v.MAX_QUERY_COST,
-    maxQueryAliases: v.MAX_QUERY_ALIASES,
-    maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
-    maxQueryTokens: v.MAX_QUERY_TOKENS,
-    executionTimeoutMs: v.EXECUTION_TIMEOUT_MS,
-    wsToken: v.WS_TOKEN,
-    wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
-    wsMaxSubscriptions: v.WS_MAX_SUBSCRIPTIONS,
-    wsMaxSubscribesPerMinute: v.WS_MAX_SUBSCRIBES_PER_MINUTE,
-    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
-  };
+  const config = parsed.data;
+  if (config.oddsApiKey && !config.oddsApiSports) {
+    throw new ConfigError('Invalid configuration:\n  ODDS_API_SPORTS is required with ODDS_API_KEY, e.g. soccer_epl=eng-premier');
+  }
+  if (config.oddsApiKey && config.feedUrl) throw new ConfigError('Invalid configuration:\n  FEED_URL and ODDS_API_KEY both name a feed; set one');
+  return config;
 }

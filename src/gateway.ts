@@ -3,6 +3,7 @@ import type { PersistedQueryCache } from './api/persisted-queries.js';
 import type { WebSocketGuardStats } from './api/websocket-guard.js';
 import { loadConfig, type Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { OddsReader } from './db/odds-reader.js';
 import { startLiveSide } from './live/live-side.js';
 import type { LiveOdds } from './live/live-odds.js';
 import type { OddsBus } from './live/odds-bus.js';
@@ -25,6 +26,8 @@ export interface Gateway {
   /** Null with `CACHE=off`. */
   board: BoardIndex | null;
   warmUp: WarmUpResult | null;
+  /** The read side's reader (behind the gateway's database breaker). */
+  reader: OddsReader;
   /** This gateway's own subscribers. */
   pubsub: InProcessPubSub;
   /** Applies odds changes from the bus to the cache, board and subscribers. */
@@ -97,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url,
     cache: read.cache,
     board: read.board,
+    reader: read.reader,
     pubsub: live.pubsub,
     liveOdds: live.liveOdds,
     metrics,

@@ -14,7 +14,11 @@ describe('loadConfig', () => {
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
-      oddsApi: undefined,
+      oddsApiKey: undefined,
+      oddsApiSports: undefined,
+      oddsApiUrl: 'https://api.the-odds-api.com',
+      oddsApiRegions: 'eu',
+      oddsApiIntervalMs: 60_000,
       ingestMaxClockSkewMs: 300_000,
       ingestMaxResponseBytes: 10 * 1024 * 1024,
       ingestMaxRecordsPerCycle: 5_000,
@@ -132,15 +136,15 @@ describe('loadConfig', () => {
   });
 
   it('reads The Odds API settings, and says what is missing or conflicting', () => {
-    expect(loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier,basketball_nba=usa-pro-basketball' }).oddsApi).toEqual({
-      apiKey: 'k',
-      sports: [
+    expect(loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier,basketball_nba=usa-pro-basketball' })).toMatchObject({
+      oddsApiKey: 'k',
+      oddsApiSports: [
         { sport: 'soccer_epl', competition: 'eng-premier' },
         { sport: 'basketball_nba', competition: 'usa-pro-basketball' },
       ],
-      baseUrl: 'https://api.the-odds-api.com',
-      regions: 'eu',
-      intervalMs: 60_000,
+      oddsApiUrl: 'https://api.the-odds-api.com',
+      oddsApiRegions: 'eu',
+      oddsApiIntervalMs: 60_000,
     });
     expect(() => loadConfig({ ODDS_API_KEY: 'k' })).toThrow('ODDS_API_SPORTS is required with ODDS_API_KEY');
     expect(() => loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier', FEED_URL: 'http://x/odds' })).toThrow(

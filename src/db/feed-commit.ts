@@ -1,6 +1,6 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
-export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+export type Transaction = Prisma.TransactionClient;
 
 /**
  * What a feed's batch moves besides its snapshots, in the same transaction:

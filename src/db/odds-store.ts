@@ -46,7 +46,7 @@ export async function storeSnapshots(
   return prisma.$transaction(
     async (tx) => {
       const eventsChanged = await storeEventStates(tx, eventStates);
-      const { snapshotIds, ...stored } = await insertSnapshots(tx, snapshots);
+      const { snapshotIds, ...stored } = await writeSnapshots(tx, snapshots);
       const position = commit ? await writeFeedCommit(tx, commit, snapshotIds) : null;
       return { ...stored, eventsChanged, position };
     },
@@ -66,7 +66,7 @@ export async function trySnapshots(prisma: PrismaClient, snapshots: readonly Sna
     await prisma.$transaction(
       async (tx) => {
         await storeEventStates(tx, eventStates);
-        await insertSnapshots(tx, snapshots);
+        await writeSnapshots(tx, snapshots);
         throw rollback;
       },
       { timeout: 60_000 },
@@ -76,13 +76,22 @@ export async function trySnapshots(prisma: PrismaClient, snapshots: readonly Sna
   }
 }
 
-async function insertSnapshots(
+/** The snapshots, their markets and outcomes, and the latest pointers they move; with the ids of the snapshots inserted. */
+async function writeSnapshots(
   tx: Transaction,
   snapshots: readonly SnapshotInput[],
 ): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'> & { snapshotIds: number[] }> {
   if (snapshots.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], snapshotIds: [] };
-  // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
-  const inserted = await tx.$queryRawUnsafe<InsertedSnapshot[]>(
+  const inserted = await insertSnapshots(tx, snapshots);
+  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], snapshotIds: [] };
+  await insertMarketsAndOutcomes(tx, snapshots, inserted);
+  const latestChanged = await moveLatestForward(tx, inserted);
+  return { stored: inserted.length, duplicates: snapshots.length - inserted.length, latestChanged, snapshotIds: inserted.map((row) => row.id) };
+}
+
+/** The snapshots not stored yet; ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted. */
+function insertSnapshots(tx: Transaction, snapshots: readonly SnapshotInput[]): Promise<InsertedSnapshot[]> {
+  return tx.$queryRawUnsafe<InsertedSnapshot[]>(
     `INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at)
      SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[])
      ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
@@ -91,18 +100,10 @@ async function insertSnapshots(
     snapshots.map((s) => s.bookmakerId),
     snapshots.map((s) => s.capturedAt.toISOString()),
   );
-  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], snapshotIds: [] };
-  await insertMarkets(tx, snapshots, inserted);
-  return {
-    stored: inserted.length,
-    duplicates: snapshots.length - inserted.length,
-    latestChanged: await moveLatest(tx, inserted),
-    snapshotIds: inserted.map((row) => row.id),
-  };
 }
 
 /** The markets and outcomes of the snapshots this call inserted. */
-async function insertMarkets(tx: Transaction, snapshots: readonly SnapshotInput[], inserted: InsertedSnapshot[]): Promise<void> {
+async function insertMarketsAndOutcomes(tx: Transaction, snapshots: readonly SnapshotInput[], inserted: InsertedSnapshot[]): Promise<void> {
   const snapshotIdByKey = new Map(inserted.map((row) => [snapshotKey(row), row.id]));
   const newMarkets = snapshots.flatMap((snapshot) => {
     const snapshotId = snapshotIdByKey.get(snapshotKey(snapshot));
@@ -139,11 +140,11 @@ async function insertMarkets(tx: Transaction, snapshots: readonly SnapshotInput[
 }
 
 /**
- * Points each (event, bookmaker)'s latest odds at its newest inserted
- * snapshot, only forward: a late, older snapshot joins history without
- * becoming the latest.
+ * Points each (event, bookmaker) at its newest inserted snapshot, only
+ * forward: a late, older snapshot joins history without becoming the latest.
+ * Returns the pairs whose pointer moved.
  */
-async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[]): Promise<LatestChange[]> {
+function moveLatestForward(tx: Transaction, inserted: InsertedSnapshot[]): Promise<LatestChange[]> {
   const newestPerPair = new Map<string, InsertedSnapshot>();
   for (const row of inserted) {
     const pair = `${row.eventId}:${row.bookmakerId}`;

@@ -3,12 +3,17 @@ import type { OddsReader } from '../db/odds-reader.js';
 import type { LatestChange } from '../db/odds-store.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { OddsBus } from '../live/odds-bus.js';
+import type { Logger } from '../ops/log.js';
+import type { SharedTier } from '../read/read-through.js';
+import { cacheKey } from '../domain/cache-keys.js';
 
 export interface ChangePublisherOptions {
   reader: Pick<OddsReader, 'events' | 'eventOdds'>;
   bus: OddsBus;
   now: () => number;
-  log: (message: string) => void;
+  /** The fleet's Redis cache tier: the changed odds are written there before the change is published. */
+  sharedTier?: Pick<SharedTier, 'setMany'> | undefined;
+  logger: Logger;
   metrics?: Pick<Metrics, 'ingestLag'> | undefined;
 }
 
@@ -40,13 +45,15 @@ export class ChangePublisher {
     const eventsChanged = [...this.#unpublishedEvents];
     const eventIds = [...new Set([...changed.map((c) => c.eventId), ...eventsChanged])];
     try {
-      const { reader, bus, now } = this.options;
+      const { reader, bus, sharedTier, now } = this.options;
       const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
+      // Never fails: with Redis away the write is skipped, and gateways read the odds from the database.
+      await sharedTier?.setMany([...odds.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
       const publishedAt = now();
       await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed, eventsChanged });
       this.#observeLag(publishedAt, odds, changed);
     } catch (error) {
-      this.options.log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
+      this.options.logger.warn({ changes: changed.length, err: error }, 'committed changes not published yet, retrying next cycle');
       return 0;
     }
     this.#unpublished.clear();

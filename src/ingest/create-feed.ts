@@ -8,9 +8,24 @@ import { SimulatedFeed } from './simulated-feed.js';
 import { IngestWorker, type IngestWorkerOptions } from './worker.js';
 
 /** `ODDS_API_KEY` set: The Odds API; `FEED_URL` set: that HTTP JSON feed; neither: the simulated feed over the database's own events, at `SIM_SPEED`. */
-export function createFeed(config: Pick<Config, 'feedUrl' | 'oddsApi' | 'simSpeed' | 'ingestMaxResponseBytes'>, prisma: PrismaClient): FeedAdapter {
+export function createFeed(
+  config: Pick<
+    Config,
+    'feedUrl' | 'oddsApiKey' | 'oddsApiSports' | 'oddsApiUrl' | 'oddsApiRegions' | 'oddsApiIntervalMs' | 'simSpeed' | 'ingestMaxResponseBytes'
+  >,
+  prisma: PrismaClient,
+): FeedAdapter {
   const maxResponseBytes = config.ingestMaxResponseBytes;
-  if (config.oddsApi) return new OddsApiFeed({ ...config.oddsApi, maxResponseBytes });
+  if (config.oddsApiKey) {
+    return new OddsApiFeed({
+      apiKey: config.oddsApiKey,
+      sports: config.oddsApiSports ?? [],
+      baseUrl: config.oddsApiUrl,
+      regions: config.oddsApiRegions,
+      intervalMs: config.oddsApiIntervalMs,
+      maxResponseBytes,
+    });
+  }
   return config.feedUrl ? new HttpJsonFeed({ url: config.feedUrl, maxResponseBytes }) : new SimulatedFeed(prisma, { speed: config.simSpeed });
 }
 
@@ -19,7 +34,11 @@ export function createIngestWorker(
   config: Pick<
     Config,
     | 'feedUrl'
-    | 'oddsApi'
+    | 'oddsApiKey'
+    | 'oddsApiSports'
+    | 'oddsApiUrl'
+    | 'oddsApiRegions'
+    | 'oddsApiIntervalMs'
     | 'simSpeed'
     | 'breakerFailures'
     | 'breakerFirstProbeMs'
@@ -29,7 +48,7 @@ export function createIngestWorker(
     | 'ingestMaxRecordsPerCycle'
     | 'ingestStaleAfterMs'
   >,
-  parts: { prisma: PrismaClient; bus: OddsBus } & Pick<IngestWorkerOptions, 'metrics' | 'log'>,
+  parts: { prisma: PrismaClient; bus: OddsBus } & Pick<IngestWorkerOptions, 'sharedTier' | 'metrics' | 'logger'>,
 ): IngestWorker {
   return new IngestWorker({
     ...parts,

@@ -5,6 +5,8 @@ import { describeSqlError, isDataError } from '../db/sql-errors.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { PartReport } from '../ops/health.js';
+import type { Logger } from '../ops/log.js';
+import type { SharedTier } from '../read/read-through.js';
 import { rejectionCategory, type Metrics } from '../ops/metrics.js';
 import type { OddsBus } from '../live/odds-bus.js';
 import { Breaker, guarded, type BreakerOptions } from '../read/breaker.js';
@@ -20,6 +22,11 @@ export interface IngestWorkerOptions {
   feed: FeedAdapter;
   /** Where committed changes go: to the gateway in this process, or over Redis to every gateway. */
   bus: OddsBus;
+  /**
+   * The fleet's Redis cache tier: the changed odds are written there once, by the worker, before the
+   * change is published, so a gateway that misses its own tier on hearing of it reads the new odds.
+   */
+  sharedTier?: Pick<SharedTier, 'setMany'> | undefined;
   /** Pause between cycles, in milliseconds (default 200). */
   intervalMs?: number;
   /** The feed's and the database's circuit breakers: failures before one opens, first trial and longest wait (defaults 5, 1 s, 30 s). */
@@ -31,7 +38,7 @@ export interface IngestWorkerOptions {
   /** `/health` says `stale` when delivered records have waited this long for a commit, in milliseconds (default 60 s). */
   staleAfterMs?: number;
   now?: () => number;
-  log?: (message: string) => void;
+  logger: Logger;
   /** Lines about rejected or quarantined records: at most `maxLines` per `intervalMs` (defaults 20 per 10 s). */
   recordLog?: Pick<RateLimitedLogOptions, 'maxLines' | 'intervalMs'>;
   /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
@@ -117,7 +124,7 @@ export class IngestWorker {
   readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, quarantined: 0, published: 0, createdEvents: 0, failedCycles: 0 };
   readonly #options: IngestWorkerOptions;
   readonly #now: () => number;
-  readonly #log: (message: string) => void;
+  readonly #logger: Logger;
   readonly #ids: FeedIds;
   readonly #publisher: ChangePublisher;
   /** One line per rejected or quarantined record, at most 20 per 10 s, then a count of the rest. */
@@ -140,22 +147,29 @@ export class IngestWorker {
   constructor(options: IngestWorkerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#log = options.log ?? console.log;
+    this.#logger = options.logger;
     this.#ids = new FeedIds(options.prisma);
-    this.#recordLog = new RateLimitedLog({ log: (message) => this.#log(message), now: this.#now, ...options.recordLog });
+    this.#recordLog = new RateLimitedLog({ log: (message) => this.#logger.warn(message), now: this.#now, ...options.recordLog });
     this.databaseBreaker = new Breaker('ingest database', {
       ...options.breakers,
       isFailure: (error) => !isDataError(error),
       probe: () => options.prisma.$queryRawUnsafe('SELECT 1'),
-      log: this.#log,
+      logger: this.#logger,
       onStateChange: (state) => options.metrics?.setBreakerState('ingest_database', state),
     });
     options.metrics?.setBreakerState('ingest_database', 'closed');
     const reader = guarded(new OddsReader(options.prisma), this.databaseBreaker);
-    this.#publisher = new ChangePublisher({ reader, bus: options.bus, now: this.#now, log: this.#log, metrics: options.metrics });
+    this.#publisher = new ChangePublisher({
+      reader,
+      bus: options.bus,
+      sharedTier: options.sharedTier,
+      now: this.#now,
+      logger: this.#logger,
+      metrics: options.metrics,
+    });
     this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
       ...options.breakers,
-      log: this.#log,
+      logger: this.#logger,
       onStateChange: (state) => options.metrics?.setBreakerState('feed', state),
     });
     options.metrics?.setBreakerState('feed', 'closed');
@@ -165,7 +179,7 @@ export class IngestWorker {
     this.#stopped = false;
     const loop = () => {
       this.#running = this.runCycle()
-        .catch((error: unknown) => this.#log(`ingest cycle failed: ${(error as Error).message}`))
+        .catch((error: unknown) => this.#logger.error({ err: error }, 'ingest cycle failed'))
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(loop, this.#options.intervalMs ?? 200);
         });
@@ -253,7 +267,7 @@ export class IngestWorker {
     const { feed } = this.#options;
     // An open breaker skips the feed's poll; committed-but-unpublished changes still go out.
     const answer = await this.feedBreaker.execute(() => feed.poll(this.#cursor ?? null, this.#maxRecords)).catch((error: unknown) => {
-      if (this.feedBreaker.state === 'closed') this.#log(`ingest: polling the ${feed.name} feed failed: ${(error as Error).message}`);
+      if (this.feedBreaker.state === 'closed') this.#logger.warn({ feed: feed.name, err: error }, 'polling the feed failed');
       result.feedFailed = true;
       return undefined;
     });
@@ -378,6 +392,6 @@ export class IngestWorker {
     result.failed = true;
     this.totals.failedCycles++;
     // While the breaker is open every cycle fails at once; the breaker has said why.
-    if (this.databaseBreaker.state === 'closed') this.#log(`ingest: ${what}: ${(error as Error).message}`);
+    if (this.databaseBreaker.state === 'closed') this.#logger.warn({ err: error }, what);
   }
 }

@@ -4,7 +4,6 @@ import { cacheKey } from '../domain/cache-keys.js';
 import { eventOddsRecord, type EventOddsRecord } from '../domain/records.js';
 import type { OddsChange } from './odds-bus.js';
 import type { PubSub } from './pubsub.js';
-import type { SharedTier } from '../read/read-through.js';
 
 export interface LiveOddsOptions {
   cache: OddsCache;
@@ -12,8 +11,6 @@ export interface LiveOddsOptions {
   board: BoardIndex | null;
   /** This gateway's own subscribers. */
   pubsub: PubSub;
-  /** The fleet's shared tier: new odds replace what it holds. */
-  shared?: SharedTier | undefined;
   now?: () => number;
 }
 
@@ -34,7 +31,7 @@ export class LiveOdds {
 
   /** Applies one change; returns how many subscriber updates it published. */
   apply(change: OddsChange): number {
-    const { cache, board, pubsub, shared } = this.#options;
+    const { cache, board, pubsub } = this.#options;
     const current = new Map<number, EventOddsRecord>();
     for (const incoming of change.odds) {
       const key = cacheKey('EventOdds', incoming.eventId);
@@ -42,7 +39,6 @@ export class LiveOdds {
       cache.set(key, kept);
       current.set(incoming.eventId, kept);
     }
-    void shared?.setMany([...current.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
     const withOdds = new Set(change.odds.filter((o) => o.snapshots.length > 0).map((o) => o.eventId));
     for (const event of change.events) {
       cache.set(cacheKey('Event', event.id), event);

@@ -9,7 +9,7 @@ import {
   noJitterGenerator,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { GraphQLError } from 'graphql';
+import type { Logger } from '../ops/log.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -29,7 +29,7 @@ export interface BreakerOptions {
    * that may have grown to `openMs`. Without it, only trial calls close it.
    */
   probe?: () => Promise<unknown>;
-  log?: (message: string) => void;
+  logger: Logger;
   /** Told of every change of state (for the breaker-state metric). */
   onStateChange?: (state: BreakerState) => void;
 }
@@ -43,24 +43,24 @@ export interface BreakerOptions {
  * every `openMs` during a long outage. With a `probe`, a cheap check every
  * `firstProbeMs` closes it as soon as the backend answers again, however
  * long the outage was. While open, calls fail at once with an
- * `UPSTREAM_UNAVAILABLE` error instead of waiting on a backend that is down.
+ * `UnavailableError` instead of waiting on a backend that is down.
  */
 export class Breaker {
   readonly #policy: CircuitBreakerPolicy;
   readonly #probe: (() => Promise<unknown>) | undefined;
   readonly #probeEveryMs: number;
-  readonly #log: (message: string) => void;
+  readonly #logger: Logger;
   #probing = false;
   #lastProbeAt = -Infinity;
 
   constructor(
     readonly name: string,
-    { failures = 5, firstProbeMs = 1_000, openMs = 30_000, isFailure, probe, log = console.log, onStateChange }: BreakerOptions = {},
+    { failures = 5, firstProbeMs = 1_000, openMs = 30_000, isFailure, probe, logger, onStateChange }: BreakerOptions,
   ) {
     const initialDelay = Math.min(firstProbeMs, openMs);
     this.#probe = probe;
     this.#probeEveryMs = initialDelay;
-    this.#log = log;
+    this.#logger = logger;
     this.#policy = circuitBreaker(isFailure ? handleWhen(isFailure) : handleAll, {
       halfOpenAfter: new ExponentialBackoff({ initialDelay, maxDelay: openMs, generator: noJitterGenerator }),
       breaker: new ConsecutiveBreaker(failures),
@@ -68,10 +68,10 @@ export class Breaker {
     this.#policy.onBreak((reason) => {
       // A probe that answered closes the breaker through cockatiel's isolate/dispose, which reports a break first.
       if ('isolated' in reason) return;
-      log(`breaker ${name}: open after ${failures} consecutive failures; calls fail fast, trial calls after ${initialDelay} ms doubling up to ${openMs} ms`);
+      logger.warn({ breaker: name, failures, firstProbeMs: initialDelay, openMs }, 'breaker open: calls fail fast, trial calls back off');
     });
-    this.#policy.onHalfOpen(() => log(`breaker ${name}: half-open, trying one call`));
-    this.#policy.onReset(() => log(`breaker ${name}: closed, ${name} is back`));
+    this.#policy.onHalfOpen(() => logger.info({ breaker: name }, 'breaker half-open: trying one call'));
+    this.#policy.onReset(() => logger.info({ breaker: name }, 'breaker closed: the backend is back'));
     if (onStateChange) this.#policy.onStateChange(() => onStateChange(this.state));
   }
 
@@ -86,7 +86,7 @@ export class Breaker {
     try {
       return await this.#policy.execute(work);
     } catch (error) {
-      if (error instanceof BrokenCircuitError) throw upstreamUnavailable(this.name);
+      if (error instanceof BrokenCircuitError) throw new UnavailableError(this.name);
       throw error;
     }
   }
@@ -101,7 +101,7 @@ export class Breaker {
       .then(
         () => {
           if (this.#policy.state !== CircuitState.Open) return;
-          this.#log(`breaker ${this.name}: the probe answered`);
+          this.#logger.info({ breaker: this.name }, 'breaker probe answered');
           this.#policy.isolate().dispose();
         },
         () => {},
@@ -110,8 +110,12 @@ export class Breaker {
   }
 }
 
-export function upstreamUnavailable(name: string): GraphQLError {
-  return new GraphQLError(`The ${name} is unavailable; try again shortly`, { extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+/** A call refused because the breaker is open; the API answers it as `UPSTREAM_UNAVAILABLE`. */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+  constructor(readonly backend: string) {
+    super(`The ${backend} is unavailable; try again shortly`);
+  }
 }
 
 /** `target` with every method call going through `breaker` (for a reader whose every method is one backend call). */

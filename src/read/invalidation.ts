@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { type OddsCache } from './odds-cache.js';
-import { cacheKey, type CacheKey, type CacheKind } from '../domain/cache-keys.js';
+import { cacheKey, cacheKinds, type CacheKey, type CacheKind } from '../domain/cache-keys.js';
 
 const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)]);
 
@@ -10,16 +10,18 @@ export const invalidationTarget = z.union([
   z.object({ event: id }).strict(),
   z.object({ competition: id }).strict(),
   z.object({ bookmaker: z.string().min(1) }).strict(),
-  z.object({ kind: z.enum(['Sport', 'Competition', 'Bookmaker', 'Event', 'EventOdds', 'List']) }).strict(),
+  z.object({ kind: z.enum(cacheKinds) }).strict(),
 ]);
 
 export type InvalidationTarget = z.output<typeof invalidationTarget>;
 
-/** What to drop on every instance: exact keys, and every entry of some kinds. */
-export interface Invalidation {
-  keys: CacheKey[];
-  kinds: CacheKind[];
-}
+/** What to drop on every instance: exact keys, and every entry of some kinds (as the fleet's channel carries it). */
+export const invalidationMessage = z.object({
+  keys: z.array(z.custom<CacheKey>((key) => typeof key === 'string' && cacheKinds.some((kind) => key.startsWith(`${kind}:`)))),
+  kinds: z.array(z.enum(cacheKinds)),
+});
+
+export type Invalidation = z.output<typeof invalidationMessage>;
 
 /** The keys and kinds a target covers; a bookmaker's prices are in every event's odds, so it drops all odds. */
 export async function resolveInvalidation(target: InvalidationTarget, prisma: PrismaClient): Promise<Invalidation> {

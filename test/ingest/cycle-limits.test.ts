@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/ops/log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
@@ -32,7 +33,7 @@ describe('an ingest cycle', () => {
       feed,
       bus: new InProcessOddsBus(),
       now: () => clock,
-      log: () => {},
+      logger: silentLogger(),
       ...options,
     });
 

@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/ops/log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { FeedAdapter, FeedBatch } from '../../src/ingest/feed-record.js';
@@ -52,7 +53,7 @@ describe.skipIf(!postgresUrl)('an ingest worker whose database connection is cut
       bus,
       intervalMs: 50,
       breakers: { failures: 3, firstProbeMs: 1_000, openMs: 30_000 },
-      log: () => {},
+      logger: silentLogger(),
     });
   }, 60_000);
 

@@ -1,3 +1,4 @@
+import { messagesTo } from '../support/gateway.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
@@ -30,7 +31,7 @@ describe.each(databaseKinds)('a record the database refuses, on %s', (kind) => {
     metrics = new Metrics({ defaultMetrics: false });
     logged.length = 0;
     const bus = new InProcessOddsBus();
-    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, metrics, log: (m) => logged.push(m) });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, metrics, logger: messagesTo((m) => logged.push(m)) });
   });
   afterEach(() => test.drop());
 

@@ -1,3 +1,4 @@
+import { messagesTo } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
@@ -24,7 +25,7 @@ describe('rejected records', () => {
       feed,
       bus: new InProcessOddsBus(),
       now: () => clock,
-      log: (line) => lines.push(line),
+      logger: messagesTo((line) => lines.push(line)),
       recordLog: { maxLines: 5, intervalMs: 10_000 },
     });
     const record = (n: number, fields: Record<string, unknown> = {}) => ({

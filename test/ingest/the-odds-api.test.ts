@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/ops/log.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -133,7 +134,7 @@ describe('The Odds API feed', () => {
   });
 
   it('feeds the worker: events and bookmakers created, every snapshot stored once however often it is polled', async () => {
-    const worker = new IngestWorker({ prisma: test.db.prisma, feed: feed(), bus: new InProcessOddsBus(), now: () => clock, log: () => {} });
+    const worker = new IngestWorker({ prisma: test.db.prisma, feed: feed(), bus: new InProcessOddsBus(), now: () => clock, logger: silentLogger() });
     expect(await worker.runCycle()).toMatchObject({ received: 4, stored: 4, createdEvents: 3, rejected: {} });
     const event = await test.db.prisma.event.findUniqueOrThrow({
       where: { externalId: 'oddsapi:c1d2e3f4a5b60718293a4b5c6d7e8f90' },

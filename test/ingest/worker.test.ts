@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/ops/log.js';
 import { BoardIndex } from '../../src/read/board-index.js';
 import { warmUp } from '../../src/read/warm-up.js';
 import { LruOddsCache } from '../../src/read/odds-cache.js';
@@ -67,7 +68,7 @@ describe('the ingest worker', () => {
     bus = new InProcessOddsBus();
     liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
     bus.onChange((change) => liveOdds.apply(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, now: () => clock, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, now: () => clock, logger: silentLogger() });
   });
   afterEach(() => test.drop());
 
@@ -178,7 +179,7 @@ describe('the ingest worker', () => {
     flaky.onChange((change) => liveOdds.apply(change));
     const publish = flaky.publish.bind(flaky);
     flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: flaky, now: () => clock, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: flaky, now: () => clock, logger: silentLogger() });
 
     feed.queue = [record(event.externalId, 'sharpline', at(7), 1.7)];
     expect(await worker.runCycle()).toMatchObject({ stored: 1, published: 0, failed: false });
@@ -195,7 +196,7 @@ describe('the ingest worker', () => {
     const changes: OddsChange[] = [];
     const recording = new InProcessOddsBus();
     recording.onChange((change) => changes.push(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: recording, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: recording, logger: silentLogger() });
     feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
     await worker.runCycle();
     feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];

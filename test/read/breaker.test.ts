@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/ops/log.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Breaker } from '../../src/read/breaker.js';
 
@@ -23,7 +24,7 @@ describe('the circuit breaker', () => {
   };
 
   it('tries again 1 s after opening, then waits twice as long after each failed trial, up to openMs', async () => {
-    const breaker = new Breaker('database', { failures: 2, firstProbeMs: 1_000, openMs: 4_000, log: () => {} });
+    const breaker = new Breaker('database', { failures: 2, firstProbeMs: 1_000, openMs: 4_000, logger: silentLogger() });
     await reaches(breaker, down);
     await reaches(breaker, down);
     expect(breaker.state).toBe('open');
@@ -40,7 +41,7 @@ describe('the circuit breaker', () => {
   });
 
   it('starts again from the first delay after it closed', async () => {
-    const breaker = new Breaker('database', { failures: 1, firstProbeMs: 1_000, openMs: 30_000, log: () => {} });
+    const breaker = new Breaker('database', { failures: 1, firstProbeMs: 1_000, openMs: 30_000, logger: silentLogger() });
     await reaches(breaker, down);
     for (const t of [1_000, 3_000, 7_000]) {
       vi.setSystemTime(t);
@@ -58,7 +59,7 @@ describe('the circuit breaker', () => {
 
   it('leaves errors that are not the backend failing to the caller, without opening', async () => {
     const refused = Object.assign(new Error('numeric field overflow'), { code: '22003' });
-    const breaker = new Breaker('database', { failures: 1, isFailure: (e) => (e as { code?: string }).code !== '22003', log: () => {} });
+    const breaker = new Breaker('database', { failures: 1, isFailure: (e) => (e as { code?: string }).code !== '22003', logger: silentLogger() });
     for (let i = 0; i < 5; i++) await expect(breaker.execute(() => Promise.reject(refused))).rejects.toBe(refused);
     expect(breaker.state).toBe('closed');
     await expect(breaker.execute(down)).rejects.toThrow('connection refused');
@@ -72,7 +73,7 @@ describe('the circuit breaker', () => {
       probes++;
       if (!backendUp) throw new Error('connection refused');
     };
-    const breaker = new Breaker('database', { failures: 1, firstProbeMs: 1_000, openMs: 30_000, probe, log: () => {} });
+    const breaker = new Breaker('database', { failures: 1, firstProbeMs: 1_000, openMs: 30_000, probe, logger: silentLogger() });
     await reaches(breaker, down);
     // Trials fail at 1, 3, 7 and 15 s: the next trial would be 16 s later.
     for (const t of [1_000, 3_000, 7_000, 15_000]) {
