@@ -61,6 +61,10 @@ type GatewaySettings = Pick<
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
   | 'shutdownTimeoutMs'
+  | 'httpHeadersTimeoutMs'
+  | 'httpRequestTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
 >;
 
 export interface GatewayOptions {

@@ -42,7 +42,7 @@ describe.skipIf(!postgresUrl)('an ingest worker whose database connection is cut
     await proxy.start();
     const viaProxy = new URL(test.url!);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
-    proxied = await openDatabase({ databaseUrl: viaProxy.toString(), pgliteDataDir: 'unused', poolSize: 4 });
+    proxied = await openDatabase({ databaseUrl: viaProxy.toString(), pgliteDataDir: 'unused', databasePoolSize: 4 });
     const event = await test.db.prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: new Date() } } });
     const bookmaker = await test.db.prisma.bookmaker.findFirstOrThrow();
     const bus = new InProcessOddsBus();

@@ -33,7 +33,7 @@ export async function createTestDatabase(
   const name = `oddsgate_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = withDatabase(postgresUrl!, name);
-  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', poolSize: 4, onStatement: options.onStatement });
+  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', databasePoolSize: 4, onStatement: options.onStatement });
   if (options.migrate !== false) await applyMigrations(db);
   return {
     db,
