@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFeedCursor } from '../../src/db/feed-commit.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { ChangesFeedServer } from '../support/changes-feed.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
@@ -15,8 +14,7 @@ describe.skipIf(!postgresUrl)('an ingest worker killed mid-run and started again
   const firstCapture = Date.now() - 2 * 3_600_000;
 
   beforeAll(async () => {
-    test = await createTestDatabase('postgres', 'migrated');
-    await seedDatabase(test.db, { events: 20, bookmakers: 4 });
+    test = await createTestDatabase('postgres', 'seeded-small');
     // Every snapshot in the database is then one the feed delivered.
     await test.db.withSession((session) => session.exec('DELETE FROM latest_odds; DELETE FROM odds_snapshot;'));
     const events = (await test.db.prisma.event.findMany({ select: { externalId: true } })).map((e) => e.externalId);

@@ -4,7 +4,6 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import type { FeedAdapter, FeedBatch } from '../../src/ingest/feed-record.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -35,8 +34,7 @@ describe.skipIf(!postgresUrl)('an ingest worker whose database connection is cut
   const published: Array<{ at: number; change: OddsChange }> = [];
 
   beforeAll(async () => {
-    test = await createTestDatabase('postgres', 'migrated');
-    await seedDatabase(test.db, { events: 10, bookmakers: 2 });
+    test = await createTestDatabase('postgres', 'seeded-small');
     const target = new URL(test.url!);
     proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     await proxy.start();

@@ -4,7 +4,6 @@ import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { QueuedFeed } from '../support/queued-feed.js';
@@ -20,8 +19,7 @@ describe.each(databaseKinds)('a record the database refuses, on %s', (kind) => {
   const start = Date.now() - 3_600_000;
 
   beforeEach(async () => {
-    test = await createTestDatabase(kind, 'migrated');
-    await seedDatabase(test.db, { events: 30, bookmakers: 3 });
+    test = await createTestDatabase(kind, 'seeded-small');
     await test.db.withSession((s) => s.exec('DELETE FROM latest_odds; DELETE FROM odds_snapshot;'));
     // A rule the database enforces and the feed schema does not know (prices there go up to 99,999.999).
     await test.db.withSession((s) => s.exec('ALTER TABLE outcome ADD CONSTRAINT outcome_price_sane CHECK (price < 1000)'));

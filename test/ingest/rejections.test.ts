@@ -2,7 +2,6 @@ import { messagesTo } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 
@@ -10,8 +9,7 @@ describe('rejected records', () => {
   let test: TestDatabase;
   let event: string;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'migrated');
-    await seedDatabase(test.db, { events: 5, bookmakers: 2 });
+    test = await createTestDatabase('pglite', 'seeded-small');
     event = (await test.db.prisma.event.findFirstOrThrow()).externalId;
   });
   afterAll(() => test.drop());

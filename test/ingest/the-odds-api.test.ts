@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/the-odds-api');
@@ -50,8 +49,7 @@ describe('The Odds API feed', () => {
   ];
   beforeAll(async () => {
     api = await startOddsApi();
-    test = await createTestDatabase('pglite', 'migrated');
-    await seedDatabase(test.db, { events: 5, bookmakers: 2 });
+    test = await createTestDatabase('pglite', 'seeded-small');
   });
   afterAll(async () => {
     await api.close();
