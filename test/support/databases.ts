@@ -62,7 +62,7 @@ export async function createTestDatabase(
 
 const dumps = new Map<string, Promise<Blob>>();
 
-/** A template's dump, read once per test file (several tests of a file may each want a copy). */
+/** A template's dump, read once per vitest worker (it runs many test files, and some want a copy per test). */
 function dump(file: string): Promise<Blob> {
   let blob = dumps.get(file);
   if (!blob) {

@@ -102,7 +102,7 @@ async function dropDatabases(postgresUrl: string, which: (name: string) => boole
   }
 }
 
-/** One PGlite, dumped at each step: empty, migrated, seeded. */
+/** One PGlite, dumped at each step: empty, migrated, seeded-small, seeded. */
 async function buildPGliteTemplates(dir: string): Promise<Record<DatabaseShape, string>> {
   // 1 MiB WAL segments (16 MiB by default), and no spare ones kept: the seeded dump every copy loads
   // shrinks from 61 MB to 38 MB, and a copy costs 0.62 s of CPU instead of 0.84 s.
