@@ -4,6 +4,13 @@ export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 's
 export type LogLevel = (typeof logLevels)[number];
 
 /**
+ * Which browser origins may call `/graphql` from another origin:
+ * `localhost` (any port of localhost, 127.0.0.1 or [::1], for apps on a dev
+ * server), `any` (every origin, `*`), or exactly the listed origins.
+ */
+export type CorsOrigins = { kind: 'localhost' } | { kind: 'any' } | { kind: 'list'; origins: readonly string[] };
+
+/**
  * All configuration, read once from the environment at start-up. Each field
  * documents its variable, default and unit; a bad value stops start-up with a
  * message naming the variable and the value it had.
@@ -65,6 +72,14 @@ export interface Config {
   wsMaxSubscriptions: number;
   /** `WS_MAX_SUBSCRIBES_PER_MINUTE`: subscribe messages per WebSocket per minute (default 300; more closes it with 1008). */
   wsMaxSubscribesPerMinute: number;
+  /**
+   * `CORS_ORIGINS`: browser origins allowed to call `/graphql` from another origin: a comma-separated
+   * list of origins (`https://app.example.com`), or `*` for any. Default: localhost origins (any port)
+   * in development, none with `NODE_ENV=production`.
+   */
+  corsOrigins: CorsOrigins;
+  /** `CORS_CREDENTIALS`: allowed origins may send cookies (default off; not with `CORS_ORIGINS=*`). */
+  corsCredentials: boolean;
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
   shutdownTimeoutMs: number;
 }
@@ -88,6 +103,20 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const origin = z.string().refine((value) => {
+  try {
+    const parsed = new URL(value);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be `*` or comma-separated origins such as https://app.example.com (scheme, host and port only)');
+const corsOrigins = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()))
+  .pipe(z.union([z.tuple([z.literal('*')]), z.array(origin).min(1)]))
+  .transform((list): CorsOrigins => (list[0] === '*' ? { kind: 'any' } : { kind: 'list', origins: list }));
 
 const variables = {
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
@@ -119,6 +148,8 @@ const variables = {
   WS_MAX_SUBSCRIPTIONS: integer(1, 100_000).default(50),
   WS_MAX_SUBSCRIBES_PER_MINUTE: integer(1, 1_000_000).default(300),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  CORS_ORIGINS: corsOrigins.optional(),
+  CORS_CREDENTIALS: onOff.default(false),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -134,6 +165,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const v = parsed.data;
+  const production = v.NODE_ENV === 'production';
+  const corsOrigins = v.CORS_ORIGINS ?? (production ? { kind: 'list', origins: [] } : { kind: 'localhost' });
+  if (corsOrigins.kind === 'any' && v.CORS_CREDENTIALS) {
+    // Browsers refuse credentials with `Access-Control-Allow-Origin: *`; reflecting every origin instead would hand any site the user's cookies.
+    throw new ConfigError('Invalid configuration:\n  CORS_CREDENTIALS cannot be on with CORS_ORIGINS=*: list the origins that may send credentials');
+  }
   return {
     databaseUrl: v.DATABASE_URL,
     pgliteDataDir: v.PGLITE_DATA_DIR,
@@ -151,7 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     breakerOpenMs: v.BREAKER_OPEN_MS,
     logLevel: v.LOG_LEVEL,
     metricsPort: v.METRICS_PORT,
-    maskErrors: v.NODE_ENV === 'production',
+    maskErrors: production,
     introspection: v.INTROSPECTION,
     maxQueryDepth: v.MAX_QUERY_DEPTH,
     maxQueryCost: v.MAX_QUERY_COST,
@@ -164,5 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxSubscriptions: v.WS_MAX_SUBSCRIPTIONS,
     wsMaxSubscribesPerMinute: v.WS_MAX_SUBSCRIBES_PER_MINUTE,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    corsOrigins,
+    corsCredentials: v.CORS_CREDENTIALS,
   };
 }

@@ -60,6 +60,8 @@ type GatewaySettings = Pick<
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
   | 'shutdownTimeoutMs'
+  | 'corsOrigins'
+  | 'corsCredentials'
 >;
 
 export interface GatewayOptions {

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       wsMaxSubscriptions: 50,
       wsMaxSubscribesPerMinute: 300,
       shutdownTimeoutMs: 10_000,
+      corsOrigins: { kind: 'localhost' },
+      corsCredentials: false,
     });
   });
 

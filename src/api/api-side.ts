@@ -33,6 +33,8 @@ type ApiSettings = Pick<
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
+  | 'corsOrigins'
+  | 'corsCredentials'
 >;
 
 export interface ApiOptions {
@@ -90,6 +92,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,
+    cors: { origins: config.corsOrigins, credentials: config.corsCredentials },
   });
   const webSockets = startWebSockets({
     config,
