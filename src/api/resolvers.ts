@@ -91,6 +91,8 @@ export const resolvers: Resolvers = {
     },
   },
   OddsSnapshot: {
+    id: (snapshot) => snapshot.nodeId,
+    snapshotId: (snapshot) => String(snapshot.id),
     bookmaker: (snapshot, _, { loaders }) => loaders.bookmaker.load(snapshot.bookmakerId),
     markets: (snapshot, { keys }) => (keys == null ? snapshot.markets : snapshot.markets.filter((m) => keys.includes(m.key))),
   },

@@ -13,6 +13,7 @@ import {
   type SnapshotRecord,
   type SportRecord,
 } from '../domain/records.js';
+import { historicSnapshotId, latestOddsId } from '../domain/odds-ids.js';
 
 /**
  * Batched reads: each function is one round of queries for any number of
@@ -106,7 +107,7 @@ export class OddsReader {
       [...eventIds],
     );
     const snapshotsByEvent = new Map<number, SnapshotRecord[]>(eventIds.map((id) => [id, []]));
-    for (const snapshot of await this.#withMarkets(latest)) snapshotsByEvent.get(snapshot.eventId)!.push(snapshot);
+    for (const snapshot of await this.#withMarkets(latest, { latest: true })) snapshotsByEvent.get(snapshot.eventId)!.push(snapshot);
     return new Map([...snapshotsByEvent].map(([eventId, snapshots]) => [eventId, eventOddsRecord(eventId, snapshots)]));
   }
 
@@ -129,11 +130,14 @@ export class OddsReader {
       query.until?.toISOString() ?? null,
       query.first,
     );
-    return this.#withMarkets(rows, query.marketKey);
+    return this.#withMarkets(rows, { latest: false, marketKey: query.marketKey });
   }
 
-  /** Fills snapshots with markets and outcomes (and previous prices) in one query. */
-  async #withMarkets(rows: readonly SnapshotRow[], marketKey?: string): Promise<SnapshotRecord[]> {
+  /**
+   * Fills snapshots with markets and outcomes (and previous prices) in one query.
+   * `latest`: they are their (event, bookmaker)'s current odds, and take its client id.
+   */
+  async #withMarkets(rows: readonly SnapshotRow[], { latest, marketKey }: { latest: boolean; marketKey?: string | undefined }): Promise<SnapshotRecord[]> {
     if (rows.length === 0) return [];
     const ids = rows.flatMap((row) => (row.previousId === null ? [row.id] : [row.id, row.previousId]));
     // One joined statement with an array parameter: Prisma's `include` would
@@ -161,18 +165,21 @@ export class OddsReader {
       }
       market!.outcomes.push({ key: row.key, name: row.name, price: Number(row.price), result: row.result });
     }
-    return rows.map((row) =>
-      deepFreeze({
+    return rows.map((row) => {
+      const nodeId = latest ? latestOddsId(row.eventId, row.bookmakerId) : historicSnapshotId(row.id);
+      return deepFreeze({
         id: row.id,
+        nodeId,
         eventId: row.eventId,
         bookmakerId: row.bookmakerId,
         capturedAt: new Date(row.capturedAt).toISOString(),
         markets: marketRecords(
+          nodeId,
           marketsBySnapshot.get(row.id) ?? [],
           row.previousId === null ? undefined : marketsBySnapshot.get(row.previousId),
         ),
-      }),
-    );
+      });
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
+import { marketId, outcomeId } from './odds-ids.js';
 
 /**
  * The values the cache holds and resolvers read: plain, deeply frozen
@@ -44,6 +45,8 @@ export interface EventRecord {
 }
 
 export interface OutcomeRecord {
+  /** The client's id (src/domain/odds-ids.ts). */
+  readonly id: string;
   readonly key: string;
   readonly name: string;
   readonly price: number;
@@ -52,6 +55,8 @@ export interface OutcomeRecord {
 }
 
 export interface MarketRecord {
+  /** The client's id (src/domain/odds-ids.ts). */
+  readonly id: string;
   readonly key: string;
   readonly name: string;
   readonly line: number | null;
@@ -61,7 +66,10 @@ export interface MarketRecord {
 }
 
 export interface SnapshotRecord {
+  /** The stored snapshot's id. */
   readonly id: number;
+  /** The client's id: the (event, bookmaker)'s for current odds, the snapshot's own in history (src/domain/odds-ids.ts). */
+  readonly nodeId: string;
   readonly eventId: number;
   readonly bookmakerId: number;
   readonly capturedAt: string;
@@ -127,8 +135,9 @@ export function eventRecord(row: {
   });
 }
 
-/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`. */
+/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`; `ownerId` is their snapshot's `nodeId`. */
 export function marketRecords(
+  ownerId: string,
   markets: ReadonlyArray<{
     key: string;
     name: string;
@@ -142,20 +151,25 @@ export function marketRecords(
   for (const market of previousMarkets ?? []) {
     for (const outcome of market.outcomes) previousPrices.set(outcomeKey(market, outcome.key), outcome.price);
   }
-  return markets.map((market) => ({
-    key: market.key,
-    name: market.name,
-    line: market.line,
-    status: market.status,
-    margin: round(overround(market.outcomes.map((o) => o.price)), 6),
-    outcomes: market.outcomes.map((outcome) => ({
-      key: outcome.key,
-      name: outcome.name,
-      price: outcome.price,
-      previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
-      result: outcome.result,
-    })),
-  }));
+  return markets.map((market) => {
+    const id = marketId(ownerId, market);
+    return {
+      id,
+      key: market.key,
+      name: market.name,
+      line: market.line,
+      status: market.status,
+      margin: round(overround(market.outcomes.map((o) => o.price)), 6),
+      outcomes: market.outcomes.map((outcome) => ({
+        id: outcomeId(id, outcome.key),
+        key: outcome.key,
+        name: outcome.name,
+        price: outcome.price,
+        previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
+        result: outcome.result,
+      })),
+    };
+  });
 }
 
 export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): EventOddsRecord {

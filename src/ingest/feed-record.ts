@@ -15,6 +15,18 @@ export const marketKeys = ['1x2', 'moneyline', 'over_under', 'handicap', 'btts']
  */
 export const storageBounds = { priceBelow: 100_000, lineWithin: 10_000 } as const;
 
+/** A check that no two items share an identity; the issue's path points at the second. */
+function unique<T>(identity: (item: T) => string, message: (item: T) => string) {
+  return (items: T[], context: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const id = identity(item);
+      if (seen.has(id)) context.addIssue({ code: 'custom', path: [index], message: message(item) });
+      seen.add(id);
+    });
+  };
+}
+
 const outcome = z.object({
   key: z.string().min(1),
   name: z.string().min(1),
@@ -35,7 +47,10 @@ const market = z.object({
     .nullable()
     .default(null),
   status: z.enum(['OPEN', 'SUSPENDED', 'SETTLED']).default('OPEN'),
-  outcomes: z.array(outcome).min(2, 'a market needs at least two outcomes'),
+  outcomes: z
+    .array(outcome)
+    .min(2, 'a market needs at least two outcomes')
+    .superRefine(unique((o) => o.key, (o) => `outcome ${JSON.stringify(o.key)} appears twice in one market`)),
 });
 
 /** What a feed says about an event it announces: enough to create it when the database does not know it yet. */
@@ -62,7 +77,11 @@ const oddsRecord = z.object({
   bookmaker: z.string().min(1, 'bookmaker (its key) is required'),
   capturedAt,
   state: state.optional(),
-  markets: z.array(market).min(1, 'a snapshot needs at least one market'),
+  markets: z
+    .array(market)
+    .min(1, 'a snapshot needs at least one market')
+    // A market's (key, line) and an outcome's key name them for clients (src/domain/odds-ids.ts): two alike would be one.
+    .superRefine(unique((m) => `${m.key}|${m.line}`, (m) => `market ${m.key}${m.line === null ? '' : ` at line ${m.line}`} appears twice in one snapshot`)),
 });
 
 /** The event's state alone: kick-off, a goal, the clock, the final whistle. */

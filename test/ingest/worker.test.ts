@@ -221,7 +221,7 @@ describe('a slow subscriber', () => {
   it('holds at most its queue length and counts what it dropped, oldest first', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
     for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
     expect(slow.dropped).toBe(100_000 - 50);
     const first = await slow.next();
@@ -234,7 +234,7 @@ describe('a slow subscriber', () => {
   it('gets only the events and bookmakers it asked for', async () => {
     const pubsub = new InProcessPubSub();
     const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
     pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, publishedAt: 0 });
     pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, publishedAt: 0 });
     pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, publishedAt: 0 });
