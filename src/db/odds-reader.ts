@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { EventQuery } from '../domain/event-query.js';
+import type { EventPosition, EventQuery } from '../domain/event-query.js';
 import type { MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 import {
   deepFreeze,
@@ -9,6 +9,7 @@ import {
   type BookmakerRecord,
   type CompetitionRecord,
   type EventOddsRecord,
+  type EventPage,
   type EventRecord,
   type SnapshotRecord,
   type SportRecord,
@@ -55,10 +56,16 @@ export class OddsReader {
     return rows.map(eventRecord);
   }
 
-  /** One page of events by keyset on (kickoffAt, id), and how many match in all. */
-  async eventPage(query: DatabaseEventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean; totalCount: number }> {
+  /**
+   * One page of events by keyset on (kickoffAt, id), and how many match in
+   * all. A page from the end (`fromEnd`) reads the range backwards and turns
+   * it round. Whether events lie beyond the cursor the page started from is
+   * not read (a statement more per page): a cursor came from a matching
+   * event, so the answer is "yes" when one was given.
+   */
+  async eventPage(query: EventQuery): Promise<EventPage> {
     const where = {
-      ...(query.sportKey !== undefined && { sport: { key: query.sportKey } }),
+      ...(query.sportId !== undefined && { sportId: query.sportId }),
       ...(query.competitionId !== undefined && { competitionId: query.competitionId }),
       ...(query.statuses && { status: { in: [...query.statuses] } }),
       ...(query.hasOdds !== undefined && { latestOdds: query.hasOdds ? { some: {} } : { none: {} } }),
@@ -67,30 +74,26 @@ export class OddsReader {
         ...(query.kickoffTo && { lte: query.kickoffTo }),
       },
     };
-    const after = query.after;
+    const bounds = [
+      ...(query.after ? [beyond(query.after, 'gt')] : []),
+      ...(query.before ? [beyond(query.before, 'lt')] : []),
+    ];
+    const order = query.fromEnd ? 'desc' : 'asc';
     const [rows, totalCount] = await Promise.all([
       this.prisma.event.findMany({
-        where: after
-          ? {
-              AND: [
-                where,
-                {
-                  OR: [
-                    { kickoffAt: { gt: new Date(after.kickoffAtMs) } },
-                    { kickoffAt: new Date(after.kickoffAtMs), id: { gt: after.id } },
-                  ],
-                },
-              ],
-            }
-          : where,
-        orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }],
+        where: bounds.length > 0 ? { AND: [where, ...bounds] } : where,
+        orderBy: [{ kickoffAt: order }, { id: order }],
         take: query.first + 1,
       }),
       this.prisma.event.count({ where }),
     ]);
+    const page = rows.slice(0, query.first).map(eventRecord);
+    const more = rows.length > query.first;
+    if (query.fromEnd) page.reverse();
     return {
-      events: rows.slice(0, query.first).map(eventRecord),
-      hasNextPage: rows.length > query.first,
+      events: page,
+      hasNextPage: query.fromEnd ? query.before !== undefined : more,
+      hasPreviousPage: query.fromEnd ? more : query.after !== undefined,
       totalCount,
     };
   }
@@ -183,10 +186,6 @@ export class OddsReader {
   }
 }
 
-/** The database knows sports by key (a join). */
-export interface DatabaseEventQuery extends EventQuery {
-  sportKey?: string | undefined;
-}
 
 export interface HistoryQuery {
   eventId: number;
@@ -235,6 +234,12 @@ const previousSnapshotJoin = `
     WHERE p.event_id = s.event_id AND p.bookmaker_id = s.bookmaker_id AND p.captured_at < s.captured_at
     ORDER BY p.captured_at DESC LIMIT 1
   ) prev ON true`;
+
+/** Events after (`gt`) or before (`lt`) a position in (kickoffAt, id) order. */
+function beyond(position: EventPosition, direction: 'gt' | 'lt') {
+  const at = new Date(position.kickoffAtMs);
+  return { OR: [{ kickoffAt: { [direction]: at } }, { kickoffAt: at, id: { [direction]: position.id } }] };
+}
 
 function byId<T extends { id: number }>(records: T[]): Map<number, T> {
   return new Map(records.map((record) => [record.id, record]));

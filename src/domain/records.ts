@@ -95,6 +95,8 @@ export interface EventOddsRecord {
 export interface EventPage {
   readonly events: readonly EventRecord[];
   readonly hasNextPage: boolean;
+  /** Events matching the filter come before this page. */
+  readonly hasPreviousPage: boolean;
   readonly totalCount: number;
 }
 
