@@ -50,9 +50,9 @@ export const resolvers: Resolvers = {
   },
   Subscription: {
     oddsUpdated: {
-      subscribe: async (_, { eventIds, bookmakers }, { pubsub, loaders }) => {
+      subscribe: async (_, { eventIds, bookmakers, markets }, { pubsub, loaders }) => {
         const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
-        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds });
+        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) });
       },
       resolve: (message: OddsUpdateMessage) => message,
     },

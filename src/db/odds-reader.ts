@@ -125,6 +125,8 @@ export class OddsReader {
          AND ($2::int IS NULL OR s.bookmaker_id = $2)
          AND ($3::timestamptz IS NULL OR s.captured_at >= $3)
          AND ($4::timestamptz IS NULL OR s.captured_at <= $4)
+         -- With a market, only snapshots that hold it: a snapshot without it would come back with no markets.
+         AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM market m WHERE m.snapshot_id = s.id AND m.key = $6))
        ORDER BY s.captured_at DESC, s.bookmaker_id
        LIMIT $5`,
       query.eventId,
@@ -132,6 +134,7 @@ export class OddsReader {
       query.since?.toISOString() ?? null,
       query.until?.toISOString() ?? null,
       query.first,
+      query.marketKey ?? null,
     );
     return this.#withMarkets(rows, { latest: false, marketKey: query.marketKey });
   }

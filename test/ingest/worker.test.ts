@@ -222,7 +222,7 @@ describe('a slow subscriber', () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
+    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0 });
     expect(slow.dropped).toBe(100_000 - 50);
     const first = await slow.next();
     expect(first.value!.snapshot.id).toBe(100_000 - 50); // the newest 50 were kept
@@ -235,11 +235,24 @@ describe('a slow subscriber', () => {
     const pubsub = new InProcessPubSub();
     const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, publishedAt: 0 });
+    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
     const { value } = await picky.next();
     expect([value!.eventId, value!.bookmakerId]).toEqual([2, 5]);
     await picky.return!();
+  });
+
+  it('gets only changes that moved a market it asked for', async () => {
+    const pubsub = new InProcessPubSub();
+    const btts = pubsub.subscribe({ marketKeys: new Set(['btts']) });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 1 });
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 2 });
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 3 });
+    const { value } = await btts.next();
+    expect(value!.publishedAt).toBe(3);
+    expect(pubsub.stats()).toMatchObject({ delivered: 1, dropped: 0 });
+    await btts.return!();
   });
 });
