@@ -8,6 +8,13 @@ import { marketId, outcomeId } from './odds-ids.js';
  * API sends) plus epoch milliseconds where code compares them.
  */
 
+/**
+ * The shape of these records as the fleet's Redis tier stores them: bump it
+ * when a record gains, loses or changes a field, so gateways of two versions
+ * (a rolling deploy) never read each other's entries. 2: ids on odds.
+ */
+export const recordFormat = 2;
+
 export interface SportRecord {
   readonly id: number;
   readonly key: string;

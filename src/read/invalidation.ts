@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { type OddsCache } from './odds-cache.js';
-import { cacheKey, type CacheKey, type CacheKind } from '../domain/cache-keys.js';
+import { cacheKey, cacheKinds, type CacheKey, type CacheKind } from '../domain/cache-keys.js';
 
 const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)]);
 
@@ -10,7 +10,7 @@ export const invalidationTarget = z.union([
   z.object({ event: id }).strict(),
   z.object({ competition: id }).strict(),
   z.object({ bookmaker: z.string().min(1) }).strict(),
-  z.object({ kind: z.enum(['Sport', 'Competition', 'Bookmaker', 'Event', 'EventOdds', 'List']) }).strict(),
+  z.object({ kind: z.enum(cacheKinds) }).strict(),
 ]);
 
 export type InvalidationTarget = z.output<typeof invalidationTarget>;

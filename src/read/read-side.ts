@@ -89,7 +89,16 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     );
   } else log('cache off: every read goes to the database');
   metrics.observeCache(cache);
-  shared?.onInvalidation((invalidation) => applyInvalidation(invalidation, cache));
+  shared?.onInvalidation((invalidation) => {
+    applyInvalidation(invalidation, cache);
+    // Every event dropped (a reseed, or an operator's `{"kind": "Event"}`): the board's records are as stale.
+    if (board && invalidation.kinds.includes('Event')) {
+      warmUp(sharedReads, reader, cache, board).then(
+        (result) => log(`invalidation of every event: warmed the board again in ${result.durationMs} ms, ${result.events} events`),
+        (error: unknown) => logger.warn(`invalidation of every event: warming the board again failed: ${(error as Error).message}`),
+      );
+    }
+  });
   addReadHealthParts(health, { db, cache, board, hitWindow, databaseBreaker, refreshFailures: () => refreshFailures });
   return {
     reader,

@@ -1,8 +1,9 @@
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
-import { deepFreeze } from '../domain/records.js';
+import { deepFreeze, recordFormat } from '../domain/records.js';
 import type { Invalidation } from './invalidation.js';
 import { policyOf } from './odds-cache.js';
-import type { CacheKey } from '../domain/cache-keys.js';
+import { cacheKinds, type CacheKey } from '../domain/cache-keys.js';
 import { connectRedis } from '../redis/connect.js';
 
 /** An entry as the fleet shares it: the value and its age. */
@@ -34,7 +35,8 @@ export class RedisTier {
   readonly #listeners: Array<(invalidation: Invalidation) => void> = [];
 
   constructor({ url, prefix = 'oddsgate:', log = console.log }: RedisTierOptions) {
-    this.#prefix = `${prefix}cache:`;
+    // Gateways of another record format (a rolling deploy) keep to their own keys.
+    this.#prefix = `${prefix}cache:v${recordFormat}:`;
     this.#channel = `${prefix}cache-invalidations`;
     this.#redis = connectRedis(url, { name: `${prefix}cache`, queueWhileDisconnected: false, log });
     this.#subscriber = connectRedis(url, { name: `${prefix}cache-invalidations`, queueWhileDisconnected: true, log });
@@ -79,7 +81,7 @@ export class RedisTier {
     const now = Date.now();
     const pipeline = this.#redis.pipeline();
     for (const { key, value, ageMs } of entries) {
-      const ttl = Math.round(policyOf(key).ttlMs - ageMs);
+      const ttl = Math.round(policyOf(key, value).ttlMs - ageMs);
       if (ttl > 0) pipeline.set(this.#prefix + key, JSON.stringify({ v: value, t: now - ageMs }), 'PX', ttl);
     }
     await pipeline.exec().catch(() => this.failures++);
@@ -98,6 +100,20 @@ export class RedisTier {
     }
     if (keys.length > 0) await this.#redis.unlink(...keys);
     await this.#redis.publish(this.#channel, JSON.stringify(invalidation));
+  }
+
+  /**
+   * After the database was replaced (a reseed): drops every shared entry and
+   * tells every gateway to drop its own and read its board again.
+   */
+  async dropAll(timeoutMs = 5_000): Promise<void> {
+    // A new connection (the seed command's) is not ready at once, and this one sends nothing before it is.
+    if (this.#redis.status !== 'ready') {
+      await once(this.#redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {
+        throw new Error(`Redis did not answer within ${timeoutMs} ms: the fleet's cache still holds the old data set`);
+      });
+    }
+    await this.invalidate({ keys: [], kinds: [...cacheKinds] });
   }
 
   onInvalidation(listener: (invalidation: Invalidation) => void): void {
