@@ -72,10 +72,17 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     maxTokens: config.maxQueryTokens,
     hideSuggestions: !config.introspection,
   });
-  const apollo = createApollo({ config, schema, limits, persistedQueries, metrics, logger });
-  const responses = read.board ? new ResponseCache({ boardVersion: () => read.board!.version, bypass: read.databaseDown }) : null;
+  const apollo = createApollo({ config, schema, limits, persistedQueries, metrics });
+  const responses = read.board
+    ? new ResponseCache({
+        boardVersion: () => read.board!.version,
+        bypass: read.databaseDown,
+        countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),
+      })
+    : null;
   if (responses) {
     read.onCacheWrite({ changed: (key) => responses.invalidate(key), kindDropped: () => responses.clear() });
+    metrics.observeResponseCache(responses);
     health.addPart('responses', () => ({ status: 'on', ...responses.stats() }));
   }
   const { reader, board, sharedReads } = read;
@@ -100,6 +107,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     schema,
     limits,
     createContext: (log) => ({ loaders: createLoaders(sharedReads, { memoize: false }), reader, board, pubsub, log }),
+    metrics,
     logger,
   });
   return {

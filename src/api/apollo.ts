@@ -2,12 +2,11 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.js';
-import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { GraphQLContext } from './context.js';
-import { errorReportingPlugin, formatError } from './error-reporting.js';
+import { formatError } from './error-reporting.js';
 import { executionTimeoutPlugin } from './execution-timeout.js';
-import { graphqlMetricsPlugin } from './graphql-metrics.js';
+import { apolloPipeline } from './operation-pipeline.js';
 import type { LimitsProtection } from './limits.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
 
@@ -18,11 +17,10 @@ export interface ApolloOptions {
   /** Undefined: Apollo's own in-memory store. */
   persistedQueries: PersistedQueryCache | undefined;
   metrics: Metrics;
-  logger: Logger;
 }
 
-/** Apollo Server for HTTP, with the query limits, error masking and reporting, execution timeout and request metrics. */
-export function createApollo({ config, schema, limits, persistedQueries, metrics, logger }: ApolloOptions): ApolloServer<GraphQLContext> {
+/** Apollo Server for HTTP, with the query limits, the operation pipeline (src/api/operation-pipeline.ts) and the execution timeout. */
+export function createApollo({ config, schema, limits, persistedQueries, metrics }: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.introspection,
@@ -38,9 +36,8 @@ export function createApollo({ config, schema, limits, persistedQueries, metrics
       // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
       ApolloServerPluginLandingPageDisabled(),
       ...limits.plugins,
-      errorReportingPlugin({ mask: config.maskErrors, log: (message) => logger.error(message) }),
+      apolloPipeline({ mask: config.maskErrors, metrics }),
       executionTimeoutPlugin(config.executionTimeoutMs),
-      graphqlMetricsPlugin(metrics),
     ],
   });
 }

@@ -1,6 +1,8 @@
 import type { PersistedQueryOptions } from '@apollo/server';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../ops/log.js';
 import { connectRedis } from '../redis/connect.js';
+import { redisNames } from '../redis/names.js';
 
 /** Apollo's `KeyValueCache<string>`, as its persisted-query option takes it. */
 export type PersistedQueryCache = NonNullable<PersistedQueryOptions['cache']>;
@@ -14,19 +16,19 @@ export type PersistedQueryCache = NonNullable<PersistedQueryOptions['cache']>;
 export class RedisQueryCache implements PersistedQueryCache {
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #log: (message: string) => void;
+  readonly #logger: Logger;
 
-  constructor(redis: Redis, options: { prefix?: string; log: (message: string) => void }) {
+  constructor(redis: Redis, options: { prefix?: string; logger: Logger }) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? 'oddsgate:';
-    this.#log = options.log;
+    this.#prefix = redisNames(options.prefix).persistedQueries;
+    this.#logger = options.logger;
   }
 
   async get(key: string): Promise<string | undefined> {
     try {
       return (await this.#redis.get(this.#prefix + key)) ?? undefined;
     } catch (error) {
-      this.#log(`persisted query read failed, answering as a miss: ${(error as Error).message}`);
+      this.#logger.warn({ err: error }, 'persisted query read failed, answering as a miss');
       return undefined;
     }
   }
@@ -37,7 +39,7 @@ export class RedisQueryCache implements PersistedQueryCache {
       if (options?.ttl) await this.#redis.set(this.#prefix + key, value, 'EX', options.ttl);
       else await this.#redis.set(this.#prefix + key, value);
     } catch (error) {
-      this.#log(`persisted query not stored: ${(error as Error).message}`);
+      this.#logger.warn({ err: error }, 'persisted query not stored');
     }
   }
 
@@ -59,15 +61,15 @@ export interface PersistedQueryStore {
 /** Redis when `redisUrl` is set, else Apollo's in-memory LRU. */
 export function openPersistedQueryStore(
   redisUrl: string | undefined,
-  options: { prefix?: string; log: (message: string) => void },
+  options: { prefix?: string; logger: Logger },
 ): PersistedQueryStore {
   if (!redisUrl) return { cache: undefined, close: async () => {} };
   // Fails fast while Redis is away instead of queueing: the request goes on without its stored query.
   const redis = connectRedis(redisUrl, {
-    name: `${options.prefix ?? 'oddsgate:'}apq`,
+    name: redisNames(options.prefix).connections.persistedQueries,
     queueWhileDisconnected: false,
     commandTimeoutMs: 500,
-    log: options.log,
+    logger: options.logger,
   });
   return {
     cache: new RedisQueryCache(redis, options),

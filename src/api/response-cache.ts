@@ -37,6 +37,8 @@ export interface ResponseCacheOptions {
   boardVersion?: () => number;
   /** True while responses should be computed afresh (the database is down: reads are then counted as stale serves). */
   bypass?: () => boolean;
+  /** Told of each answer that skipped Apollo (a stored or shared response), so request metrics count it like any other. */
+  countCachedAnswer?: (seconds: number) => void;
 }
 
 export interface ResponseCacheStats {
@@ -47,6 +49,8 @@ export interface ResponseCacheStats {
   stored: number;
   /** Stored responses found stale on lookup (a tag or the board changed). */
   stale: number;
+  /** Cache writes that made the responses reading them stale (`invalidate`), and whole clears. */
+  invalidations: number;
   entries: number;
   bytes: number;
 }
@@ -84,11 +88,18 @@ export class ResponseCache {
   readonly #documents = new Map<string, NormalisedDocument | null>();
   readonly #boardVersion: () => number;
   readonly #bypass: () => boolean;
+  readonly #countCachedAnswer: (seconds: number) => void;
   #generation = 0;
   #clearedAt = 0;
-  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0 };
+  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0 };
 
-  constructor({ maxBytes = 32 * 1024 * 1024, maxAgeMs = 5_000, boardVersion = () => 0, bypass = () => false }: ResponseCacheOptions = {}) {
+  constructor({
+    maxBytes = 32 * 1024 * 1024,
+    maxAgeMs = 5_000,
+    boardVersion = () => 0,
+    bypass = () => false,
+    countCachedAnswer = () => {},
+  }: ResponseCacheOptions = {}) {
     this.#entries = new LRUCache<string, Entry>({
       maxSize: maxBytes,
       sizeCalculation: (e) => Math.max(1, e.body.length + e.bytes.length),
@@ -96,6 +107,7 @@ export class ResponseCache {
     });
     this.#boardVersion = boardVersion;
     this.#bypass = bypass;
+    this.#countCachedAnswer = countCachedAnswer;
   }
 
   /** The cache entry `key` changed: responses that read it are stale from now on. */
@@ -105,6 +117,7 @@ export class ResponseCache {
       this.#entries.clear();
     }
     this.#tagGenerations.set(key, ++this.#generation);
+    this.#stats.invalidations++;
   }
 
   /** Drops every stored response (a whole kind of cache entries changed). */
@@ -112,6 +125,7 @@ export class ResponseCache {
     this.#entries.clear();
     // Responses whose execution began before now must not be stored either.
     this.#clearedAt = ++this.#generation;
+    this.#stats.invalidations++;
   }
 
   stats(): ResponseCacheStats {
@@ -124,12 +138,13 @@ export class ResponseCache {
   }
 
   async #execute(apollo: GraphQLExecutor, args: ExecuteArgs): Promise<HTTPGraphQLResponse> {
+    const started = performance.now();
     const key = this.#keyFor(args.httpGraphQLRequest);
     if (key === undefined || this.#bypass()) return apollo.executeHTTPGraphQLRequest(args);
     const cached = this.#fresh(this.#entries.get(key));
     if (cached) {
       this.#stats.hits++;
-      return toResponse(cached);
+      return this.#answer(cached, started);
     }
     if (this.#entries.has(key)) {
       this.#stats.stale++;
@@ -141,7 +156,7 @@ export class ResponseCache {
       const shared = this.#fresh(await inFlight);
       if (shared) {
         this.#stats.shared++;
-        return toResponse(shared);
+        return this.#answer(shared, started);
       }
     }
     this.#stats.misses++;
@@ -166,6 +181,12 @@ export class ResponseCache {
         settle(entry);
       }
     }
+  }
+
+  #answer(entry: Entry, started: number): HTTPGraphQLResponse {
+    const response = toResponse(entry);
+    this.#countCachedAnswer((performance.now() - started) / 1000);
+    return response;
   }
 
   /** The entry, if nothing it read has changed since its execution began. */

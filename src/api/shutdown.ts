@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { isTaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
 
 /**
  * Stops accepting connections and waits for in-flight requests to finish,
@@ -13,12 +14,15 @@ export async function drainHttpServer(server: http.Server, timeoutMs: number): P
   server.prependListener('request', lastRequestOnConnection); // before the handler can send headers
   server.closeIdleConnections();
   const sweeper = setInterval(() => server.closeIdleConnections(), 100);
-  let timer: NodeJS.Timeout | undefined;
-  const drained = await Promise.race([
-    closed.then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  const drained = await timeout(timeoutMs, TimeoutStrategy.Aggressive)
+    .execute(() => closed)
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (isTaskCancelledError(error)) return false;
+        throw error;
+      },
+    );
   clearInterval(sweeper);
   server.off('request', lastRequestOnConnection);
   if (!drained) {
@@ -26,30 +30,4 @@ export async function drainHttpServer(server: http.Server, timeoutMs: number): P
     await closed;
   }
   return { drained };
-}
-
-/**
- * Runs `stop` once on the first SIGTERM or SIGINT, then exits 0 (1 if
- * `stop` failed). If `stop` has not finished after `timeoutMs`, exits 1
- * anyway: an orchestrator's kill must never be the way this process ends.
- */
-export function stopOnSignals(stop: (signal: string) => Promise<void>, options: { timeoutMs: number; log: (message: string) => void }): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => {
-      options.log(`${signal}: shutdown took longer than ${options.timeoutMs} ms, exiting`);
-      process.exit(1);
-    }, options.timeoutMs).unref();
-    stop(signal).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        options.log(`${signal}: shutdown failed: ${(error as Error).stack ?? String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 }

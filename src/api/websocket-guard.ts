@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Context, ServerOptions, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
-import { formatError } from './error-reporting.js';
+import type { Logger } from '../ops/log.js';
 import type { LimitsProtection } from './limits.js';
 
 /** WebSocket close code for a connection over a per-connection limit (RFC 6455: policy violation). */
@@ -19,7 +19,7 @@ export interface WebSocketGuardOptions {
   maxSubscriptions: number;
   /** Subscribe messages per socket per minute; one more closes it with 1008. */
   maxSubscribesPerMinute: number;
-  log: (message: string) => void;
+  logger: Logger;
 }
 
 /** Counts of what the guard refused, since start. */
@@ -48,7 +48,7 @@ export function webSocketGuard(
 
   const refuse = (ctx: WsContext, reason: string, counter: keyof WebSocketGuardStats) => {
     stats[counter]++;
-    options.log(`closing a WebSocket from ${ctx.extra.request.socket.remoteAddress}: ${reason}`);
+    options.logger.warn({ remoteAddress: ctx.extra.request.socket.remoteAddress, reason }, 'closing a WebSocket');
     ctx.extra.socket.close(POLICY_VIOLATION, reason);
     return [new GraphQLError(reason)];
   };
@@ -101,21 +101,14 @@ function checkOperation(
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }
 
-/** An error as Apollo would code it, passed through the same `formatError` so limits read QUERY_TOO_COMPLEX. */
+/** An error coded as Apollo would code it; the operation pipeline then gives limit rejections their QUERY_TOO_COMPLEX. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
-  const coded = new GraphQLError(error.message, {
+  return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     originalError: error,
     extensions: { ...error.extensions, code },
-  });
-  const formatted = formatError(coded.toJSON(), coded);
-  return new GraphQLError(formatted.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    extensions: formatted.extensions,
   });
 }
 

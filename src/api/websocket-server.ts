@@ -1,20 +1,23 @@
 import type http from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
-import { connectionLoggers, type Logger } from '../ops/log.js';
+import { connections, type Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
+import { webSocketPipeline } from './operation-pipeline.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
 
 export interface WebSocketServerOptions {
-  config: Pick<Config, 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute'>;
+  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute'>;
   server: http.Server;
   schema: GraphQLSchema;
   limits: LimitsProtection;
   /** The context of one subscription; `log` is bound to its connection. */
   createContext: (log: Logger) => GraphQLContext;
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -25,8 +28,8 @@ export interface GraphQLWebSockets {
   close(): Promise<void>;
 }
 
-/** graphql-ws on the same port and path as HTTP, behind the WebSocket guard. */
-export function startWebSockets({ config, server, schema, limits, createContext, logger }: WebSocketServerOptions): GraphQLWebSockets {
+/** graphql-ws on the same port and path as HTTP, behind the WebSocket guard and through the operation pipeline. */
+export function startWebSockets({ config, server, schema, limits, createContext, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
   // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
   const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
   const guard = webSocketGuard({
@@ -36,25 +39,29 @@ export function startWebSockets({ config, server, schema, limits, createContext,
     initTimeoutMs: config.wsInitTimeoutMs,
     maxSubscriptions: config.wsMaxSubscriptions,
     maxSubscribesPerMinute: config.wsMaxSubscribesPerMinute,
-    log: (message) => logger.warn(message),
+    logger,
   });
-  const connectionLog = connectionLoggers(logger);
+  const connection = connections(logger);
+  const { started, ...pipeline } = webSocketPipeline({ mask: config.maskErrors, metrics }, (ctx) => connection(ctx.extra as Extra));
   const subscriptions = useServer<Record<string, unknown> | undefined>(
     {
       ...guard.serverOptions,
+      ...pipeline,
+      onSubscribe(ctx, id, payload) {
+        started(ctx, id);
+        return guard.serverOptions.onSubscribe!(ctx, id, payload);
+      },
       schema,
-      context: (ctx): GraphQLContext => createContext(connectionLog(ctx.extra)),
-      onClose: (ctx, code) => connectionLog(ctx.extra).debug({ code }, 'websocket closed'),
+      context: (ctx): GraphQLContext => createContext(connection(ctx.extra).log),
+      onClose: (ctx, code) => connection(ctx.extra).log.debug({ code }, 'websocket closed'),
     },
     webSockets,
   );
   return {
     stats: guard.stats,
-    async close() {
-      // 1001 "going away" tells clients to reconnect elsewhere.
-      for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
+    // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.
+    close: async () => {
       await subscriptions.dispose();
-      await new Promise<void>((resolve) => webSockets.close(() => resolve()));
     },
   };
 }

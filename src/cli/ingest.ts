@@ -1,15 +1,17 @@
-// `npm run ingest`: the ingest worker alone, writing its feed (FEED_URL, or the simulated one) to the database
-// and publishing each committed change over Redis (REDIS_URL) to every gateway. With METRICS_PORT it serves /metrics.
+// `npm run ingest`: the ingest worker alone, writing its feed (FEED_URL, or the simulated one) to the database,
+// the changed odds to the fleet's Redis cache tier, and publishing each committed change over Redis (REDIS_URL)
+// to every gateway. With METRICS_PORT it serves /metrics.
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
 import { OddsReader } from '../db/odds-reader.js';
 import { createIngestWorker } from '../ingest/create-feed.js';
+import { createOddsBus } from '../live/create-bus.js';
 import { createLogger } from '../ops/log.js';
 import { startMetricsServer } from '../ops/metrics-server.js';
 import { Metrics } from '../ops/metrics.js';
-import { createOddsBus } from '../live/create-bus.js';
-import { runCli } from './run-cli.js';
+import { RedisTier } from '../read/redis-tier.js';
+import { runCli, stopOnSignals } from './run-cli.js';
 
 await runCli(async () => {
   const config = loadConfig();
@@ -18,26 +20,24 @@ await runCli(async () => {
   const db = await openDatabase(config);
   await applyMigrations(db);
   if (!config.redisUrl) logger.warn('no REDIS_URL: this worker writes to the database, but no gateway in another process hears of it');
-  const bus = await createOddsBus(config, (message) => logger.warn(message));
-  const worker = createIngestWorker(config, {
-    prisma: db.prisma,
-    reader: new OddsReader(db.prisma),
-    bus,
-    metrics,
-    log: (message) => logger.warn(message),
-  });
+  const bus = await createOddsBus(config, logger);
+  // Written to, never listened on: invalidations are for gateways.
+  const sharedTier = config.redisUrl ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  const worker = createIngestWorker(config, { prisma: db.prisma, reader: new OddsReader(db.prisma), bus, sharedTier, metrics, logger });
   worker.start();
   logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host);
   if (metricsServer) logger.info(`ingest metrics at ${metricsServer.url}/metrics`);
   const report = setInterval(() => logger.info({ totals: worker.totals }, 'ingest totals'), 10_000);
-  const stop = async () => {
-    clearInterval(report);
-    await worker.stop();
-    await metricsServer?.close();
-    await bus.close();
-    await db.close();
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  stopOnSignals(
+    async (signal) => {
+      logger.info(`${signal}: shutting down`);
+      clearInterval(report);
+      await worker.stop();
+      await Promise.all([metricsServer?.close(), bus.close(), sharedTier?.close()]);
+      await db.close();
+      logger.info(`${signal}: stopped`);
+    },
+    { timeoutMs: 15_000, logger },
+  );
 });

@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
+import { createLogger } from '../ops/log.js';
 import { RedisTier } from '../read/redis-tier.js';
+import { redisNames } from '../redis/names.js';
 import { seedDatabase } from '../seed/seed.js';
 import { runCli } from './run-cli.js';
 
@@ -33,10 +35,10 @@ await runCli(async () => {
     );
     if (config.redisUrl) {
       // What the fleet cached is of the data set just replaced: drop it everywhere, or gateways serve it for days.
-      const tier = new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, log: (message) => console.log(message) });
+      const tier = new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, logger: createLogger(config.logLevel).child({ component: 'seed' }) });
       try {
         await tier.dropAll();
-        console.log(`dropped the fleet's cache (${config.redisPrefix}cache:*); running gateways read their boards again`);
+        console.log(`dropped the fleet's cache (${redisNames(config.redisPrefix).cacheKeys}*); running gateways read their boards again`);
       } finally {
         await tier.close();
       }

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 
 export interface StoreResult {
@@ -40,73 +40,10 @@ export async function storeSnapshots(
     async (tx) => {
       const eventsChanged = await storeEventStates(tx, eventStates);
       if (snapshots.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged };
-      // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
-      const inserted = await tx.$queryRawUnsafe<InsertedSnapshot[]>(
-        `INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at)
-         SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[])
-         ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
-         RETURNING id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt"`,
-        snapshots.map((s) => s.eventId),
-        snapshots.map((s) => s.bookmakerId),
-        snapshots.map((s) => s.capturedAt.toISOString()),
-      );
+      const inserted = await insertSnapshots(tx, snapshots);
       if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], eventsChanged };
-
-      const snapshotIdByKey = new Map(inserted.map((row) => [snapshotKey(row), row.id]));
-      const newMarkets = snapshots.flatMap((snapshot) => {
-        const snapshotId = snapshotIdByKey.get(snapshotKey(snapshot));
-        return snapshotId === undefined ? [] : snapshot.markets.map((market) => ({ snapshotId, market }));
-      });
-      const marketRows = await tx.$queryRawUnsafe<Array<{ id: number; snapshotId: number; key: string; line: unknown }>>(
-        `INSERT INTO market (snapshot_id, key, name, line, status)
-         SELECT snapshot_id, key, name, line, status::"MarketStatus"
-         FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS m(snapshot_id, key, name, line, status)
-         RETURNING id, snapshot_id AS "snapshotId", key, line`,
-        newMarkets.map((m) => m.snapshotId),
-        newMarkets.map((m) => m.market.key),
-        newMarkets.map((m) => m.market.name),
-        newMarkets.map((m) => m.market.line),
-        newMarkets.map((m) => m.market.status ?? 'OPEN'),
-      );
-      // Match by identity rather than trusting RETURNING's row order, which
-      // PostgreSQL does not promise.
-      const marketIdByKey = new Map(marketRows.map((row) => [marketKey(row.snapshotId, row.key, row.line), row.id]));
-      const outcomes = newMarkets.flatMap(({ snapshotId, market }) => {
-        const marketId = marketIdByKey.get(marketKey(snapshotId, market.key, market.line))!;
-        return market.outcomes.map((outcome) => ({ marketId, outcome }));
-      });
-      await tx.$executeRawUnsafe(
-        `INSERT INTO outcome (market_id, key, name, price, result)
-         SELECT market_id, key, name, price, result::"OutcomeResult"
-         FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS o(market_id, key, name, price, result)`,
-        outcomes.map((o) => o.marketId),
-        outcomes.map((o) => o.outcome.key),
-        outcomes.map((o) => o.outcome.name),
-        outcomes.map((o) => o.outcome.price),
-        outcomes.map((o) => o.outcome.result ?? null),
-      );
-
-      const newestPerPair = new Map<string, InsertedSnapshot>();
-      for (const row of inserted) {
-        const pair = `${row.eventId}:${row.bookmakerId}`;
-        const current = newestPerPair.get(pair);
-        if (!current || current.capturedAt < row.capturedAt) newestPerPair.set(pair, row);
-      }
-      const candidates = [...newestPerPair.values()];
-      // Move the pointer only forward: a late, older snapshot joins history
-      // without becoming the latest.
-      const latestChanged = await tx.$queryRawUnsafe<LatestChange[]>(
-        `INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at)
-         SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamptz[])
-         ON CONFLICT (event_id, bookmaker_id) DO UPDATE
-           SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at
-           WHERE latest_odds.captured_at < EXCLUDED.captured_at
-         RETURNING event_id AS "eventId", bookmaker_id AS "bookmakerId", snapshot_id AS "snapshotId"`,
-        candidates.map((row) => row.eventId),
-        candidates.map((row) => row.bookmakerId),
-        candidates.map((row) => row.id),
-        candidates.map((row) => new Date(row.capturedAt).toISOString()),
-      );
+      await insertMarketsAndOutcomes(tx, snapshots, inserted);
+      const latestChanged = await moveLatestForward(tx, inserted);
       return { stored: inserted.length, duplicates: snapshots.length - inserted.length, latestChanged, eventsChanged };
     },
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
@@ -114,7 +51,84 @@ export async function storeSnapshots(
   );
 }
 
-type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+type Transaction = Prisma.TransactionClient;
+
+/** The snapshots not stored yet; ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted. */
+function insertSnapshots(tx: Transaction, snapshots: readonly SnapshotInput[]): Promise<InsertedSnapshot[]> {
+  return tx.$queryRawUnsafe<InsertedSnapshot[]>(
+    `INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at)
+     SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[])
+     ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
+     RETURNING id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt"`,
+    snapshots.map((s) => s.eventId),
+    snapshots.map((s) => s.bookmakerId),
+    snapshots.map((s) => s.capturedAt.toISOString()),
+  );
+}
+
+/** The markets and outcomes of the snapshots this call inserted. */
+async function insertMarketsAndOutcomes(tx: Transaction, snapshots: readonly SnapshotInput[], inserted: InsertedSnapshot[]): Promise<void> {
+  const snapshotIdByKey = new Map(inserted.map((row) => [snapshotKey(row), row.id]));
+  const newMarkets = snapshots.flatMap((snapshot) => {
+    const snapshotId = snapshotIdByKey.get(snapshotKey(snapshot));
+    return snapshotId === undefined ? [] : snapshot.markets.map((market) => ({ snapshotId, market }));
+  });
+  const marketRows = await tx.$queryRawUnsafe<Array<{ id: number; snapshotId: number; key: string; line: unknown }>>(
+    `INSERT INTO market (snapshot_id, key, name, line, status)
+     SELECT snapshot_id, key, name, line, status::"MarketStatus"
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS m(snapshot_id, key, name, line, status)
+     RETURNING id, snapshot_id AS "snapshotId", key, line`,
+    newMarkets.map((m) => m.snapshotId),
+    newMarkets.map((m) => m.market.key),
+    newMarkets.map((m) => m.market.name),
+    newMarkets.map((m) => m.market.line),
+    newMarkets.map((m) => m.market.status ?? 'OPEN'),
+  );
+  // Match by identity rather than trusting RETURNING's row order, which
+  // PostgreSQL does not promise.
+  const marketIdByKey = new Map(marketRows.map((row) => [marketKey(row.snapshotId, row.key, row.line), row.id]));
+  const outcomes = newMarkets.flatMap(({ snapshotId, market }) => {
+    const marketId = marketIdByKey.get(marketKey(snapshotId, market.key, market.line))!;
+    return market.outcomes.map((outcome) => ({ marketId, outcome }));
+  });
+  await tx.$executeRawUnsafe(
+    `INSERT INTO outcome (market_id, key, name, price, result)
+     SELECT market_id, key, name, price, result::"OutcomeResult"
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::text[]) AS o(market_id, key, name, price, result)`,
+    outcomes.map((o) => o.marketId),
+    outcomes.map((o) => o.outcome.key),
+    outcomes.map((o) => o.outcome.name),
+    outcomes.map((o) => o.outcome.price),
+    outcomes.map((o) => o.outcome.result ?? null),
+  );
+}
+
+/**
+ * Points each (event, bookmaker) at its newest inserted snapshot, only
+ * forward: a late, older snapshot joins history without becoming the latest.
+ * Returns the pairs whose pointer moved.
+ */
+function moveLatestForward(tx: Transaction, inserted: InsertedSnapshot[]): Promise<LatestChange[]> {
+  const newestPerPair = new Map<string, InsertedSnapshot>();
+  for (const row of inserted) {
+    const pair = `${row.eventId}:${row.bookmakerId}`;
+    const current = newestPerPair.get(pair);
+    if (!current || current.capturedAt < row.capturedAt) newestPerPair.set(pair, row);
+  }
+  const candidates = [...newestPerPair.values()];
+  return tx.$queryRawUnsafe<LatestChange[]>(
+    `INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at)
+     SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamptz[])
+     ON CONFLICT (event_id, bookmaker_id) DO UPDATE
+       SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at
+       WHERE latest_odds.captured_at < EXCLUDED.captured_at
+     RETURNING event_id AS "eventId", bookmaker_id AS "bookmakerId", snapshot_id AS "snapshotId"`,
+    candidates.map((row) => row.eventId),
+    candidates.map((row) => row.bookmakerId),
+    candidates.map((row) => row.id),
+    candidates.map((row) => new Date(row.capturedAt).toISOString()),
+  );
+}
 
 /**
  * Moves each event's state forward: the newest state per event in the batch,

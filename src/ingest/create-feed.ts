@@ -15,7 +15,7 @@ export function createFeed(config: Pick<Config, 'feedUrl' | 'simSpeed'>, prisma:
 /** The worker as `npm start` and `npm run ingest` both run it: the configured feed and breaker, publishing on `bus`. */
 export function createIngestWorker(
   config: Pick<Config, 'feedUrl' | 'simSpeed' | 'breakerFailures' | 'breakerOpenMs'>,
-  parts: { prisma: PrismaClient; reader: OddsReader; bus: OddsBus } & Pick<IngestWorkerOptions, 'metrics' | 'log'>,
+  parts: { prisma: PrismaClient; reader: OddsReader; bus: OddsBus } & Pick<IngestWorkerOptions, 'sharedTier' | 'metrics' | 'logger'>,
 ): IngestWorker {
   return new IngestWorker({
     ...parts,

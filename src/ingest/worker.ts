@@ -3,9 +3,12 @@ import type { OddsReader } from '../db/odds-reader.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { OddsBus } from '../live/odds-bus.js';
 import { Breaker, type BreakerOptions } from '../read/breaker.js';
+import type { SharedTier } from '../read/read-through.js';
+import { cacheKey } from '../domain/cache-keys.js';
 import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
 
 export interface IngestWorkerOptions {
@@ -14,6 +17,11 @@ export interface IngestWorkerOptions {
   feed: FeedAdapter;
   /** Where committed changes go: to the gateway in this process, or over Redis to every gateway. */
   bus: OddsBus;
+  /**
+   * The fleet's Redis cache tier: the changed odds are written there once, by the worker, before the
+   * change is published, so a gateway that misses its own tier on hearing of it reads the new odds.
+   */
+  sharedTier?: Pick<SharedTier, 'setMany'> | undefined;
   /** Pause between cycles, in milliseconds (default 200). */
   intervalMs?: number;
   /** The feed's circuit breaker: failures before it opens, and for how long (defaults 5 and 30 s). */
@@ -21,7 +29,7 @@ export interface IngestWorkerOptions {
   /** Snapshots held for retry after failed commits, at most (default 10,000; the oldest go first). */
   maxPending?: number;
   now?: () => number;
-  log?: (message: string) => void;
+  logger: Logger;
   /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
   metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
 }
@@ -64,7 +72,7 @@ export class IngestWorker {
   readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, published: 0, createdEvents: 0, failedCycles: 0 };
   readonly #options: IngestWorkerOptions;
   readonly #now: () => number;
-  readonly #log: (message: string) => void;
+  readonly #logger: Logger;
   readonly #eventIds = new Map<string, number>();
   readonly #bookmakerIds = new Map<string, number>();
   #unresolved: FeedRecord[] = [];
@@ -82,10 +90,10 @@ export class IngestWorker {
   constructor(options: IngestWorkerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#log = options.log ?? console.log;
+    this.#logger = options.logger;
     this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
       ...options.feedBreaker,
-      log: this.#log,
+      logger: this.#logger,
       onStateChange: (state) => options.metrics?.setBreakerState('feed', state),
     });
     options.metrics?.setBreakerState('feed', 'closed');
@@ -95,7 +103,7 @@ export class IngestWorker {
     this.#stopped = false;
     const loop = () => {
       this.#running = this.runCycle()
-        .catch((error: unknown) => this.#log(`ingest cycle failed: ${(error as Error).message}`))
+        .catch((error: unknown) => this.#logger.error({ err: error }, 'ingest cycle failed'))
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(loop, this.#options.intervalMs ?? 200);
         });
@@ -118,26 +126,16 @@ export class IngestWorker {
   }
 
   async #cycle(): Promise<CycleResult> {
-    const metrics = this.#options.metrics;
     const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, eventsChanged: 0, failed: false, feedFailed: false };
     const reject = (reason: string) => {
       result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
       this.totals.rejected++;
-      metrics?.ingestRejected(reason);
+      this.#options.metrics?.ingestRejected(reason);
     };
-    // An open breaker skips the feed's poll; committed-but-unpublished changes still go out below.
-    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
-      if (this.feedBreaker.state === 'closed') this.#log(`ingest: polling the ${this.#options.feed.name} feed failed: ${(error as Error).message}`);
-      result.feedFailed = true;
-      return [] as unknown[];
-    });
-    result.received = raw.length;
-    this.totals.received += raw.length;
-
     // Records from a cycle whose id lookup failed (database away) come first, so nothing polled is lost.
     const records: FeedRecord[] = this.#unresolved;
     this.#unresolved = [];
-    for (const item of raw) {
+    for (const item of await this.#poll(result)) {
       const checked = checkFeedRecord(item);
       if (checked.ok) records.push(checked.record);
       else reject(checked.reason);
@@ -148,10 +146,33 @@ export class IngestWorker {
     } catch (error) {
       this.#unresolved = records.slice(-(this.#options.maxPending ?? 10_000));
       this.totals.failedCycles++;
-      this.#log(`ingest: ${records.length} records wait for the database: ${(error as Error).message}`);
+      this.#logger.warn({ records: records.length, err: error }, 'records wait for the database');
       return { ...result, failed: true };
     }
     result.createdEvents = resolved.created;
+    await this.#store(this.#batch(records, resolved, reject), result);
+    result.published = await this.#publish();
+    this.totals.createdEvents += result.createdEvents;
+    this.totals.stored += result.stored;
+    this.totals.duplicates += result.duplicates;
+    this.totals.published += result.published;
+    return result;
+  }
+
+  /** The feed's records; none when it fails or its breaker is open (committed-but-unpublished changes still go out). */
+  async #poll(result: CycleResult): Promise<unknown[]> {
+    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
+      if (this.feedBreaker.state === 'closed') this.#logger.warn({ feed: this.#options.feed.name, err: error }, 'polling the feed failed');
+      result.feedFailed = true;
+      return [] as unknown[];
+    });
+    result.received = raw.length;
+    this.totals.received += raw.length;
+    return raw;
+  }
+
+  /** What to write: what a failed commit kept, then this cycle's records whose event (and bookmaker) are known. */
+  #batch(records: FeedRecord[], resolved: Resolved, reject: (reason: string) => void): { batch: SnapshotInput[]; states: EventStateInput[] } {
     const batch = [...this.#pending];
     const states = [...this.#pendingStates];
     for (const record of records) {
@@ -172,33 +193,30 @@ export class IngestWorker {
       if (record.state) states.push({ eventId, capturedAt: record.capturedAt, ...record.state });
       batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
     }
-    if (batch.length > 0 || states.length > 0) {
-      try {
-        const stored = await storeSnapshots(this.#options.prisma, batch, states);
-        this.#pending = [];
-        this.#pendingStates = [];
-        result.stored = stored.stored;
-        result.duplicates = stored.duplicates;
-        result.eventsChanged = stored.eventsChanged.length;
-        metrics?.ingestSnapshots(stored.stored, stored.duplicates);
-        for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
-        for (const eventId of stored.eventsChanged) this.#unpublishedEvents.add(eventId);
-      } catch (error) {
-        // Nothing was written: keep the batch for the next cycle, bounded.
-        const maxPending = this.#options.maxPending ?? 10_000;
-        this.#pending = batch.slice(-maxPending);
-        this.#pendingStates = states.slice(-maxPending);
-        result.failed = true;
-        this.totals.failedCycles++;
-        this.#log(`ingest batch of ${batch.length} snapshots and ${states.length} event states not stored, retrying next cycle: ${(error as Error).message}`);
-      }
+    return { batch, states };
+  }
+
+  /** Writes the batch in one transaction; on failure nothing was written, and the batch waits for the next cycle, bounded. */
+  async #store({ batch, states }: { batch: SnapshotInput[]; states: EventStateInput[] }, result: CycleResult): Promise<void> {
+    if (batch.length === 0 && states.length === 0) return;
+    try {
+      const stored = await storeSnapshots(this.#options.prisma, batch, states);
+      this.#pending = [];
+      this.#pendingStates = [];
+      result.stored = stored.stored;
+      result.duplicates = stored.duplicates;
+      result.eventsChanged = stored.eventsChanged.length;
+      this.#options.metrics?.ingestSnapshots(stored.stored, stored.duplicates);
+      for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
+      for (const eventId of stored.eventsChanged) this.#unpublishedEvents.add(eventId);
+    } catch (error) {
+      const maxPending = this.#options.maxPending ?? 10_000;
+      this.#pending = batch.slice(-maxPending);
+      this.#pendingStates = states.slice(-maxPending);
+      result.failed = true;
+      this.totals.failedCycles++;
+      this.#logger.warn({ snapshots: batch.length, eventStates: states.length, err: error }, 'batch not stored, retrying next cycle');
     }
-    result.published = await this.#publish();
-    this.totals.createdEvents += result.createdEvents;
-    this.totals.stored += result.stored;
-    this.totals.duplicates += result.duplicates;
-    this.totals.published += result.published;
-    return result;
   }
 
   /**
@@ -212,13 +230,15 @@ export class IngestWorker {
     const eventsChanged = [...this.#unpublishedEvents];
     const eventIds = [...new Set([...changed.map((c) => c.eventId), ...eventsChanged])];
     try {
-      const { reader, bus } = this.#options;
+      const { reader, bus, sharedTier } = this.#options;
       const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
+      // Never fails: with Redis away the write is skipped, and gateways read the odds from the database.
+      await sharedTier?.setMany([...odds.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
       const publishedAt = this.#now();
       await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed, eventsChanged });
       this.#observeLag(publishedAt, odds, changed);
     } catch (error) {
-      this.#log(`ingest: ${changed.length} committed changes not published yet, retrying next cycle: ${(error as Error).message}`);
+      this.#logger.warn({ changes: changed.length, err: error }, 'committed changes not published yet, retrying next cycle');
       return 0;
     }
     this.#unpublished.clear();

@@ -5,7 +5,6 @@ import { changedMarketKeys } from '../domain/market-changes.js';
 import { eventOddsRecord, type EventOddsRecord } from '../domain/records.js';
 import type { OddsChange } from './odds-bus.js';
 import type { PubSub } from './pubsub.js';
-import type { SharedTier } from '../read/read-through.js';
 
 export interface LiveOddsOptions {
   cache: OddsCache;
@@ -13,8 +12,6 @@ export interface LiveOddsOptions {
   board: BoardIndex | null;
   /** This gateway's own subscribers. */
   pubsub: PubSub;
-  /** The fleet's shared tier: new odds replace what it holds. */
-  shared?: SharedTier | undefined;
   now?: () => number;
 }
 
@@ -35,7 +32,7 @@ export class LiveOdds {
 
   /** Applies one change; returns how many subscriber updates it published. */
   apply(change: OddsChange): number {
-    const { cache, board, pubsub, shared } = this.#options;
+    const { cache, board, pubsub } = this.#options;
     const current = new Map<number, EventOddsRecord>();
     // What subscribers last saw, to tell them which markets moved.
     const previous = new Map<number, EventOddsRecord | undefined>();
@@ -47,7 +44,6 @@ export class LiveOdds {
       cache.set(key, kept);
       current.set(incoming.eventId, kept);
     }
-    void shared?.setMany([...current.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
     const withOdds = new Set(change.odds.filter((o) => o.snapshots.length > 0).map((o) => o.eventId));
     for (const event of change.events) {
       cache.set(cacheKey('Event', event.id), event);

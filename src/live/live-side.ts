@@ -9,7 +9,7 @@ import { InProcessPubSub } from './pubsub.js';
 export interface LiveSideOptions {
   /** Where odds changes come from: the worker in this process, or every worker over Redis. */
   bus: OddsBus;
-  read: Pick<ReadSide, 'cache' | 'board' | 'shared'>;
+  read: Pick<ReadSide, 'cache' | 'board'>;
   metrics: Metrics;
   health: Health;
   logger: Logger;
@@ -30,7 +30,7 @@ export interface LiveSide {
 export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs = 60_000 }: LiveSideOptions): LiveSide {
   const pubsub = new InProcessPubSub();
   metrics.observePubSub(pubsub);
-  const liveOdds = new LiveOdds({ cache: read.cache, board: read.board, pubsub, shared: read.shared });
+  const liveOdds = new LiveOdds({ cache: read.cache, board: read.board, pubsub });
   let lastChangeAt: number | undefined;
   bus.onChange((change) => {
     lastChangeAt = Date.now();

@@ -20,8 +20,10 @@ export interface EventUpdateMessage {
 }
 
 export interface Subscription<T> extends AsyncIterableIterator<T> {
-  /** Updates dropped because this subscriber fell more than its queue's length behind. */
+  /** Updates dropped because this subscriber had more than its queue's length of (event, bookmaker)s waiting. */
   readonly dropped: number;
+  /** Updates replaced in the queue by a newer one of the same (event, bookmaker) before the subscriber read them. */
+  readonly conflated: number;
 }
 
 export type OddsSubscription = Subscription<OddsUpdateMessage>;
@@ -33,7 +35,7 @@ export interface SubscribeOptions {
   bookmakerIds?: ReadonlySet<number> | undefined;
   /** Only changes that moved one of these market keys (all when undefined). */
   marketKeys?: ReadonlySet<string> | undefined;
-  /** Updates held for a subscriber that reads slower than they arrive (default 100). */
+  /** (event, bookmaker)s with an update waiting for a subscriber that reads slower than they arrive (default 100). */
   maxQueue?: number;
 }
 
@@ -50,6 +52,8 @@ export interface PubSub {
 export interface PubSubStats {
   subscribers: number;
   dropped: number;
+  /** Updates a slow subscriber never saw because a newer one of the same (event, bookmaker) took their place. */
+  conflated: number;
   /** Updates subscribers took from their queues (to send to their clients), since start. */
   delivered: number;
 }
@@ -63,6 +67,7 @@ export class InProcessPubSub implements PubSub {
   readonly #odds = new Set<Subscriber<OddsUpdateMessage>>();
   readonly #events = new Set<Subscriber<EventUpdateMessage>>();
   #dropped = 0;
+  #conflated = 0;
   #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
@@ -83,18 +88,21 @@ export class InProcessPubSub implements PubSub {
 
   stats(): PubSubStats {
     let dropped = this.#dropped;
+    let conflated = this.#conflated;
     let delivered = this.#delivered;
     for (const subscriber of [...this.#odds, ...this.#events]) {
       dropped += subscriber.dropped;
+      conflated += subscriber.conflated;
       delivered += subscriber.delivered;
     }
-    return { subscribers: this.#odds.size + this.#events.size, dropped, delivered };
+    return { subscribers: this.#odds.size + this.#events.size, dropped, conflated, delivered };
   }
 
   #add<T extends Routed>(set: Set<Subscriber<T>>, options: SubscribeOptions): Subscriber<T> {
     const subscriber = new Subscriber<T>(options, () => {
       set.delete(subscriber);
       this.#dropped += subscriber.dropped;
+      this.#conflated += subscriber.conflated;
       this.#delivered += subscriber.delivered;
     });
     set.add(subscriber);
@@ -109,10 +117,18 @@ interface Routed {
   changedMarkets?: readonly string[];
 }
 
+/**
+ * One subscriber's queue, conflated: it holds at most one update per
+ * (event, bookmaker), the newest, in the order their first pending update
+ * arrived. A subscriber that falls behind skips intermediate prices but
+ * always gets the current one; memory is bounded by what it follows, and by
+ * `maxQueue` beyond that (then the oldest waiting update is dropped).
+ */
 class Subscriber<T extends Routed> implements Subscription<T> {
   dropped = 0;
+  conflated = 0;
   delivered = 0;
-  readonly #queue: T[] = [];
+  readonly #queue = new Map<string, T>();
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
   #done = false;
   readonly #maxQueue: number;
@@ -137,16 +153,21 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       resolve({ value: update, done: false });
       return;
     }
-    if (this.#queue.length >= this.#maxQueue) {
-      this.#queue.shift();
+    const key = `${update.eventId}:${update.bookmakerId ?? ''}`;
+    if (this.#queue.has(key)) {
+      this.conflated++;
+    } else if (this.#queue.size >= this.#maxQueue) {
+      this.#queue.delete(this.#queue.keys().next().value!);
       this.dropped++;
     }
-    this.#queue.push(update);
+    this.#queue.set(key, update);
   }
 
   next(): Promise<IteratorResult<T>> {
-    const queued = this.#queue.shift();
-    if (queued) {
+    const first = this.#queue.entries().next();
+    if (!first.done) {
+      const [key, queued] = first.value;
+      this.#queue.delete(key);
       this.delivered++;
       return Promise.resolve({ value: queued, done: false });
     }
@@ -159,7 +180,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   return(): Promise<IteratorResult<T>> {
     if (!this.#done) {
       this.#done = true;
-      this.#queue.length = 0;
+      this.#queue.clear();
       this.#waiting?.({ value: undefined, done: true });
       this.#waiting = undefined;
       this.onClose();

@@ -1,3 +1,5 @@
+import { isTaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
+
 /**
  * `/health`: one report per named part (database, Redis, cache, ingest...)
  * and readiness as their conjunction: the gateway is ready unless it is
@@ -61,13 +63,13 @@ export class Health {
   }
 }
 
-/** Rejects after `ms` milliseconds, so a hung dependency makes `/health` say "down" instead of hanging it. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** `work`, or an error after `ms` milliseconds, so a hung dependency makes `/health` say "down" instead of hanging it. */
+export async function withTimeout<T>(work: () => Promise<T>, ms: number, what: string): Promise<T> {
+  try {
+    return await timeout(ms, TimeoutStrategy.Aggressive).execute(work);
+  } catch (error) {
+    throw isTaskCancelledError(error) ? new Error(`${what} did not answer within ${ms} ms`) : error;
+  }
 }
 
 /** The `redis` part: up when every Redis connection the process has is; `not configured` without any. */

@@ -1,5 +1,5 @@
-import { type CacheKind } from '../domain/cache-keys.js';
-import { cacheKinds, cacheResults, kindIndex, resultIndex, type CacheResult } from './metrics.js';
+import { cacheKinds, type CacheKind } from '../domain/cache-keys.js';
+import { cacheResults, kindIndex, resultIndex, type CacheResult } from './metrics.js';
 
 export interface HitWindowOptions {
   /** The window's length, in milliseconds (default 5 minutes). */

@@ -28,16 +28,24 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return incoming !== undefined && saneRequestId.test(incoming) ? incoming : randomUUID();
 }
 
+/** A WebSocket connection's id (taken from its upgrade request like an HTTP request's) and its logger, bound to that id. */
+export interface Connection {
+  id: string;
+  log: Logger;
+}
+
 /**
- * One child logger per WebSocket connection, bound to an id taken from the
- * upgrade request like an HTTP request's. Keyed by the connection's
- * graphql-ws `extra`, which lives as long as the connection.
+ * One id and child logger per WebSocket connection, keyed by the
+ * connection's graphql-ws `extra`, which lives as long as the connection.
  */
-export function connectionLoggers(logger: Logger): (extra: { request: { headers: Record<string, string | string[] | undefined> } }) => Logger {
-  const loggers = new WeakMap<object, Logger>();
+export function connections(logger: Logger): (extra: { request: { headers: Record<string, string | string[] | undefined> } }) => Connection {
+  const known = new WeakMap<object, Connection>();
   return (extra) => {
-    let log = loggers.get(extra);
-    if (!log) loggers.set(extra, (log = logger.child({ connId: requestIdFrom(extra.request.headers['x-request-id']) })));
-    return log;
+    let connection = known.get(extra);
+    if (!connection) {
+      const id = requestIdFrom(extra.request.headers['x-request-id']);
+      known.set(extra, (connection = { id, log: logger.child({ connId: id }) }));
+    }
+    return connection;
   };
 }

@@ -1,15 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { type CacheKind } from '../domain/cache-keys.js';
+import { cacheKinds, type CacheKind } from '../domain/cache-keys.js';
 
 /**
  * Every Prometheus metric of one process, in its own registry (not
  * prom-client's global one, so a test can run several gateways in one
  * process). Names follow Prometheus conventions: `oddsgate_` prefix, base
  * units, `_total` on counters. Values that other parts already count
- * (cache size, subscribers) are read on scrape through `collect` callbacks:
- * no timers, nothing on the hot path.
+ * (cache size, subscribers, response cache) are read on scrape through
+ * `collect` callbacks: no timers, nothing on the hot path.
  */
-export const cacheKinds: readonly CacheKind[] = ['Sport', 'Competition', 'Bookmaker', 'Event', 'EventOdds', 'List'];
 export const cacheResults = ['hit', 'miss', 'stale'] as const;
 export type CacheResult = (typeof cacheResults)[number];
 /** Positions in flat count arrays: counting there costs an index, not a label hash. */
@@ -27,7 +26,7 @@ export interface CacheSizeSource {
   sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
 }
 export interface PubSubSource {
-  stats(): { subscribers: number; dropped: number; delivered: number };
+  stats(): { subscribers: number; dropped: number; conflated: number; delivered: number };
 }
 
 export interface RedisTierSource {
@@ -35,35 +34,112 @@ export interface RedisTierSource {
   readonly failures: number;
 }
 
+export interface ResponseCacheSource {
+  stats(): { hits: number; shared: number; misses: number; invalidations: number; entries: number; bytes: number };
+}
+
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 export class Metrics {
   readonly registry = new Registry();
+  readonly #registers = [this.registry];
   /**
    * Lookups per (kind, result), counted in a plain array and copied into the
    * counter on scrape: a prom-client `inc()` hashes its labels, microseconds
    * on a path that runs for every cached read.
    */
   readonly #cacheRequestCounts = new Float64Array(cacheKinds.length * cacheResults.length);
-  readonly #cacheSets: Counter<'kind'>;
-  readonly #cacheEvictions: Counter<'reason'>;
-  readonly #cacheLoadDuration: Histogram<'kind'>;
-  readonly #graphqlRequests: Counter<'operation'>;
-  readonly #graphqlErrors: Counter<'operation' | 'code'>;
-  readonly #graphqlDuration: Histogram<'operation'>;
-  readonly #ingestSnapshots: Counter<'result'>;
-  readonly #ingestRejected: Counter<'reason'>;
-  readonly #ingestBatchDuration: Histogram;
-  readonly #ingestLag: Histogram;
-  readonly #breakerState: Gauge<'breaker'>;
-  readonly #cacheRefreshFailures: Counter<'kind'>;
+  readonly #cacheSets = new Counter({
+    name: 'oddsgate_cache_sets_total',
+    help: 'Values written to the cache, by kind.',
+    labelNames: ['kind'],
+    registers: this.#registers,
+  });
+  readonly #cacheEvictions = new Counter({
+    name: 'oddsgate_cache_evictions_total',
+    help: 'Entries that left the cache, by reason (evict: LRU size bound, expire: TTL, delete: invalidated, set: replaced).',
+    labelNames: ['reason'],
+    registers: this.#registers,
+  });
+  readonly #cacheLoadDuration = new Histogram({
+    name: 'oddsgate_cache_load_duration_seconds',
+    help: 'Duration of the batched database reads that fill cache misses, by kind.',
+    labelNames: ['kind'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: this.#registers,
+  });
+  readonly #cacheRefreshFailures = new Counter({
+    name: 'oddsgate_cache_refresh_failures_total',
+    help: 'Stale entries whose background refresh failed (they are served a while longer), by kind.',
+    labelNames: ['kind'],
+    registers: this.#registers,
+  });
+  readonly #graphqlRequests = new Counter({
+    name: 'oddsgate_graphql_requests_total',
+    help:
+      'GraphQL operations over HTTP and WebSocket, answers from the response cache included, by operation type ' +
+      '(query, mutation, subscription; unknown when the document did not resolve).',
+    labelNames: ['operation'],
+    registers: this.#registers,
+  });
+  readonly #graphqlErrors = new Counter({
+    name: 'oddsgate_graphql_errors_total',
+    help: 'GraphQL errors returned (a subscription\'s on every event), by operation type and extensions.code.',
+    labelNames: ['operation', 'code'],
+    registers: this.#registers,
+  });
+  readonly #graphqlDuration = new Histogram({
+    name: 'oddsgate_graphql_request_duration_seconds',
+    help: 'Time from a GraphQL request arriving to its answer (a subscription: until it is set up), by operation type.',
+    labelNames: ['operation'],
+    buckets: latencyBuckets,
+    registers: this.#registers,
+  });
+  readonly #ingestSnapshots = new Counter({
+    name: 'oddsgate_ingest_snapshots_total',
+    help: 'Snapshots the ingest worker committed (written) or found already stored (duplicate).',
+    labelNames: ['result'],
+    registers: this.#registers,
+  });
+  readonly #ingestRejected = new Counter({
+    name: 'oddsgate_ingest_rejected_total',
+    help: 'Feed records rejected, by reason category (the field at fault, or unknown_event, unknown_bookmaker, unknown_competition).',
+    labelNames: ['reason'],
+    registers: this.#registers,
+  });
+  readonly #ingestBatchDuration = new Histogram({
+    name: 'oddsgate_ingest_batch_duration_seconds',
+    help: 'Duration of one ingest cycle: poll, check, write in one transaction, publish.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: this.#registers,
+  });
+  readonly #ingestLag = new Histogram({
+    name: 'oddsgate_ingest_lag_seconds',
+    help: "Time from a snapshot's capturedAt to the worker publishing it on the odds bus.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: this.#registers,
+  });
+  readonly #breakerState = new Gauge({
+    name: 'oddsgate_breaker_state',
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['breaker'],
+    registers: this.#registers,
+  });
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
+  #responseCache: ResponseCacheSource | undefined;
 
   constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
     // Unprefixed (process_*, nodejs_*), as every Node.js dashboard expects them.
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    this.#cacheFamiliesReadOnScrape();
+    this.#liveFamiliesReadOnScrape();
+    this.#responseCacheFamilies();
+  }
 
+  #cacheFamiliesReadOnScrape(): void {
+    const registers = this.#registers;
     const cacheRequestCounts = this.#cacheRequestCounts;
     new Counter({
       name: 'oddsgate_cache_requests_total',
@@ -78,66 +154,29 @@ export class Metrics {
         );
       },
     });
-    this.#cacheSets = new Counter({ name: 'oddsgate_cache_sets_total', help: 'Values written to the cache, by kind.', labelNames: ['kind'], registers });
-    this.#cacheEvictions = new Counter({
-      name: 'oddsgate_cache_evictions_total',
-      help: 'Entries that left the cache, by reason (evict: LRU size bound, expire: TTL, delete: invalidated, set: replaced).',
-      labelNames: ['reason'],
-      registers,
-    });
     // collect() runs with `this` bound to its metric; these read this object's sources.
     const cacheSizes = () => this.#cacheSource?.sizeByKind();
+    for (const [field, name, help] of [
+      ['entries', 'oddsgate_cache_entries', 'Entries in the in-process cache, by kind.'],
+      ['bytes', 'oddsgate_cache_bytes', 'Estimated bytes held by the in-process cache, by kind.'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['kind'],
+        registers,
+        collect() {
+          this.reset();
+          const byKind = cacheSizes();
+          if (byKind) for (const kind of cacheKinds) this.set({ kind }, byKind[kind][field]);
+        },
+      });
+    }
+  }
+
+  #liveFamiliesReadOnScrape(): void {
+    const registers = this.#registers;
     const pubsubStats = () => this.#pubsubSource?.stats();
-    new Gauge({
-      name: 'oddsgate_cache_entries',
-      help: 'Entries in the in-process cache, by kind.',
-      labelNames: ['kind'],
-      registers,
-      collect() {
-        this.reset();
-        const byKind = cacheSizes();
-        if (byKind) for (const kind of cacheKinds) this.set({ kind }, byKind[kind].entries);
-      },
-    });
-    new Gauge({
-      name: 'oddsgate_cache_bytes',
-      help: 'Estimated bytes held by the in-process cache, by kind.',
-      labelNames: ['kind'],
-      registers,
-      collect() {
-        this.reset();
-        const byKind = cacheSizes();
-        if (byKind) for (const kind of cacheKinds) this.set({ kind }, byKind[kind].bytes);
-      },
-    });
-    this.#cacheLoadDuration = new Histogram({
-      name: 'oddsgate_cache_load_duration_seconds',
-      help: 'Duration of the batched database reads that fill cache misses, by kind.',
-      labelNames: ['kind'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
-
-    this.#graphqlRequests = new Counter({
-      name: 'oddsgate_graphql_requests_total',
-      help: 'GraphQL operations over HTTP, by operation type (query, mutation, subscription; unknown when the document did not resolve).',
-      labelNames: ['operation'],
-      registers,
-    });
-    this.#graphqlErrors = new Counter({
-      name: 'oddsgate_graphql_errors_total',
-      help: 'GraphQL errors returned, by operation type and extensions.code.',
-      labelNames: ['operation', 'code'],
-      registers,
-    });
-    this.#graphqlDuration = new Histogram({
-      name: 'oddsgate_graphql_request_duration_seconds',
-      help: 'Time from a GraphQL request reaching Apollo Server to its response, by operation type.',
-      labelNames: ['operation'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-
     new Gauge({
       name: 'oddsgate_subscriptions_active',
       help: 'Live oddsUpdated subscriptions on this gateway.',
@@ -150,41 +189,15 @@ export class Metrics {
     monotonicFromSource(
       registers,
       'oddsgate_subscription_messages_dropped_total',
-      'Odds updates dropped because a subscriber fell a whole queue behind.',
+      'Odds updates dropped because a subscriber had more than its queue of (event, bookmaker)s waiting.',
       () => pubsubStats()?.dropped,
     );
-
-    this.#ingestSnapshots = new Counter({
-      name: 'oddsgate_ingest_snapshots_total',
-      help: 'Snapshots the ingest worker committed (written) or found already stored (duplicate).',
-      labelNames: ['result'],
+    monotonicFromSource(
       registers,
-    });
-    this.#ingestRejected = new Counter({
-      name: 'oddsgate_ingest_rejected_total',
-      help: 'Feed records rejected, by reason category (the field at fault, or unknown_event, unknown_bookmaker, unknown_competition).',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.#ingestBatchDuration = new Histogram({
-      name: 'oddsgate_ingest_batch_duration_seconds',
-      help: 'Duration of one ingest cycle: poll, check, write in one transaction, publish.',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.#ingestLag = new Histogram({
-      name: 'oddsgate_ingest_lag_seconds',
-      help: "Time from a snapshot's capturedAt to the worker publishing it on the odds bus.",
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    });
-
-    this.#cacheRefreshFailures = new Counter({
-      name: 'oddsgate_cache_refresh_failures_total',
-      help: 'Stale entries whose background refresh failed (they are served a while longer), by kind.',
-      labelNames: ['kind'],
-      registers,
-    });
+      'oddsgate_subscription_messages_conflated_total',
+      'Odds updates a slow subscriber skipped because a newer one of the same (event, bookmaker) replaced them in its queue.',
+      () => pubsubStats()?.conflated,
+    );
     const redisTier = () => this.#redisTier;
     new Gauge({
       name: 'oddsgate_redis_tier_up',
@@ -201,13 +214,45 @@ export class Metrics {
       'Shared-tier reads and writes that Redis could not answer (the gateway fell back to its own tier and the database).',
       () => redisTier()?.failures,
     );
+  }
 
-    this.#breakerState = new Gauge({
-      name: 'oddsgate_breaker_state',
-      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
-      labelNames: ['breaker'],
+  #responseCacheFamilies(): void {
+    const registers = this.#registers;
+    const stats = () => this.#responseCache?.stats();
+    let seen = { hit: 0, shared: 0, miss: 0 };
+    new Counter({
+      name: 'oddsgate_response_cache_requests_total',
+      help: 'Cacheable queries by result: hit (answered from a stored response), shared (from an identical one in flight), miss (executed).',
+      labelNames: ['result'],
       registers,
+      collect() {
+        const now = stats();
+        if (!now) return;
+        const current = { hit: now.hits, shared: now.shared, miss: now.misses };
+        for (const result of ['hit', 'shared', 'miss'] as const) this.inc({ result }, Math.max(0, current[result] - seen[result]));
+        seen = current;
+      },
     });
+    monotonicFromSource(
+      registers,
+      'oddsgate_response_cache_invalidations_total',
+      'Cache writes that made stored responses reading them stale (one per changed entry; a dropped kind clears them all).',
+      () => stats()?.invalidations,
+    );
+    for (const [field, name, help] of [
+      ['bytes', 'oddsgate_response_cache_bytes', 'Bytes of the stored responses.'],
+      ['entries', 'oddsgate_response_cache_entries', 'Stored responses.'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const now = stats();
+          if (now) this.set(now[field]);
+        },
+      });
+    }
   }
 
   /** The cache whose entries and bytes are reported on scrape. */
@@ -223,6 +268,11 @@ export class Metrics {
   /** The Redis tier whose reachability and failures are reported on scrape. */
   observeRedisTier(source: RedisTierSource): void {
     this.#redisTier = source;
+  }
+
+  /** The response cache whose hits, misses, bytes and invalidations are reported on scrape. */
+  observeResponseCache(source: ResponseCacheSource): void {
+    this.#responseCache = source;
   }
 
   cacheRefreshFailed(kind: CacheKind, entries: number): void {
@@ -245,9 +295,15 @@ export class Metrics {
     this.#cacheLoadDuration.observe({ kind }, seconds);
   }
 
+  /** One operation answered (or, for a subscription, set up), with the codes of the errors it answered with. */
   graphqlRequest(operation: string, seconds: number, errorCodes: readonly string[]): void {
     this.#graphqlRequests.inc({ operation });
     this.#graphqlDuration.observe({ operation }, seconds);
+    this.graphqlErrors(operation, errorCodes);
+  }
+
+  /** Errors sent later in an operation's life (a subscription's events). */
+  graphqlErrors(operation: string, errorCodes: readonly string[]): void {
     for (const code of errorCodes) this.#graphqlErrors.inc({ operation, code });
   }
 

@@ -1,5 +1,5 @@
 import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
-import { GraphQLError } from 'graphql';
+import type { Logger } from '../ops/log.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -8,7 +8,7 @@ export interface BreakerOptions {
   failures?: number;
   /** How long it stays open before letting one trial call through, in milliseconds (default 30 s). */
   openMs?: number;
-  log?: (message: string) => void;
+  logger: Logger;
   /** Told of every change of state (for the breaker-state metric). */
   onStateChange?: (state: BreakerState) => void;
 }
@@ -17,7 +17,7 @@ export interface BreakerOptions {
  * A circuit breaker around one backend (the database, a feed), on
  * cockatiel: after `failures` consecutive failures it stops calling for
  * `openMs`, then lets one trial through; a success closes it. While open,
- * calls fail at once with an `UPSTREAM_UNAVAILABLE` error instead of
+ * calls fail at once with an `UnavailableError` instead of
  * waiting on a backend that is down.
  */
 export class Breaker {
@@ -25,12 +25,12 @@ export class Breaker {
 
   constructor(
     readonly name: string,
-    { failures = 5, openMs = 30_000, log = console.log, onStateChange }: BreakerOptions = {},
+    { failures = 5, openMs = 30_000, logger, onStateChange }: BreakerOptions,
   ) {
     this.#policy = circuitBreaker(handleAll, { halfOpenAfter: openMs, breaker: new ConsecutiveBreaker(failures) });
-    this.#policy.onBreak(() => log(`breaker ${name}: open after ${failures} consecutive failures; calls fail fast for ${openMs} ms`));
-    this.#policy.onHalfOpen(() => log(`breaker ${name}: half-open, trying one call`));
-    this.#policy.onReset(() => log(`breaker ${name}: closed, ${name} is back`));
+    this.#policy.onBreak(() => logger.warn({ breaker: name, failures, openMs }, 'breaker open: calls fail fast'));
+    this.#policy.onHalfOpen(() => logger.info({ breaker: name }, 'breaker half-open: trying one call'));
+    this.#policy.onReset(() => logger.info({ breaker: name }, 'breaker closed: the backend is back'));
     if (onStateChange) this.#policy.onStateChange(() => onStateChange(this.state));
   }
 
@@ -44,14 +44,18 @@ export class Breaker {
     try {
       return await this.#policy.execute(work);
     } catch (error) {
-      if (error instanceof BrokenCircuitError) throw upstreamUnavailable(this.name);
+      if (error instanceof BrokenCircuitError) throw new UnavailableError(this.name);
       throw error;
     }
   }
 }
 
-export function upstreamUnavailable(name: string): GraphQLError {
-  return new GraphQLError(`The ${name} is unavailable; try again shortly`, { extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+/** A call refused because the breaker is open; the API answers it as `UPSTREAM_UNAVAILABLE`. */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+  constructor(readonly backend: string) {
+    super(`The ${backend} is unavailable; try again shortly`);
+  }
 }
 
 /** `target` with every method call going through `breaker` (for a reader whose every method is one backend call). */

@@ -15,11 +15,13 @@ export const invalidationTarget = z.union([
 
 export type InvalidationTarget = z.output<typeof invalidationTarget>;
 
-/** What to drop on every instance: exact keys, and every entry of some kinds. */
-export interface Invalidation {
-  keys: CacheKey[];
-  kinds: CacheKind[];
-}
+/** What to drop on every instance: exact keys, and every entry of some kinds (as the fleet's channel carries it). */
+export const invalidationMessage = z.object({
+  keys: z.array(z.custom<CacheKey>((key) => typeof key === 'string' && cacheKinds.some((kind) => key.startsWith(`${kind}:`)))),
+  kinds: z.array(z.enum(cacheKinds)),
+});
+
+export type Invalidation = z.output<typeof invalidationMessage>;
 
 /** The keys and kinds a target covers; a bookmaker's prices are in every event's odds, so it drops all odds. */
 export async function resolveInvalidation(target: InvalidationTarget, prisma: PrismaClient): Promise<Invalidation> {

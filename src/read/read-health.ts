@@ -1,4 +1,4 @@
-import { cacheKinds } from '../ops/metrics.js';
+import { cacheKinds } from '../domain/cache-keys.js';
 import type { Database } from '../db/database.js';
 import { withTimeout, type Health } from '../ops/health.js';
 import type { HitWindow } from '../ops/hit-window.js';
@@ -23,7 +23,7 @@ export interface ReadHealthParts {
 export function addReadHealthParts(health: Health, parts: ReadHealthParts): void {
   const { db, cache, board, hitWindow, databaseBreaker, refreshFailures, databaseTimeoutMs = 2_000 } = parts;
   health.addPart('database', async () => {
-    const error = await withTimeout(db.prisma.$queryRawUnsafe('SELECT 1'), databaseTimeoutMs, 'the database').then(
+    const error = await withTimeout(() => db.prisma.$queryRawUnsafe('SELECT 1'), databaseTimeoutMs, 'the database').then(
       () => undefined,
       (e: unknown) => (e as Error).message,
     );

@@ -50,13 +50,12 @@ export interface ReadSide {
 
 /** Breaker, reader, cache (warmed from the database before this resolves), board and shared reads. */
 export async function startReadSide({ config, db, sharedTier, metrics, health, logger }: ReadSideOptions): Promise<ReadSide> {
-  const log = (message: string) => logger.info(message);
   // Every database read of the gateway goes through one breaker: when it opens, cached data is still served.
   metrics.setBreakerState('database', 'closed');
   const databaseBreaker = new Breaker('database', {
     failures: config.breakerFailures,
     openMs: config.breakerOpenMs,
-    log: (message) => logger.warn(message),
+    logger,
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });
   const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
@@ -78,24 +77,19 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
       refreshFailures++;
       metrics.cacheRefreshFailed(kind, ids.length);
       // While the breaker is open every refresh fails at once; the breaker has already said why.
-      if (!databaseDown()) log(`cache: refreshing ${ids.length} ${kind} entries failed, serving them stale a while longer: ${(error as Error).message}`);
+      if (!databaseDown()) logger.warn({ kind, entries: ids.length, err: error }, 'cache refresh failed, serving the entries stale a while longer');
     },
   });
   const warmed = board ? await warmUp(sharedReads, reader, cache, board) : null;
-  if (warmed) {
-    log(
-      `warmed the board in ${warmed.durationMs} ms: ${warmed.events} events (${warmed.eventsWithOdds} with odds), ` +
-        `${(warmed.cacheBytes / 1024 / 1024).toFixed(1)} MiB cached`,
-    );
-  } else log('cache off: every read goes to the database');
+  logWarmUp(warmed, logger);
   metrics.observeCache(cache);
   shared?.onInvalidation((invalidation) => {
     applyInvalidation(invalidation, cache);
     // Every event dropped (a reseed, or an operator's `{"kind": "Event"}`): the board's records are as stale.
     if (board && invalidation.kinds.includes('Event')) {
       warmUp(sharedReads, reader, cache, board).then(
-        (result) => log(`invalidation of every event: warmed the board again in ${result.durationMs} ms, ${result.events} events`),
-        (error: unknown) => logger.warn(`invalidation of every event: warming the board again failed: ${(error as Error).message}`),
+        (result) => logger.info({ ms: result.durationMs, events: result.events }, 'every event invalidated: warmed the board again'),
+        (error: unknown) => logger.warn({ err: error }, 'every event invalidated: warming the board again failed'),
       );
     }
   });
@@ -109,14 +103,28 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     warmUp: warmed,
     databaseDown,
     onCacheWrite: writes.onWrite,
-    async invalidate(target) {
-      const invalidation = await resolveInvalidation(target, db.prisma);
-      // With Redis every instance hears it (this one included); without, only this one has a cache to clear.
-      const dropped = applyInvalidation(invalidation, cache);
-      if (shared) await shared.invalidate(invalidation);
-      log(`admin: invalidated ${JSON.stringify(target)}: ${dropped} entries here${shared ? ', and on every instance' : ''}`);
-      return { keys: invalidation.keys.length, kinds: invalidation.kinds, dropped, fleet: shared !== undefined };
-    },
+    invalidate: (target) => invalidate(target, { db, cache, shared, logger }),
     cacheDetail: () => cacheDetail(cache, hitWindow),
   };
+}
+
+function logWarmUp(warmed: WarmUpResult | null, logger: Logger): void {
+  if (!warmed) return logger.info('cache off: every read goes to the database');
+  logger.info(
+    `warmed the board in ${warmed.durationMs} ms: ${warmed.events} events (${warmed.eventsWithOdds} with odds), ` +
+      `${(warmed.cacheBytes / 1024 / 1024).toFixed(1)} MiB cached`,
+  );
+}
+
+/** An operator's invalidation: dropped here, and with Redis from the fleet's tier and every instance's own. */
+async function invalidate(
+  target: InvalidationTarget,
+  { db, cache, shared, logger }: { db: Database; cache: OddsCache; shared: RedisTier | undefined; logger: Logger },
+): Promise<{ keys: number; kinds: string[]; dropped: number; fleet: boolean }> {
+  const invalidation = await resolveInvalidation(target, db.prisma);
+  // With Redis every instance hears it (this one included); without, only this one has a cache to clear.
+  const dropped = applyInvalidation(invalidation, cache);
+  if (shared) await shared.invalidate(invalidation);
+  logger.info({ target, dropped, fleet: shared !== undefined }, 'admin: invalidated');
+  return { keys: invalidation.keys.length, kinds: invalidation.kinds, dropped, fleet: shared !== undefined };
 }

@@ -1,10 +1,13 @@
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
-import { deepFreeze, recordFormat } from '../domain/records.js';
-import type { Invalidation } from './invalidation.js';
-import { policyOf } from './odds-cache.js';
+import { deepFreeze } from '../domain/records.js';
 import { cacheKinds, type CacheKey } from '../domain/cache-keys.js';
+import type { Logger } from '../ops/log.js';
+import { RedisChannel } from '../redis/channel.js';
 import { connectRedis } from '../redis/connect.js';
+import { redisNames } from '../redis/names.js';
+import { invalidationMessage, type Invalidation } from './invalidation.js';
+import { policyOf } from './odds-cache.js';
 
 /** An entry as the fleet shares it: the value and its age. */
 export interface SharedEntry {
@@ -16,7 +19,7 @@ export interface SharedEntry {
 export interface RedisTierOptions {
   url: string;
   prefix?: string;
-  log?: (message: string) => void;
+  logger: Logger;
 }
 
 /**
@@ -24,31 +27,46 @@ export interface RedisTierOptions {
  * values as JSON with the wall-clock time they were stored, expiring with
  * their kind's lifetime. Every call degrades instead of failing: with Redis
  * away a read is a miss and a write is skipped (counted in `failures`), and
- * the gateway carries on with its own tier and the database.
+ * the gateway carries on with its own tier and the database. A worker only
+ * writes (it does not `start`); a gateway also hears invalidations.
  */
 export class RedisTier {
   failures = 0;
   readonly #redis: Redis;
-  readonly #subscriber: Redis;
-  readonly #prefix: string;
-  readonly #channel: string;
+  readonly #url: string;
+  readonly #names: ReturnType<typeof redisNames>;
+  readonly #logger: Logger;
+  #invalidations: RedisChannel<Invalidation> | undefined;
   readonly #listeners: Array<(invalidation: Invalidation) => void> = [];
 
-  constructor({ url, prefix = 'oddsgate:', log = console.log }: RedisTierOptions) {
-    // Gateways of another record format (a rolling deploy) keep to their own keys.
-    this.#prefix = `${prefix}cache:v${recordFormat}:`;
-    this.#channel = `${prefix}cache-invalidations`;
-    this.#redis = connectRedis(url, { name: `${prefix}cache`, queueWhileDisconnected: false, log });
-    this.#subscriber = connectRedis(url, { name: `${prefix}cache-invalidations`, queueWhileDisconnected: true, log });
-    this.#subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.#channel) return;
-      const invalidation = JSON.parse(message) as Invalidation;
-      for (const listener of this.#listeners) listener(invalidation);
-    });
+  constructor({ url, prefix, logger }: RedisTierOptions) {
+    this.#url = url;
+    this.#names = redisNames(prefix);
+    this.#logger = logger;
+    this.#redis = connectRedis(url, { name: this.#names.connections.cache, queueWhileDisconnected: false, logger });
   }
 
+  /**
+   * Subscribes to the fleet's invalidations. A gap in them (Redis lost the
+   * connection meanwhile) may have hidden any invalidation, so listeners
+   * then hear one that drops every kind: the entries come back from Redis
+   * and the database, never stale past an admin's invalidation.
+   */
   async start(): Promise<void> {
-    await this.#subscriber.subscribe(this.#channel);
+    const channel = new RedisChannel({
+      url: this.#url,
+      channel: this.#names.invalidations,
+      connectionName: this.#names.connections.invalidations,
+      logger: this.#logger,
+      decode: (json) => invalidationMessage.parse(json),
+    });
+    channel.onMessage((invalidation) => this.#deliver(invalidation));
+    channel.onGap(() => {
+      this.#logger.warn('cache invalidations: messages may have been missed; dropping every cached entry here');
+      this.#deliver({ keys: [], kinds: [...cacheKinds] });
+    });
+    this.#invalidations = channel;
+    await channel.start();
   }
 
   get available(): boolean {
@@ -59,7 +77,7 @@ export class RedisTier {
   async getMany(keys: readonly CacheKey[]): Promise<Array<SharedEntry | undefined>> {
     if (keys.length === 0) return [];
     try {
-      const raw = await this.#redis.mget(keys.map((key) => this.#prefix + key));
+      const raw = await this.#redis.mget(keys.map((key) => this.#names.cacheKeys + key));
       const now = Date.now();
       return raw.map((json) => {
         if (json === null) return undefined;
@@ -82,24 +100,25 @@ export class RedisTier {
     const pipeline = this.#redis.pipeline();
     for (const { key, value, ageMs } of entries) {
       const ttl = Math.round(policyOf(key, value).ttlMs - ageMs);
-      if (ttl > 0) pipeline.set(this.#prefix + key, JSON.stringify({ v: value, t: now - ageMs }), 'PX', ttl);
+      if (ttl > 0) pipeline.set(this.#names.cacheKeys + key, JSON.stringify({ v: value, t: now - ageMs }), 'PX', ttl);
     }
     await pipeline.exec().catch(() => this.failures++);
   }
 
   /** Drops entries from Redis and tells every instance (this one included) to drop them from its own tier. */
   async invalidate(invalidation: Invalidation): Promise<void> {
-    const keys = invalidation.keys.map((key) => this.#prefix + key);
+    const prefix = this.#names.cacheKeys;
+    const keys = invalidation.keys.map((key) => prefix + key);
     for (const kind of invalidation.kinds) {
       let cursor = '0';
       do {
-        const [next, found] = await this.#redis.scan(cursor, 'MATCH', `${this.#prefix}${kind}:*`, 'COUNT', 1000);
+        const [next, found] = await this.#redis.scan(cursor, 'MATCH', `${prefix}${kind}:*`, 'COUNT', 1000);
         keys.push(...found);
         cursor = next;
       } while (cursor !== '0');
     }
     if (keys.length > 0) await this.#redis.unlink(...keys);
-    await this.#redis.publish(this.#channel, JSON.stringify(invalidation));
+    await this.#redis.publish(this.#names.invalidations, JSON.stringify(invalidation));
   }
 
   /**
@@ -121,6 +140,10 @@ export class RedisTier {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.#redis.quit(), this.#subscriber.quit()]);
+    await Promise.allSettled([this.#redis.quit(), this.#invalidations?.close()]);
+  }
+
+  #deliver(invalidation: Invalidation): void {
+    for (const listener of this.#listeners) listener(invalidation);
   }
 }

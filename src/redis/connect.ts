@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Logger } from '../ops/log.js';
 
 export interface RedisConnectionOptions {
   /** Shown in Redis' CLIENT LIST and in our log lines. */
@@ -9,7 +10,7 @@ export interface RedisConnectionOptions {
    * read: their callers have a fallback and must not wait).
    */
   queueWhileDisconnected: boolean;
-  log: (message: string) => void;
+  logger: Logger;
   /** For a connection that does not queue: how long a command may wait for Redis' answer (default 1,000 ms). */
   commandTimeoutMs?: number;
 }
@@ -19,7 +20,7 @@ export interface RedisConnectionOptions {
  * 2 s) and logs when it is lost and when it is back, once each, not on
  * every retry.
  */
-export function connectRedis(url: string, { name, queueWhileDisconnected, log, commandTimeoutMs = 1_000 }: RedisConnectionOptions): Redis {
+export function connectRedis(url: string, { name, queueWhileDisconnected, logger, commandTimeoutMs = 1_000 }: RedisConnectionOptions): Redis {
   const redis = new Redis(url, {
     connectionName: name,
     enableOfflineQueue: queueWhileDisconnected,
@@ -32,12 +33,12 @@ export function connectRedis(url: string, { name, queueWhileDisconnected, log, c
   redis.on('error', (error: Error) => {
     if (lost) return;
     lost = true;
-    log(`redis ${name}: connection lost (${error.message}); retrying`);
+    logger.warn({ redis: name, err: error }, 'redis connection lost; retrying');
   });
   redis.on('ready', () => {
     if (!lost) return;
     lost = false;
-    log(`redis ${name}: connected again`);
+    logger.info({ redis: name }, 'redis connected again');
   });
   return redis;
 }

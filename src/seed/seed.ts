@@ -27,32 +27,56 @@ const hour = 3_600_000;
 // Events per write batch: each batch is one transaction of a fixed number of statements.
 const eventsPerBatch = 100;
 
+type Random = () => number;
+type SeedCompetition = { id: number; sportId: number; sportKey: string; teams: string[]; weight: number };
+type SeedBookmaker = { id: number; margin: number };
+type SeedEvent = ReturnType<typeof layOutEvents>[number];
+
 /**
  * Replaces the database's contents with a deterministic, believable data set.
  * Kick-offs are laid out from the start of the UTC day, so seeding twice on
  * the same day gives the same rows.
  */
 export async function seedDatabase(db: Database, options: SeedOptions): Promise<SeedResult> {
+  checkOptions(options);
+  const random = createRandom(options.seed ?? 42);
+  const now = options.now ?? new Date();
+  const { prisma } = db;
+  await prisma.$executeRawUnsafe(
+    'TRUNCATE latest_odds, outcome, market, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE',
+  );
+  const { bookmakers, competitions } = await createCatalogue(db, options.bookmakers);
+  let snapshotCount = 0;
+  for (let first = 0; first < options.events; first += eventsPerBatch) {
+    const count = Math.min(eventsPerBatch, options.events - first);
+    const events = layOutEvents({ first, count, total: options.events, competitions, now, random });
+    const eventRows = await prisma.event.createManyAndReturn({
+      data: events.map(({ sportKey: _, ...event }) => event),
+      select: { id: true },
+    });
+    const snapshots = priceHistory(events, eventRows, bookmakers, { snapshotsPerPair: options.snapshotsPerPair ?? 3, now, random });
+    snapshotCount += (await storeSnapshots(prisma, snapshots)).stored;
+    options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
+  }
+  return { events: options.events, bookmakers: options.bookmakers, snapshots: snapshotCount };
+}
+
+function checkOptions(options: SeedOptions): void {
   if (!Number.isInteger(options.events) || options.events < 1) {
     throw new RangeError(`events must be a positive whole number, got ${options.events}`);
   }
   if (!Number.isInteger(options.bookmakers) || options.bookmakers < 1 || options.bookmakers > bookmakerCatalogue.length) {
     throw new RangeError(`bookmakers must be from 1 to ${bookmakerCatalogue.length}, got ${options.bookmakers}`);
   }
-  const random = createRandom(options.seed ?? 42);
-  const now = options.now ?? new Date();
-  const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const snapshotsPerPair = options.snapshotsPerPair ?? 3;
-  const { prisma } = db;
+}
 
-  await prisma.$executeRawUnsafe(
-    'TRUNCATE latest_odds, outcome, market, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE',
-  );
-  const usedBookmakers = bookmakerCatalogue.slice(0, options.bookmakers);
+/** The first `bookmakerCount` bookmakers of the catalogue, and every sport and competition. */
+async function createCatalogue({ prisma }: Database, bookmakerCount: number): Promise<{ bookmakers: SeedBookmaker[]; competitions: SeedCompetition[] }> {
+  const usedBookmakers = bookmakerCatalogue.slice(0, bookmakerCount);
   const bookmakerRows = await prisma.bookmaker.createManyAndReturn({
     data: usedBookmakers.map(({ key, name }) => ({ key, name })),
   });
-  const competitions: Array<{ id: number; sportId: number; sportKey: string; teams: string[]; weight: number }> = [];
+  const competitions: SeedCompetition[] = [];
   for (const sport of sportCatalogue) {
     const sportRow = await prisma.sport.create({ data: { key: sport.key, name: sport.name } });
     const rows = await prisma.competition.createManyAndReturn({
@@ -68,56 +92,60 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
       }),
     );
   }
+  return { bookmakers: usedBookmakers.map((bookmaker, b) => ({ id: bookmakerRows[b]!.id, margin: bookmaker.margin })), competitions };
+}
 
+/** Events `first` to `first + count` of `total`, spread evenly from yesterday's start to two weeks ahead, on the quarter hour. */
+function layOutEvents(batch: { first: number; count: number; total: number; competitions: SeedCompetition[]; now: Date; random: Random }) {
+  const { first, count, total, competitions, now, random } = batch;
+  const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const span = 15 * 24 * hour;
-  let snapshotCount = 0;
-  for (let first = 0; first < options.events; first += eventsPerBatch) {
-    const count = Math.min(eventsPerBatch, options.events - first);
-    const events = Array.from({ length: count }, (_, i) => {
-      const competition = pick(competitions, random);
-      const [home, away] = twoDistinct(competition.teams, random);
-      // Spread evenly from yesterday's start to two weeks ahead, on the quarter hour.
-      const offset = ((first + i + random()) / options.events) * span;
-      const kickoffAt = new Date(dayStart - 24 * hour + Math.round(offset / 900_000) * 900_000);
-      return {
-        externalId: `sim-${first + i + 1}`,
-        sportId: competition.sportId,
-        competitionId: competition.id,
-        home: home!,
-        away: away!,
-        kickoffAt,
-        status: statusAt(kickoffAt, now, random),
-        sportKey: competition.sportKey,
-      };
-    });
-    const eventRows = await prisma.event.createManyAndReturn({
-      data: events.map(({ sportKey: _, ...event }) => event),
-      select: { id: true },
-    });
-    const snapshots: SnapshotInput[] = [];
-    events.forEach((event, i) => {
-      const profile = sportProfiles[event.sportKey]!;
-      const opening = profile.randomModel(random);
-      let model = opening;
-      // History ends at kick-off for events already played, at "now" for the rest.
-      const lastCapture = Math.min(event.kickoffAt.getTime() - 5 * 60_000, now.getTime());
-      for (let s = snapshotsPerPair - 1; s >= 0; s--) {
-        model = driftModel(model, opening, profile.bounds, random);
-        const capturedAt = new Date(lastCapture - s * 6 * hour);
-        usedBookmakers.forEach((bookmaker, b) => {
-          snapshots.push({
-            eventId: eventRows[i]!.id,
-            bookmakerId: bookmakerRows[b]!.id,
-            capturedAt,
-            markets: priceMarkets(model, profile.markets, bookmaker.margin * (0.9 + random() * 0.2), random),
-          });
+  return Array.from({ length: count }, (_, i) => {
+    const competition = pick(competitions, random);
+    const [home, away] = twoDistinct(competition.teams, random);
+    const offset = ((first + i + random()) / total) * span;
+    const kickoffAt = new Date(dayStart - 24 * hour + Math.round(offset / 900_000) * 900_000);
+    return {
+      externalId: `sim-${first + i + 1}`,
+      sportId: competition.sportId,
+      competitionId: competition.id,
+      home: home!,
+      away: away!,
+      kickoffAt,
+      status: statusAt(kickoffAt, now, random),
+      sportKey: competition.sportKey,
+    };
+  });
+}
+
+/** `snapshotsPerPair` snapshots per (event, bookmaker), 6 hours apart, drifting from each event's opening model. */
+function priceHistory(
+  events: SeedEvent[],
+  eventRows: Array<{ id: number }>,
+  bookmakers: SeedBookmaker[],
+  { snapshotsPerPair, now, random }: { snapshotsPerPair: number; now: Date; random: Random },
+): SnapshotInput[] {
+  const snapshots: SnapshotInput[] = [];
+  events.forEach((event, i) => {
+    const profile = sportProfiles[event.sportKey]!;
+    const opening = profile.randomModel(random);
+    let model = opening;
+    // History ends at kick-off for events already played, at "now" for the rest.
+    const lastCapture = Math.min(event.kickoffAt.getTime() - 5 * 60_000, now.getTime());
+    for (let s = snapshotsPerPair - 1; s >= 0; s--) {
+      model = driftModel(model, opening, profile.bounds, random);
+      const capturedAt = new Date(lastCapture - s * 6 * hour);
+      for (const bookmaker of bookmakers) {
+        snapshots.push({
+          eventId: eventRows[i]!.id,
+          bookmakerId: bookmaker.id,
+          capturedAt,
+          markets: priceMarkets(model, profile.markets, bookmaker.margin * (0.9 + random() * 0.2), random),
         });
       }
-    });
-    snapshotCount += (await storeSnapshots(prisma, snapshots)).stored;
-    options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
-  }
-  return { events: options.events, bookmakers: options.bookmakers, snapshots: snapshotCount };
+    }
+  });
+  return snapshots;
 }
 
 function statusAt(kickoffAt: Date, now: Date, random: () => number): EventStatus {

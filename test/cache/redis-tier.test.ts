@@ -34,7 +34,7 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
     pastEventId = (await test.db.prisma.event.findFirstOrThrow({ orderBy: { kickoffAt: 'asc' } })).id;
     const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
     for (let i = 0; i < 2; i++) {
-      const tier = new RedisTier({ url: redisUrl!, prefix, log: () => {} });
+      const tier = new RedisTier({ url: redisUrl!, prefix, logger: silentLogger() });
       await tier.start();
       tiers.push(tier);
       gateways.push(
@@ -89,7 +89,7 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
     redis = await startPrivateRedis();
     test = await createTestDatabase('pglite');
     await seedDatabase(test.db, { events: 60, bookmakers: 2 });
-    tier = new RedisTier({ url: redis.url, log: () => {} });
+    tier = new RedisTier({ url: redis.url, logger: silentLogger() });
     await tier.start();
     gateway = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: true, cacheMaxBytes: 64 << 20 },

@@ -43,7 +43,7 @@ describe.runIf(postgresUrl && redisUrl)('a reseed with a fleet running on Redis'
   const gateways: Gateway[] = [];
 
   async function gatewayWithTier(): Promise<Gateway> {
-    const tier = new RedisTier({ url: redisUrl!, prefix, log: () => {} });
+    const tier = new RedisTier({ url: redisUrl!, prefix, logger: silentLogger() });
     await tier.start();
     tiers.push(tier);
     const gateway = await startGateway({

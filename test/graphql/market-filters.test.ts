@@ -2,6 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { IngestWorker } from '../../src/ingest/worker.js';
+import { silentLogger } from '../../src/ops/log.js';
 import { databaseKinds } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { QueuedFeed } from '../support/queued-feed.js';
@@ -40,7 +41,7 @@ describe.each(databaseKinds)('filtering by market never answers empty market lis
   beforeAll(async () => {
     gw = await startTestGateway({ kind, cache: true, events: 12, bookmakers: 2 });
     feed = new QueuedFeed();
-    worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, log: () => {} });
+    worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, logger: silentLogger() });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const board = await gw.query<{ data: { events: { nodes: Array<{ id: string; externalId: string }> } } }>(
       '{ events(first: 1, filter: { sport: "football", status: [SCHEDULED] }) { nodes { id externalId } } }',

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl } from '../support/databases.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type LogLine, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { expectError, postGraphQL } from './requests.js';
 
@@ -14,10 +14,10 @@ describe.each([
   { mode: 'development', maskErrors: false },
 ])('an unexpected error in $mode', ({ maskErrors }) => {
   let gw: TestGateway;
-  const logged: string[] = [];
+  const logged: LogLine[] = [];
   beforeAll(async () => {
     // CACHE=off: every read goes to the database, which the test then breaks.
-    gw = await startTestGateway({ kind: 'pglite', cache: false, events: 5, bookmakers: 2, config: { maskErrors }, log: (m) => logged.push(m) });
+    gw = await startTestGateway({ kind: 'pglite', cache: false, events: 5, bookmakers: 2, config: { maskErrors }, log: (_m, line) => logged.push(line) });
     await gw.test.db.prisma.$executeRawUnsafe('ALTER TABLE sport RENAME TO sport_gone');
   });
   afterAll(() => gw?.close());
@@ -34,9 +34,9 @@ describe.each([
       expect(error!.message).toMatch(/sport/);
       expect(error!.extensions!.stacktrace).toEqual(expect.any(Array));
     }
-    const line = logged.find((m) => m.startsWith('request trace-7: unexpected error at sports:'));
-    expect(line).toMatch(/sport/);
-    expect(line).toMatch(/\n\s+at /); // the stack
+    const line = logged.find((l) => l.msg === 'unexpected error' && l.reqId === 'trace-7');
+    expect(line).toMatchObject({ path: 'sports', err: { message: expect.stringMatching(/sport/) } });
+    expect(line!.err!.stack).toMatch(/\n\s+at /); // the stack
   });
 
   it('still lets errors meant for clients through unchanged', async () => {

@@ -71,7 +71,7 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
     });
 
     gateway.child.kill('SIGTERM');
-    expect(await socket.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
+    expect(await socket.closed).toEqual({ code: 1001, reason: 'Going away' });
     // No new connections, while the request in flight is still waiting on the database.
     await waitFor(async () => (await newConnectionError(`${url}/health`)) === 'ECONNREFUSED');
     expect(settled).toBe(false);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/ops/log.js';
 import { BoardIndex } from '../../src/read/board-index.js';
 import { warmUp } from '../../src/read/warm-up.js';
 import { LruOddsCache } from '../../src/read/odds-cache.js';
@@ -67,7 +68,7 @@ describe('the ingest worker', () => {
     bus = new InProcessOddsBus();
     liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
     bus.onChange((change) => liveOdds.apply(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, logger: silentLogger() });
   });
   afterEach(() => test.drop());
 
@@ -176,7 +177,7 @@ describe('the ingest worker', () => {
     flaky.onChange((change) => liveOdds.apply(change));
     const publish = flaky.publish.bind(flaky);
     flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, logger: silentLogger() });
 
     feed.queue = [record(event.externalId, 'sharpline', at(7), 1.7)];
     expect(await worker.runCycle()).toMatchObject({ stored: 1, published: 0, failed: false });
@@ -193,7 +194,7 @@ describe('the ingest worker', () => {
     const changes: OddsChange[] = [];
     const recording = new InProcessOddsBus();
     recording.onChange((change) => changes.push(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, log: () => {} });
+    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, logger: silentLogger() });
     feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
     await worker.runCycle();
     feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];
@@ -218,17 +219,35 @@ describe('the ingest worker', () => {
 });
 
 describe('a slow subscriber', () => {
-  it('holds at most its queue length and counts what it dropped, oldest first', async () => {
+  it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let i = 0; i < 100_000; i++) pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0 });
-    expect(slow.dropped).toBe(100_000 - 50);
-    const first = await slow.next();
-    expect(first.value!.snapshot.id).toBe(100_000 - 50); // the newest 50 were kept
-    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 100_000 - 50, delivered: 1 });
+    for (let i = 0; i < 100_000; i++) {
+      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0 });
+    }
+    expect(slow.conflated).toBe(100_000 - 3);
+    expect(slow.dropped).toBe(0);
+    const read = [await slow.next(), await slow.next(), await slow.next()].map((r) => [r.value!.eventId, r.value!.snapshot.id]);
+    // In the order each pair first fell behind, each with its newest snapshot.
+    expect(read).toEqual([
+      [1, 99_999],
+      [2, 99_997],
+      [3, 99_998],
+    ]);
+    expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 0, conflated: 100_000 - 3, delivered: 3 });
     await slow.return!();
     expect(pubsub.stats().subscribers).toBe(0);
+  });
+
+  it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
+    const pubsub = new InProcessPubSub();
+    const slow = pubsub.subscribe({ maxQueue: 50 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
+    expect(slow.dropped).toBe(30);
+    expect((await slow.next()).value!.eventId).toBe(31);
+    await slow.return!();
   });
 
   it('gets only the events and bookmakers it asked for', async () => {
@@ -247,12 +266,13 @@ describe('a slow subscriber', () => {
     const pubsub = new InProcessPubSub();
     const btts = pubsub.subscribe({ marketKeys: new Set(['btts']) });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 1 });
-    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 2 });
-    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 3 });
-    const { value } = await btts.next();
-    expect(value!.publishedAt).toBe(3);
-    expect(pubsub.stats()).toMatchObject({ delivered: 1, dropped: 0 });
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 3, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 0 });
+    pubsub.publish({ eventId: 4, bookmakerId: 1, snapshot, changedMarkets: ['btts'], publishedAt: 0 });
+    const read = [await btts.next(), await btts.next()].map((r) => r.value!.eventId);
+    expect(read).toEqual([3, 4]);
+    expect(pubsub.stats()).toMatchObject({ delivered: 2, dropped: 0, conflated: 0 });
     await btts.return!();
   });
 });

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/ops/log.js';
 import { startGateway } from '../../src/gateway.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { QueuedFeed } from '../support/queued-feed.js';
@@ -102,7 +103,7 @@ describe('the operations endpoints', () => {
   it('counts what an ingest cycle wrote and rejected, its lag, and the updates sent to subscribers', async () => {
     const feed = new QueuedFeed();
     const prisma = gw.test.db.prisma;
-    const worker = new IngestWorker({ prisma, reader: gw.gateway.reader, feed, bus: gw.bus, metrics: gw.gateway.metrics, log: () => {} });
+    const worker = new IngestWorker({ prisma, reader: gw.gateway.reader, feed, bus: gw.bus, metrics: gw.gateway.metrics, logger: silentLogger() });
     const event = await prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: new Date() } }, orderBy: { id: 'asc' } });
     const bookmaker = await prisma.bookmaker.findFirstOrThrow();
     const subscription = gw.pubsub.subscribe({ eventIds: new Set([event.id]) });

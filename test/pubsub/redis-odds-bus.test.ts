@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/ops/log.js';
 import type { OddsChange } from '../../src/live/odds-bus.js';
 import { RedisOddsBus } from '../../src/live/redis-odds-bus.js';
 
@@ -24,7 +25,7 @@ describe.skipIf(!redisUrl)('the Redis odds bus', () => {
   const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
   const buses: RedisOddsBus[] = [];
   const open = async () => {
-    const bus = new RedisOddsBus({ url: redisUrl!, prefix, log: () => {} });
+    const bus = new RedisOddsBus({ url: redisUrl!, prefix, logger: silentLogger() });
     await bus.start();
     buses.push(bus);
     return bus;
@@ -63,7 +64,7 @@ describe.skipIf(!redisUrl)('the Redis odds bus', () => {
   });
 
   it('refuses a publish at once while Redis is unreachable, so the worker keeps the change for later', async () => {
-    const bus = new RedisOddsBus({ url: 'redis://127.0.0.1:1', prefix, log: () => {} });
+    const bus = new RedisOddsBus({ url: 'redis://127.0.0.1:1', prefix, logger: silentLogger() });
     buses.push(bus);
     await expect(bus.publish(change)).rejects.toThrow();
     expect(bus.connected).toBe(false); // /health's "redis: down"

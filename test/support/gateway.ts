@@ -38,8 +38,8 @@ export async function startTestGateway(options: {
   now?: Date;
   /** Settings beyond the cache's (limits, breakers, WebSocket guard, masking...); the rest keep their defaults. */
   config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
-  /** Receives each log line's message (default: nothing is logged). */
-  log?: (message: string) => void;
+  /** Receives each log line's message and the whole line (default: nothing is logged). */
+  log?: (message: string, line: LogLine) => void;
   /** Keeps automatic persisted queries in this Redis, as `REDIS_URL` does (default: Apollo's in-memory store). */
   redisUrl?: string;
 }): Promise<TestGateway> {
@@ -47,13 +47,14 @@ export async function startTestGateway(options: {
   const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
   await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
   const bus = new InProcessOddsBus();
-  const persistedQueries = openPersistedQueryStore(options.redisUrl, { log: options.log ?? (() => {}) });
+  const logger = options.log ? messagesTo(options.log) : silentLogger();
+  const persistedQueries = openPersistedQueryStore(options.redisUrl, { logger });
   const gateway = await startGateway({
     bus,
     persistedQueries: persistedQueries.cache,
     config: { host: '127.0.0.1', port: 0, cacheMaxBytes: 256 * 1024 * 1024, ...options.config, cache: options.cache },
     db: test.db,
-    logger: options.log ? messagesTo(options.log) : silentLogger(),
+    logger,
   });
   statements.length = 0;
   return {
@@ -79,7 +80,7 @@ export async function startTestGateway(options: {
         reader: gateway.reader,
         feed: new SimulatedFeed(test.db.prisma, feed),
         bus,
-        log: () => {},
+        logger: silentLogger(),
         ...options,
       });
     },
@@ -91,7 +92,15 @@ export async function startTestGateway(options: {
   };
 }
 
-/** A logger that hands each line's message to `log`, for tests that check what was logged. */
-function messagesTo(log: (message: string) => void): Logger {
-  return pino({ level: 'debug' }, { write: (line: string) => log((JSON.parse(line) as { msg: string }).msg) });
+/** One pino line as JSON: its message, the fields bound to the logger (`reqId`, `connId`...) and those logged with it. */
+export type LogLine = { msg: string; level: number; err?: { message: string; stack: string } } & Record<string, unknown>;
+
+/** A logger that hands each line's message (and the line) to `log`, for tests that check what was logged. */
+export function messagesTo(log: (message: string, line: LogLine) => void): Logger {
+  return pino({ level: 'debug' }, {
+    write: (text: string) => {
+      const line = JSON.parse(text) as LogLine;
+      log(line.msg, line);
+    },
+  });
 }

@@ -54,6 +54,22 @@ export async function buildGraphiql({ outDir = defaultGraphiqlDir, force = false
   const buildDir = `${outDir}.building-${process.pid}`;
   await rm(buildDir, { recursive: true, force: true });
   const assetsDir = path.join(buildDir, 'assets');
+  const { script, style } = await bundle(assetsDir);
+  // Monaco makes the scripts large (about 7 MiB, a third of that gzipped); compress once here, not per request.
+  for (const name of await readdir(assetsDir)) {
+    const file = path.join(assetsDir, name);
+    await writeFile(`${file}.gz`, gzipSync(await readFile(file), { level: 9 }));
+  }
+  await writeFile(path.join(buildDir, 'index.html'), indexHtml(script, style));
+  await writeFile(path.join(buildDir, 'build-stamp'), stamp);
+  const sizes = await assetSizes(assetsDir);
+  await rm(outDir, { recursive: true, force: true });
+  await rename(buildDir, outDir);
+  return { outDir, skipped: false, ...sizes, durationMs: performance.now() - started };
+}
+
+/** esbuild's two passes: Monaco's workers first (the page needs their URLs), then the page's script and style. */
+async function bundle(assetsDir: string): Promise<{ script: string; style: string }> {
   const common: esbuild.BuildOptions = {
     bundle: true,
     minify: true,
@@ -89,17 +105,7 @@ export async function buildGraphiql({ outDir = defaultGraphiqlDir, force = false
   const script = urlOf(outputFor(appBuild.metafile!, 'app-', '.js'), assetsDir);
   const style = urlOf(outputFor(appBuild.metafile!, 'app-', '.css'), assetsDir);
 
-  // Monaco makes the scripts large (about 7 MiB, a third of that gzipped); compress once here, not per request.
-  for (const name of await readdir(assetsDir)) {
-    const file = path.join(assetsDir, name);
-    await writeFile(`${file}.gz`, gzipSync(await readFile(file), { level: 9 }));
-  }
-  await writeFile(path.join(buildDir, 'index.html'), indexHtml(script, style));
-  await writeFile(path.join(buildDir, 'build-stamp'), stamp);
-  const sizes = await assetSizes(assetsDir);
-  await rm(outDir, { recursive: true, force: true });
-  await rename(buildDir, outDir);
-  return { outDir, skipped: false, ...sizes, durationMs: performance.now() - started };
+  return { script, style };
 }
 
 function indexHtml(script: string, style: string): string {

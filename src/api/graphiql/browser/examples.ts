@@ -96,4 +96,38 @@ subscription LiveOdds(
 `,
     variables: JSON.stringify({ eventIds: [eventId], markets: ['1x2'] }, null, 2),
   },
+  {
+    query: `# Events in play: score, match clock, and each
+# market's status (SUSPENDED around goals: the last
+# prices stay visible; SETTLED markets carry results).
+query InPlay {
+  events(first: 10, filter: { status: [LIVE] }) {
+    nodes {
+      id home away status
+      score { home away }
+      clock { period minute }
+      odds {
+        bookmaker { key }
+        markets(keys: ["1x2", "over_under"]) {
+          key line status
+          outcomes { key price result }
+        }
+      }
+    }
+  }
+}
+`,
+  },
+  {
+    query: `# Kick-offs, goals, the match clock and the final
+# whistle, as they happen.
+subscription Lifecycle($eventIds: [ID!]) {
+  eventUpdated(eventIds: $eventIds) {
+    id home away status
+    score { home away }
+    clock { period minute }
+  }
+}
+`,
+  },
 ];
