@@ -3,11 +3,13 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // Resolver types from schema.graphql; resolvers receive the cache's frozen
 // records (src/domain/records.ts) as parents. Run by `npm run generate`.
 const records = '../domain/records.js';
+// npm run build (scripts/build.mjs) writes into a staging directory and moves it into place.
+const output = process.env.CODEGEN_OUTPUT ?? 'src/generated/graphql.ts';
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   generates: {
-    'src/generated/graphql.ts': {
+    [output]: {
       plugins: ['typescript', 'typescript-resolvers'],
       config: {
         useTypeImports: true,

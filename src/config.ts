@@ -61,6 +61,12 @@ const settings = {
   databaseUrl: from('DATABASE_URL', url(['postgres:', 'postgresql:']).optional()),
   /** `PGLITE_DATA_DIR`: where embedded PGlite keeps its files (default `.data/pglite`; `memory://` keeps nothing). */
   pgliteDataDir: from('PGLITE_DATA_DIR', z.string().min(1).default('.data/pglite')),
+  /** `DATABASE_POOL_SIZE`: connections in the PostgreSQL pool (default 10). */
+  databasePoolSize: from('DATABASE_POOL_SIZE', integer(1, 1000).default(10)),
+  /** `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL's `statement_timeout` on every connection, in ms (default 10 s; 0 = none). */
+  databaseStatementTimeoutMs: from('DATABASE_STATEMENT_TIMEOUT_MS', integer(0, 86_400_000).default(10_000)),
+  /** `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`: PostgreSQL's `idle_in_transaction_session_timeout` on every connection, in ms (default 10 s; 0 = none). */
+  databaseIdleInTransactionTimeoutMs: from('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', integer(0, 86_400_000).default(10_000)),
   /** `REDIS_URL`: Redis for the shared cache tier and cross-instance fan-out. Unset = in process only. */
   redisUrl: from('REDIS_URL', url(['redis:', 'rediss:']).optional()),
   /** `REDIS_PREFIX`: prefix of every Redis key and channel, so deployments can share one Redis (default `oddsgate:`). */
@@ -91,8 +97,8 @@ const settings = {
   metricsPort: from('METRICS_PORT', integer(0, 65_535).optional()),
   /** `NODE_ENV=production`: unexpected errors reach clients as "Unexpected error." plus a request id (default: full errors). */
   maskErrors: from('NODE_ENV', z.string().optional().transform((value) => value === 'production')),
-  /** `INTROSPECTION`: answer introspection queries (default on, for analysts' GraphiQL). */
-  introspection: from('INTROSPECTION', onOff.default(true)),
+  /** `INTROSPECTION`: answer introspection queries and suggest field names (default on, off with `NODE_ENV=production`). */
+  introspection: from('INTROSPECTION', onOff.optional()),
   /** `MAX_QUERY_DEPTH`: deepest field nesting of an operation (default 10). */
   maxQueryDepth: from('MAX_QUERY_DEPTH', integer(1, 1000).default(10)),
   /** `MAX_QUERY_COST`: graphql-armor's cost of an operation (default 100,000). */
@@ -116,6 +122,18 @@ const settings = {
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
   shutdownTimeoutMs: from('SHUTDOWN_TIMEOUT_MS', integer(0, 600_000).default(10_000)),
   /**
+   * `HTTP_HEADERS_TIMEOUT_MS`: how long a request's headers may take to arrive, in ms (default 10 s; then 408 and
+   * the connection closes). Counted from the connection's opening for its first request, so it is also how long a
+   * connection that never sends a byte stays open.
+   */
+  httpHeadersTimeoutMs: from('HTTP_HEADERS_TIMEOUT_MS', integer(1, 600_000).default(10_000)),
+  /** `HTTP_REQUEST_TIMEOUT_MS`: how long a whole request (headers and body) may take to arrive, in ms (default 30 s; at least the headers timeout). */
+  httpRequestTimeoutMs: from('HTTP_REQUEST_TIMEOUT_MS', integer(1, 3_600_000).default(30_000)),
+  /** `HTTP_KEEP_ALIVE_TIMEOUT_MS`: how long an HTTP connection may sit idle between requests, in ms (default 5 s). */
+  httpKeepAliveTimeoutMs: from('HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(1, 600_000).default(5_000)),
+  /** `HTTP_MAX_CONNECTIONS`: connections open at once, WebSockets included (default 10,000; more are closed on arrival). */
+  httpMaxConnections: from('HTTP_MAX_CONNECTIONS', integer(1, 1_000_000).default(10_000)),
+  /**
    * `CORS_ORIGINS`: browser origins allowed to call `/graphql` from another origin: a comma-separated
    * list of origins (`https://app.example.com`), or `*` for any. Default: localhost origins (any port)
    * in development, none with `NODE_ENV=production`.
@@ -127,22 +145,10 @@ const settings = {
 
 type Settings = typeof settings;
 const names = Object.keys(settings) as Array<keyof Settings>;
-const schema = z
-  .object(Object.fromEntries(names.map((name) => [name, settings[name].schema])) as { [K in keyof Settings]: Settings[K]['schema'] })
-  .superRefine((config, context) => {
-    // Browsers refuse credentials with `Access-Control-Allow-Origin: *`; reflecting every origin instead would hand any site the user's cookies.
-    if (config.corsCredentials && config.corsOrigins?.kind === 'any') {
-      context.addIssue({ code: 'custom', path: ['corsCredentials'], message: 'cannot be on with CORS_ORIGINS=*: list the origins that may send credentials' });
-    }
-  })
-  // The one default that depends on another setting: no cross-origin browser access in production unless configured.
-  .transform(({ corsOrigins: origins, ...config }) => {
-    const byEnvironment: CorsOrigins = config.maskErrors ? { kind: 'list', origins: [] } : { kind: 'localhost' };
-    return { ...config, corsOrigins: origins ?? byEnvironment };
-  });
+const schema = z.object(Object.fromEntries(names.map((name) => [name, settings[name].schema])) as { [K in keyof Settings]: Settings[K]['schema'] });
 
 /** The settings as the code reads them; each is documented above, beside its variable. */
-export type Config = z.output<typeof schema>;
+export type Config = Omit<z.output<typeof schema>, 'introspection' | 'corsOrigins'> & { introspection: boolean; corsOrigins: CorsOrigins };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
@@ -154,5 +160,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {
+    throw new ConfigError(
+      `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}), got ${JSON.stringify(env.HTTP_REQUEST_TIMEOUT_MS)}`,
+    );
+  }
+  if (config.corsCredentials && config.corsOrigins?.kind === 'any') {
+    // Browsers refuse credentials with `Access-Control-Allow-Origin: *`; reflecting every origin instead would hand any site the user's cookies.
+    throw new ConfigError('Invalid configuration:\n  CORS_CREDENTIALS cannot be on with CORS_ORIGINS=*: list the origins that may send credentials');
+  }
+  return {
+    ...config,
+    // Closed by default in production: the schema is for analysts, who get it by asking for INTROSPECTION=on.
+    introspection: config.introspection ?? !config.maskErrors,
+    // No cross-origin browser access in production unless configured; apps on a local dev server in development.
+    corsOrigins: config.corsOrigins ?? (config.maskErrors ? { kind: 'list', origins: [] } : { kind: 'localhost' }),
+  };
 }

@@ -60,6 +60,10 @@ type GatewaySettings = Pick<
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
   | 'shutdownTimeoutMs'
+  | 'httpHeadersTimeoutMs'
+  | 'httpRequestTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
   | 'corsOrigins'
   | 'corsCredentials'
 >;

@@ -6,6 +6,9 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: undefined,
       pgliteDataDir: '.data/pglite',
+      databasePoolSize: 10,
+      databaseStatementTimeoutMs: 10_000,
+      databaseIdleInTransactionTimeoutMs: 10_000,
       redisUrl: undefined,
       redisPrefix: 'oddsgate:',
       host: '127.0.0.1',
@@ -33,6 +36,10 @@ describe('loadConfig', () => {
       wsMaxSubscriptions: 50,
       wsMaxSubscribesPerMinute: 300,
       shutdownTimeoutMs: 10_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 5_000,
+      httpMaxConnections: 10_000,
       corsOrigins: { kind: 'localhost' },
       corsCredentials: false,
     });
@@ -110,7 +117,33 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 0,
     });
     expect(loadConfig({ NODE_ENV: 'development' }).maskErrors).toBe(false);
+    expect(() => loadConfig({ INTROSPECTION: 'yes' })).toThrow(/INTROSPECTION must be "on" or "off", got "yes"/);
     expect(() => loadConfig({ MAX_QUERY_DEPTH: '0' })).toThrow(/MAX_QUERY_DEPTH must be at least 1, got "0"/);
+  });
+
+  it('closes introspection by default in production, and opens it when asked', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'on' }).introspection).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'development' }).introspection).toBe(true);
+    expect(loadConfig({ INTROSPECTION: 'off' }).introspection).toBe(false);
+  });
+
+  it('reads the HTTP server limits, and refuses a request timeout shorter than the headers timeout', () => {
+    expect(
+      loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_MAX_CONNECTIONS: '500' }),
+    ).toMatchObject({ httpHeadersTimeoutMs: 2000, httpRequestTimeoutMs: 4000, httpKeepAliveTimeoutMs: 65_000, httpMaxConnections: 500 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' })).toThrow(
+      /HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS \(10000\), got "5000"/,
+    );
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '0' })).toThrow(/HTTP_MAX_CONNECTIONS must be at least 1, got "0"/);
+  });
+
+  it('reads the PostgreSQL pool size and session timeouts; 0 turns a timeout off', () => {
+    expect(
+      loadConfig({ DATABASE_POOL_SIZE: '25', DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '60000' }),
+    ).toMatchObject({ databasePoolSize: 25, databaseStatementTimeoutMs: 0, databaseIdleInTransactionTimeoutMs: 60_000 });
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE must be at least 1, got "0"/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '5s' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/);
   });
 
   it('rejects a port out of range', () => {

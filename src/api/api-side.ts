@@ -8,7 +8,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { ReadSide } from '../read/read-side.js';
 import { createApollo } from './apollo.js';
 import type { GraphQLContext } from './context.js';
-import { createHttpServer, type Endpoint } from './http-server.js';
+import { createHttpServer, openConnections, type Endpoint } from './http-server.js';
 import { queryLimits } from './limits.js';
 import { createLoaders } from './loaders.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
@@ -33,6 +33,10 @@ type ApiSettings = Pick<
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
+  | 'httpHeadersTimeoutMs'
+  | 'httpRequestTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
   | 'corsOrigins'
   | 'corsCredentials'
 >;
@@ -70,7 +74,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     maxAliases: config.maxQueryAliases,
     maxDirectives: config.maxQueryDirectives,
     maxTokens: config.maxQueryTokens,
-    hideSuggestions: !config.introspection,
+    introspection: config.introspection,
   });
   const apollo = createApollo({ config, schema, limits, persistedQueries, metrics });
   const responses = read.board
@@ -99,8 +103,16 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,
+    limits: {
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      maxConnections: config.httpMaxConnections,
+    },
     cors: { origins: config.corsOrigins, credentials: config.corsCredentials },
   });
+  metrics.observeHttpServer({ openConnections: () => openConnections(httpServer) });
+  httpServer.on('drop', () => metrics.httpConnectionDropped());
   const webSockets = startWebSockets({
     config,
     server: httpServer,

@@ -11,7 +11,7 @@ import type { LimitsProtection } from './limits.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
 
 export interface ApolloOptions {
-  config: Pick<Config, 'maskErrors' | 'introspection' | 'executionTimeoutMs'>;
+  config: Pick<Config, 'maskErrors' | 'executionTimeoutMs'>;
   schema: GraphQLSchema;
   limits: LimitsProtection;
   /** Undefined: Apollo's own in-memory store. */
@@ -23,7 +23,8 @@ export interface ApolloOptions {
 export function createApollo({ config, schema, limits, persistedQueries, metrics }: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
     schema,
-    introspection: config.introspection,
+    // Refused by the query limits' own rule when INTROSPECTION=off (src/api/limits.ts), over HTTP and WebSocket alike.
+    introspection: true,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     persistedQueries: { cache: persistedQueries },

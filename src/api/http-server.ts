@@ -22,10 +22,28 @@ export interface HttpServerOptions {
   logger: Logger;
   /** The operators' API under `/admin/`. */
   admin: AdminOptions;
+  /** Timeouts and the connection cap. */
+  limits: HttpServerLimits;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** Browser origins allowed to call `/graphql` (default: none). */
   cors?: CorsOptions;
+}
+
+/** What one client may hold of the server: see the HTTP_* variables in src/config.ts. */
+export interface HttpServerLimits {
+  /**
+   * How long a request's headers may take to arrive, counted from its first
+   * byte, or from the connection's opening for its first request: Node.js
+   * answers 408 and closes a connection that never sends a byte after this too.
+   */
+  headersTimeoutMs: number;
+  /** How long a whole request (headers and body) may take to arrive; at least `headersTimeoutMs`. */
+  requestTimeoutMs: number;
+  /** How long a connection may sit idle between requests. */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once, WebSockets included; one more is closed on arrival (the server's `drop` event). */
+  maxConnections: number;
 }
 
 export type Endpoint = () => Promise<{ status: number; body: unknown } | { status: number; text: string; contentType: string }>;
@@ -38,12 +56,27 @@ export function createHttpServer({
   endpoints,
   admin,
   logger,
+  limits,
   maxBodyBytes = 1024 * 1024,
   cors = noCors,
 }: HttpServerOptions): http.Server {
   // GraphiQL's page and assets (src/api/graphiql/serve.ts); undefined for every other request.
   const graphiql = createGraphiqlHandler();
-  return http.createServer((req, res) => {
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node.js looks for connections past those two timeouts (its default, 30 s, would let a
+      // silent connection live up to 30 s past its timeout): a quarter of the headers timeout, at most 1 s.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.round(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => handleRequest(req, res),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  return server;
+
+  function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     // A proxy's id when it sent a sane one, so one id follows the request through every log.
     const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -76,7 +109,12 @@ export function createHttpServer({
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
       else res.destroy();
     });
-  });
+  }
+}
+
+/** Connections open now (HTTP and upgraded WebSockets alike), for `/metrics`. */
+export function openConnections(server: http.Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 }
 
 async function handleGraphQL(

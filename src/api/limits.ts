@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, getNamedType, isIntrospectionType, type ASTVisitor, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from './errors.js';
 
@@ -15,8 +15,8 @@ export interface QueryLimits {
   maxDirectives: number;
   /** Lexer tokens per document; the parser stops counting there, so a huge document costs no more than this. */
   maxTokens: number;
-  /** Hide "Did you mean ...?" suggestions (on when introspection is off: they would leak the schema). */
-  hideSuggestions: boolean;
+  /** Answer `__schema` and `__type`, and suggest field names ("Did you mean ...?"); off, both are refused (suggestions would leak the schema too). */
+  introspection: boolean;
 }
 
 export interface LimitsProtection {
@@ -46,13 +46,40 @@ export function queryLimits(limits: QueryLimits): LimitsProtection {
     maxDirectives: { n: limits.maxDirectives, ...report('directives') },
     // graphql's own parser counts tokens (parseOptions below) and stops early.
     maxTokens: { enabled: false },
-    blockFieldSuggestion: { enabled: limits.hideSuggestions },
+    blockFieldSuggestion: { enabled: !limits.introspection },
   }).protect();
   return {
-    validationRules: armor.validationRules,
+    validationRules: limits.introspection ? armor.validationRules : [...armor.validationRules, introspectionOffRule],
     parseOptions: { maxTokens: limits.maxTokens },
     // graphql-armor is typed against Apollo's CommonJS build; its plugin only rewrites error messages.
     plugins: armor.plugins as unknown as ApolloServerPlugin[],
+  };
+}
+
+/** The start of the message an introspection query gets while introspection is off (GraphiQL's page looks for it). */
+export const INTROSPECTION_OFF_MESSAGE = 'Introspection is off on this gateway';
+
+/**
+ * graphql's NoSchemaIntrospectionCustomRule with a message for this gateway:
+ * Apollo's own (`introspection: false`) tells the reader to pass an option to
+ * ApolloServer, which an operator cannot; this one names the variable. Used by
+ * HTTP and WebSocket alike (graphql-ws would otherwise answer a query's `__schema`).
+ */
+function introspectionOffRule(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      const type = getNamedType(context.getType());
+      if (type && isIntrospectionType(type)) {
+        context.reportError(
+          new GraphQLError(`${INTROSPECTION_OFF_MESSAGE} (INTROSPECTION=off, the default with NODE_ENV=production): "${node.name.value}" cannot be queried.`, {
+            nodes: node,
+          }),
+        );
+        // One error per introspection field asked for, not one per field below it.
+        return false;
+      }
+      return undefined;
+    },
   };
 }
 

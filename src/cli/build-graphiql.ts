@@ -1,17 +1,12 @@
-// `npm run build:graphiql [-- --force]`: bundles the GraphiQL page into .build/graphiql (skipped when its inputs are unchanged).
+// `tsx src/cli/build-graphiql.ts <dir>`: bundles the GraphiQL page into an empty <dir>. npm run build runs it
+// (scripts/build.mjs: only when its inputs changed, into a staging directory moved to .build/graphiql).
 import { buildGraphiql } from '../api/graphiql/build.js';
 import { runCli } from './run-cli.js';
 
 await runCli(async () => {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--force');
-  if (unknown.length) throw new RangeError(`build:graphiql: unknown argument ${unknown.join(' ')} (only --force)`);
-  const build = await buildGraphiql({ force: args.includes('--force') });
+  const [outDir, ...rest] = process.argv.slice(2);
+  if (!outDir || rest.length) throw new RangeError('build-graphiql: give one output directory, e.g. tsx src/cli/build-graphiql.ts .build/graphiql');
+  const build = await buildGraphiql(outDir);
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  const size = `${mib(build.assetBytes)}, ${mib(build.gzippedBytes)} gzipped`;
-  console.log(
-    build.skipped
-      ? `GraphiQL bundle unchanged (${size} in ${build.outDir})`
-      : `GraphiQL bundled in ${(build.durationMs / 1000).toFixed(1)} s: ${size} in ${build.outDir}`,
-  );
+  console.log(`GraphiQL bundled in ${(build.durationMs / 1000).toFixed(1)} s: ${mib(build.assetBytes)}, ${mib(build.gzippedBytes)} gzipped`);
 });

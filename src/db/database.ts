@@ -28,20 +28,36 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory, or `memory://` for a throwaway database. */
   pgliteDataDir: string;
-  /** PostgreSQL pool size (default 10 connections). */
-  poolSize?: number;
+  /** Connections in the PostgreSQL pool (default 10). */
+  databasePoolSize?: number;
+  /**
+   * PostgreSQL's `statement_timeout` on every connection, in ms (default 10 s; 0 = none): a statement running
+   * longer is cancelled and fails with "canceling statement due to statement timeout" (SQLSTATE 57014).
+   */
+  databaseStatementTimeoutMs?: number;
+  /**
+   * PostgreSQL's `idle_in_transaction_session_timeout` on every connection, in ms (default 10 s; 0 = none): a
+   * session idle inside a transaction for longer is ended, releasing its locks.
+   */
+  databaseIdleInTransactionTimeoutMs?: number;
   /** Called with each statement sent to PostgreSQL (not PGlite): for statement counts in tests and debugging. */
   onStatement?: (sql: string) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onStatement)
-    : openPGlite(options.pgliteDataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPGlite(options.pgliteDataDir);
 }
 
-function openPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql: string) => void): Database {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+function openPostgres(databaseUrl: string, options: DatabaseOptions): Database {
+  const { onStatement } = options;
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.databasePoolSize ?? 10,
+    // Sent in each connection's startup packet (pg leaves a 0 out: the server's default, no limit), so every
+    // session has them from its first statement, Prisma's and withSession's alike.
+    statement_timeout: options.databaseStatementTimeoutMs ?? 10_000,
+    idle_in_transaction_session_timeout: options.databaseIdleInTransactionTimeoutMs ?? 10_000,
+  });
   if (onStatement) {
     pool.on('connect', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -64,6 +80,11 @@ function openPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql:
     prisma,
     async withSession(work) {
       const client = await pool.connect();
+      // A lent client has none of the pool's listeners: the server ending its session while no statement runs
+      // (idle-in-transaction timeout, restart) would be an unhandled 'error' event, which ends the process.
+      let lost: Error | undefined;
+      const onError = (error: Error) => (lost ??= error);
+      client.on('error', onError);
       try {
         return await work({
           exec: async (script) => {
@@ -71,8 +92,13 @@ function openPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql:
           },
           query: async (sql, params) => (await client.query(sql, params)).rows,
         });
+      } catch (error) {
+        // The next statement only learns the client "is not queryable"; the server said why.
+        throw lost ?? error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A lost connection is destroyed, not lent again.
+        client.release(lost);
       }
     },
     async close() {
@@ -84,7 +110,15 @@ function openPostgres(databaseUrl: string, poolSize: number, onStatement?: (sql:
 
 async function openPGlite(dataDir: string): Promise<Database> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  return pgliteDatabase(await PGlite.create(dataDir), dataDir);
+}
+
+/**
+ * A Database over a PGlite the caller created: tests start theirs from a dumped
+ * data directory (`loadDataDir`), built once per run instead of once per test.
+ * `close` closes the PGlite too.
+ */
+export function pgliteDatabase(pglite: PGlite, location: string): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   // PGlite is a single connection: every session is the same one.
   const session: SqlSession = {
@@ -95,7 +129,7 @@ async function openPGlite(dataDir: string): Promise<Database> {
   };
   return {
     kind: 'pglite',
-    location: dataDir,
+    location,
     prisma,
     withSession: (work) => work(session),
     async close() {

@@ -23,6 +23,9 @@ export async function applyMigrations(
 ): Promise<MigrationResult> {
   const migrations = await readMigrations(migrationsDir);
   return db.withSession(async (session) => {
+    // Waiting for another migrator's lock, or a migration rewriting a large table, is no runaway
+    // statement: DATABASE_STATEMENT_TIMEOUT_MS is lifted for this session and restored after.
+    await session.exec('SET statement_timeout = 0');
     await session.query('SELECT pg_advisory_lock($1)', [migrationLockId]);
     try {
       await session.exec(createMigrationsTable);
@@ -47,6 +50,7 @@ export async function applyMigrations(
       return result;
     } finally {
       await session.query('SELECT pg_advisory_unlock($1)', [migrationLockId]);
+      await session.exec('RESET statement_timeout');
     }
   });
 }

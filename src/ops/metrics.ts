@@ -29,6 +29,11 @@ export interface PubSubSource {
   stats(): { subscribers: number; dropped: number; conflated: number; delivered: number };
 }
 
+export interface HttpServerSource {
+  /** Connections open now: HTTP (keep-alive included) and WebSocket alike. */
+  openConnections(): Promise<number>;
+}
+
 export interface RedisTierSource {
   readonly available: boolean;
   readonly failures: number;
@@ -125,6 +130,12 @@ export class Metrics {
     labelNames: ['breaker'],
     registers: this.#registers,
   });
+  readonly #httpConnectionsDropped = new Counter({
+    name: 'oddsgate_http_connections_dropped_total',
+    help: 'Connections closed on arrival because HTTP_MAX_CONNECTIONS were already open.',
+    registers: this.#registers,
+  });
+  #httpServer: HttpServerSource | undefined;
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
@@ -176,6 +187,16 @@ export class Metrics {
 
   #liveFamiliesReadOnScrape(): void {
     const registers = this.#registers;
+    const httpServer = () => this.#httpServer;
+    new Gauge({
+      name: 'oddsgate_http_connections',
+      help: "Connections open to the gateway's HTTP server, HTTP and WebSocket alike.",
+      registers,
+      async collect() {
+        const source = httpServer();
+        if (source) this.set(await source.openConnections());
+      },
+    });
     const pubsubStats = () => this.#pubsubSource?.stats();
     new Gauge({
       name: 'oddsgate_subscriptions_active',
@@ -258,6 +279,15 @@ export class Metrics {
   /** The cache whose entries and bytes are reported on scrape. */
   observeCache(source: CacheSizeSource): void {
     this.#cacheSource = source;
+  }
+
+  /** The HTTP server whose open connections are reported on scrape. */
+  observeHttpServer(source: HttpServerSource): void {
+    this.#httpServer = source;
+  }
+
+  httpConnectionDropped(): void {
+    this.#httpConnectionsDropped.inc();
   }
 
   /** The pubsub whose subscribers, deliveries and drops are reported on scrape. */

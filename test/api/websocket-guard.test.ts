@@ -22,7 +22,7 @@ describe('the WebSocket guard', () => {
       },
     },
   });
-  const limits = queryLimits({ maxDepth: 3, maxCost: 1000, maxAliases: 5, maxDirectives: 5, maxTokens: 500, hideSuggestions: false });
+  const limits = queryLimits({ maxDepth: 3, maxCost: 1000, maxAliases: 5, maxDirectives: 5, maxTokens: 500, introspection: true });
   const guard = webSocketGuard({ schema, limits, token: 'open-sesame', initTimeoutMs: 5_000, maxSubscriptions: 2, maxSubscribesPerMinute: 4, logger: silentLogger() });
   const server = http.createServer();
   const webSockets = new WebSocketServer({ server, path: '/graphql' });

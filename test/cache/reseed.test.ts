@@ -58,7 +58,7 @@ describe.runIf(postgresUrl && redisUrl)('a reseed with a fleet running on Redis'
   }
 
   beforeAll(async () => {
-    test = await createTestDatabase('postgres');
+    test = await createTestDatabase('postgres', 'migrated');
     redis = new Redis(redisUrl!);
   });
   afterAll(async () => {

@@ -71,7 +71,7 @@ describe('Apollo Client with a default InMemoryCache', () => {
   const subscriptions: Subscription[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 30, bookmakers: 3 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
     worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     const ws = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const http = new HttpLink({

@@ -12,8 +12,7 @@ describe('CORS for browser apps on other origins', () => {
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
-      events: 5,
-      bookmakers: 2,
+      shape: 'seeded-small',
       config: { corsOrigins: { kind: 'list', origins: [app] }, corsCredentials: false },
     });
     graphql = `${gw.gateway.url}/graphql`;
@@ -53,7 +52,7 @@ describe('CORS for browser apps on other origins', () => {
     expect(post.status).toBe(200);
     expect(post.headers.get('access-control-allow-origin')).toBe(app);
     expect(post.headers.get('access-control-expose-headers')).toBe('x-request-id');
-    expect(await post.json()).toEqual({ data: { events: { totalCount: 5 } } });
+    expect(await post.json()).toEqual({ data: { events: { totalCount: expect.any(Number) } } });
   });
 
   it('still refuses a cross-site request that skipped the preflight (CSRF prevention), with CORS headers so the page can read why', async () => {

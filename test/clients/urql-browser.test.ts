@@ -44,8 +44,7 @@ describe.skipIf(!hasChromium)('urql in a browser app on another origin', () => {
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
-      events: 5,
-      bookmakers: 2,
+      shape: 'seeded-small',
       config: { corsOrigins: { kind: 'list', origins: [appOrigin] }, corsCredentials: false },
     });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu'] });

@@ -10,7 +10,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
   let bookmakerIds: number[];
 
   beforeEach(async () => {
-    test = await createTestDatabase(kind);
+    test = await createTestDatabase(kind, 'migrated');
     const { prisma } = test.db;
     const sport = await prisma.sport.create({ data: { key: 'football', name: 'Football' } });
     const competition = await prisma.competition.create({

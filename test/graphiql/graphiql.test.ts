@@ -31,20 +31,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 4 });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1680, height: 1000 } });
     // Every request of the page and its workers, WebSockets included.
     context.on('request', (request) => requested.push(request.url()));
@@ -121,7 +109,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    await expect.poll(() => gw.pubsub.stats().subscribers, waitUpTo).toBe(1);
+    worker = gw.simulatedWorker({ changesPerSecond: 20 }, { intervalMs: 100 });
     worker.start();
     const updates = () =>
       socketFrames.received.flatMap((frame) => (frame.type === 'next' && frame.payload?.data ? [frame.payload.data.oddsUpdated] : []));
@@ -143,6 +132,68 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     expect(problems).toEqual([]);
   });
 });
+
+describe.skipIf(!hasChromium)('GraphiQL on a gateway with introspection off (the production default)', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  let page: Page;
+  const introspections: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1680, height: 1000 } })).newPage();
+    page.on('request', (request) => {
+      if (request.postData()?.includes('__schema')) introspections.push(request.postData()!);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // Chromium logs the probe's refusal (HTTP 400) as a failed resource; anything else is a problem.
+      if (message.type() === 'error' && !/status of 400/.test(message.text())) problems.push(`console error: ${message.text()}`);
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  it('says introspection is off instead of showing an empty explorer, and still runs a query', async () => {
+    await page.goto(`${gw.gateway.url}/graphiql`);
+    const notice = page.getByRole('status').filter({ hasText: 'Introspection is off on this gateway' });
+    await notice.waitFor();
+    expect(await notice.innerText()).toMatch(/INTROSPECTION=on/);
+    expect(await notice.innerText()).toContain('"__schema" cannot be queried');
+    await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('query Board'));
+    expect(await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).count()).toBe(0);
+    // One probe, and GraphiQL sent no introspection of its own.
+    expect(introspections).toHaveLength(1);
+    expect(introspections[0]).toContain('IntrospectionProbe');
+
+    const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().postData()?.includes('query Board') === true);
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const body = (await (await response).json()) as { data: { events: { totalCount: number } } };
+    await expect.poll(() => paneText(page, '.result-window'), waitUpTo).toContain(compact(`"totalCount": ${body.data.events.totalCount}`));
+    await page.screenshot({ path: path.join(artifacts, 'graphiql-introspection-off.png') });
+    expect(problems).toEqual([]);
+  });
+});
+
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
 
 /** A graphql-ws protocol message, as far as these tests read it. */
 interface Frame {

@@ -45,7 +45,7 @@ describe('the GraphiQL handler', () => {
       const response = await fetch(server.url + url, { headers: { accept } });
       expect(response.status, url).toBe(503);
       expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-      expect(await response.text()).toContain('npm run build:graphiql');
+      expect(await response.text()).toContain('npm run build');
     }
   });
 
@@ -135,9 +135,9 @@ describe('GraphiQL on the gateway', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     if (!existsSync(path.join(defaultGraphiqlDir, 'index.html'))) {
-      throw new Error(`No GraphiQL bundle in ${defaultGraphiqlDir}: run npm run build:graphiql (npm test does)`);
+      throw new Error(`No GraphiQL bundle in ${defaultGraphiqlDir}: run npm run build (npm test does)`);
     }
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
   });
   afterAll(async () => {
     await gw?.close();

@@ -5,7 +5,7 @@ import { boardQuery, eventQuery, historyQuery } from './queries.js';
 describe('bad input', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 20, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
   });
   afterAll(() => gw?.close());
 

@@ -39,7 +39,7 @@ describe.each(databaseKinds)('filtering by market never answers empty market lis
   const captured: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind, cache: true, events: 12, bookmakers: 2 });
+    gw = await startTestGateway({ kind, cache: true });
     feed = new QueuedFeed();
     worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, logger: silentLogger() });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { databaseKinds, postgresUrl } from '../support/databases.js';
+import { databaseKinds, postgresUrl, seededShapes } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
 import { silentLogger } from '../../src/ops/log.js';
@@ -18,8 +18,8 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
   let hot: TestGateway;
   beforeAll(async () => {
     [cold, hot] = await Promise.all([
-      startTestGateway({ kind: 'postgres', cache: false, events: 120, bookmakers: 6 }),
-      startTestGateway({ kind: 'postgres', cache: true, events: 120, bookmakers: 6 }),
+      startTestGateway({ kind: 'postgres', cache: false }),
+      startTestGateway({ kind: 'postgres', cache: true }),
     ]);
   });
   afterAll(async () => {
@@ -36,7 +36,7 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
 
     expect(small.data.events.edges).toHaveLength(10);
     expect(large.data.events.edges).toHaveLength(50);
-    expect(large.data.events.edges.every((edge) => edge.node.odds.length === 6)).toBe(true);
+    expect(large.data.events.edges.every((edge) => edge.node.odds.length === seededShapes.seeded.bookmakers)).toBe(true);
     expect(largeCount).toBe(smallCount);
     // page + count, sports, competitions, latest snapshots, their markets, bookmakers
     expect(largeCount).toBeLessThanOrEqual(8);
@@ -61,7 +61,7 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
   let cached: TestGateway;
   let uncached: Gateway;
   beforeAll(async () => {
-    cached = await startTestGateway({ kind, cache: true, events: 80, bookmakers: 4 });
+    cached = await startTestGateway({ kind, cache: true });
     uncached = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0 },
       db: cached.test.db,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardQuery } from '../graphql/queries.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { aliasBomb, deepQuery, expectError, postGraphQL, tokenBomb } from './requests.js';
+import { openAcknowledgedSocket } from './sockets.js';
 
 /** The board query's selection with its page size written in. */
 const boardSelection = (first: number) =>
@@ -15,7 +16,7 @@ describe('limits and bad input over HTTP', () => {
   let gw: TestGateway;
   let url: string;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 60, bookmakers: 6 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
     url = `${gw.gateway.url}/graphql`;
   });
   afterAll(() => gw?.close());
@@ -152,17 +153,19 @@ describe('limits and bad input over HTTP', () => {
 describe('introspection switched off', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, config: { introspection: false } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
   });
   afterAll(() => gw?.close());
 
   it('refuses introspection and hides field suggestions, and still answers queries', async () => {
     const url = `${gw.gateway.url}/graphql`;
+    const offMessage = /^Introspection is off on this gateway \(INTROSPECTION=off, the default with NODE_ENV=production\): "__schema" cannot be queried\.$/;
+    expectError(await postGraphQL(url, { query: '{ __schema { types { name } } }' }), 400, 'GRAPHQL_VALIDATION_FAILED', offMessage);
     expectError(
-      await postGraphQL(url, { query: '{ __schema { types { name } } }' }),
+      await postGraphQL(url, { query: '{ __type(name: "Event") { fields { name } } }' }),
       400,
       'GRAPHQL_VALIDATION_FAILED',
-      /GraphQL introspection is not allowed/,
+      /"__type" cannot be queried/,
     );
     const typo = await postGraphQL(url, { query: '{ sport { key } }' });
     expectError(typo, 400, 'GRAPHQL_VALIDATION_FAILED', /^Cannot query field "sport" on type "Query"\./);
@@ -170,5 +173,15 @@ describe('introspection switched off', () => {
     const { status, body } = await postGraphQL(url, { query: '{ sports { key } }' });
     expect(status).toBe(200);
     expect(body.data).toEqual({ sports: expect.arrayContaining([{ key: 'football' }]) });
+    // __typename is not introspection: clients' caches need it.
+    expect((await postGraphQL(url, { query: '{ sports { __typename } }' })).status).toBe(200);
+  });
+
+  it('refuses introspection sent as a query over the WebSocket too', async () => {
+    const raw = await openAcknowledgedSocket(gw.gateway.url);
+    raw.send({ id: 'schema', type: 'subscribe', payload: { query: '{ __schema { queryType { name } } }' } });
+    const answer = await raw.message('error');
+    expect(answer).toEqual({ id: 'schema', type: 'error', payload: [expect.objectContaining({ message: expect.stringMatching(/^Introspection is off on this gateway/) })] });
+    raw.socket.close();
   });
 });

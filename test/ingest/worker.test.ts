@@ -12,7 +12,6 @@ import { QueuedFeed } from '../support/queued-feed.js';
 import { LiveOdds } from '../../src/live/live-odds.js';
 import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const record = (event: string, bookmaker: string, capturedAt: string, homePrice: unknown = 2.1) => ({
@@ -51,8 +50,7 @@ describe('the ingest worker', () => {
   const now = new Date();
 
   beforeEach(async () => {
-    test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 30, bookmakers: 3, now });
+    test = await createTestDatabase('pglite', 'seeded');
     const reader = new OddsReader(test.db.prisma);
     feed = new QueuedFeed();
     cache = new LruOddsCache({ maxBytes: 64 << 20 });

@@ -6,7 +6,6 @@ import { IngestWorker } from '../../src/ingest/worker.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 import { createLogger } from '../../src/ops/log.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery } from '../graphql/queries.js';
@@ -28,7 +27,7 @@ function sample(families: Map<string, Family>, name: string, labels: Record<stri
 describe('the operations endpoints', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 3 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
   });
   afterAll(async () => {
     await gw?.close();
@@ -181,8 +180,7 @@ describe('the operations endpoints', () => {
 
 describe('readiness without the database', () => {
   it('answers 503 when the database is down and there is no cache to serve from', async () => {
-    const test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 5, bookmakers: 2 });
+    const test = await createTestDatabase('pglite', 'seeded-small');
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {

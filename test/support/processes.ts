@@ -15,11 +15,20 @@ export interface RunningProcess {
 
 /** Runs one of the project's TypeScript entry points (e.g. `src/main.ts`) as its own Node.js process. */
 export function startProcess(entry: string, env: Record<string, string>, args: readonly string[] = []): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(entry, child, false);
+}
+
+/**
+ * Runs `npm run <script>` in `cwd`, in a process group of its own: npm runs the script through a shell,
+ * and `stop` signals the whole group, so the gateway under them gets the signal too.
+ */
+export function startNpmScript(script: string, cwd: string, env: Record<string, string>): RunningProcess {
+  const child = spawn('npm', ['run', '--silent', script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return watch(`npm run ${script}`, child, true);
+}
+
+function watch(entry: string, child: ChildProcess, group: boolean): RunningProcess {
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,8 +66,26 @@ export function startProcess(entry: string, env: Record<string, string>, args: r
       });
     },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      if (!group) {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        return exited;
+      }
+      signalGroup(child.pid!, signal);
+      const code = await exited;
+      // npm may exit before the gateway under it has finished shutting down.
+      for (let waited = 0; signalGroup(child.pid!, 0) && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      return code;
     },
   };
+}
+
+/** Sends `signal` to a process group; false when the group is gone (signal 0 only asks). */
+function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
 }

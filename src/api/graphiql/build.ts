@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { defaultGraphiqlDir, graphiqlAssetsPath } from './paths.js';
+import { graphiqlAssetsPath } from './paths.js';
 
 /**
  * Bundles GraphiQL (React, Monaco, the explorer plugin, their CSS, fonts and
@@ -14,7 +13,9 @@ import { defaultGraphiqlDir, graphiqlAssetsPath } from './paths.js';
  *   <outDir>/index.html             the page; refers to the assets below by absolute path
  *   <outDir>/assets/<name>-<hash>.* content-hashed scripts, styles, fonts and workers,
  *                                   each with a gzipped copy (`.gz`) for clients that accept it
- *   <outDir>/build-stamp            hash of the inputs, so an unchanged build is skipped
+ *
+ * `npm run build` (scripts/build.mjs) runs it into an empty staging directory when its inputs changed,
+ * and moves the result to .build/graphiql, where the gateway serves it from.
  */
 const browserDir = path.resolve(import.meta.dirname, 'browser');
 const projectDir = path.resolve(import.meta.dirname, '../../..');
@@ -28,8 +29,6 @@ const workers = {
 
 export interface GraphiqlBuild {
   outDir: string;
-  /** True when the inputs had not changed since the last build, which was kept. */
-  skipped: boolean;
   /** Size of the assets (scripts, styles, fonts, workers) as written, in bytes. */
   assetBytes: number;
   /** The same, gzipped, as the gateway sends them to a browser. */
@@ -37,35 +36,18 @@ export interface GraphiqlBuild {
   durationMs: number;
 }
 
-export async function buildGraphiql({ outDir = defaultGraphiqlDir, force = false } = {}): Promise<GraphiqlBuild> {
+export async function buildGraphiql(dir: string): Promise<GraphiqlBuild> {
   const started = performance.now();
-  const stamp = await inputsHash();
-  const stampFile = path.join(outDir, 'build-stamp');
-  const previous = await readFile(stampFile, 'utf8').catch(() => undefined);
-  const indexExists = await stat(path.join(outDir, 'index.html')).then(
-    () => true,
-    () => false,
-  );
-  if (!force && previous === stamp && indexExists) {
-    return { outDir, skipped: true, ...(await assetSizes(path.join(outDir, 'assets'))), durationMs: performance.now() - started };
-  }
-
-  // Built aside and moved into place, so a gateway serving outDir never sees half a bundle.
-  const buildDir = `${outDir}.building-${process.pid}`;
-  await rm(buildDir, { recursive: true, force: true });
-  const assetsDir = path.join(buildDir, 'assets');
+  const outDir = path.resolve(dir);
+  const assetsDir = path.join(outDir, 'assets');
   const { script, style } = await bundle(assetsDir);
   // Monaco makes the scripts large (about 7 MiB, a third of that gzipped); compress once here, not per request.
   for (const name of await readdir(assetsDir)) {
     const file = path.join(assetsDir, name);
     await writeFile(`${file}.gz`, gzipSync(await readFile(file), { level: 9 }));
   }
-  await writeFile(path.join(buildDir, 'index.html'), indexHtml(script, style));
-  await writeFile(path.join(buildDir, 'build-stamp'), stamp);
-  const sizes = await assetSizes(assetsDir);
-  await rm(outDir, { recursive: true, force: true });
-  await rename(buildDir, outDir);
-  return { outDir, skipped: false, ...sizes, durationMs: performance.now() - started };
+  await writeFile(path.join(outDir, 'index.html'), indexHtml(script, style));
+  return { outDir, ...(await assetSizes(assetsDir)), durationMs: performance.now() - started };
 }
 
 /** esbuild's two passes: Monaco's workers first (the page needs their URLs), then the page's script and style. */
@@ -104,7 +86,6 @@ async function bundle(assetsDir: string): Promise<{ script: string; style: strin
   });
   const script = urlOf(outputFor(appBuild.metafile!, 'app-', '.js'), assetsDir);
   const style = urlOf(outputFor(appBuild.metafile!, 'app-', '.css'), assetsDir);
-
   return { script, style };
 }
 
@@ -141,16 +122,6 @@ function outputFor(metafile: esbuild.Metafile, prefix: string, extension: string
 
 function urlOf(outputFile: string, assetsDir: string): string {
   return `${graphiqlAssetsPath}/${path.relative(assetsDir, path.resolve(projectDir, outputFile))}`;
-}
-
-/** What the bundle depends on: the browser sources, this script and the locked package versions. */
-async function inputsHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const browserFiles = (await readdir(browserDir)).sort().map((name) => path.join(browserDir, name));
-  for (const file of [...browserFiles, fileURLToPath(import.meta.url), path.join(projectDir, 'package-lock.json')]) {
-    hash.update(file).update(await readFile(file));
-  }
-  return hash.digest('hex');
 }
 
 async function assetSizes(dir: string): Promise<{ assetBytes: number; gzippedBytes: number }> {

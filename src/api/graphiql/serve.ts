@@ -100,7 +100,7 @@ function notBuilt(res: http.ServerResponse, dir: string): void {
     res,
     503,
     `The GraphiQL page is not built (nothing in ${dir}).\n` +
-      'Build it with `npm run build:graphiql` (npm start, npm run gateway and npm test build it first), then reload.\n',
+      'Build it with `npm run build` (npm start, npm run gateway and npm test build it first), then reload.\n',
   );
 }
 

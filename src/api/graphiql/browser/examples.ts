@@ -1,5 +1,20 @@
 import type { GraphiQLProps } from 'graphiql';
 
+/** An event on the board that has odds (and so history), for the examples; undefined if none or unreachable. */
+export async function exampleEventId(): Promise<string | undefined> {
+  try {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ events(first: 1, filter: { hasOdds: true }) { nodes { id } } }' }),
+    });
+    const body = (await response.json()) as { data?: { events: { nodes: Array<{ id: string }> } } };
+    return body.data?.events.nodes[0]?.id;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The operations a first visit opens as tabs (GraphiQL keeps the user's own
  * tabs in localStorage after that), about `eventId`: an event on the board
