@@ -85,11 +85,43 @@ const settings = {
   feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
   /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
   simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
+  /** `ODDS_API_KEY`: feed odds from The Odds API v4 with this key (unset = `FEED_URL` or the simulated feed). */
+  oddsApiKey: from('ODDS_API_KEY', z.string().min(1).optional()),
+  /** `ODDS_API_SPORTS`: required with `ODDS_API_KEY`: `sport_key=competition_key,...`, the sports to poll and the competition each one's events join. */
+  oddsApiSports: from(
+    'ODDS_API_SPORTS',
+    z
+      .string()
+      .regex(/^[\w-]+=[\w-]+(,[\w-]+=[\w-]+)*$/, 'must be sport_key=competition_key pairs separated by commas, e.g. soccer_epl=eng-premier')
+      .transform((value) =>
+        value.split(',').map((pair) => {
+          const [sport, competition] = pair.split('=') as [string, string];
+          return { sport, competition };
+        }),
+      )
+      .optional(),
+  ),
+  /** `ODDS_API_URL`: The Odds API's base URL (default `https://api.the-odds-api.com`). */
+  oddsApiUrl: from('ODDS_API_URL', url(['http:', 'https:']).default('https://api.the-odds-api.com')),
+  /** `ODDS_API_REGIONS`: bookmaker regions asked for, comma-separated (default `eu`). */
+  oddsApiRegions: from('ODDS_API_REGIONS', z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be regions separated by commas, e.g. eu,uk').default('eu')),
+  /** `ODDS_API_INTERVAL_MS`: how often The Odds API is polled, in ms (default 60,000; each poll of each sport costs quota). */
+  oddsApiIntervalMs: from('ODDS_API_INTERVAL_MS', integer(1_000, 86_400_000).default(60_000)),
+  /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
+  ingestMaxClockSkewMs: from('INGEST_MAX_CLOCK_SKEW_MS', integer(0, 86_400_000).default(5 * 60_000)),
+  /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */
+  ingestMaxResponseBytes: from('INGEST_MAX_RESPONSE_BYTES', integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024)),
+  /** `INGEST_MAX_RECORDS_PER_CYCLE`: records the worker writes per cycle; the rest of an answer waits (default 5,000). */
+  ingestMaxRecordsPerCycle: from('INGEST_MAX_RECORDS_PER_CYCLE', integer(1, 1_000_000).default(5_000)),
+  /** `INGEST_STALE_AFTER_MS`: `/health` calls ingest stale when delivered records wait this long for a commit (default 60,000 ms). */
+  ingestStaleAfterMs: from('INGEST_STALE_AFTER_MS', integer(1, 86_400_000).default(60_000)),
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: from('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()),
-  /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
+  /** `BREAKER_FAILURES`: consecutive failures that open a circuit breaker (the gateway's database, a feed, the worker's database) (default 5). */
   breakerFailures: from('BREAKER_FAILURES', integer(1, 1000).default(5)),
-  /** `BREAKER_OPEN_MS`: how long an open breaker fails calls fast before one trial call (default 30,000 ms). */
+  /** `BREAKER_FIRST_PROBE_MS`: how long a breaker that just opened fails calls fast before its first trial call (default 1,000 ms). */
+  breakerFirstProbeMs: from('BREAKER_FIRST_PROBE_MS', integer(1, 3_600_000).default(1_000)),
+  /** `BREAKER_OPEN_MS`: the longest wait between trial calls; each failed trial doubles the wait up to this (default 30,000 ms). */
   breakerOpenMs: from('BREAKER_OPEN_MS', integer(1, 3_600_000).default(30_000)),
   /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
   logLevel: from('LOG_LEVEL', z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info')),
@@ -161,6 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const config = parsed.data;
+  if (config.oddsApiKey && !config.oddsApiSports) {
+    throw new ConfigError('Invalid configuration:\n  ODDS_API_SPORTS is required with ODDS_API_KEY, e.g. soccer_epl=eng-premier');
+  }
+  if (config.oddsApiKey && config.feedUrl) throw new ConfigError('Invalid configuration:\n  FEED_URL and ODDS_API_KEY both name a feed; set one');
   if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {
     throw new ConfigError(
       `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}), got ${JSON.stringify(env.HTTP_REQUEST_TIMEOUT_MS)}`,

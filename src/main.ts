@@ -26,10 +26,13 @@ await runCli(async () => {
     `oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health, metrics at ${gateway.url}/metrics`,
   );
   const worker = config.ingest
-    ? createIngestWorker(config, { bus, sharedTier, prisma: db.prisma, reader: gateway.reader, metrics, logger: logger.child({ component: 'ingest' }) })
+    ? createIngestWorker(config, { bus, sharedTier, prisma: db.prisma, metrics, logger: logger.child({ component: 'ingest' }) })
     : undefined;
   worker?.start();
-  if (worker) logger.info(`ingest worker: ${worker.feedBreaker.name}`);
+  if (worker) {
+    gateway.health.addPart('worker', () => worker.health());
+    logger.info(`ingest worker: ${worker.feedBreaker.name}`);
+  }
 
   // The HTTP drain is bounded by SHUTDOWN_TIMEOUT_MS; the rest (worker batch, sockets, Redis, database) gets 5 s more.
   stopOnSignals(

@@ -1,5 +1,6 @@
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
+import { writeFeedCommit, type FeedCommit, type Transaction } from './feed-commit.js';
 
 export interface StoreResult {
   /** Snapshots written; one already stored (same event, bookmaker, capturedAt) is not counted. */
@@ -10,6 +11,8 @@ export interface StoreResult {
   latestChanged: LatestChange[];
   /** Events whose status, score or clock moved forward. */
   eventsChanged: number[];
+  /** The change log's position of this commit, when it came with a `FeedCommit` and stored snapshots. */
+  position: bigint | null;
 }
 
 export interface LatestChange {
@@ -23,7 +26,8 @@ export interface LatestChange {
  * snapshots, their markets and outcomes, the latest-snapshot pointer per
  * (event, bookmaker), and each event's status, score and clock. Idempotent by the unique (event, bookmaker, capturedAt) key: a
  * snapshot delivered twice is stored once. Either the whole batch lands or
- * none of it does.
+ * none of it does. With a `FeedCommit`, the feed's cursor, its dead letters
+ * and a change-log row are part of that same transaction.
  *
  * Each table gets one `INSERT ... SELECT FROM unnest(arrays)`: four
  * statements whatever the batch size, and an order of magnitude faster than
@@ -34,24 +38,56 @@ export async function storeSnapshots(
   prisma: PrismaClient,
   snapshots: readonly SnapshotInput[],
   eventStates: readonly EventStateInput[] = [],
+  commit?: FeedCommit,
 ): Promise<StoreResult> {
-  if (snapshots.length === 0 && eventStates.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged: [] };
+  if (snapshots.length === 0 && eventStates.length === 0 && !commit) {
+    return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged: [], position: null };
+  }
   return prisma.$transaction(
     async (tx) => {
       const eventsChanged = await storeEventStates(tx, eventStates);
-      if (snapshots.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged };
-      const inserted = await insertSnapshots(tx, snapshots);
-      if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], eventsChanged };
-      await insertMarketsAndOutcomes(tx, snapshots, inserted);
-      const latestChanged = await moveLatestForward(tx, inserted);
-      return { stored: inserted.length, duplicates: snapshots.length - inserted.length, latestChanged, eventsChanged };
+      const { snapshotIds, ...stored } = await writeSnapshots(tx, snapshots);
+      const position = commit ? await writeFeedCommit(tx, commit, snapshotIds) : null;
+      return { ...stored, eventsChanged, position };
     },
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
     { timeout: 60_000 },
   );
 }
 
-type Transaction = Prisma.TransactionClient;
+/**
+ * Writes what `storeSnapshots` would, then rolls back: throws what the
+ * database would throw for them, changes nothing. For finding which
+ * records of a failed batch the database refuses.
+ */
+export async function trySnapshots(prisma: PrismaClient, snapshots: readonly SnapshotInput[], eventStates: readonly EventStateInput[] = []): Promise<void> {
+  const rollback = new Error('trial: roll back');
+  try {
+    await prisma.$transaction(
+      async (tx) => {
+        await storeEventStates(tx, eventStates);
+        await writeSnapshots(tx, snapshots);
+        throw rollback;
+      },
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+}
+
+/** The snapshots, their markets and outcomes, and the latest pointers they move; with the ids of the snapshots inserted. */
+async function writeSnapshots(
+  tx: Transaction,
+  snapshots: readonly SnapshotInput[],
+): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'> & { snapshotIds: number[] }> {
+  if (snapshots.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], snapshotIds: [] };
+  const inserted = await insertSnapshots(tx, snapshots);
+  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], snapshotIds: [] };
+  await insertMarketsAndOutcomes(tx, snapshots, inserted);
+  const latestChanged = await moveLatestForward(tx, inserted);
+  return { stored: inserted.length, duplicates: snapshots.length - inserted.length, latestChanged, snapshotIds: inserted.map((row) => row.id) };
+}
 
 /** The snapshots not stored yet; ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted. */
 function insertSnapshots(tx: Transaction, snapshots: readonly SnapshotInput[]): Promise<InsertedSnapshot[]> {

@@ -18,7 +18,7 @@ import { timedReader } from './timed-reader.js';
 import { warmUp, type WarmUpResult } from './warm-up.js';
 
 export interface ReadSideOptions {
-  config: Pick<Config, 'cache' | 'cacheMaxBytes' | 'breakerFailures' | 'breakerOpenMs'>;
+  config: Pick<Config, 'cache' | 'cacheMaxBytes' | 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs'>;
   db: Database;
   /** The fleet's shared cache tier in Redis (with `REDIS_URL`), behind this gateway's own LRU. */
   sharedTier?: RedisTier | undefined;
@@ -54,7 +54,9 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
   metrics.setBreakerState('database', 'closed');
   const databaseBreaker = new Breaker('database', {
     failures: config.breakerFailures,
+    firstProbeMs: config.breakerFirstProbeMs,
     openMs: config.breakerOpenMs,
+    probe: () => db.prisma.$queryRawUnsafe('SELECT 1'),
     logger,
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });

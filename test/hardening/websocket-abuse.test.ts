@@ -24,7 +24,7 @@ describe('WebSocket protocol abuse', () => {
       shape: 'seeded-small',
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
-    worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: gw.test.db.prisma, feed, bus: gw.bus, logger: silentLogger() });
     // The well-behaved client: subscribed throughout, with the right token.
     client = createClient({
       url: `${gw.gateway.url.replace('http', 'ws')}/graphql`,
@@ -44,12 +44,13 @@ describe('WebSocket protocol abuse', () => {
   });
 
   /** After each abuse, the subscribed client still gets the update of the next snapshot stored. */
-  let minutesAhead = 0;
+  let secondsAhead = 0;
   const expectWellBehavedClientServed = async () => {
     const event = await gw.test.db.prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: new Date() } }, orderBy: { id: 'asc' } });
-    const capturedAt = new Date(Date.now() + ++minutesAhead * 60_000).toISOString();
+    // Seconds ahead, not minutes: the worker refuses captures more than its clock skew (5 min) in the future.
+    const capturedAt = new Date(Date.now() + ++secondsAhead * 1_000).toISOString();
     const outcomes = [
-      { key: 'yes', name: 'Yes', price: 1.8 + minutesAhead / 100 },
+      { key: 'yes', name: 'Yes', price: 1.8 + secondsAhead / 100 },
       { key: 'no', name: 'No', price: 1.95 },
     ];
     feed.queue = [{ event: event.externalId, bookmaker: 'sharpline', capturedAt, markets: [{ key: 'btts', name: 'Both teams to score', outcomes }] }];

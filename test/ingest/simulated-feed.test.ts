@@ -36,7 +36,7 @@ describe('the simulated feed over thirty simulated days', () => {
     });
     for (; clock < start + (30 * day) / speed; clock += 1000) {
       const simulatedDay = Math.floor(((clock - start) * speed) / day);
-      for (const raw of await feed.poll()) {
+      for (const raw of (await feed.poll()).records) {
         records++;
         const checked = checkFeedRecord(raw);
         if (!checked.ok) {

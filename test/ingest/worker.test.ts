@@ -66,13 +66,13 @@ describe('the ingest worker', () => {
     bus = new InProcessOddsBus();
     liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
     bus.onChange((change) => liveOdds.apply(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, now: () => clock, logger: silentLogger() });
   });
   afterEach(() => test.drop());
 
   const upcoming = async () =>
     test.db.prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: now } }, orderBy: { kickoffAt: 'asc' } });
-  const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
+  const at = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
   const homePriceInCache = (eventId: number, bookmakerId: number) =>
     cache
       .get<EventOddsRecord>(cacheKey('EventOdds', eventId))!
@@ -126,9 +126,11 @@ describe('the ingest worker', () => {
     expect(published).toEqual([]);
 
     await test.db.withSession((s) => s.exec('DELETE FROM fail_switch'));
-    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed sends it again too
+    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed would send it again too
     const retried = await worker.runCycle();
-    expect(retried).toMatchObject({ failed: false, stored: 1, duplicates: 1, published: 1 });
+    expect(retried).toMatchObject({ received: 0, failed: false, stored: 1, duplicates: 0, published: 1 });
+    // Only now, with the first answer committed, is the feed asked again.
+    expect(await worker.runCycle()).toMatchObject({ received: 1, stored: 0, duplicates: 1, published: 0 });
     expect(await test.db.prisma.oddsSnapshot.count()).toBe(snapshotsBefore + 1);
     expect(homePriceInCache(event.id, 1)).toBe(1.5);
     await new Promise((resolve) => setImmediate(resolve));
@@ -175,7 +177,7 @@ describe('the ingest worker', () => {
     flaky.onChange((change) => liveOdds.apply(change));
     const publish = flaky.publish.bind(flaky);
     flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: flaky, now: () => clock, logger: silentLogger() });
 
     feed.queue = [record(event.externalId, 'sharpline', at(7), 1.7)];
     expect(await worker.runCycle()).toMatchObject({ stored: 1, published: 0, failed: false });
@@ -192,7 +194,7 @@ describe('the ingest worker', () => {
     const changes: OddsChange[] = [];
     const recording = new InProcessOddsBus();
     recording.onChange((change) => changes.push(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: recording, logger: silentLogger() });
     feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
     await worker.runCycle();
     feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];

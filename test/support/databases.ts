@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
 import { openDatabase, pgliteDatabase, type Database } from '../../src/db/database.js';
-import { adminQuery, withDatabase, type DatabaseShape } from './templates.js';
+import { adminQuery, noSessionTimeouts, withDatabase, type DatabaseShape } from './templates.js';
 
 export { seededShapes, type DatabaseShape, type SeededShape } from './templates.js';
 
@@ -47,7 +47,7 @@ export async function createTestDatabase(
   const name = `${templates.postgres.runPrefix}${randomBytes(6).toString('hex')}`;
   await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${templates.postgres.templates[shape]}`);
   const url = withDatabase(postgresUrl, name);
-  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', databasePoolSize: 4, onStatement: options.onStatement });
+  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused', databasePoolSize: 4, ...noSessionTimeouts, onStatement: options.onStatement });
   return {
     db,
     url,

@@ -23,7 +23,10 @@ export interface TestGateway {
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<T>;
-  /** An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started). */
+  /**
+   * An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started);
+   * a feed on a fake clock (`now`) gives the worker the same clock, so its records are not from the future.
+   */
   simulatedWorker(feed?: SimulatedFeedOptions, options?: Pick<IngestWorkerOptions, 'intervalMs'>): IngestWorker;
   close(): Promise<void>;
 }
@@ -74,10 +77,10 @@ export async function startTestGateway(options: {
     simulatedWorker(feed = {}, options = {}) {
       return new IngestWorker({
         prisma: test.db.prisma,
-        reader: gateway.reader,
         feed: new SimulatedFeed(test.db.prisma, feed),
         bus,
         logger: silentLogger(),
+        ...(feed.now && { now: feed.now }),
         ...options,
       });
     },

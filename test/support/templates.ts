@@ -24,6 +24,13 @@ export const seededShapes = {
  * seconds (and a new PGlite seconds more), so each shape is built once per
  * run by test/support/global-setup.ts and every test gets a copy.
  */
+/**
+ * Test databases run without the gateway's session timeouts: PGlite's WebAssembly PostgreSQL shares the
+ * process and can hold the event loop for seconds on a loaded box, while a PostgreSQL transaction waits
+ * (idle in transaction) for its next statement. Tests of the timeouts set their own.
+ */
+export const noSessionTimeouts = { databaseStatementTimeoutMs: 0, databaseIdleInTransactionTimeoutMs: 0 } as const;
+
 export type DatabaseShape = 'empty' | 'migrated' | keyof typeof seededShapes;
 export type SeededShape = keyof typeof seededShapes;
 
@@ -129,7 +136,7 @@ async function buildPGliteTemplates(dir: string): Promise<Record<DatabaseShape, 
 async function buildPostgresTemplates(postgresUrl: string, names: Record<DatabaseShape, string>): Promise<void> {
   const build = async (name: string, from: string, fill: (db: Database) => Promise<unknown>) => {
     await adminQuery(postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${from}`);
-    const db = await openDatabase({ databaseUrl: withDatabase(postgresUrl, name), pgliteDataDir: 'unused', databasePoolSize: 2 });
+    const db = await openDatabase({ databaseUrl: withDatabase(postgresUrl, name), pgliteDataDir: 'unused', databasePoolSize: 2, ...noSessionTimeouts });
     try {
       await fill(db);
     } finally {
