@@ -41,7 +41,7 @@ describe.each(databaseKinds)('filtering by market never answers empty market lis
   beforeAll(async () => {
     gw = await startTestGateway({ kind, cache: true });
     feed = new QueuedFeed();
-    worker = new IngestWorker({ prisma: gw.test.db.prisma, reader: gw.gateway.reader, feed, bus: gw.bus, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: gw.test.db.prisma, feed, bus: gw.bus, logger: silentLogger() });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const board = await gw.query<{ data: { events: { nodes: Array<{ id: string; externalId: string }> } } }>(
       '{ events(first: 1, filter: { sport: "football", status: [SCHEDULED] }) { nodes { id externalId } } }',
