@@ -6,6 +6,13 @@ export type LogLevel = (typeof logLevels)[number];
 /** The default prefix of every Redis key and channel (`REDIS_PREFIX`), so deployments can share one Redis. */
 export const defaultRedisPrefix = 'oddsgate:';
 
+/**
+ * Which browser origins may call `/graphql` from another origin:
+ * `localhost` (any port of localhost, 127.0.0.1 or [::1], for apps on a dev
+ * server), `any` (every origin, `*`), or exactly the listed origins.
+ */
+export type CorsOrigins = { kind: 'localhost' } | { kind: 'any' } | { kind: 'list'; origins: readonly string[] };
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -25,6 +32,20 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const origin = z.string().refine((value) => {
+  try {
+    const parsed = new URL(value);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be `*` or comma-separated origins such as https://app.example.com (scheme, host and port only)');
+const corsOrigins = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()))
+  .pipe(z.union([z.tuple([z.literal('*')]), z.array(origin).min(1)]))
+  .transform((list): CorsOrigins => (list[0] === '*' ? { kind: 'any' } : { kind: 'list', origins: list }));
 
 /** One setting: the environment variable it is read from, and how its value is checked and converted. */
 const from = <S extends z.ZodType>(variable: string, schema: S) => ({ variable, schema });
@@ -144,6 +165,14 @@ const settings = {
   httpKeepAliveTimeoutMs: from('HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(1, 600_000).default(5_000)),
   /** `HTTP_MAX_CONNECTIONS`: connections open at once, WebSockets included (default 10,000; more are closed on arrival). */
   httpMaxConnections: from('HTTP_MAX_CONNECTIONS', integer(1, 1_000_000).default(10_000)),
+  /**
+   * `CORS_ORIGINS`: browser origins allowed to call `/graphql` from another origin: a comma-separated
+   * list of origins (`https://app.example.com`), or `*` for any. Default: localhost origins (any port)
+   * in development, none with `NODE_ENV=production`.
+   */
+  corsOrigins: from('CORS_ORIGINS', corsOrigins.optional()),
+  /** `CORS_CREDENTIALS`: allowed origins may send cookies (default off; not with `CORS_ORIGINS=*`). */
+  corsCredentials: from('CORS_CREDENTIALS', onOff.default(false)),
 };
 
 type Settings = typeof settings;
@@ -151,7 +180,7 @@ const names = Object.keys(settings) as Array<keyof Settings>;
 const schema = z.object(Object.fromEntries(names.map((name) => [name, settings[name].schema])) as { [K in keyof Settings]: Settings[K]['schema'] });
 
 /** The settings as the code reads them; each is documented above, beside its variable. */
-export type Config = Omit<z.output<typeof schema>, 'introspection'> & { introspection: boolean };
+export type Config = Omit<z.output<typeof schema>, 'introspection' | 'corsOrigins'> & { introspection: boolean; corsOrigins: CorsOrigins };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
@@ -173,6 +202,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}), got ${JSON.stringify(env.HTTP_REQUEST_TIMEOUT_MS)}`,
     );
   }
-  // Closed by default in production: the schema is for analysts, who get it by asking for INTROSPECTION=on.
-  return { ...config, introspection: config.introspection ?? !config.maskErrors };
+  if (config.corsCredentials && config.corsOrigins?.kind === 'any') {
+    // Browsers refuse credentials with `Access-Control-Allow-Origin: *`; reflecting every origin instead would hand any site the user's cookies.
+    throw new ConfigError('Invalid configuration:\n  CORS_CREDENTIALS cannot be on with CORS_ORIGINS=*: list the origins that may send credentials');
+  }
+  return {
+    ...config,
+    // Closed by default in production: the schema is for analysts, who get it by asking for INTROSPECTION=on.
+    introspection: config.introspection ?? !config.maskErrors,
+    // No cross-origin browser access in production unless configured; apps on a local dev server in development.
+    corsOrigins: config.corsOrigins ?? (config.maskErrors ? { kind: 'list', origins: [] } : { kind: 'localhost' }),
+  };
 }

@@ -65,6 +65,8 @@ type GatewaySettings = Pick<
   | 'httpRequestTimeoutMs'
   | 'httpKeepAliveTimeoutMs'
   | 'httpMaxConnections'
+  | 'corsOrigins'
+  | 'corsCredentials'
 >;
 
 export interface GatewayOptions {

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 5_000,
       httpMaxConnections: 10_000,
+      corsOrigins: { kind: 'localhost' },
+      corsCredentials: false,
     });
   });
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { EventQuery } from '../domain/event-query.js';
+import type { EventPosition, EventQuery } from '../domain/event-query.js';
 import type { MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 import {
   deepFreeze,
@@ -9,10 +9,12 @@ import {
   type BookmakerRecord,
   type CompetitionRecord,
   type EventOddsRecord,
+  type EventPage,
   type EventRecord,
   type SnapshotRecord,
   type SportRecord,
 } from '../domain/records.js';
+import { historicSnapshotId, latestOddsId } from '../domain/odds-ids.js';
 
 /**
  * Batched reads: each function is one round of queries for any number of
@@ -54,10 +56,16 @@ export class OddsReader {
     return rows.map(eventRecord);
   }
 
-  /** One page of events by keyset on (kickoffAt, id), and how many match in all. */
-  async eventPage(query: DatabaseEventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean; totalCount: number }> {
+  /**
+   * One page of events by keyset on (kickoffAt, id), and how many match in
+   * all. A page from the end (`fromEnd`) reads the range backwards and turns
+   * it round. Whether events lie beyond the cursor the page started from is
+   * not read (a statement more per page): a cursor came from a matching
+   * event, so the answer is "yes" when one was given.
+   */
+  async eventPage(query: EventQuery): Promise<EventPage> {
     const where = {
-      ...(query.sportKey !== undefined && { sport: { key: query.sportKey } }),
+      ...(query.sportId !== undefined && { sportId: query.sportId }),
       ...(query.competitionId !== undefined && { competitionId: query.competitionId }),
       ...(query.statuses && { status: { in: [...query.statuses] } }),
       ...(query.hasOdds !== undefined && { latestOdds: query.hasOdds ? { some: {} } : { none: {} } }),
@@ -66,30 +74,26 @@ export class OddsReader {
         ...(query.kickoffTo && { lte: query.kickoffTo }),
       },
     };
-    const after = query.after;
+    const bounds = [
+      ...(query.after ? [beyond(query.after, 'gt')] : []),
+      ...(query.before ? [beyond(query.before, 'lt')] : []),
+    ];
+    const order = query.fromEnd ? 'desc' : 'asc';
     const [rows, totalCount] = await Promise.all([
       this.prisma.event.findMany({
-        where: after
-          ? {
-              AND: [
-                where,
-                {
-                  OR: [
-                    { kickoffAt: { gt: new Date(after.kickoffAtMs) } },
-                    { kickoffAt: new Date(after.kickoffAtMs), id: { gt: after.id } },
-                  ],
-                },
-              ],
-            }
-          : where,
-        orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }],
+        where: bounds.length > 0 ? { AND: [where, ...bounds] } : where,
+        orderBy: [{ kickoffAt: order }, { id: order }],
         take: query.first + 1,
       }),
       this.prisma.event.count({ where }),
     ]);
+    const page = rows.slice(0, query.first).map(eventRecord);
+    const more = rows.length > query.first;
+    if (query.fromEnd) page.reverse();
     return {
-      events: rows.slice(0, query.first).map(eventRecord),
-      hasNextPage: rows.length > query.first,
+      events: page,
+      hasNextPage: query.fromEnd ? query.before !== undefined : more,
+      hasPreviousPage: query.fromEnd ? more : query.after !== undefined,
       totalCount,
     };
   }
@@ -106,7 +110,7 @@ export class OddsReader {
       [...eventIds],
     );
     const snapshotsByEvent = new Map<number, SnapshotRecord[]>(eventIds.map((id) => [id, []]));
-    for (const snapshot of await this.#withMarkets(latest)) snapshotsByEvent.get(snapshot.eventId)!.push(snapshot);
+    for (const snapshot of await this.#withMarkets(latest, { latest: true })) snapshotsByEvent.get(snapshot.eventId)!.push(snapshot);
     return new Map([...snapshotsByEvent].map(([eventId, snapshots]) => [eventId, eventOddsRecord(eventId, snapshots)]));
   }
 
@@ -121,6 +125,8 @@ export class OddsReader {
          AND ($2::int IS NULL OR s.bookmaker_id = $2)
          AND ($3::timestamptz IS NULL OR s.captured_at >= $3)
          AND ($4::timestamptz IS NULL OR s.captured_at <= $4)
+         -- With a market, only snapshots that hold it: a snapshot without it would come back with no markets.
+         AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM market m WHERE m.snapshot_id = s.id AND m.key = $6))
        ORDER BY s.captured_at DESC, s.bookmaker_id
        LIMIT $5`,
       query.eventId,
@@ -128,12 +134,16 @@ export class OddsReader {
       query.since?.toISOString() ?? null,
       query.until?.toISOString() ?? null,
       query.first,
+      query.marketKey ?? null,
     );
-    return this.#withMarkets(rows, query.marketKey);
+    return this.#withMarkets(rows, { latest: false, marketKey: query.marketKey });
   }
 
-  /** Fills snapshots with markets and outcomes (and previous prices) in one query. */
-  async #withMarkets(rows: readonly SnapshotRow[], marketKey?: string): Promise<SnapshotRecord[]> {
+  /**
+   * Fills snapshots with markets and outcomes (and previous prices) in one query.
+   * `latest`: they are their (event, bookmaker)'s current odds, and take its client id.
+   */
+  async #withMarkets(rows: readonly SnapshotRow[], { latest, marketKey }: { latest: boolean; marketKey?: string | undefined }): Promise<SnapshotRecord[]> {
     if (rows.length === 0) return [];
     const ids = rows.flatMap((row) => (row.previousId === null ? [row.id] : [row.id, row.previousId]));
     // One joined statement with an array parameter: Prisma's `include` would
@@ -161,25 +171,24 @@ export class OddsReader {
       }
       market!.outcomes.push({ key: row.key, name: row.name, price: Number(row.price), result: row.result });
     }
-    return rows.map((row) =>
-      deepFreeze({
+    return rows.map((row) => {
+      const nodeId = latest ? latestOddsId(row.eventId, row.bookmakerId) : historicSnapshotId(row.id);
+      return deepFreeze({
         id: row.id,
+        nodeId,
         eventId: row.eventId,
         bookmakerId: row.bookmakerId,
         capturedAt: new Date(row.capturedAt).toISOString(),
         markets: marketRecords(
+          nodeId,
           marketsBySnapshot.get(row.id) ?? [],
           row.previousId === null ? undefined : marketsBySnapshot.get(row.previousId),
         ),
-      }),
-    );
+      });
+    });
   }
 }
 
-/** The database knows sports by key (a join). */
-export interface DatabaseEventQuery extends EventQuery {
-  sportKey?: string | undefined;
-}
 
 export interface HistoryQuery {
   eventId: number;
@@ -228,6 +237,12 @@ const previousSnapshotJoin = `
     WHERE p.event_id = s.event_id AND p.bookmaker_id = s.bookmaker_id AND p.captured_at < s.captured_at
     ORDER BY p.captured_at DESC LIMIT 1
   ) prev ON true`;
+
+/** Events after (`gt`) or before (`lt`) a position in (kickoffAt, id) order. */
+function beyond(position: EventPosition, direction: 'gt' | 'lt') {
+  const at = new Date(position.kickoffAtMs);
+  return { OR: [{ kickoffAt: { [direction]: at } }, { kickoffAt: at, id: { [direction]: position.id } }] };
+}
 
 function byId<T extends { id: number }>(records: T[]): Map<number, T> {
   return new Map(records.map((record) => [record.id, record]));

@@ -1,11 +1,19 @@
 import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
+import { marketId, outcomeId } from './odds-ids.js';
 
 /**
  * The values the cache holds and resolvers read: plain, deeply frozen
  * objects, safe to share between requests. Times are ISO strings (what the
  * API sends) plus epoch milliseconds where code compares them.
  */
+
+/**
+ * The shape of these records as the fleet's Redis tier stores them: bump it
+ * when a record gains, loses or changes a field, so gateways of two versions
+ * (a rolling deploy) never read each other's entries. 2: ids on odds.
+ */
+export const recordFormat = 2;
 
 export interface SportRecord {
   readonly id: number;
@@ -44,6 +52,8 @@ export interface EventRecord {
 }
 
 export interface OutcomeRecord {
+  /** The client's id (src/domain/odds-ids.ts). */
+  readonly id: string;
   readonly key: string;
   readonly name: string;
   readonly price: number;
@@ -52,6 +62,8 @@ export interface OutcomeRecord {
 }
 
 export interface MarketRecord {
+  /** The client's id (src/domain/odds-ids.ts). */
+  readonly id: string;
   readonly key: string;
   readonly name: string;
   readonly line: number | null;
@@ -61,7 +73,10 @@ export interface MarketRecord {
 }
 
 export interface SnapshotRecord {
+  /** The stored snapshot's id. */
   readonly id: number;
+  /** The client's id: the (event, bookmaker)'s for current odds, the snapshot's own in history (src/domain/odds-ids.ts). */
+  readonly nodeId: string;
   readonly eventId: number;
   readonly bookmakerId: number;
   readonly capturedAt: string;
@@ -87,6 +102,8 @@ export interface EventOddsRecord {
 export interface EventPage {
   readonly events: readonly EventRecord[];
   readonly hasNextPage: boolean;
+  /** Events matching the filter come before this page. */
+  readonly hasPreviousPage: boolean;
   readonly totalCount: number;
 }
 
@@ -127,8 +144,9 @@ export function eventRecord(row: {
   });
 }
 
-/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`. */
+/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`; `ownerId` is their snapshot's `nodeId`. */
 export function marketRecords(
+  ownerId: string,
   markets: ReadonlyArray<{
     key: string;
     name: string;
@@ -142,20 +160,25 @@ export function marketRecords(
   for (const market of previousMarkets ?? []) {
     for (const outcome of market.outcomes) previousPrices.set(outcomeKey(market, outcome.key), outcome.price);
   }
-  return markets.map((market) => ({
-    key: market.key,
-    name: market.name,
-    line: market.line,
-    status: market.status,
-    margin: round(overround(market.outcomes.map((o) => o.price)), 6),
-    outcomes: market.outcomes.map((outcome) => ({
-      key: outcome.key,
-      name: outcome.name,
-      price: outcome.price,
-      previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
-      result: outcome.result,
-    })),
-  }));
+  return markets.map((market) => {
+    const id = marketId(ownerId, market);
+    return {
+      id,
+      key: market.key,
+      name: market.name,
+      line: market.line,
+      status: market.status,
+      margin: round(overround(market.outcomes.map((o) => o.price)), 6),
+      outcomes: market.outcomes.map((outcome) => ({
+        id: outcomeId(id, outcome.key),
+        key: outcome.key,
+        name: outcome.name,
+        price: outcome.price,
+        previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
+        result: outcome.result,
+      })),
+    };
+  });
 }
 
 export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): EventOddsRecord {

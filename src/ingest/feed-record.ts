@@ -28,6 +28,18 @@ const text = (max: number, what: string) =>
 const key = (what: string) => text(storageBounds.keyLength, what);
 const name = (what: string) => text(storageBounds.nameLength, what);
 
+/** A check that no two items share an identity; the issue's path points at the second. */
+function unique<T>(identity: (item: T) => string, message: (item: T) => string) {
+  return (items: T[], context: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const id = identity(item);
+      if (seen.has(id)) context.addIssue({ code: 'custom', path: [index], message: message(item) });
+      seen.add(id);
+    });
+  };
+}
+
 const outcome = z.object({
   key: key('key'),
   name: name('name'),
@@ -48,7 +60,10 @@ const market = z.object({
     .nullable()
     .default(null),
   status: z.enum(['OPEN', 'SUSPENDED', 'SETTLED']).default('OPEN'),
-  outcomes: z.array(outcome).min(2, 'a market needs at least two outcomes'),
+  outcomes: z
+    .array(outcome)
+    .min(2, 'a market needs at least two outcomes')
+    .superRefine(unique((o) => o.key, (o) => `outcome ${JSON.stringify(o.key)} appears twice in one market`)),
 });
 
 /** What a feed says about an event it announces: enough to create it when the database does not know it yet. */
@@ -77,7 +92,11 @@ const oddsRecord = z.object({
   bookmakerName: name('bookmakerName').optional(),
   capturedAt,
   state: state.optional(),
-  markets: z.array(market).min(1, 'a snapshot needs at least one market'),
+  markets: z
+    .array(market)
+    .min(1, 'a snapshot needs at least one market')
+    // A market's (key, line) and an outcome's key name them for clients (src/domain/odds-ids.ts): two alike would be one.
+    .superRefine(unique((m) => `${m.key}|${m.line}`, (m) => `market ${m.key}${m.line === null ? '' : ` at line ${m.line}`} appears twice in one snapshot`)),
 });
 
 /** The event's state alone: kick-off, a goal, the clock, the final whistle. */

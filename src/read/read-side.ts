@@ -85,7 +85,16 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
   const warmed = board ? await warmUp(sharedReads, reader, cache, board) : null;
   logWarmUp(warmed, logger);
   metrics.observeCache(cache);
-  shared?.onInvalidation((invalidation) => applyInvalidation(invalidation, cache));
+  shared?.onInvalidation((invalidation) => {
+    applyInvalidation(invalidation, cache);
+    // Every event dropped (a reseed, or an operator's `{"kind": "Event"}`): the board's records are as stale.
+    if (board && invalidation.kinds.includes('Event')) {
+      warmUp(sharedReads, reader, cache, board).then(
+        (result) => logger.info({ ms: result.durationMs, events: result.events }, 'every event invalidated: warmed the board again'),
+        (error: unknown) => logger.warn({ err: error }, 'every event invalidated: warming the board again failed'),
+      );
+    }
+  });
   addReadHealthParts(health, { db, cache, board, hitWindow, databaseBreaker, refreshFailures: () => refreshFailures });
   return {
     reader,

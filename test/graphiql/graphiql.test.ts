@@ -62,6 +62,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     await page.locator('.graphiql-container').waitFor();
     // Monaco renders the operation once its editor (and its workers) are up.
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('query Board'));
+    // GraphiQL's History panel stays beside the explorer.
+    await page.getByRole('button', { name: 'Show History' }).waitFor();
     await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).click();
     // The explorer lists the root fields from the schema GraphiQL introspected.
     await page.locator('.graphiql-explorer-root').getByText('oddsHistory', { exact: true }).waitFor();

@@ -222,9 +222,9 @@ describe('a slow subscriber', () => {
   it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
     for (let i = 0; i < 100_000; i++) {
-      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
+      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0 });
     }
     expect(slow.conflated).toBe(100_000 - 3);
     expect(slow.dropped).toBe(0);
@@ -243,8 +243,8 @@ describe('a slow subscriber', () => {
   it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, publishedAt: 0 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
     expect(slow.dropped).toBe(30);
     expect((await slow.next()).value!.eventId).toBe(31);
     await slow.return!();
@@ -253,12 +253,26 @@ describe('a slow subscriber', () => {
   it('gets only the events and bookmakers it asked for', async () => {
     const pubsub = new InProcessPubSub();
     const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, publishedAt: 0 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
     const { value } = await picky.next();
     expect([value!.eventId, value!.bookmakerId]).toEqual([2, 5]);
     await picky.return!();
+  });
+
+  it('gets only changes that moved a market it asked for', async () => {
+    const pubsub = new InProcessPubSub();
+    const btts = pubsub.subscribe({ marketKeys: new Set(['btts']) });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 3, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 0 });
+    pubsub.publish({ eventId: 4, bookmakerId: 1, snapshot, changedMarkets: ['btts'], publishedAt: 0 });
+    const read = [await btts.next(), await btts.next()].map((r) => r.value!.eventId);
+    expect(read).toEqual([3, 4]);
+    expect(pubsub.stats()).toMatchObject({ delivered: 2, dropped: 0, conflated: 0 });
+    await btts.return!();
   });
 });
