@@ -6,6 +6,13 @@ export type LogLevel = (typeof logLevels)[number];
 /** The default prefix of every Redis key and channel (`REDIS_PREFIX`), so deployments can share one Redis. */
 export const defaultRedisPrefix = 'oddsgate:';
 
+/**
+ * Which browser origins may call `/graphql` from another origin:
+ * `localhost` (any port of localhost, 127.0.0.1 or [::1], for apps on a dev
+ * server), `any` (every origin, `*`), or exactly the listed origins.
+ */
+export type CorsOrigins = { kind: 'localhost' } | { kind: 'any' } | { kind: 'list'; origins: readonly string[] };
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -25,6 +32,20 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const origin = z.string().refine((value) => {
+  try {
+    const parsed = new URL(value);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be `*` or comma-separated origins such as https://app.example.com (scheme, host and port only)');
+const corsOrigins = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()))
+  .pipe(z.union([z.tuple([z.literal('*')]), z.array(origin).min(1)]))
+  .transform((list): CorsOrigins => (list[0] === '*' ? { kind: 'any' } : { kind: 'list', origins: list }));
 
 /** One setting: the environment variable it is read from, and how its value is checked and converted. */
 const from = <S extends z.ZodType>(variable: string, schema: S) => ({ variable, schema });
@@ -66,11 +87,43 @@ const settings = {
   simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
   /** `HISTORY_RETENTION_DAYS`: odds history is kept this many days; the process running the ingest worker drops older days whole (default 30). */
   historyRetentionDays: from('HISTORY_RETENTION_DAYS', integer(1, 36_500).default(30)),
+  /** `ODDS_API_KEY`: feed odds from The Odds API v4 with this key (unset = `FEED_URL` or the simulated feed). */
+  oddsApiKey: from('ODDS_API_KEY', z.string().min(1).optional()),
+  /** `ODDS_API_SPORTS`: required with `ODDS_API_KEY`: `sport_key=competition_key,...`, the sports to poll and the competition each one's events join. */
+  oddsApiSports: from(
+    'ODDS_API_SPORTS',
+    z
+      .string()
+      .regex(/^[\w-]+=[\w-]+(,[\w-]+=[\w-]+)*$/, 'must be sport_key=competition_key pairs separated by commas, e.g. soccer_epl=eng-premier')
+      .transform((value) =>
+        value.split(',').map((pair) => {
+          const [sport, competition] = pair.split('=') as [string, string];
+          return { sport, competition };
+        }),
+      )
+      .optional(),
+  ),
+  /** `ODDS_API_URL`: The Odds API's base URL (default `https://api.the-odds-api.com`). */
+  oddsApiUrl: from('ODDS_API_URL', url(['http:', 'https:']).default('https://api.the-odds-api.com')),
+  /** `ODDS_API_REGIONS`: bookmaker regions asked for, comma-separated (default `eu`). */
+  oddsApiRegions: from('ODDS_API_REGIONS', z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be regions separated by commas, e.g. eu,uk').default('eu')),
+  /** `ODDS_API_INTERVAL_MS`: how often The Odds API is polled, in ms (default 60,000; each poll of each sport costs quota). */
+  oddsApiIntervalMs: from('ODDS_API_INTERVAL_MS', integer(1_000, 86_400_000).default(60_000)),
+  /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
+  ingestMaxClockSkewMs: from('INGEST_MAX_CLOCK_SKEW_MS', integer(0, 86_400_000).default(5 * 60_000)),
+  /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */
+  ingestMaxResponseBytes: from('INGEST_MAX_RESPONSE_BYTES', integer(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024)),
+  /** `INGEST_MAX_RECORDS_PER_CYCLE`: records the worker writes per cycle; the rest of an answer waits (default 5,000). */
+  ingestMaxRecordsPerCycle: from('INGEST_MAX_RECORDS_PER_CYCLE', integer(1, 1_000_000).default(5_000)),
+  /** `INGEST_STALE_AFTER_MS`: `/health` calls ingest stale when delivered records wait this long for a commit (default 60,000 ms). */
+  ingestStaleAfterMs: from('INGEST_STALE_AFTER_MS', integer(1, 86_400_000).default(60_000)),
   /** `ADMIN_TOKEN`: bearer token of the operators' API (`POST /admin/invalidate`). Unset = that API is off. */
   adminToken: from('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()),
-  /** `BREAKER_FAILURES`: consecutive failures that open the database's or a feed's circuit breaker (default 5). */
+  /** `BREAKER_FAILURES`: consecutive failures that open a circuit breaker (the gateway's database, a feed, the worker's database) (default 5). */
   breakerFailures: from('BREAKER_FAILURES', integer(1, 1000).default(5)),
-  /** `BREAKER_OPEN_MS`: how long an open breaker fails calls fast before one trial call (default 30,000 ms). */
+  /** `BREAKER_FIRST_PROBE_MS`: how long a breaker that just opened fails calls fast before its first trial call (default 1,000 ms). */
+  breakerFirstProbeMs: from('BREAKER_FIRST_PROBE_MS', integer(1, 3_600_000).default(1_000)),
+  /** `BREAKER_OPEN_MS`: the longest wait between trial calls; each failed trial doubles the wait up to this (default 30,000 ms). */
   breakerOpenMs: from('BREAKER_OPEN_MS', integer(1, 3_600_000).default(30_000)),
   /** `LOG_LEVEL`: fatal, error, warn, info, debug (one line per request), trace or silent (default info). */
   logLevel: from('LOG_LEVEL', z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info')),
@@ -114,6 +167,14 @@ const settings = {
   httpKeepAliveTimeoutMs: from('HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(1, 600_000).default(5_000)),
   /** `HTTP_MAX_CONNECTIONS`: connections open at once, WebSockets included (default 10,000; more are closed on arrival). */
   httpMaxConnections: from('HTTP_MAX_CONNECTIONS', integer(1, 1_000_000).default(10_000)),
+  /**
+   * `CORS_ORIGINS`: browser origins allowed to call `/graphql` from another origin: a comma-separated
+   * list of origins (`https://app.example.com`), or `*` for any. Default: localhost origins (any port)
+   * in development, none with `NODE_ENV=production`.
+   */
+  corsOrigins: from('CORS_ORIGINS', corsOrigins.optional()),
+  /** `CORS_CREDENTIALS`: allowed origins may send cookies (default off; not with `CORS_ORIGINS=*`). */
+  corsCredentials: from('CORS_CREDENTIALS', onOff.default(false)),
 };
 
 type Settings = typeof settings;
@@ -121,7 +182,7 @@ const names = Object.keys(settings) as Array<keyof Settings>;
 const schema = z.object(Object.fromEntries(names.map((name) => [name, settings[name].schema])) as { [K in keyof Settings]: Settings[K]['schema'] });
 
 /** The settings as the code reads them; each is documented above, beside its variable. */
-export type Config = Omit<z.output<typeof schema>, 'introspection'> & { introspection: boolean };
+export type Config = Omit<z.output<typeof schema>, 'introspection' | 'corsOrigins'> & { introspection: boolean; corsOrigins: CorsOrigins };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
@@ -134,11 +195,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const config = parsed.data;
+  if (config.oddsApiKey && !config.oddsApiSports) {
+    throw new ConfigError('Invalid configuration:\n  ODDS_API_SPORTS is required with ODDS_API_KEY, e.g. soccer_epl=eng-premier');
+  }
+  if (config.oddsApiKey && config.feedUrl) throw new ConfigError('Invalid configuration:\n  FEED_URL and ODDS_API_KEY both name a feed; set one');
   if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {
     throw new ConfigError(
       `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}), got ${JSON.stringify(env.HTTP_REQUEST_TIMEOUT_MS)}`,
     );
   }
-  // Closed by default in production: the schema is for analysts, who get it by asking for INTROSPECTION=on.
-  return { ...config, introspection: config.introspection ?? !config.maskErrors };
+  if (config.corsCredentials && config.corsOrigins?.kind === 'any') {
+    // Browsers refuse credentials with `Access-Control-Allow-Origin: *`; reflecting every origin instead would hand any site the user's cookies.
+    throw new ConfigError('Invalid configuration:\n  CORS_CREDENTIALS cannot be on with CORS_ORIGINS=*: list the origins that may send credentials');
+  }
+  return {
+    ...config,
+    // Closed by default in production: the schema is for analysts, who get it by asking for INTROSPECTION=on.
+    introspection: config.introspection ?? !config.maskErrors,
+    // No cross-origin browser access in production unless configured; apps on a local dev server in development.
+    corsOrigins: config.corsOrigins ?? (config.maskErrors ? { kind: 'list', origins: [] } : { kind: 'localhost' }),
+  };
 }

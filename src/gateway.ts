@@ -26,7 +26,7 @@ export interface Gateway {
   /** Null with `CACHE=off`. */
   board: BoardIndex | null;
   warmUp: WarmUpResult | null;
-  /** The reader, for an ingest worker in the same process. */
+  /** The read side's reader (behind the gateway's database breaker). */
   reader: OddsReader;
   /** This gateway's own subscribers. */
   pubsub: InProcessPubSub;
@@ -45,6 +45,7 @@ export interface Gateway {
 type GatewaySettings = Pick<
   Config,
   | 'breakerFailures'
+  | 'breakerFirstProbeMs'
   | 'breakerOpenMs'
   | 'adminToken'
   | 'maskErrors'
@@ -64,6 +65,8 @@ type GatewaySettings = Pick<
   | 'httpRequestTimeoutMs'
   | 'httpKeepAliveTimeoutMs'
   | 'httpMaxConnections'
+  | 'corsOrigins'
+  | 'corsCredentials'
 >;
 
 export interface GatewayOptions {

@@ -28,10 +28,13 @@ await runCli(async () => {
   );
   const ingestLogger = logger.child({ component: 'ingest' });
   const worker = config.ingest
-    ? createIngestWorker(config, { bus, sharedTier, prisma: db.prisma, reader: gateway.reader, metrics, logger: ingestLogger })
+    ? createIngestWorker(config, { bus, sharedTier, prisma: db.prisma, metrics, logger: ingestLogger })
     : undefined;
   worker?.start();
-  if (worker) logger.info(`ingest worker: ${worker.feedBreaker.name}`);
+  if (worker) {
+    gateway.health.addPart('worker', () => worker.health());
+    logger.info(`ingest worker: ${worker.feedBreaker.name}`);
+  }
   // The writer keeps history's day partitions: the next days ahead, none past the retention.
   const historyUpkeep = config.ingest
     ? startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => ingestLogger.info(message) })

@@ -17,10 +17,20 @@ describe('loadConfig', () => {
       cache: true,
       cacheMaxBytes: 256 * 1024 * 1024,
       feedUrl: undefined,
+      oddsApiKey: undefined,
+      oddsApiSports: undefined,
+      oddsApiUrl: 'https://api.the-odds-api.com',
+      oddsApiRegions: 'eu',
+      oddsApiIntervalMs: 60_000,
+      ingestMaxClockSkewMs: 300_000,
+      ingestMaxResponseBytes: 10 * 1024 * 1024,
+      ingestMaxRecordsPerCycle: 5_000,
+      ingestStaleAfterMs: 60_000,
       simSpeed: 1,
       historyRetentionDays: 30,
       adminToken: undefined,
       breakerFailures: 5,
+      breakerFirstProbeMs: 1_000,
       breakerOpenMs: 30_000,
       logLevel: 'info',
       metricsPort: undefined,
@@ -41,6 +51,8 @@ describe('loadConfig', () => {
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 5_000,
       httpMaxConnections: 10_000,
+      corsOrigins: { kind: 'localhost' },
+      corsCredentials: false,
     });
   });
 
@@ -54,7 +66,12 @@ describe('loadConfig', () => {
       CACHE: 'off',
       CACHE_MAX_BYTES: '33554432',
       FEED_URL: 'http://feeds.local/odds',
+      INGEST_MAX_CLOCK_SKEW_MS: '60000',
+      INGEST_MAX_RESPONSE_BYTES: '1048576',
+      INGEST_MAX_RECORDS_PER_CYCLE: '100',
+      INGEST_STALE_AFTER_MS: '5000',
       BREAKER_FAILURES: '3',
+      BREAKER_FIRST_PROBE_MS: '500',
       BREAKER_OPEN_MS: '5000',
       LOG_LEVEL: 'debug',
       METRICS_PORT: '9464',
@@ -69,7 +86,12 @@ describe('loadConfig', () => {
       cache: false,
       cacheMaxBytes: 32 * 1024 * 1024,
       feedUrl: 'http://feeds.local/odds',
+      ingestMaxClockSkewMs: 60_000,
+      ingestMaxResponseBytes: 1024 * 1024,
+      ingestMaxRecordsPerCycle: 100,
+      ingestStaleAfterMs: 5000,
       breakerFailures: 3,
+      breakerFirstProbeMs: 500,
       breakerOpenMs: 5000,
       logLevel: 'debug',
       metricsPort: 9464,
@@ -150,5 +172,23 @@ describe('loadConfig', () => {
 
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be at most 65535, got "70000"/);
+  });
+
+  it('reads The Odds API settings, and says what is missing or conflicting', () => {
+    expect(loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier,basketball_nba=usa-pro-basketball' })).toMatchObject({
+      oddsApiKey: 'k',
+      oddsApiSports: [
+        { sport: 'soccer_epl', competition: 'eng-premier' },
+        { sport: 'basketball_nba', competition: 'usa-pro-basketball' },
+      ],
+      oddsApiUrl: 'https://api.the-odds-api.com',
+      oddsApiRegions: 'eu',
+      oddsApiIntervalMs: 60_000,
+    });
+    expect(() => loadConfig({ ODDS_API_KEY: 'k' })).toThrow('ODDS_API_SPORTS is required with ODDS_API_KEY');
+    expect(() => loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl=eng-premier', FEED_URL: 'http://x/odds' })).toThrow(
+      'FEED_URL and ODDS_API_KEY both name a feed',
+    );
+    expect(() => loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl' })).toThrow(/ODDS_API_SPORTS must be sport_key=competition_key pairs/);
   });
 });

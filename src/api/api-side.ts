@@ -37,6 +37,8 @@ type ApiSettings = Pick<
   | 'httpRequestTimeoutMs'
   | 'httpKeepAliveTimeoutMs'
   | 'httpMaxConnections'
+  | 'corsOrigins'
+  | 'corsCredentials'
 >;
 
 export interface ApiOptions {
@@ -107,6 +109,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
       maxConnections: config.httpMaxConnections,
     },
+    cors: { origins: config.corsOrigins, credentials: config.corsCredentials },
   });
   metrics.observeHttpServer({ openConnections: () => openConnections(httpServer) });
   httpServer.on('drop', () => metrics.httpConnectionDropped());

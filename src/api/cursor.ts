@@ -12,6 +12,6 @@ export function encodeCursor(event: EventCursor): string {
 
 export function decodeCursor(cursor: string, argumentName = 'after'): EventCursor {
   const match = /^(\d{1,15}):(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badUserInput(argumentName, `is not a cursor this API returned (use pageInfo.endCursor); got ${JSON.stringify(cursor)}`);
+  if (!match) throw badUserInput(argumentName, `is not a cursor this API returned (use pageInfo.endCursor for after, pageInfo.startCursor for before); got ${JSON.stringify(cursor)}`);
   return { kickoffAtMs: Number(match[1]), id: Number(match[2]) };
 }

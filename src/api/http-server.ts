@@ -5,6 +5,7 @@ import type { GraphQLContext } from './context.js';
 import { encodedBody } from './response-cache.js';
 import { requestIdFrom, type Logger } from '../ops/log.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
+import { applyCors, type CorsOptions } from './cors.js';
 
 /**
  * Plain `node:http` in front of Apollo Server: no framework between the
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   limits: HttpServerLimits;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Browser origins allowed to call `/graphql` (default: none). */
+  cors?: CorsOptions;
 }
 
 /** What one client may hold of the server: see the HTTP_* variables in src/config.ts. */
@@ -45,7 +48,18 @@ export interface HttpServerLimits {
 
 export type Endpoint = () => Promise<{ status: number; body: unknown } | { status: number; text: string; contentType: string }>;
 
-export function createHttpServer({ apollo, createContext, endpoints, admin, logger, limits, maxBodyBytes = 1024 * 1024 }: HttpServerOptions): http.Server {
+const noCors: CorsOptions = { origins: { kind: 'list', origins: [] }, credentials: false };
+
+export function createHttpServer({
+  apollo,
+  createContext,
+  endpoints,
+  admin,
+  logger,
+  limits,
+  maxBodyBytes = 1024 * 1024,
+  cors = noCors,
+}: HttpServerOptions): http.Server {
   // GraphiQL's page and assets (src/api/graphiql/serve.ts); undefined for every other request.
   const graphiql = createGraphiqlHandler();
   const server = http.createServer(
@@ -74,6 +88,8 @@ export function createHttpServer({ apollo, createContext, endpoints, admin, logg
       const started = performance.now();
       res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
     }
+    // CORS first: a preflight is answered here, before Apollo's CSRF prevention could refuse it.
+    if (path === '/graphql' && applyCors(req, res, cors)) return;
     const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path] : undefined;
     const handled =
       graphiql(req, res) ??

@@ -1,4 +1,5 @@
 import { boardWindowMs } from '../read/board-index.js';
+import type { EventQuery } from '../domain/event-query.js';
 import type { EventPage, EventRecord } from '../domain/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
 import type { EventUpdateMessage, OddsUpdateMessage } from '../live/pubsub.js';
@@ -14,7 +15,7 @@ export const maxPageSize = 200;
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
-    events: (_, { filter, first, after }, context) => eventsPage(context, filter ?? {}, first ?? 50, after ?? undefined),
+    events: (_, { filter, ...page }, context) => eventsPage(context, filter ?? {}, pageRequest(page)),
     event: (_, { id }, { loaders }) => {
       const eventId = parseId(id);
       return eventId === undefined ? null : nullIfNotFound(loaders.event.load(eventId));
@@ -24,7 +25,7 @@ export const resolvers: Resolvers = {
     competitions: async (_, { sport }, { loaders }) => {
       const competitions = await loaders.competitions();
       if (sport == null) return competitions;
-      const sportRecord = (await loaders.sports()).find((s) => s.key === sport);
+      const sportRecord = byKeyOrId(await loaders.sports(), sport);
       return sportRecord ? competitions.filter((c) => c.sportId === sportRecord.id) : [];
     },
     oddsHistory: async (_, args, { loaders, reader }) => {
@@ -49,9 +50,9 @@ export const resolvers: Resolvers = {
   },
   Subscription: {
     oddsUpdated: {
-      subscribe: async (_, { eventIds, bookmakers }, { pubsub, loaders }) => {
+      subscribe: async (_, { eventIds, bookmakers, markets }, { pubsub, loaders }) => {
         const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
-        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds });
+        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) });
       },
       resolve: (message: OddsUpdateMessage) => message,
     },
@@ -69,6 +70,8 @@ export const resolvers: Resolvers = {
     nodes: (page) => page.events,
     pageInfo: (page) => ({
       hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: page.events.length > 0 ? encodeCursor(page.events[0]!) : null,
       endCursor: page.events.length > 0 ? encodeCursor(page.events[page.events.length - 1]!) : null,
     }),
     totalCount: (page) => page.totalCount,
@@ -91,6 +94,8 @@ export const resolvers: Resolvers = {
     },
   },
   OddsSnapshot: {
+    id: (snapshot) => snapshot.nodeId,
+    snapshotId: (snapshot) => String(snapshot.id),
     bookmaker: (snapshot, _, { loaders }) => loaders.bookmaker.load(snapshot.bookmakerId),
     markets: (snapshot, { keys }) => (keys == null ? snapshot.markets : snapshot.markets.filter((m) => keys.includes(m.key))),
   },
@@ -108,45 +113,48 @@ async function bookmakerIdsByKeys(loaders: GraphQLContext['loaders'], keys: read
   return new Set((await loaders.bookmakers()).filter((b) => keys.includes(b.key)).map((b) => b.id));
 }
 
-async function eventsPage(
-  { board, reader, loaders }: GraphQLContext,
-  filter: EventFilter,
-  first: number,
-  after: string | undefined,
-): Promise<EventPage> {
-  checkPageSize('first', first);
+/** Where a page starts and how long it is, from `first`/`after` or `last`/`before` (Relay's connection arguments). */
+type PageRequest = Pick<EventQuery, 'first' | 'fromEnd' | 'after' | 'before'>;
+
+function pageRequest(args: { first?: number | null; after?: string | null; last?: number | null; before?: string | null }): PageRequest {
+  if (args.first != null && args.last != null) {
+    throw badUserInput('last', 'cannot be given with first: page forward with first and after, or backward with last and before');
+  }
+  const fromEnd = args.last != null;
+  return {
+    first: fromEnd ? checkPageSize('last', args.last!) : checkPageSize('first', args.first ?? 50),
+    fromEnd,
+    after: args.after == null ? undefined : decodeCursor(args.after, 'after'),
+    before: args.before == null ? undefined : decodeCursor(args.before, 'before'),
+  };
+}
+
+async function eventsPage({ board, reader, loaders }: GraphQLContext, filter: EventFilter, request: PageRequest): Promise<EventPage> {
   checkRange('filter.kickoffFrom', filter.kickoffFrom, 'filter.kickoffTo', filter.kickoffTo);
-  const cursor = after === undefined ? undefined : decodeCursor(after);
-  const empty: EventPage = { events: [], hasNextPage: false, totalCount: 0 };
+  const empty: EventPage = { events: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
+  let sportId: number | undefined;
+  if (filter.sport != null) {
+    sportId = byKeyOrId(await loaders.sports(), filter.sport)?.id;
+    if (sportId === undefined) return empty;
+  }
   let competitionId: number | undefined;
   if (filter.competition != null) {
-    competitionId = parseId(filter.competition);
+    competitionId = byKeyOrId(await loaders.competitions(), filter.competition)?.id;
     if (competitionId === undefined) return empty;
   }
   const query = {
+    sportId,
     competitionId,
     kickoffFrom: filter.kickoffFrom ?? undefined,
     kickoffTo: filter.kickoffTo ?? undefined,
     statuses: filter.status ?? undefined,
     hasOdds: filter.hasOdds ?? undefined,
-    first,
-    after: cursor,
+    ...request,
   };
-  if (board?.covers(query.kickoffFrom)) {
-    let sportId: number | undefined;
-    if (filter.sport != null) {
-      sportId = (await loaders.sports()).find((s) => s.key === filter.sport)?.id;
-      if (sportId === undefined) return empty;
-    }
-    return board.page({ ...query, sportId });
-  }
+  if (board?.covers(query.kickoffFrom)) return board.page(query);
   // Outside the board's window, or CACHE=off: the database pages; the board's
   // default window still applies when no kickoffFrom is given.
-  const page = await reader.eventPage({
-    ...query,
-    sportKey: filter.sport ?? undefined,
-    kickoffFrom: query.kickoffFrom ?? new Date(Date.now() - boardWindowMs),
-  });
+  const page = await reader.eventPage({ ...query, kickoffFrom: query.kickoffFrom ?? new Date(Date.now() - boardWindowMs) });
   primeEvents(loaders, page.events);
   return page;
 }
@@ -167,6 +175,15 @@ function checkRange(fromName: string, from: Date | null | undefined, toName: str
   if (from && to && from.getTime() > to.getTime()) {
     throw badUserInput(toName, `must not be before ${fromName} (${from.toISOString()}), got ${to.toISOString()}`);
   }
+}
+
+/**
+ * Filters name sports and competitions by key (`football`, `eng-premier`);
+ * an id (all digits) is still taken, as `filter.competition` took one before keys.
+ */
+function byKeyOrId<T extends { id: number; key: string }>(records: readonly T[], reference: string): T | undefined {
+  const id = parseId(reference);
+  return records.find((record) => record.key === reference) ?? (id === undefined ? undefined : records.find((record) => record.id === id));
 }
 
 /** Ids are integers; anything else names no row, so lookups answer null or empty instead of failing. */

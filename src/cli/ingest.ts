@@ -5,7 +5,6 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { startHistoryUpkeep } from '../db/history-partitions.js';
 import { applyMigrations } from '../db/migrate.js';
-import { OddsReader } from '../db/odds-reader.js';
 import { createIngestWorker } from '../ingest/create-feed.js';
 import { createOddsBus } from '../live/create-bus.js';
 import { createLogger } from '../ops/log.js';
@@ -24,12 +23,13 @@ await runCli(async () => {
   const bus = await createOddsBus(config, logger);
   // Written to, never listened on: invalidations are for gateways.
   const sharedTier = config.redisUrl ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
-  const worker = createIngestWorker(config, { prisma: db.prisma, reader: new OddsReader(db.prisma), bus, sharedTier, metrics, logger });
+  const worker = createIngestWorker(config, { prisma: db.prisma, bus, sharedTier, metrics, logger });
   worker.start();
   // The writer keeps history's day partitions: the next days ahead, none past the retention.
   const historyUpkeep = startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => logger.info(message) });
   logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host);
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host, () => worker.health());
   if (metricsServer) logger.info(`ingest metrics at ${metricsServer.url}/metrics`);
   const report = setInterval(() => logger.info({ totals: worker.totals }, 'ingest totals'), 10_000);
   stopOnSignals(

@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrate.js';
+import { createLogger } from '../ops/log.js';
+import { RedisTier } from '../read/redis-tier.js';
+import { redisNames } from '../redis/names.js';
 import { seedDatabase } from '../seed/seed.js';
 import { runCli } from './run-cli.js';
 
@@ -16,7 +19,8 @@ await runCli(async () => {
       'history-days': { type: 'string' },
     },
   });
-  const db = await openDatabase(loadConfig());
+  const config = loadConfig();
+  const db = await openDatabase(config);
   try {
     await applyMigrations(db);
     const started = performance.now();
@@ -32,6 +36,16 @@ await runCli(async () => {
     console.log(
       `seeded ${db.kind} at ${db.location}: ${result.events} events x ${result.bookmakers} bookmakers, ${result.snapshots} snapshots in ${seconds} s`,
     );
+    if (config.redisUrl) {
+      // What the fleet cached is of the data set just replaced: drop it everywhere, or gateways serve it for days.
+      const tier = new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, logger: createLogger(config.logLevel).child({ component: 'seed' }) });
+      try {
+        await tier.dropAll();
+        console.log(`dropped the fleet's cache (${redisNames(config.redisPrefix).cacheKeys}*); running gateways read their boards again`);
+      } finally {
+        await tier.close();
+      }
+    }
   } finally {
     await db.close();
   }

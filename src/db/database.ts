@@ -110,7 +110,15 @@ function openPostgres(databaseUrl: string, options: DatabaseOptions): Database {
 
 async function openPGlite(dataDir: string): Promise<Database> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  return pgliteDatabase(await PGlite.create(dataDir), dataDir);
+}
+
+/**
+ * A Database over a PGlite the caller created: tests start theirs from a dumped
+ * data directory (`loadDataDir`), built once per run instead of once per test.
+ * `close` closes the PGlite too.
+ */
+export function pgliteDatabase(pglite: PGlite, location: string): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   // PGlite is a single connection: every session is the same one.
   const session: SqlSession = {
@@ -121,7 +129,7 @@ async function openPGlite(dataDir: string): Promise<Database> {
   };
   return {
     kind: 'pglite',
-    location: dataDir,
+    location,
     prisma,
     withSession: (work) => work(session),
     async close() {

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { EventQuery } from '../domain/event-query.js';
+import type { EventPosition, EventQuery } from '../domain/event-query.js';
 import type { MovedMarket } from '../domain/movement.js';
+import { historicSnapshotId, latestOddsId } from '../domain/odds-ids.js';
 import {
   deepFreeze,
   eventOddsRecord,
@@ -9,6 +10,7 @@ import {
   type BookmakerRecord,
   type CompetitionRecord,
   type EventOddsRecord,
+  type EventPage,
   type EventRecord,
   type SnapshotRecord,
   type SportRecord,
@@ -58,10 +60,16 @@ export class OddsReader {
     return rows.map(eventRecord);
   }
 
-  /** One page of events by keyset on (kickoffAt, id), and how many match in all. */
-  async eventPage(query: DatabaseEventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean; totalCount: number }> {
+  /**
+   * One page of events by keyset on (kickoffAt, id), and how many match in
+   * all. A page from the end (`fromEnd`) reads the range backwards and turns
+   * it round. Whether events lie beyond the cursor the page started from is
+   * not read (a statement more per page): a cursor came from a matching
+   * event, so the answer is "yes" when one was given.
+   */
+  async eventPage(query: EventQuery): Promise<EventPage> {
     const where = {
-      ...(query.sportKey !== undefined && { sport: { key: query.sportKey } }),
+      ...(query.sportId !== undefined && { sportId: query.sportId }),
       ...(query.competitionId !== undefined && { competitionId: query.competitionId }),
       ...(query.statuses && { status: { in: [...query.statuses] } }),
       ...(query.hasOdds !== undefined && { latestOdds: query.hasOdds ? { some: {} } : { none: {} } }),
@@ -70,30 +78,26 @@ export class OddsReader {
         ...(query.kickoffTo && { lte: query.kickoffTo }),
       },
     };
-    const after = query.after;
+    const bounds = [
+      ...(query.after ? [beyond(query.after, 'gt')] : []),
+      ...(query.before ? [beyond(query.before, 'lt')] : []),
+    ];
+    const order = query.fromEnd ? 'desc' : 'asc';
     const [rows, totalCount] = await Promise.all([
       this.prisma.event.findMany({
-        where: after
-          ? {
-              AND: [
-                where,
-                {
-                  OR: [
-                    { kickoffAt: { gt: new Date(after.kickoffAtMs) } },
-                    { kickoffAt: new Date(after.kickoffAtMs), id: { gt: after.id } },
-                  ],
-                },
-              ],
-            }
-          : where,
-        orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }],
+        where: bounds.length > 0 ? { AND: [where, ...bounds] } : where,
+        orderBy: [{ kickoffAt: order }, { id: order }],
         take: query.first + 1,
       }),
       this.prisma.event.count({ where }),
     ]);
+    const page = rows.slice(0, query.first).map(eventRecord);
+    const more = rows.length > query.first;
+    if (query.fromEnd) page.reverse();
     return {
-      events: rows.slice(0, query.first).map(eventRecord),
-      hasNextPage: rows.length > query.first,
+      events: page,
+      hasNextPage: query.fromEnd ? query.before !== undefined : more,
+      hasPreviousPage: query.fromEnd ? more : query.after !== undefined,
       totalCount,
     };
   }
@@ -107,7 +111,7 @@ export class OddsReader {
       [...eventIds],
     );
     const snapshotsByEvent = new Map<number, SnapshotRecord[]>(eventIds.map((id) => [id, []]));
-    for (const row of rows) snapshotsByEvent.get(row.eventId)!.push(snapshotRecord(row));
+    for (const row of rows) snapshotsByEvent.get(row.eventId)!.push(snapshotRecord(row, latestOddsId(row.eventId, row.bookmakerId)));
     return new Map([...snapshotsByEvent].map(([eventId, snapshots]) => [eventId, eventOddsRecord(eventId, snapshots)]));
   }
 
@@ -130,7 +134,8 @@ export class OddsReader {
       }
     }
     const marketKey = query.marketKey;
-    return rows.map((row) => snapshotRecord(row, marketKey === undefined ? undefined : (market) => market.key === marketKey));
+    const onlyMarket = marketKey === undefined ? undefined : (market: MovedMarket) => market.key === marketKey;
+    return rows.map((row) => snapshotRecord(row, historicSnapshotId(row.id), onlyMarket));
   }
 
   async #historyRows(query: HistoryQuery & { before?: Date }): Promise<SnapshotRow[]> {
@@ -138,14 +143,16 @@ export class OddsReader {
     // walks each day's (event_id, captured_at) index backwards, stopping at the limit.
     const params: unknown[] = [query.eventId];
     const where = ['event_id = $1'];
-    const filter = (sql: string, value: unknown) => {
+    const filter = (sql: string, value: unknown, cast = '') => {
       params.push(value);
-      where.push(`${sql} $${params.length}`);
+      where.push(`${sql} $${params.length}${cast}`);
     };
     if (query.bookmakerId !== undefined) filter('bookmaker_id =', query.bookmakerId);
     if (query.since) filter('captured_at >=', query.since.toISOString());
     if (query.until) filter('captured_at <=', query.until.toISOString());
     if (query.before) filter('captured_at <', query.before.toISOString());
+    // With a market, only snapshots that hold it: a snapshot without it would come back with no markets.
+    if (query.marketKey !== undefined) filter('markets @>', JSON.stringify([{ key: query.marketKey }]), '::jsonb');
     params.push(query.first);
     return this.prisma.$queryRawUnsafe<SnapshotRow[]>(
       `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
@@ -159,11 +166,6 @@ export class OddsReader {
 
 // History asked for first: today's and yesterday's day partitions, and a little of the day before.
 const recentHistoryMs = 2 * 86_400_000;
-
-/** The database knows sports by key (a join). */
-export interface DatabaseEventQuery extends EventQuery {
-  sportKey?: string | undefined;
-}
 
 export interface HistoryQuery {
   eventId: number;
@@ -186,15 +188,23 @@ interface SnapshotRow {
 // Parsed here rather than by the driver adapter: a third faster for a board of documents.
 const marketsAsText = 'markets::text AS markets';
 
-function snapshotRecord(row: SnapshotRow, keep?: (market: MovedMarket) => boolean): SnapshotRecord {
+/** `nodeId`: the client's id, the (event, bookmaker)'s for current odds, the snapshot's own in history. */
+function snapshotRecord(row: SnapshotRow, nodeId: string, keep?: (market: MovedMarket) => boolean): SnapshotRecord {
   const markets = JSON.parse(row.markets) as MovedMarket[];
   return deepFreeze({
     id: row.id,
+    nodeId,
     eventId: row.eventId,
     bookmakerId: row.bookmakerId,
     capturedAt: new Date(row.capturedAt).toISOString(),
-    markets: marketRecords(keep ? markets.filter(keep) : markets),
+    markets: marketRecords(nodeId, keep ? markets.filter(keep) : markets),
   });
+}
+
+/** Events after (`gt`) or before (`lt`) a position in (kickoffAt, id) order. */
+function beyond(position: EventPosition, direction: 'gt' | 'lt') {
+  const at = new Date(position.kickoffAtMs);
+  return { OR: [{ kickoffAt: { [direction]: at } }, { kickoffAt: at, id: { [direction]: position.id } }] };
 }
 
 function byId<T extends { id: number }>(records: T[]): Map<number, T> {

@@ -1,6 +1,7 @@
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
+import { writeFeedCommit, type FeedCommit, type Transaction } from './feed-commit.js';
 
 export interface StoreResult {
   /** Snapshots written; one already stored (same event, bookmaker, capturedAt) is not counted. */
@@ -11,6 +12,8 @@ export interface StoreResult {
   latestChanged: LatestChange[];
   /** Events whose status, score or clock moved forward. */
   eventsChanged: number[];
+  /** The change log's position of this commit, when it came with a `FeedCommit` and stored snapshots. */
+  position: bigint | null;
 }
 
 export interface LatestChange {
@@ -28,7 +31,8 @@ export interface LatestChange {
  * derived here from the same bookmaker's snapshot before, so no read looks
  * backwards. Idempotent by the unique (event, bookmaker, capturedAt) key: a
  * snapshot delivered twice is stored once. Either the whole batch lands or
- * none of it does.
+ * none of it does. With a `FeedCommit`, the feed's cursor, its dead letters
+ * and a change-log row are part of that same transaction.
  *
  * A fixed number of statements whatever the batch size: each write is one
  * `INSERT ... SELECT` over arrays of the batch's columns.
@@ -37,22 +41,50 @@ export async function storeSnapshots(
   prisma: PrismaClient,
   snapshots: readonly SnapshotInput[],
   eventStates: readonly EventStateInput[] = [],
+  commit?: FeedCommit,
 ): Promise<StoreResult> {
-  if (snapshots.length === 0 && eventStates.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged: [] };
+  if (snapshots.length === 0 && eventStates.length === 0 && !commit) {
+    return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged: [], position: null };
+  }
   return prisma.$transaction(
     async (tx) => {
       const eventsChanged = await storeEventStates(tx, eventStates);
-      return { ...(await insertSnapshots(tx, snapshots)), eventsChanged };
+      const { snapshotIds, ...stored } = await writeSnapshots(tx, snapshots);
+      const position = commit ? await writeFeedCommit(tx, commit, snapshotIds) : null;
+      return { ...stored, eventsChanged, position };
     },
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
     { timeout: 60_000 },
   );
 }
 
-type Transaction = Prisma.TransactionClient;
+/**
+ * Writes what `storeSnapshots` would, then rolls back: throws what the
+ * database would throw for them, changes nothing. For finding which
+ * records of a failed batch the database refuses.
+ */
+export async function trySnapshots(prisma: PrismaClient, snapshots: readonly SnapshotInput[], eventStates: readonly EventStateInput[] = []): Promise<void> {
+  const rollback = new Error('trial: roll back');
+  try {
+    await prisma.$transaction(
+      async (tx) => {
+        await storeEventStates(tx, eventStates);
+        await writeSnapshots(tx, snapshots);
+        throw rollback;
+      },
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+}
 
-async function insertSnapshots(tx: Transaction, input: readonly SnapshotInput[]): Promise<Omit<StoreResult, 'eventsChanged'>> {
-  if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [] };
+/** The history rows and the latest odds they move; with the ids of the snapshots inserted. */
+async function writeSnapshots(
+  tx: Transaction,
+  input: readonly SnapshotInput[],
+): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'> & { snapshotIds: number[] }> {
+  if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], snapshotIds: [] };
   const snapshots = input.map(asStored);
   const documents = (await withMovements(tx, snapshots)).map((markets) => JSON.stringify(markets));
   // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
@@ -67,12 +99,13 @@ async function insertSnapshots(tx: Transaction, input: readonly SnapshotInput[])
     snapshots.map((s) => s.capturedAt.toISOString()),
     jsonArray(documents),
   );
-  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
+  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], snapshotIds: [] };
   const documentByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), documents[i]!]));
   return {
     stored: inserted.length,
     duplicates: snapshots.length - inserted.length,
     latestChanged: await moveLatest(tx, inserted, documentByKey),
+    snapshotIds: inserted.map((row) => row.id),
   };
 }
 

@@ -1,12 +1,20 @@
 import { outcomeKey, type MovedMarket } from './movement.js';
 import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
+import { marketId, outcomeId } from './odds-ids.js';
 
 /**
  * The values the cache holds and resolvers read: plain, deeply frozen
  * objects, safe to share between requests. Times are ISO strings (what the
  * API sends) plus epoch milliseconds where code compares them.
  */
+
+/**
+ * The shape of these records as the fleet's Redis tier stores them: bump it
+ * when a record gains, loses or changes a field, so gateways of two versions
+ * (a rolling deploy) never read each other's entries. 2: ids on odds; 3: changedAt on outcomes.
+ */
+export const recordFormat = 3;
 
 export interface SportRecord {
   readonly id: number;
@@ -45,6 +53,8 @@ export interface EventRecord {
 }
 
 export interface OutcomeRecord {
+  /** The client's id (src/domain/odds-ids.ts). */
+  readonly id: string;
   readonly key: string;
   readonly name: string;
   readonly price: number;
@@ -56,6 +66,8 @@ export interface OutcomeRecord {
 }
 
 export interface MarketRecord {
+  /** The client's id (src/domain/odds-ids.ts). */
+  readonly id: string;
   readonly key: string;
   readonly name: string;
   readonly line: number | null;
@@ -65,7 +77,10 @@ export interface MarketRecord {
 }
 
 export interface SnapshotRecord {
+  /** The stored snapshot's id. */
   readonly id: number;
+  /** The client's id: the (event, bookmaker)'s for current odds, the snapshot's own in history (src/domain/odds-ids.ts). */
+  readonly nodeId: string;
   readonly eventId: number;
   readonly bookmakerId: number;
   readonly capturedAt: string;
@@ -91,6 +106,8 @@ export interface EventOddsRecord {
 export interface EventPage {
   readonly events: readonly EventRecord[];
   readonly hasNextPage: boolean;
+  /** Events matching the filter come before this page. */
+  readonly hasPreviousPage: boolean;
   readonly totalCount: number;
 }
 
@@ -131,26 +148,31 @@ export function eventRecord(row: {
   });
 }
 
-/** Markets as stored, movement included, with each market's margin. */
-export function marketRecords(markets: readonly MovedMarket[]): MarketRecord[] {
+/** Markets as stored, movement included, with each market's margin; `ownerId` is their snapshot's `nodeId`. */
+export function marketRecords(ownerId: string, markets: readonly MovedMarket[]): MarketRecord[] {
   // Outcomes of a snapshot mostly share a few change times: format each once.
   const isoByMs = new Map<number, string>();
   const iso = (ms: number) => isoByMs.get(ms) ?? isoByMs.set(ms, new Date(ms).toISOString()).get(ms)!;
-  return markets.map((market) => ({
-    key: market.key,
-    name: market.name,
-    line: market.line,
-    status: market.status,
-    margin: round(overround(market.outcomes.map((o) => o.price)), 6),
-    outcomes: market.outcomes.map((outcome) => ({
-      key: outcome.key,
-      name: outcome.name,
-      price: outcome.price,
-      previousPrice: outcome.previousPrice,
-      changedAt: iso(outcome.changedAtMs),
-      result: outcome.result,
-    })),
-  }));
+  return markets.map((market) => {
+    const id = marketId(ownerId, market);
+    return {
+      id,
+      key: market.key,
+      name: market.name,
+      line: market.line,
+      status: market.status,
+      margin: round(overround(market.outcomes.map((o) => o.price)), 6),
+      outcomes: market.outcomes.map((outcome) => ({
+        id: outcomeId(id, outcome.key),
+        key: outcome.key,
+        name: outcome.name,
+        price: outcome.price,
+        previousPrice: outcome.previousPrice,
+        changedAt: iso(outcome.changedAtMs),
+        result: outcome.result,
+      })),
+    };
+  });
 }
 
 export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): EventOddsRecord {

@@ -3,7 +3,7 @@ import { clockAt, decidedEarly, matchFormats, settleMarkets, voidMarkets, type S
 import type { EventState, MarketInput } from '../domain/odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles, type ScoringModel } from '../domain/pricing.js';
 import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from '../seed/catalogue.js';
-import type { FeedAdapter } from './feed-record.js';
+import type { FeedAdapter, FeedBatch } from './feed-record.js';
 
 export interface SimulatedFeedOptions {
   /** Snapshot changes produced per second at speed 1 (default 50). */
@@ -60,7 +60,8 @@ const cancellationRate = 0.01;
  * off, score and finish on a match clock, bookmakers suspend markets around
  * goals and settle them at the final whistle, and new fixtures are
  * announced. It speaks the feed record format, so the worker checks its
- * records like any other feed's.
+ * records like any other feed's. It keeps no cursor: what it missed
+ * while the worker was down never happened.
  */
 export class SimulatedFeed implements FeedAdapter {
   readonly name = 'simulated';
@@ -97,7 +98,11 @@ export class SimulatedFeed implements FeedAdapter {
     this.#now = options.now ?? Date.now;
   }
 
-  async poll(): Promise<unknown[]> {
+  async poll(): Promise<FeedBatch> {
+    return { records: await this.#records(), cursor: null };
+  }
+
+  async #records(): Promise<unknown[]> {
     const now = this.#now();
     if (now - this.#loadedAt >= this.#refreshEventsMs) await this.#load(now);
     const elapsedMs = this.#lastPoll === undefined ? 1000 : now - this.#lastPoll;

@@ -1,19 +1,24 @@
-import type { EventOddsRecord } from '../domain/records.js';
-import type { OddsReader } from '../db/odds-reader.js';
-import { storeSnapshots } from '../db/odds-store.js';
+import { OddsReader } from '../db/odds-reader.js';
+import { readFeedCursor, type DeadLetter } from '../db/feed-commit.js';
+import { storeSnapshots, trySnapshots, type StoreResult } from '../db/odds-store.js';
+import { describeSqlError, isDataError } from '../db/sql-errors.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { PartReport } from '../ops/health.js';
 import type { Logger } from '../ops/log.js';
-import type { Metrics } from '../ops/metrics.js';
-import type { OddsBus } from '../live/odds-bus.js';
-import { Breaker, type BreakerOptions } from '../read/breaker.js';
 import type { SharedTier } from '../read/read-through.js';
-import { cacheKey } from '../domain/cache-keys.js';
-import { checkFeedRecord, type FeedAdapter, type FeedRecord } from './feed-record.js';
+import { rejectionCategory, type Metrics } from '../ops/metrics.js';
+import type { OddsBus } from '../live/odds-bus.js';
+import { Breaker, guarded, type BreakerOptions } from '../read/breaker.js';
+import { ChangePublisher } from './change-publisher.js';
+import { FeedIds } from './feed-ids.js';
+import { checkFeedRecord, recordKey, type FeedAdapter, type FeedRecord } from './feed-record.js';
+import { findRefused } from './poison.js';
+import { RateLimitedLog, type RateLimitedLogOptions } from './rate-limited-log.js';
 
 export interface IngestWorkerOptions {
+  /** Everything the worker asks the database goes through its own breaker, not the gateway's. */
   prisma: PrismaClient;
-  reader: OddsReader;
   feed: FeedAdapter;
   /** Where committed changes go: to the gateway in this process, or over Redis to every gateway. */
   bus: OddsBus;
@@ -24,14 +29,20 @@ export interface IngestWorkerOptions {
   sharedTier?: Pick<SharedTier, 'setMany'> | undefined;
   /** Pause between cycles, in milliseconds (default 200). */
   intervalMs?: number;
-  /** The feed's circuit breaker: failures before it opens, and for how long (defaults 5 and 30 s). */
-  feedBreaker?: Pick<BreakerOptions, 'failures' | 'openMs'>;
-  /** Snapshots held for retry after failed commits, at most (default 10,000; the oldest go first). */
-  maxPending?: number;
+  /** The feed's and the database's circuit breakers: failures before one opens, first trial and longest wait (defaults 5, 1 s, 30 s). */
+  breakers?: Pick<BreakerOptions, 'failures' | 'firstProbeMs' | 'openMs'>;
+  /** How far in the future a record's `capturedAt` may be, in milliseconds (default 5 minutes); a later one is rejected. */
+  maxClockSkewMs?: number;
+  /** Records written per cycle, at most (default 5,000); the rest of a feed's answer waits for the next cycles. */
+  maxRecordsPerCycle?: number;
+  /** `/health` says `stale` when delivered records have waited this long for a commit, in milliseconds (default 60 s). */
+  staleAfterMs?: number;
   now?: () => number;
   logger: Logger;
+  /** Lines about rejected or quarantined records: at most `maxLines` per `intervalMs` (defaults 20 per 10 s). */
+  recordLog?: Pick<RateLimitedLogOptions, 'maxLines' | 'intervalMs'>;
   /** Snapshots written and rejected, cycle duration, capture-to-publish lag. */
-  metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
+  metrics?: Pick<Metrics, 'ingestSnapshots' | 'ingestRejected' | 'ingestQuarantined' | 'ingestBatch' | 'ingestLag' | 'setBreakerState'>;
 }
 
 export interface CycleResult {
@@ -46,44 +57,90 @@ export interface CycleResult {
   createdEvents: number;
   /** Events whose status, score or clock moved. */
   eventsChanged: number;
-  /** The commit failed: the batch waits for the next cycle. */
+  /** Records the database refused, set aside in `quarantined_record` while the rest of their batch was committed. */
+  quarantined: number;
+  /** The commit failed: the records wait for the next cycle, and the feed is not polled until they are committed. */
   failed: boolean;
   /** The feed could not be polled (or its breaker is open). */
   feedFailed: boolean;
 }
 
-interface Resolved {
-  /** Events created from fixtures. */
-  created: number;
-  /** Why an event stayed unknown, when there is more to say than "unknown event". */
-  whyUnknown: Map<string, string>;
+/** A checked record and what the feed sent, kept for the dead-letter table. */
+interface Checked {
+  record: FeedRecord;
+  raw: unknown;
 }
 
+/** A record refused before the database saw it, named by its key. */
+interface Rejection {
+  key: string;
+  reason: string;
+}
+
+/** One snapshot to write and the record it came from. */
+interface Write {
+  /** An odds record's snapshot. */
+  snapshot?: SnapshotInput;
+  /** The event's state, from a state record or an odds record that carries one. */
+  state?: EventStateInput;
+  source: Checked;
+}
+
+/** A feed's answer that is polled but not yet (wholly) committed. */
+interface Uncommitted {
+  /** Checked records still to write, in the feed's order. */
+  records: Checked[];
+  /** The cursor after the whole answer: committed with its last records. */
+  cursor: string | null;
+  /** When it was polled, or when its last part was committed: `/health` calls ingest stale when this gets old. */
+  progressAt: number;
+}
+
+const emptyResult = (): CycleResult => ({
+  received: 0,
+  stored: 0,
+  duplicates: 0,
+  rejected: {},
+  published: 0,
+  createdEvents: 0,
+  eventsChanged: 0,
+  quarantined: 0,
+  failed: false,
+  feedFailed: false,
+});
+
 /**
- * Pulls the feed, checks every record, writes each batch in one transaction,
- * and only after the commit publishes one change message naming every
- * (event, bookmaker) whose latest snapshot moved, with those events' current
- * odds, for gateways to cache and push. A batch whose commit fails publishes
- * nothing and is retried next cycle; the snapshots' unique key makes the
- * retry store each snapshot once. A change the bus would not take (Redis
- * away) is published again next cycle.
+ * Pulls the feed, checks every record, and writes what the records produced
+ * together with the feed's cursor in one transaction, so a crash at any
+ * moment resumes after exactly what was committed: nothing lost, nothing
+ * stored twice, and nothing committed is asked for again. A polled answer
+ * stays in memory until it is committed (the feed is not polled meanwhile),
+ * and only after the commit is the change published, as one message naming
+ * every (event, bookmaker) whose latest snapshot moved, for gateways to
+ * cache and push. A change the bus would not take (Redis away) is
+ * published again next cycle.
  */
 export class IngestWorker {
-  readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, published: 0, createdEvents: 0, failedCycles: 0 };
+  readonly totals = { received: 0, stored: 0, duplicates: 0, rejected: 0, quarantined: 0, published: 0, createdEvents: 0, failedCycles: 0 };
   readonly #options: IngestWorkerOptions;
   readonly #now: () => number;
   readonly #logger: Logger;
-  readonly #eventIds = new Map<string, number>();
-  readonly #bookmakerIds = new Map<string, number>();
-  #unresolved: FeedRecord[] = [];
-  #pending: SnapshotInput[] = [];
-  #pendingStates: EventStateInput[] = [];
-  /** Committed changes not yet on the bus, keyed `eventId:bookmakerId`. */
-  readonly #unpublished = new Map<string, { eventId: number; bookmakerId: number }>();
-  /** Events whose committed state change is not yet on the bus. */
-  readonly #unpublishedEvents = new Set<number>();
+  readonly #ids: FeedIds;
+  readonly #publisher: ChangePublisher;
+  /** One line per rejected or quarantined record, at most 20 per 10 s, then a count of the rest. */
+  readonly #recordLog: RateLimitedLog;
+  /** Rejected records since start, by the metric's reason category (`capturedAt`, `unknown_event`...). */
+  readonly rejectedByReason: Record<string, number> = {};
+  /** The feed's cursor as last committed; undefined until read from the database. */
+  #cursor: string | null | undefined;
+  /** Rows in the dead-letter table: counted at the first cycle, then added to. */
+  #deadLetters = 0;
+  #uncommitted: Uncommitted | undefined;
+  #lastCommitAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly feedBreaker: Breaker;
+  /** Around the worker's own database work (cursor, ids, writes, the reads behind publishing): a data error the database refuses is not a failure. */
+  readonly databaseBreaker: Breaker;
   #running: Promise<unknown> | undefined;
   #stopped = true;
 
@@ -91,8 +148,27 @@ export class IngestWorker {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
+    this.#ids = new FeedIds(options.prisma);
+    this.#recordLog = new RateLimitedLog({ log: (message) => this.#logger.warn(message), now: this.#now, ...options.recordLog });
+    this.databaseBreaker = new Breaker('ingest database', {
+      ...options.breakers,
+      isFailure: (error) => !isDataError(error),
+      probe: () => options.prisma.$queryRawUnsafe('SELECT 1'),
+      logger: this.#logger,
+      onStateChange: (state) => options.metrics?.setBreakerState('ingest_database', state),
+    });
+    options.metrics?.setBreakerState('ingest_database', 'closed');
+    const reader = guarded(new OddsReader(options.prisma), this.databaseBreaker);
+    this.#publisher = new ChangePublisher({
+      reader,
+      bus: options.bus,
+      sharedTier: options.sharedTier,
+      now: this.#now,
+      logger: this.#logger,
+      metrics: options.metrics,
+    });
     this.feedBreaker = new Breaker(`${options.feed.name} feed`, {
-      ...options.feedBreaker,
+      ...options.breakers,
       logger: this.#logger,
       onStateChange: (state) => options.metrics?.setBreakerState('feed', state),
     });
@@ -118,190 +194,204 @@ export class IngestWorker {
     await this.#running;
   }
 
+  /**
+   * For `/health`: `stale` while records the feed delivered have waited
+   * longer than `staleAfterMs` without a commit (the database refuses or is
+   * away), else `running`; and what it rejected and set aside.
+   */
+  health(): PartReport {
+    const waiting = this.#uncommitted;
+    const waitedMs = waiting ? this.#now() - waiting.progressAt : 0;
+    const stale = waitedMs > (this.#options.staleAfterMs ?? 60_000);
+    return {
+      status: this.#stopped ? 'stopped' : stale ? 'stale' : 'running',
+      feed: this.#options.feed.name,
+      waitingRecords: waiting?.records.length ?? 0,
+      secondsWaitingForCommit: waitedMs / 1000,
+      secondsSinceLastCommit: this.#lastCommitAt === undefined ? null : (this.#now() - this.#lastCommitAt) / 1000,
+      quarantined: this.#deadLetters,
+      rejected: this.totals.rejected,
+      rejectedByReason: this.rejectedByReason,
+      breakers: { feed: this.feedBreaker.state, database: this.databaseBreaker.state },
+    };
+  }
+
   async runCycle(): Promise<CycleResult> {
     const started = performance.now();
-    const result = await this.#cycle();
+    const result = emptyResult();
+    await this.#cycle(result);
+    result.published = await this.#publisher.publish();
+    this.#recordLog.flush();
+    this.totals.published += result.published;
     this.#options.metrics?.ingestBatch((performance.now() - started) / 1000);
     return result;
   }
 
-  async #cycle(): Promise<CycleResult> {
-    const result: CycleResult = { received: 0, stored: 0, duplicates: 0, rejected: {}, published: 0, createdEvents: 0, eventsChanged: 0, failed: false, feedFailed: false };
-    const reject = (reason: string) => {
-      result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
-      this.totals.rejected++;
-      this.#options.metrics?.ingestRejected(reason);
-    };
-    // Records from a cycle whose id lookup failed (database away) come first, so nothing polled is lost.
-    const records: FeedRecord[] = this.#unresolved;
-    this.#unresolved = [];
-    for (const item of await this.#poll(result)) {
-      const checked = checkFeedRecord(item);
-      if (checked.ok) records.push(checked.record);
-      else reject(checked.reason);
+  async #cycle(result: CycleResult): Promise<void> {
+    if (this.#cursor === undefined) {
+      try {
+        const { prisma, feed } = this.#options;
+        const [cursor, deadLetters] = await this.databaseBreaker.execute(() =>
+          Promise.all([readFeedCursor(prisma, feed.name), prisma.quarantinedRecord.count()]),
+        );
+        this.#cursor = cursor ?? null;
+        this.#deadLetters = deadLetters;
+      } catch (error) {
+        this.#failed(result, `reading the ${this.#options.feed.name} feed's cursor failed`, error);
+        return;
+      }
     }
-    let resolved: Resolved;
-    try {
-      resolved = await this.#resolveIds(records);
-    } catch (error) {
-      this.#unresolved = records.slice(-(this.#options.maxPending ?? 10_000));
-      this.totals.failedCycles++;
-      this.#logger.warn({ records: records.length, err: error }, 'records wait for the database');
-      return { ...result, failed: true };
+    this.#uncommitted ??= await this.#poll(result);
+    if (!this.#uncommitted) return;
+    const { records, cursor } = this.#uncommitted;
+    const chunk = records.slice(0, this.#maxRecords);
+    const last = chunk.length === records.length;
+    // Only the answer's last records carry its cursor: a crash before them resumes at its start.
+    const committed = await this.#commit(chunk, last ? cursor : this.#cursor, result);
+    if (!committed) return;
+    this.#cursor = last ? cursor : this.#cursor;
+    this.#lastCommitAt = this.#now();
+    if (last) this.#uncommitted = undefined;
+    else {
+      records.splice(0, chunk.length);
+      this.#uncommitted.progressAt = this.#lastCommitAt;
     }
-    result.createdEvents = resolved.created;
-    await this.#store(this.#batch(records, resolved, reject), result);
-    result.published = await this.#publish();
-    this.totals.createdEvents += result.createdEvents;
-    this.totals.stored += result.stored;
-    this.totals.duplicates += result.duplicates;
-    this.totals.published += result.published;
-    return result;
   }
 
-  /** The feed's records; none when it fails or its breaker is open (committed-but-unpublished changes still go out). */
-  async #poll(result: CycleResult): Promise<unknown[]> {
-    const raw = await this.feedBreaker.execute(() => this.#options.feed.poll()).catch((error: unknown) => {
-      if (this.feedBreaker.state === 'closed') this.#logger.warn({ feed: this.#options.feed.name, err: error }, 'polling the feed failed');
+  get #maxRecords(): number {
+    return this.#options.maxRecordsPerCycle ?? 5_000;
+  }
+
+  /** One answer of the feed, its records checked; undefined when the feed could not be polled. */
+  async #poll(result: CycleResult): Promise<Uncommitted | undefined> {
+    const { feed } = this.#options;
+    // An open breaker skips the feed's poll; committed-but-unpublished changes still go out.
+    const answer = await this.feedBreaker.execute(() => feed.poll(this.#cursor ?? null, this.#maxRecords)).catch((error: unknown) => {
+      if (this.feedBreaker.state === 'closed') this.#logger.warn({ feed: feed.name, err: error }, 'polling the feed failed');
       result.feedFailed = true;
-      return [] as unknown[];
+      return undefined;
     });
-    result.received = raw.length;
-    this.totals.received += raw.length;
-    return raw;
-  }
-
-  /** What to write: what a failed commit kept, then this cycle's records whose event (and bookmaker) are known. */
-  #batch(records: FeedRecord[], resolved: Resolved, reject: (reason: string) => void): { batch: SnapshotInput[]; states: EventStateInput[] } {
-    const batch = [...this.#pending];
-    const states = [...this.#pendingStates];
-    for (const record of records) {
-      const eventId = this.#eventIds.get(record.event);
-      if (eventId === undefined) {
-        reject(resolved.whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}`);
-        continue;
-      }
-      if (!('markets' in record)) {
-        states.push({ eventId, capturedAt: record.capturedAt, ...record.state });
-        continue;
-      }
-      const bookmakerId = this.#bookmakerIds.get(record.bookmaker);
-      if (bookmakerId === undefined) {
-        reject(`unknown bookmaker ${JSON.stringify(record.bookmaker)}`);
-        continue;
-      }
-      if (record.state) states.push({ eventId, capturedAt: record.capturedAt, ...record.state });
-      batch.push({ eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets });
+    if (!answer) return undefined;
+    result.received = answer.records.length;
+    this.totals.received += answer.records.length;
+    const records: Checked[] = [];
+    for (const raw of answer.records) {
+      const checked = checkFeedRecord(raw, { now: this.#now(), maxClockSkewMs: this.#options.maxClockSkewMs });
+      if (checked.ok) records.push({ record: checked.record, raw });
+      else this.#reject(result, { key: recordKey(raw), reason: checked.reason });
     }
-    return { batch, states };
+    return { records, cursor: answer.cursor, progressAt: this.#now() };
   }
 
-  /** Writes the batch in one transaction; on failure nothing was written, and the batch waits for the next cycle, bounded. */
-  async #store({ batch, states }: { batch: SnapshotInput[]; states: EventStateInput[] }, result: CycleResult): Promise<void> {
-    if (batch.length === 0 && states.length === 0) return;
+  /**
+   * Writes the records' snapshots and the cursor in one transaction.
+   * Returns false when that failed: nothing was written, and the records
+   * wait for the next cycle.
+   */
+  async #commit(records: Checked[], cursor: string | null, result: CycleResult): Promise<boolean> {
+    if (records.length === 0 && cursor === this.#cursor) return true;
+    const rejections: Rejection[] = [];
     try {
-      const stored = await storeSnapshots(this.#options.prisma, batch, states);
-      this.#pending = [];
-      this.#pendingStates = [];
+      const stored = await this.databaseBreaker.execute(async () => {
+        const resolved = await this.#ids.resolve(records.map((r) => r.record));
+        result.createdEvents = resolved.created;
+        this.totals.createdEvents += resolved.created;
+        return this.#store(this.#writes(records, resolved.whyUnknown, rejections), cursor, result);
+      });
       result.stored = stored.stored;
       result.duplicates = stored.duplicates;
-      result.eventsChanged = stored.eventsChanged.length;
+      this.totals.stored += stored.stored;
+      this.totals.duplicates += stored.duplicates;
       this.#options.metrics?.ingestSnapshots(stored.stored, stored.duplicates);
-      for (const pair of stored.latestChanged) this.#unpublished.set(`${pair.eventId}:${pair.bookmakerId}`, pair);
-      for (const eventId of stored.eventsChanged) this.#unpublishedEvents.add(eventId);
+      result.eventsChanged = stored.eventsChanged.length;
+      this.#publisher.add(stored.latestChanged, stored.eventsChanged);
     } catch (error) {
-      const maxPending = this.#options.maxPending ?? 10_000;
-      this.#pending = batch.slice(-maxPending);
-      this.#pendingStates = states.slice(-maxPending);
-      result.failed = true;
-      this.totals.failedCycles++;
-      this.#logger.warn({ snapshots: batch.length, eventStates: states.length, err: error }, 'batch not stored, retrying next cycle');
+      this.#failed(result, `${records.length} records not stored, retrying next cycle`, error);
+      return false;
     }
+    // Counted once the outcome is final: a failed commit would see the same records again.
+    for (const rejection of rejections) this.#reject(result, rejection);
+    return true;
   }
 
   /**
-   * Publishes every committed change not yet published as one message,
-   * with the changed events and their whole current odds read after the
-   * commit. If the read or the bus fails, the changes wait for the next cycle.
+   * Stores the writes with the cursor. When the database refuses the data
+   * (not when it is away), the batch is split to find the records it
+   * refuses; they go to the dead-letter table and the rest is committed in
+   * the same cycle, with the cursor, in one transaction.
    */
-  async #publish(): Promise<number> {
-    if (this.#unpublished.size === 0 && this.#unpublishedEvents.size === 0) return 0;
-    const changed = [...this.#unpublished.values()];
-    const eventsChanged = [...this.#unpublishedEvents];
-    const eventIds = [...new Set([...changed.map((c) => c.eventId), ...eventsChanged])];
+  async #store(writes: Write[], cursor: string | null, result: CycleResult): Promise<StoreResult> {
+    const { prisma, feed } = this.#options;
+    const snapshots = (some: readonly Write[]) => some.flatMap((w) => (w.snapshot ? [w.snapshot] : []));
+    const states = (some: readonly Write[]) => some.flatMap((w) => (w.state ? [w.state] : []));
     try {
-      const { reader, bus, sharedTier } = this.#options;
-      const [events, odds] = await Promise.all([reader.events(eventIds), reader.eventOdds(eventIds)]);
-      // Never fails: with Redis away the write is skipped, and gateways read the odds from the database.
-      await sharedTier?.setMany([...odds.values()].map((value) => ({ key: cacheKey('EventOdds', value.eventId), value, ageMs: 0 })));
-      const publishedAt = this.#now();
-      await bus.publish({ publishedAt, events: [...events.values()], odds: [...odds.values()], changed, eventsChanged });
-      this.#observeLag(publishedAt, odds, changed);
+      return await storeSnapshots(prisma, snapshots(writes), states(writes), { feed: feed.name, cursor });
     } catch (error) {
-      this.#logger.warn({ changes: changed.length, err: error }, 'committed changes not published yet, retrying next cycle');
-      return 0;
-    }
-    this.#unpublished.clear();
-    this.#unpublishedEvents.clear();
-    return changed.length;
-  }
-
-  /** Capture-to-publish lag of each changed (event, bookmaker)'s published snapshot. */
-  #observeLag(publishedAt: number, odds: Map<number, EventOddsRecord>, changed: Array<{ eventId: number; bookmakerId: number }>): void {
-    const metrics = this.#options.metrics;
-    if (!metrics) return;
-    for (const { eventId, bookmakerId } of changed) {
-      const snapshot = odds.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-      if (snapshot) metrics.ingestLag(Math.max(0, publishedAt - Date.parse(snapshot.capturedAt)) / 1000);
+      if (!isDataError(error)) throw error;
+      const refused = await findRefused(writes, error, (some) => trySnapshots(prisma, snapshots(some), states(some)));
+      const quarantine: DeadLetter[] = refused.map(({ item, error }) => ({
+        recordKey: recordKey(item.source.raw),
+        reason: describeSqlError(error),
+        raw: item.source.raw,
+      }));
+      const kept = writes.filter((w) => !refused.some((r) => r.item === w));
+      const stored = await storeSnapshots(prisma, snapshots(kept), states(kept), { feed: feed.name, cursor, quarantine });
+      this.#quarantined(result, quarantine);
+      return stored;
     }
   }
 
-  /**
-   * Learns the database ids of the records' events and bookmakers. An
-   * event the database does not know is created when its record carries a
-   * fixture (a feed announcing a new event).
-   */
-  async #resolveIds(records: FeedRecord[]): Promise<Resolved> {
-    const whyUnknown = new Map<string, string>();
-    const prisma = this.#options.prisma;
-    const events = [...new Set(records.map((r) => r.event))].filter((id) => !this.#eventIds.has(id));
-    const bookmakers = [...new Set(records.flatMap((r) => ('bookmaker' in r ? [r.bookmaker] : [])))].filter(
-      (key) => !this.#bookmakerIds.has(key),
-    );
-    if (bookmakers.length > 0) {
-      const rows = await prisma.bookmaker.findMany({ where: { key: { in: bookmakers } }, select: { id: true, key: true } });
-      for (const row of rows) this.#bookmakerIds.set(row.key, row.id);
-    }
-    if (events.length === 0) return { created: 0, whyUnknown };
-    const findEvents = async (externalIds: string[]) => {
-      const rows = await prisma.event.findMany({ where: { externalId: { in: externalIds } }, select: { id: true, externalId: true } });
-      for (const row of rows) this.#eventIds.set(row.externalId, row.id);
-    };
-    await findEvents(events);
-    const fixtures = new Map<string, NonNullable<FeedRecord['fixture']>>();
-    for (const record of records) {
-      if (record.fixture && !this.#eventIds.has(record.event)) fixtures.set(record.event, record.fixture);
-    }
-    if (fixtures.size === 0) return { created: 0, whyUnknown };
-    const competitionKeys = [...new Set([...fixtures.values()].map((f) => f.competition))];
-    const competitions = new Map(
-      (await prisma.competition.findMany({ where: { key: { in: competitionKeys } }, select: { id: true, key: true, sportId: true } })).map(
-        (c) => [c.key, c],
-      ),
-    );
-    const data = [];
-    for (const [externalId, fixture] of fixtures) {
-      const competition = competitions.get(fixture.competition);
-      if (!competition) {
-        whyUnknown.set(externalId, `fixture.competition: unknown competition ${JSON.stringify(fixture.competition)}`);
-        continue;
+  #quarantined(result: CycleResult, quarantine: DeadLetter[]): void {
+    result.quarantined = quarantine.length;
+    this.totals.quarantined += quarantine.length;
+    this.#deadLetters += quarantine.length;
+    this.#options.metrics?.ingestQuarantined(quarantine.length);
+    for (const letter of quarantine) this.#recordLog.write(`ingest: quarantined ${letter.recordKey}: ${letter.reason}`);
+  }
+
+  /** One write per snapshot (event, bookmaker, capturedAt) or event state; records naming what the database lacks go to `rejections`. */
+  #writes(records: Checked[], whyUnknown: Map<string, string>, rejections: Rejection[]): Write[] {
+    const writes = new Map<string, Write>();
+    records.forEach((source, i) => {
+      const { record } = source;
+      const key = recordKey(source.raw);
+      const eventId = this.#ids.event(record.event);
+      if (eventId === undefined) {
+        rejections.push({ key, reason: whyUnknown.get(record.event) ?? `unknown event ${JSON.stringify(record.event)}` });
+        return;
       }
-      const { home, away, kickoffAt } = fixture;
-      data.push({ externalId, sportId: competition.sportId, competitionId: competition.id, home, away, kickoffAt });
-    }
-    // Another worker may create the same event at the same moment: the unique external id keeps one.
-    const created = await prisma.event.createMany({ data, skipDuplicates: true });
-    await findEvents(data.map((d) => d.externalId));
-    return { created: created.count, whyUnknown };
+      const state = record.state && { eventId, capturedAt: record.capturedAt, ...record.state };
+      if (!('markets' in record)) {
+        writes.set(`state:${i}`, { state, source });
+        return;
+      }
+      const bookmakerId = this.#ids.bookmaker(record.bookmaker);
+      if (bookmakerId === undefined) {
+        rejections.push({ key, reason: `unknown bookmaker ${JSON.stringify(record.bookmaker)}` });
+        return;
+      }
+      // The same snapshot twice in one answer is one snapshot (the first wins, as the store's unique key would say).
+      const snapshotKey = `${eventId}:${bookmakerId}:${record.capturedAt.getTime()}`;
+      const snapshot = { eventId, bookmakerId, capturedAt: record.capturedAt, markets: record.markets };
+      if (!writes.has(snapshotKey)) writes.set(snapshotKey, { snapshot, state, source });
+    });
+    return [...writes.values()];
+  }
+
+  /** Counts a rejection by its reason and by its metric category, and logs it with the record's key (rate-limited). */
+  #reject(result: CycleResult, { key, reason }: Rejection): void {
+    result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
+    this.totals.rejected++;
+    const category = rejectionCategory(reason);
+    this.rejectedByReason[category] = (this.rejectedByReason[category] ?? 0) + 1;
+    this.#options.metrics?.ingestRejected(reason);
+    this.#recordLog.write(`ingest: rejected ${key}: ${reason}`);
+  }
+
+  #failed(result: CycleResult, what: string, error: unknown): void {
+    result.failed = true;
+    this.totals.failedCycles++;
+    // While the breaker is open every cycle fails at once; the breaker has said why.
+    if (this.databaseBreaker.state === 'closed') this.#logger.warn({ err: error }, what);
   }
 }

@@ -1,6 +1,7 @@
 import { boardWindowMs, type BoardIndex } from '../read/board-index.js';
 import { type OddsCache } from '../read/odds-cache.js';
 import { cacheKey } from '../domain/cache-keys.js';
+import { changedMarketKeys } from '../domain/market-changes.js';
 import { eventOddsRecord, type EventOddsRecord } from '../domain/records.js';
 import type { OddsChange } from './odds-bus.js';
 import type { PubSub } from './pubsub.js';
@@ -33,9 +34,13 @@ export class LiveOdds {
   apply(change: OddsChange): number {
     const { cache, board, pubsub } = this.#options;
     const current = new Map<number, EventOddsRecord>();
+    // What subscribers last saw, to tell them which markets moved.
+    const previous = new Map<number, EventOddsRecord | undefined>();
     for (const incoming of change.odds) {
       const key = cacheKey('EventOdds', incoming.eventId);
-      const kept = newest(cache.peek<EventOddsRecord>(key)?.value, incoming);
+      const cached = cache.peek<EventOddsRecord>(key)?.value;
+      previous.set(incoming.eventId, cached);
+      const kept = newest(cached, incoming);
       cache.set(key, kept);
       current.set(incoming.eventId, kept);
     }
@@ -54,7 +59,8 @@ export class LiveOdds {
       const kept = current.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
       // A change that arrives after a newer one for the same pair is not news.
       if (!incoming || kept !== incoming) continue;
-      pubsub.publish({ eventId, bookmakerId, snapshot: incoming, publishedAt: change.publishedAt });
+      const before = previous.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
+      pubsub.publish({ eventId, bookmakerId, snapshot: incoming, changedMarkets: changedMarketKeys(before, incoming), publishedAt: change.publishedAt });
       published++;
     }
     for (const eventId of change.eventsChanged ?? []) {

@@ -5,6 +5,8 @@ export interface OddsUpdateMessage {
   eventId: number;
   bookmakerId: number;
   snapshot: SnapshotRecord;
+  /** Keys of the markets this change moved (src/domain/market-changes.ts); subscribers to some markets get only changes that moved one. */
+  changedMarkets: readonly string[];
   /** When the worker published the change, epoch milliseconds. */
   publishedAt: number;
 }
@@ -31,6 +33,8 @@ export interface SubscribeOptions {
   eventIds?: ReadonlySet<number> | undefined;
   /** Only these bookmakers (all when undefined). */
   bookmakerIds?: ReadonlySet<number> | undefined;
+  /** Only changes that moved one of these market keys (all when undefined). */
+  marketKeys?: ReadonlySet<string> | undefined;
   /** (event, bookmaker)s with an update waiting for a subscriber that reads slower than they arrive (default 100). */
   maxQueue?: number;
 }
@@ -39,8 +43,8 @@ export interface PubSub {
   publish(update: OddsUpdateMessage): void;
   subscribe(options?: SubscribeOptions): OddsSubscription;
   publishEvent(update: EventUpdateMessage): void;
-  /** Event updates; `bookmakerIds` does not apply. */
-  subscribeEvents(options?: Omit<SubscribeOptions, 'bookmakerIds'>): Subscription<EventUpdateMessage>;
+  /** Event updates; `bookmakerIds` and `marketKeys` do not apply. */
+  subscribeEvents(options?: Omit<SubscribeOptions, 'bookmakerIds' | 'marketKeys'>): Subscription<EventUpdateMessage>;
   /** Live subscriptions, updates handed to subscribers and updates dropped, for health and metrics. */
   stats(): PubSubStats;
 }
@@ -78,7 +82,7 @@ export class InProcessPubSub implements PubSub {
     for (const subscriber of this.#events) subscriber.offer(update);
   }
 
-  subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds'> = {}): Subscription<EventUpdateMessage> {
+  subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds' | 'marketKeys'> = {}): Subscription<EventUpdateMessage> {
     return this.#add(this.#events, options);
   }
 
@@ -110,6 +114,7 @@ export class InProcessPubSub implements PubSub {
 interface Routed {
   eventId: number;
   bookmakerId?: number;
+  changedMarkets?: readonly string[];
 }
 
 /**
@@ -139,6 +144,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
     if (this.#done) return;
     if (this.options.eventIds && !this.options.eventIds.has(update.eventId)) return;
     if (this.options.bookmakerIds && update.bookmakerId !== undefined && !this.options.bookmakerIds.has(update.bookmakerId)) return;
+    const { marketKeys } = this.options;
+    if (marketKeys && update.changedMarkets && !update.changedMarkets.some((key) => marketKeys.has(key))) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = undefined;

@@ -3,13 +3,24 @@ import { listen } from './listen.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * `/metrics` for a process without the gateway's HTTP server
- * (`npm run ingest` with `METRICS_PORT`): nothing else is served.
+ * `/metrics` (and `/health`, given `health`) for a process without the
+ * gateway's HTTP server (`npm run ingest` with `METRICS_PORT`): nothing else
+ * is served.
  */
-export async function startMetricsServer(metrics: Metrics, port: number, host: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMetricsServer(
+  metrics: Metrics,
+  port: number,
+  host: string,
+  health?: () => object,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    if ((req.url ?? '/').split('?', 1)[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Only /metrics is served here.\n');
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/health' && health) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
+      return;
+    }
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Only /metrics and /health are served here.\n');
       return;
     }
     metrics.scrape().then(

@@ -16,7 +16,7 @@ export const kindIndex = Object.fromEntries(cacheKinds.map((kind, i) => [kind, i
 export const resultIndex = Object.fromEntries(cacheResults.map((result, i) => [result, i])) as Record<CacheResult, number>;
 /** lru-cache's dispose reasons. */
 export type EvictionReason = 'evict' | 'expire' | 'delete' | 'set' | 'fetch';
-export type BreakerName = 'database' | 'feed';
+export type BreakerName = 'database' | 'feed' | 'ingest_database';
 export type BreakerState = 'closed' | 'half-open' | 'open';
 const breakerStateValue: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -122,6 +122,11 @@ export class Metrics {
     name: 'oddsgate_ingest_lag_seconds',
     help: "Time from a snapshot's capturedAt to the worker publishing it on the odds bus.",
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: this.#registers,
+  });
+  readonly #ingestQuarantined = new Counter({
+    name: 'oddsgate_ingest_quarantined_total',
+    help: 'Feed records the database refused, set aside in quarantined_record so the rest of their batch could be committed.',
     registers: this.#registers,
   });
   readonly #breakerState = new Gauge({
@@ -354,6 +359,10 @@ export class Metrics {
     this.#ingestLag.observe(seconds);
   }
 
+  ingestQuarantined(records: number): void {
+    this.#ingestQuarantined.inc(records);
+  }
+
   setBreakerState(breaker: BreakerName, state: BreakerState): void {
     this.#breakerState.set({ breaker }, breakerStateValue[state]);
   }
@@ -404,6 +413,7 @@ const knownFields = new Set([
   'record',
   'event',
   'bookmaker',
+  'bookmakerName',
   'capturedAt',
   'fixture',
   'fixture.competition',

@@ -1,13 +1,9 @@
-import type { EventRecord } from '../domain/records.js';
-import type { EventQuery } from '../domain/event-query.js';
+import type { EventPage, EventRecord } from '../domain/records.js';
+import { comparePositions as compareKickoff, type EventQuery } from '../domain/event-query.js';
 
 /** How far back the board reaches: events that kicked off up to two hours ago are still on it. */
 export const boardWindowMs = 2 * 3_600_000;
 
-/** The board knows sports by id. */
-export interface BoardQuery extends EventQuery {
-  sportId?: number | undefined;
-}
 
 /**
  * The upcoming board in memory: every event kicking off after now - 2 h, in
@@ -102,14 +98,20 @@ export class BoardIndex {
     return evicted.map((e) => e.id);
   }
 
-  page(query: BoardQuery): { events: EventRecord[]; hasNextPage: boolean; totalCount: number } {
+  /**
+   * One scan in kick-off order: the matching events between the cursors,
+   * the first (or, `fromEnd`, the last) `first` of them, and whether
+   * matching events lie before and after the page.
+   */
+  page(query: EventQuery): EventPage {
     const from = Math.max(query.kickoffFrom?.getTime() ?? -Infinity, this.windowStart());
     const to = query.kickoffTo?.getTime() ?? Infinity;
     const statuses = query.statuses && new Set(query.statuses);
-    const after = query.after;
-    const page: EventRecord[] = [];
+    const { after, before } = query;
+    let inRange: EventRecord[] = [];
     let totalCount = 0;
-    let hasNextPage = false;
+    let earlier = 0;
+    let later = 0;
     for (const event of this.#events) {
       if (event.kickoffAtMs < from) continue;
       if (event.kickoffAtMs > to) break;
@@ -118,11 +120,17 @@ export class BoardIndex {
       if (statuses && !statuses.has(event.status)) continue;
       if (query.hasOdds !== undefined && this.#withOdds.has(event.id) !== query.hasOdds) continue;
       totalCount++;
-      if (after && compareKickoff(event, after) <= 0) continue;
-      if (page.length < query.first) page.push(event);
-      else hasNextPage = true;
+      if (after && compareKickoff(event, after) <= 0) earlier++;
+      else if (before && compareKickoff(event, before) >= 0) later++;
+      // Forward pages stop collecting once full; a page from the end needs the whole range.
+      else if (query.fromEnd || inRange.length < query.first) inRange.push(event);
+      else later++;
     }
-    return { events: page, hasNextPage, totalCount };
+    if (query.fromEnd && inRange.length > query.first) {
+      earlier += inRange.length - query.first;
+      inRange = inRange.slice(inRange.length - query.first);
+    }
+    return { events: inRange, hasNextPage: later > 0, hasPreviousPage: earlier > 0, totalCount };
   }
 
   #insertionPoint(event: EventRecord): number {
@@ -135,8 +143,4 @@ export class BoardIndex {
     }
     return low;
   }
-}
-
-function compareKickoff(a: { kickoffAtMs: number; id: number }, b: { kickoffAtMs: number; id: number }): number {
-  return a.kickoffAtMs - b.kickoffAtMs || a.id - b.id;
 }

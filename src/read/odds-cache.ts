@@ -74,6 +74,13 @@ export const cachePolicy: Record<CacheKind, { freshMs: number; ttlMs: number }> 
   EventOdds: { freshMs: 2 * minute, ttlMs: 10 * minute },
 };
 
+/**
+ * An empty list (sports, competitions or bookmakers of a database not yet
+ * seeded) is all but certainly about to change: kept minutes, not days, so
+ * a gateway that started before the seed does not answer `[]` for days.
+ */
+export const emptyListPolicy = { freshMs: minute, ttlMs: 5 * minute };
+
 export interface LruOddsCacheOptions {
   /** Upper bound of the sum of entry sizes, in bytes. */
   maxBytes: number;
@@ -140,14 +147,14 @@ export class LruOddsCache implements OddsCache {
   set(key: CacheKey, value: object, storedAt = this.now()): void {
     this.#sets++;
     this.#observer?.set(kindOf(key));
-    const ttl = policyOf(key).ttlMs - (this.now() - storedAt);
+    const ttl = policyOf(key, value).ttlMs - (this.now() - storedAt);
     if (ttl > 0) this.#lru.set(key, { value, storedAt }, { ttl });
   }
 
   extend(key: CacheKey): boolean {
     const stored = this.#lru.peek(key);
     if (!stored) return false;
-    this.#lru.set(key, stored, { ttl: policyOf(key).ttlMs / 2 });
+    this.#lru.set(key, stored, { ttl: policyOf(key, stored.value).ttlMs / 2 });
     return true;
   }
 
@@ -179,7 +186,7 @@ export class LruOddsCache implements OddsCache {
 
   #entry<T>(stored: Stored | undefined, key: CacheKey): CacheEntry<T> | undefined {
     if (!stored) return undefined;
-    return { value: stored.value as T, storedAt: stored.storedAt, fresh: this.now() - stored.storedAt < policyOf(key).freshMs };
+    return { value: stored.value as T, storedAt: stored.storedAt, fresh: this.now() - stored.storedAt < policyOf(key, stored.value).freshMs };
   }
 
   sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
@@ -236,9 +243,9 @@ function emptySizes(): Record<CacheKind, { entries: number; bytes: number }> {
   return { Sport: empty(), Competition: empty(), Bookmaker: empty(), Event: empty(), EventOdds: empty(), List: empty() };
 }
 
-/** The policy row of a key's kind. */
-export function policyOf(key: CacheKey): { freshMs: number; ttlMs: number } {
-  return cachePolicy[kindOf(key)];
+/** The policy row of a key's kind, or the empty list's. */
+export function policyOf(key: CacheKey, value: object): { freshMs: number; ttlMs: number } {
+  return Array.isArray(value) && value.length === 0 ? emptyListPolicy : cachePolicy[kindOf(key)];
 }
 
 /**

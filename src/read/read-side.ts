@@ -18,7 +18,7 @@ import { timedReader } from './timed-reader.js';
 import { warmUp, type WarmUpResult } from './warm-up.js';
 
 export interface ReadSideOptions {
-  config: Pick<Config, 'cache' | 'cacheMaxBytes' | 'breakerFailures' | 'breakerOpenMs'>;
+  config: Pick<Config, 'cache' | 'cacheMaxBytes' | 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs'>;
   db: Database;
   /** The fleet's shared cache tier in Redis (with `REDIS_URL`), behind this gateway's own LRU. */
   sharedTier?: RedisTier | undefined;
@@ -54,7 +54,9 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
   metrics.setBreakerState('database', 'closed');
   const databaseBreaker = new Breaker('database', {
     failures: config.breakerFailures,
+    firstProbeMs: config.breakerFirstProbeMs,
     openMs: config.breakerOpenMs,
+    probe: () => db.prisma.$queryRawUnsafe('SELECT 1'),
     logger,
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });
@@ -83,7 +85,16 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
   const warmed = board ? await warmUp(sharedReads, reader, cache, board) : null;
   logWarmUp(warmed, logger);
   metrics.observeCache(cache);
-  shared?.onInvalidation((invalidation) => applyInvalidation(invalidation, cache));
+  shared?.onInvalidation((invalidation) => {
+    applyInvalidation(invalidation, cache);
+    // Every event dropped (a reseed, or an operator's `{"kind": "Event"}`): the board's records are as stale.
+    if (board && invalidation.kinds.includes('Event')) {
+      warmUp(sharedReads, reader, cache, board).then(
+        (result) => logger.info({ ms: result.durationMs, events: result.events }, 'every event invalidated: warmed the board again'),
+        (error: unknown) => logger.warn({ err: error }, 'every event invalidated: warming the board again failed'),
+      );
+    }
+  });
   addReadHealthParts(health, { db, cache, board, hitWindow, databaseBreaker, refreshFailures: () => refreshFailures });
   return {
     reader,

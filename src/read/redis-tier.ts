@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { deepFreeze } from '../domain/records.js';
 import { cacheKinds, type CacheKey } from '../domain/cache-keys.js';
@@ -98,7 +99,7 @@ export class RedisTier {
     const now = Date.now();
     const pipeline = this.#redis.pipeline();
     for (const { key, value, ageMs } of entries) {
-      const ttl = Math.round(policyOf(key).ttlMs - ageMs);
+      const ttl = Math.round(policyOf(key, value).ttlMs - ageMs);
       if (ttl > 0) pipeline.set(this.#names.cacheKeys + key, JSON.stringify({ v: value, t: now - ageMs }), 'PX', ttl);
     }
     await pipeline.exec().catch(() => this.failures++);
@@ -118,6 +119,20 @@ export class RedisTier {
     }
     if (keys.length > 0) await this.#redis.unlink(...keys);
     await this.#redis.publish(this.#names.invalidations, JSON.stringify(invalidation));
+  }
+
+  /**
+   * After the database was replaced (a reseed): drops every shared entry and
+   * tells every gateway to drop its own and read its board again.
+   */
+  async dropAll(timeoutMs = 5_000): Promise<void> {
+    // A new connection (the seed command's) is not ready at once, and this one sends nothing before it is.
+    if (this.#redis.status !== 'ready') {
+      await once(this.#redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {
+        throw new Error(`Redis did not answer within ${timeoutMs} ms: the fleet's cache still holds the old data set`);
+      });
+    }
+    await this.invalidate({ keys: [], kinds: [...cacheKinds] });
   }
 
   onInvalidation(listener: (invalidation: Invalidation) => void): void {

@@ -24,7 +24,7 @@ describe('one operation pipeline for HTTP and WebSocket, in production', () => {
   let gw: TestGateway;
   const logged: LogLine[] = [];
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 10, bookmakers: 2, config: { maskErrors: true }, log: (_m, line) => logged.push(line) });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { maskErrors: true }, log: (_m, line) => logged.push(line) });
   });
   afterAll(() => gw?.close());
 

@@ -8,7 +8,6 @@ import { InProcessPubSub } from '../../src/live/pubsub.js';
 import { silentLogger } from '../../src/ops/log.js';
 import { DisabledCache } from '../../src/read/odds-cache.js';
 import { createSharedReads } from '../../src/read/shared-reads.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 // The resolvers on the real schema and a seeded database, without the cache or a server in between.
@@ -17,8 +16,7 @@ describe('the resolvers', () => {
   const schema = buildSchema();
   let context: () => GraphQLContext;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 12, bookmakers: 3 });
+    test = await createTestDatabase('pglite', 'seeded-small');
     const reader = new OddsReader(test.db.prisma);
     const reads = createSharedReads(new DisabledCache(), reader);
     context = () => ({ loaders: createLoaders(reads), reader, board: null, pubsub: new InProcessPubSub(), log: silentLogger() });

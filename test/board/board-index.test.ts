@@ -71,6 +71,28 @@ describe('BoardIndex', () => {
     expect(second).toMatchObject({ totalCount: 4, hasNextPage: false });
   });
 
+  it('pages backward from the end or from a cursor, and says what lies on either side', () => {
+    const index = board();
+    const position = (id: number) => {
+      const found = index.page({ first: 10 }).events.find((e) => e.id === id)!;
+      return { kickoffAtMs: found.kickoffAtMs, id };
+    };
+    const end = index.page({ first: 2, fromEnd: true });
+    expect(ids(end)).toEqual([4, 5]);
+    expect(end).toMatchObject({ totalCount: 4, hasNextPage: false, hasPreviousPage: true });
+    const before = index.page({ first: 2, fromEnd: true, before: position(4) });
+    expect(ids(before)).toEqual([2, 3]);
+    expect(before).toMatchObject({ totalCount: 4, hasNextPage: true, hasPreviousPage: false });
+    // Both cursors: the events strictly between them, counted from either end.
+    expect(ids(index.page({ first: 10, after: position(2), before: position(5) }))).toEqual([3, 4]);
+    expect(index.page({ first: 1, fromEnd: true, after: position(2), before: position(5) })).toMatchObject({
+      events: [expect.objectContaining({ id: 4 })],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    expect(index.page({ first: 2, after: position(2) })).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+  });
+
   it('filters by sport, competition, status, odds and kick-off range', () => {
     const index = board();
     expect(ids(index.page({ first: 10, sportId: 2 }))).toEqual([2, 4]);

@@ -27,7 +27,7 @@ describe('npm start from one unbuilt checkout, three times at once', () => {
     // The GraphiQL bundle is the slow step and not what this test is about: its stamp matches the copied sources.
     await cp(path.join(root, '.build/graphiql'), path.join(checkout, '.build/graphiql'), { recursive: true });
     // On PostgreSQL when there is one (the three migrate one database under its lock), else each on its own PGlite.
-    if (postgresUrl) database = await createTestDatabase('postgres', { migrate: false });
+    if (postgresUrl) database = await createTestDatabase('postgres', 'empty');
   });
   afterAll(async () => {
     await Promise.all(starts.map((start) => start.stop()));

@@ -30,7 +30,7 @@ describe('npm ci --omit=dev && npm start on what the build packs', () => {
     installed = path.join(work, 'package');
     await copyFile(path.join(root, 'package-lock.json'), path.join(installed, 'package-lock.json'));
     await run('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: installed });
-    if (postgresUrl) database = await createTestDatabase('postgres', { migrate: false });
+    if (postgresUrl) database = await createTestDatabase('postgres', 'empty');
   }, 240_000);
   afterAll(async () => {
     await gateway?.stop();

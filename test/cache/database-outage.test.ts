@@ -23,7 +23,7 @@ async function setDatabaseReachable(url: string, reachable: boolean): Promise<vo
 describe.skipIf(!postgresUrl)('a gateway whose database stops, on PostgreSQL', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'postgres', cache: true, events: 40, bookmakers: 3, config: { breakerOpenMs: 1_000 } });
+    gw = await startTestGateway({ kind: 'postgres', cache: true, config: { breakerFirstProbeMs: 1_000 } });
   });
   afterAll(async () => {
     await setDatabaseReachable(gw.test.url!, true).catch(() => {});
@@ -57,9 +57,10 @@ describe.skipIf(!postgresUrl)('a gateway whose database stops, on PostgreSQL', (
     expect(((await status.json()) as { status: string }).status).toBe('ready');
 
     await setDatabaseReachable(gw.test.url!, true);
-    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the breaker's open time
-    const after = await gw.query(history, { id: eventId });
-    expect(after.errors).toBeUndefined();
+    const returnedAt = Date.now();
+    // The breaker's probe (SELECT 1, every BREAKER_FIRST_PROBE_MS) closes it once the database answers.
+    await expect.poll(async () => (await gw.query(history, { id: eventId })).errors, { timeout: 20_000, interval: 100 }).toBeUndefined();
+    console.log(`gateway database outage: history answered again ${Date.now() - returnedAt} ms after the database returned`);
     expect(await health()).toMatchObject({ database: { status: 'up' }, breakers: { database: 'closed' } });
     const metrics = await (await fetch(`${gw.gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/oddsgate_cache_requests_total\{kind="EventOdds",result="stale"\} [1-9]/);

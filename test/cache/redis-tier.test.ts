@@ -4,7 +4,6 @@ import { RedisTier } from '../../src/read/redis-tier.js';
 import { silentLogger } from '../../src/ops/log.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 
@@ -28,8 +27,7 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
   let pastEventId: number;
 
   beforeAll(async () => {
-    test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 30, bookmakers: 2 });
+    test = await createTestDatabase('pglite', 'seeded');
     // An event long past: not on the board, so not warmed; reads of it go through the tiers.
     pastEventId = (await test.db.prisma.event.findFirstOrThrow({ orderBy: { kickoffAt: 'asc' } })).id;
     const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
@@ -87,8 +85,7 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
-    test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 60, bookmakers: 2 });
+    test = await createTestDatabase('pglite', 'seeded');
     tier = new RedisTier({ url: redis.url, logger: silentLogger() });
     await tier.start();
     gateway = await startGateway({

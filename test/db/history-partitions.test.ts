@@ -8,7 +8,7 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from '../support
 describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
   let test: TestDatabase;
   beforeAll(async () => {
-    test = await createTestDatabase(kind);
+    test = await createTestDatabase(kind, 'migrated');
     await test.db.withSession((s) =>
       s.exec(`
         INSERT INTO sport (key, name) VALUES ('football', 'Football');

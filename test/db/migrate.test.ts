@@ -16,7 +16,7 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
   let test: TestDatabase;
   let migrationsDir: string;
   beforeEach(async () => {
-    test = await createTestDatabase(kind, { migrate: false });
+    test = await createTestDatabase(kind, 'empty');
     migrationsDir = await mkdtemp(path.join(tmpdir(), 'oddsgate-migrations-'));
     await cp(defaultMigrationsDir, migrationsDir, { recursive: true });
   });

@@ -16,7 +16,7 @@ describe.each(databaseKinds)('price movement stored with each snapshot on %s', (
   let newEvent: () => Promise<number>;
 
   beforeAll(async () => {
-    test = await createTestDatabase(kind);
+    test = await createTestDatabase(kind, 'migrated');
     reader = new OddsReader(test.db.prisma);
     const { prisma } = test.db;
     const sport = await prisma.sport.create({ data: { key: 'football', name: 'Football' } });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { storeSnapshots } from '../../src/db/odds-store.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
 import type { MovedMarket } from '../../src/domain/movement.js';
@@ -11,7 +12,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
   let bookmakerIds: number[];
 
   beforeEach(async () => {
-    test = await createTestDatabase(kind);
+    test = await createTestDatabase(kind, 'migrated');
     const { prisma } = test.db;
     const sport = await prisma.sport.create({ data: { key: 'football', name: 'Football' } });
     const competition = await prisma.competition.create({
@@ -102,7 +103,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(before).toEqual({ snapshots: 2, latest: 2 });
 
     const again = await storeSnapshots(test.db.prisma, batch);
-    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], eventsChanged: [] });
+    expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], eventsChanged: [], position: null });
     expect(await counts()).toEqual(before);
   });
 
@@ -190,5 +191,25 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(same.eventsChanged).toEqual([]);
     const event = (await new OddsReader(test.db.prisma).events([eventId])).get(eventId)!;
     expect([event.status, event.score, event.clock]).toEqual(['LIVE', { home: 1, away: 0 }, { period: '1H', minute: 20 }]);
+  });
+
+  it("moves the feed's cursor and the change log only with the snapshots of the same transaction", async () => {
+    const { prisma } = test.db;
+    expect(await readFeedCursor(prisma, 'feed-a')).toBeUndefined();
+    const first = await storeSnapshots(prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0)], [], { feed: 'feed-a', cursor: 'c1' });
+    expect(await readFeedCursor(prisma, 'feed-a')).toBe('c1');
+
+    const bad = { ...snapshot(0, 1, '2026-11-30T10:05:00Z', 2.0), eventId: 999_999 };
+    await expect(storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad], [], { feed: 'feed-a', cursor: 'c2' })).rejects.toThrow();
+    expect(await readFeedCursor(prisma, 'feed-a')).toBe('c1');
+
+    // An answer whose records were all refused still moves the cursor, without a change-log row.
+    expect(await storeSnapshots(prisma, [], [], { feed: 'feed-a', cursor: 'c3' })).toMatchObject({ stored: 0, position: null });
+    const second = await storeSnapshots(prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8)], [], { feed: 'feed-a', cursor: 'c4' });
+    expect(await readFeedCursor(prisma, 'feed-a')).toBe('c4');
+    expect(second.position!).toBeGreaterThan(first.position!);
+    const log = await prisma.changeLog.findMany({ orderBy: { position: 'asc' } });
+    expect(log.map((row) => row.snapshotIds.length)).toEqual([1, 1]);
+    expect(await prisma.oddsSnapshot.count({ where: { id: { in: log.flatMap((row) => row.snapshotIds) } } })).toBe(2);
   });
 });

@@ -11,7 +11,7 @@ describe.each(databaseKinds)('schema.prisma and the SQL migrations on %s', (kind
   let test: TestDatabase;
   let schema: string;
   beforeAll(async () => {
-    test = await createTestDatabase(kind);
+    test = await createTestDatabase(kind, 'migrated');
     schema = await readFile(schemaPath, 'utf8');
   });
   afterAll(() => test.drop());

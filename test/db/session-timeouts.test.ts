@@ -12,7 +12,7 @@ describe.skipIf(!postgresUrl)('PostgreSQL session timeouts (DATABASE_STATEMENT_T
   let test: TestDatabase;
   let db: Database;
   beforeAll(async () => {
-    test = await createTestDatabase('postgres');
+    test = await createTestDatabase('postgres', 'migrated');
     db = await openDatabase({
       databaseUrl: test.url,
       pgliteDataDir: 'unused',

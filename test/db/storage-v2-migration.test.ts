@@ -78,7 +78,7 @@ describe.each(databaseKinds)('migrating to storage v2 on %s', (kind) => {
   let fresh: TestDatabase;
   let migrationsDir: string;
   beforeEach(async () => {
-    [old, fresh] = await Promise.all([createTestDatabase(kind, { migrate: false }), createTestDatabase(kind)]);
+    [old, fresh] = await Promise.all([createTestDatabase(kind, 'empty'), createTestDatabase(kind, 'migrated')]);
     migrationsDir = await mkdtemp(path.join(tmpdir(), 'oddsgate-migrations-'));
     for (const name of earlier) await cp(path.join(defaultMigrationsDir, name), path.join(migrationsDir, name), { recursive: true });
   });

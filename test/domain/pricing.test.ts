@@ -100,3 +100,19 @@ describe('feed records beyond what the store holds', () => {
     expect(checkFeedRecord(record(99_999.999, 2.5)).ok).toBe(true);
   });
 });
+
+describe('feed records that name one market or outcome twice', () => {
+  const totals = (line: number, under = 'under') => ({
+    key: 'over_under',
+    name: 'Total',
+    line,
+    outcomes: [{ key: 'over', name: 'Over', price: 1.9 }, { key: under, name: 'Under', price: 1.9 }],
+  });
+  const record = (...markets: object[]) => ({ event: 'e', bookmaker: 'b', capturedAt: new Date().toISOString(), markets });
+
+  it('are refused: clients know a market by (key, line) and an outcome by key', () => {
+    expect(checkFeedRecord(record(totals(2.5), totals(2.5)))).toEqual({ ok: false, reason: 'markets.1: market over_under at line 2.5 appears twice in one snapshot' });
+    expect(checkFeedRecord(record(totals(2.5, 'over')))).toEqual({ ok: false, reason: 'markets.0.outcomes.1: outcome "over" appears twice in one market' });
+    expect(checkFeedRecord(record(totals(2.5), totals(3.5))).ok).toBe(true);
+  });
+});

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
 
@@ -25,8 +24,7 @@ describe.skipIf(!postgresUrl || !redisUrl)('a fleet: two gateways and one ingest
   let worker: RunningProcess | undefined;
 
   beforeAll(async () => {
-    test = await createTestDatabase('postgres');
-    await seedDatabase(test.db, { events: 60, bookmakers: 4 });
+    test = await createTestDatabase('postgres', 'seeded-small');
     const env = {
       DATABASE_URL: test.url!,
       REDIS_URL: redisUrl!,

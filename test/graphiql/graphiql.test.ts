@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 4 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1680, height: 1000 } });
     // Every request of the page and its workers, WebSockets included.
@@ -62,6 +62,8 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     await page.locator('.graphiql-container').waitFor();
     // Monaco renders the operation once its editor (and its workers) are up.
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('query Board'));
+    // GraphiQL's History panel stays beside the explorer.
+    await page.getByRole('button', { name: 'Show History' }).waitFor();
     await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).click();
     // The explorer lists the root fields from the schema GraphiQL introspected.
     await page.locator('.graphiql-explorer-root').getByText('oddsHistory', { exact: true }).waitFor();
@@ -107,7 +109,10 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    await expect.poll(() => gw.pubsub.stats().subscribers, waitUpTo).toBe(1);
+    // A cycle a second: the worker's PGlite writes hold this process's event loop, which also sends the
+    // gateway's WebSocket frames and receives Playwright's; back-to-back cycles starved both for 20 s at load 16.
+    worker = gw.simulatedWorker({ changesPerSecond: 10 }, { intervalMs: 1000 });
     worker.start();
     const updates = () =>
       socketFrames.received.flatMap((frame) => (frame.type === 'next' && frame.payload?.data ? [frame.payload.data.oddsUpdated] : []));
@@ -138,7 +143,7 @@ describe.skipIf(!hasChromium)('GraphiQL on a gateway with introspection off (the
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 10, bookmakers: 2, config: { introspection: false } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1680, height: 1000 } })).newPage();
     page.on('request', (request) => {

@@ -137,7 +137,7 @@ describe('GraphiQL on the gateway', () => {
     if (!existsSync(path.join(defaultGraphiqlDir, 'index.html'))) {
       throw new Error(`No GraphiQL bundle in ${defaultGraphiqlDir}: run npm run build (npm test does)`);
     }
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
   });
   afterAll(async () => {
     await gw?.close();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordAnswers, type RecordedAnswer } from '../support/answers.js';
 
-// Recorded on main at 81446ce with test/support/record-answers.ts, before storage v2.
+// Recorded on main at 784de0c (ids on odds, history by market) with test/support/record-answers.ts, before storage v2.
 const fixture = path.resolve(import.meta.dirname, '../fixtures/answers-before-storage-v2.json');
 
 interface Outcome {

@@ -5,7 +5,7 @@ import { boardQuery, eventQuery, historyQuery } from './queries.js';
 describe('bad input', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 20, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
   });
   afterAll(() => gw?.close());
 
@@ -21,11 +21,17 @@ describe('bad input', () => {
     await expectBadInput(boardQuery, { first: 201 }, 'first', /^first must be from 0 to 200, got 201$/);
     await expectBadInput(boardQuery, { first: -1 }, 'first', /^first must be from 0 to 200, got -1$/);
     await expectBadInput(historyQuery, { eventId: '1', first: 1000 }, 'first', /^first must be from 0 to 200/);
+    await expectBadInput(boardQuery, { last: 201 }, 'last', /^last must be from 0 to 200, got 201$/);
+  });
+
+  it('rejects first and last together, saying how to page', async () => {
+    await expectBadInput(boardQuery, { first: 5, last: 5 }, 'last', /^last cannot be given with first: page forward with first and after, or backward with last and before$/);
   });
 
   it('rejects a cursor it did not issue', async () => {
     for (const after of ['nonsense', 'MTIz', '']) {
       await expectBadInput(boardQuery, { first: 5, after }, 'after', /^after is not a cursor this API returned/);
+      await expectBadInput(boardQuery, { last: 5, before: after }, 'before', /^before is not a cursor this API returned/);
     }
   });
 
@@ -58,7 +64,9 @@ describe('bad input', () => {
       expect(history).toEqual({ data: { oddsHistory: [] } });
     }
     const board = await gw.query(boardQuery, { filter: { competition: 'nope' } });
-    expect(board).toEqual({ data: { events: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] } } });
+    expect(board).toEqual({
+      data: { events: { totalCount: 0, pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, edges: [] } },
+    });
     const unknownBookmaker = await gw.query(historyQuery, { eventId: '1', bookmaker: 'nobody' });
     expect(unknownBookmaker).toEqual({ data: { oddsHistory: [] } });
   });

@@ -5,7 +5,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 describe('the GraphQL-over-HTTP spec audits (graphql-http)', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
   });
   afterAll(() => gw?.close());
 

@@ -1,10 +1,10 @@
 /** Operations the tests send, shaped like what a betting frontend asks for. */
 
 export const boardQuery = /* GraphQL */ `
-  query Board($first: Int, $after: String, $filter: EventFilter) {
-    events(first: $first, after: $after, filter: $filter) {
+  query Board($first: Int, $after: String, $last: Int, $before: String, $filter: EventFilter) {
+    events(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
       totalCount
-      pageInfo { hasNextPage endCursor }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges {
         cursor
         node {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { databaseKinds, postgresUrl } from '../support/databases.js';
+import { databaseKinds, postgresUrl, seededShapes } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
 import { silentLogger } from '../../src/ops/log.js';
@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/ops/log.js';
 interface BoardData {
   events: {
     totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
     edges: Array<{ node: { id: string; kickoffAt: string; odds: Array<{ bookmaker: { key: string } }> } }>;
   };
 }
@@ -18,8 +18,8 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
   let hot: TestGateway;
   beforeAll(async () => {
     [cold, hot] = await Promise.all([
-      startTestGateway({ kind: 'postgres', cache: false, events: 120, bookmakers: 6 }),
-      startTestGateway({ kind: 'postgres', cache: true, events: 120, bookmakers: 6 }),
+      startTestGateway({ kind: 'postgres', cache: false }),
+      startTestGateway({ kind: 'postgres', cache: true }),
     ]);
   });
   afterAll(async () => {
@@ -36,7 +36,7 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
 
     expect(small.data.events.edges).toHaveLength(10);
     expect(large.data.events.edges).toHaveLength(50);
-    expect(large.data.events.edges.every((edge) => edge.node.odds.length === 6)).toBe(true);
+    expect(large.data.events.edges.every((edge) => edge.node.odds.length === seededShapes.seeded.bookmakers)).toBe(true);
     expect(largeCount).toBe(smallCount);
     // page + count, sports, competitions, latest snapshots, their markets, bookmakers
     expect(largeCount).toBeLessThanOrEqual(8);
@@ -61,7 +61,7 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
   let cached: TestGateway;
   let uncached: Gateway;
   beforeAll(async () => {
-    cached = await startTestGateway({ kind, cache: true, events: 80, bookmakers: 4 });
+    cached = await startTestGateway({ kind, cache: true });
     uncached = await startGateway({
       config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0 },
       db: cached.test.db,
@@ -98,9 +98,29 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
     expect(pages).toBeGreaterThan(1);
   });
 
+  it('returns the same board paging backward from the end, page before page, as forward', async () => {
+    const forward = (await both(boardQuery, { first: 200 })).on.data as BoardData;
+    const nodes: unknown[] = [];
+    let before: string | null = null;
+    let pages = 0;
+    do {
+      const { on, off }: { on: { data?: unknown }; off: unknown } = await both(boardQuery, { last: 25, before });
+      expect(on).toEqual(off);
+      const { edges, pageInfo } = (on.data as BoardData).events;
+      nodes.unshift(...edges.map((edge) => edge.node));
+      before = pageInfo.hasPreviousPage ? pageInfo.startCursor : null;
+      pages++;
+    } while (before);
+    expect(pages).toBeGreaterThan(1);
+    expect(nodes).toEqual(forward.events.edges.map((edge) => edge.node));
+  });
+
   it('returns the same filtered boards', async () => {
     const filters = [
       { sport: 'football' },
+      { sport: '1' },
+      { competition: 'eng-premier' },
+      { competition: 'eng-premier', sport: 'football', status: ['SCHEDULED'] },
       { sport: 'basketball', status: ['SCHEDULED'] },
       { hasOdds: false },
       { kickoffFrom: new Date(Date.now() + 86_400_000).toISOString(), kickoffTo: new Date(Date.now() + 5 * 86_400_000).toISOString() },
@@ -111,6 +131,22 @@ describe.each(databaseKinds)('the read path with the cache on and off, on %s', (
       const { on, off } = await both(boardQuery, { first: 30, filter });
       expect(on).toEqual(off);
     }
+  });
+
+  it('takes a sport or competition by key or by id alike, in memory and from the database', async () => {
+    const { on } = await both('{ competitions { id key sport { id key } } }');
+    const premier = (on.data as { competitions: Array<{ id: string; key: string; sport: { id: string; key: string } }> }).competitions.find(
+      (c) => c.key === 'eng-premier',
+    )!;
+    const names = async (filter: object) => {
+      const { on: answer, off } = await both(boardQuery, { first: 50, filter });
+      expect(answer).toEqual(off);
+      return (answer.data as BoardData).events.edges.map((edge) => edge.node.id);
+    };
+    const byKey = await names({ competition: 'eng-premier', sport: 'football' });
+    expect(byKey.length).toBeGreaterThan(0);
+    expect(await names({ competition: premier.id, sport: premier.sport.id })).toEqual(byKey);
+    expect(byKey.length).toBeLessThan((await names({ sport: 'football' })).length);
   });
 
   it('returns the same events from before the board window, from the database', async () => {

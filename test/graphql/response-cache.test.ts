@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ResponseCacheStats } from '../../src/api/response-cache.js';
 import { canonicalJson } from '../../src/api/response-cache.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -34,7 +34,7 @@ describe('the response cache', () => {
     (await onNewConnection<{ parts: { responses: ResponseCacheStats } }>(`${t.gateway.url}/health`)).parts.responses;
 
   beforeAll(async () => {
-    t = await startTestGateway({ kind: 'pglite', cache: true, events: 60 });
+    t = await startTestGateway({ kind: 'pglite', cache: true });
   });
   afterAll(() => t.close());
 
@@ -103,8 +103,13 @@ describe('the response cache', () => {
     try {
       for (let cycle = 0; cycle < 12; cycle++) {
         await worker.runCycle();
-        // Long enough for a response to be stored and served between changes.
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Between changes, until an answer was stored and served again from the response cache.
+        const served = async () => {
+          const stats = await responseStats();
+          return stats.hits + stats.shared;
+        };
+        const afterChange = await served();
+        await vi.waitUntil(async () => (await served()) > afterChange, { timeout: 10_000, interval: 20 });
       }
     } finally {
       writing = false;

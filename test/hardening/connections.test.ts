@@ -42,7 +42,7 @@ describe('connections that never send a request', () => {
   const headersTimeoutMs = 4000;
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, config: { httpHeadersTimeoutMs: headersTimeoutMs } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { httpHeadersTimeoutMs: headersTimeoutMs } });
   });
   afterAll(() => gw?.close());
 
@@ -64,7 +64,7 @@ describe('the connection cap', () => {
   let gw: TestGateway;
   let held: SilentConnection[] = [];
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, config: { httpMaxConnections: 20 } });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { httpMaxConnections: 20 } });
   });
   afterAll(async () => {
     for (const { socket } of held) socket.destroy();

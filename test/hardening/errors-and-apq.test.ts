@@ -17,7 +17,7 @@ describe.each([
   const logged: LogLine[] = [];
   beforeAll(async () => {
     // CACHE=off: every read goes to the database, which the test then breaks.
-    gw = await startTestGateway({ kind: 'pglite', cache: false, events: 5, bookmakers: 2, config: { maskErrors }, log: (_m, line) => logged.push(line) });
+    gw = await startTestGateway({ kind: 'pglite', cache: false, shape: 'seeded-small', config: { maskErrors }, log: (_m, line) => logged.push(line) });
     await gw.test.db.prisma.$executeRawUnsafe('ALTER TABLE sport RENAME TO sport_gone');
   });
   afterAll(() => gw?.close());
@@ -49,7 +49,7 @@ describe.skipIf(!postgresUrl)('the execution timeout (PostgreSQL: a held lock ma
   let gw: TestGateway;
   let locker: pg.Client;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'postgres', cache: false, events: 5, bookmakers: 2, config: { executionTimeoutMs: 300 } });
+    gw = await startTestGateway({ kind: 'postgres', cache: false, shape: 'seeded-small', config: { executionTimeoutMs: 300 } });
     locker = new pg.Client({ connectionString: gw.test.url });
     await locker.connect();
   });
@@ -89,7 +89,7 @@ async function expectPersistedQueryRoundTrip(url: string, query: string): Promis
 describe('automatic persisted queries in memory', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
   });
   afterAll(() => gw?.close());
 
@@ -109,16 +109,17 @@ describe('automatic persisted queries in memory', () => {
 
 describe.skipIf(!redisUrl)('automatic persisted queries in Redis', () => {
   let gw: TestGateway;
-  let redis: Redis;
+  // Connected in beforeAll, so nothing connects where the suite is skipped.
+  const redis = new Redis(redisUrl ?? 'redis://unused', { lazyConnect: true });
   const query = `{ sports { key } } # ${randomBytes(6).toString('hex')}`;
   const key = `oddsgate:apq:${createHash('sha256').update(query).digest('hex')}`;
   beforeAll(async () => {
-    redis = new Redis(redisUrl!);
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 5, bookmakers: 2, redisUrl });
+    await redis.connect();
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', redisUrl });
   });
   afterAll(async () => {
-    await redis?.del(key);
-    await redis?.quit();
+    await redis.del(key);
+    await redis.quit();
     await gw?.close();
   });
 
@@ -147,8 +148,7 @@ describe.skipIf(!redisUrl)('automatic persisted queries when Redis goes away', (
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
-      events: 5,
-      bookmakers: 2,
+      shape: 'seeded-small',
       redisUrl: redis.url,
       log: (m) => logged.push(m),
     });

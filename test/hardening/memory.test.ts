@@ -27,8 +27,6 @@ describe('memory after abuse', () => {
     gw = await startTestGateway({
       kind: 'pglite',
       cache: true,
-      events: 30,
-      bookmakers: 4,
       config: { wsInitTimeoutMs: 250, wsMaxSubscriptions: 3 },
     });
     url = `${gw.gateway.url}/graphql`;

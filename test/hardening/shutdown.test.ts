@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDatabase } from '../../src/seed/seed.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { openAcknowledgedSocket } from './sockets.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
+const waitUpTo = { timeout: 10_000, interval: 25 };
 
 /** The gateway as `npm start` runs it, in its own process. */
 function startGatewayProcess(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
@@ -35,8 +35,7 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
   let gateway: ReturnType<typeof startGatewayProcess>;
   let locker: pg.Client;
   beforeAll(async () => {
-    test = await createTestDatabase('postgres');
-    await seedDatabase(test.db, { events: 20, bookmakers: 2 });
+    test = await createTestDatabase('postgres', 'seeded-small');
     locker = new pg.Client({ connectionString: test.url });
     await locker.connect();
   });
@@ -63,17 +62,17 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
     })
       .catch((error: Error) => error)
       .finally(() => (settled = true));
-    await waitFor(async () => {
+    await vi.waitUntil(async () => {
       const { rows } = await locker.query(
         "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
       );
       return (rows[0] as { waiting: number }).waiting > 0;
-    });
+    }, waitUpTo);
 
     gateway.child.kill('SIGTERM');
     expect(await socket.closed).toEqual({ code: 1001, reason: 'Going away' });
     // No new connections, while the request in flight is still waiting on the database.
-    await waitFor(async () => (await newConnectionError(`${url}/health`)) === 'ECONNREFUSED');
+    await vi.waitUntil(async () => (await newConnectionError(`${url}/health`)) === 'ECONNREFUSED', waitUpTo);
     expect(settled).toBe(false);
 
     await locker.query('ROLLBACK');
@@ -95,12 +94,4 @@ function newConnectionError(url: string): Promise<string | undefined> {
     });
     request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
-}
-
-async function waitFor(condition: () => Promise<boolean>, attempts = 400): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('condition not met in time');
 }

@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeedTooLargeError } from '../../src/ingest/feeds/bounded-json.js';
 import { HttpJsonFeed } from '../../src/ingest/http-feed.js';
 
 describe('the HTTP JSON feed adapter', () => {
@@ -21,19 +23,61 @@ describe('the HTTP JSON feed adapter', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  it('returns the records and sends the cursor back on the next poll', async () => {
+  it('returns the records with the cursor after them, and asks from the cursor it is given', async () => {
     const feed = new HttpJsonFeed({ url });
-    expect(await feed.poll()).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(await feed.poll()).toEqual([{ n: 3 }, { n: 4 }]);
-    expect(requests.slice(-2)).toEqual(['/odds', '/odds?since=2']);
+    expect(await feed.poll(null, 100)).toEqual({ records: [{ n: 1 }, { n: 2 }], cursor: '2' });
+    expect(await feed.poll('2', 100)).toEqual({ records: [{ n: 3 }, { n: 4 }], cursor: '4' });
+    expect(requests.slice(-2)).toEqual(['/odds?limit=100', '/odds?since=2&limit=100']);
   });
 
-  it('throws on a failed poll and keeps its cursor, so nothing is skipped', async () => {
+  it('throws on a failed poll', async () => {
     const feed = new HttpJsonFeed({ url });
-    await feed.poll();
     status = 503;
-    await expect(feed.poll()).rejects.toThrow(/answered 503/);
+    await expect(feed.poll('2', 100)).rejects.toThrow(/answered 503/);
     status = 200;
-    expect(await feed.poll()).toEqual([{ n: 3 }, { n: 4 }]);
+  });
+
+  describe('given an answer over its size limit', () => {
+    const fiftyMegabytes = 50 * 1024 * 1024;
+    let written = 0;
+    let closed = false;
+    let big: http.Server;
+    let bigUrl: string;
+    beforeAll(async () => {
+      big = http.createServer((req, res) => {
+        written = 0;
+        closed = false;
+        res.on('close', () => (closed = true));
+        res.setHeader('content-type', 'application/json');
+        if (req.url!.startsWith('/declared')) res.setHeader('content-length', fiftyMegabytes);
+        void (async () => {
+          const chunk = Buffer.alloc(64 * 1024, ' ');
+          res.write('{"records":[');
+          while (written < fiftyMegabytes && !res.destroyed) {
+            written += chunk.length;
+            if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          }
+          res.end();
+        })();
+      });
+      await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
+      bigUrl = `http://127.0.0.1:${(big.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise((resolve) => big.close(resolve)));
+
+    it('refuses a streamed answer unparsed and stops downloading it past the limit', async () => {
+      const feed = new HttpJsonFeed({ url: `${bigUrl}/streamed`, maxResponseBytes: 10 * 1024 * 1024 });
+      await expect(feed.poll(null, 100)).rejects.toThrow(FeedTooLargeError);
+      await expect.poll(() => closed).toBe(true);
+      // What the kernel buffered past the limit, not the 50 MB.
+      expect(written).toBeLessThan(fiftyMegabytes / 2);
+    });
+
+    it('refuses an answer whose content-length is over the limit before reading it', async () => {
+      const feed = new HttpJsonFeed({ url: `${bigUrl}/declared`, maxResponseBytes: 10 * 1024 * 1024 });
+      await expect(feed.poll(null, 100)).rejects.toThrow(/answered more than 10485760 bytes, the limit; refused unparsed/);
+      await expect.poll(() => closed).toBe(true);
+      expect(written).toBeLessThan(fiftyMegabytes / 2);
+    });
   });
 });

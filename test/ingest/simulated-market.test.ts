@@ -32,7 +32,7 @@ describe('the simulated market at ten times real speed', () => {
   const committedInLastCycles: number[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 12, bookmakers: 2 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
     clock = Date.now();
     const { prisma } = gw.test.db;
     const soonest = await prisma.event.findMany({ orderBy: { id: 'asc' }, take: 8, select: { id: true } });

@@ -1,5 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -16,8 +16,8 @@ describe('live odds on the embedded default', () => {
   let worker: IngestWorker;
   let client: Client;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 4 });
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    worker = gw.simulatedWorker({}, { intervalMs: 100 });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   });
   afterAll(async () => {
@@ -49,6 +49,8 @@ describe('live odds on the embedded default', () => {
         },
       );
     });
+    // Updates published before the gateway has the subscription reach nobody: start writing once it has.
+    await vi.waitUntil(() => gw.pubsub.stats().subscribers === 1, { timeout: 10_000, interval: 10 });
     const started = Date.now();
     worker.start();
     await received;

@@ -12,7 +12,6 @@ import { QueuedFeed } from '../support/queued-feed.js';
 import { LiveOdds } from '../../src/live/live-odds.js';
 import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const record = (event: string, bookmaker: string, capturedAt: string, homePrice: unknown = 2.1) => ({
@@ -51,8 +50,7 @@ describe('the ingest worker', () => {
   const now = new Date();
 
   beforeEach(async () => {
-    test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 30, bookmakers: 3, now });
+    test = await createTestDatabase('pglite', 'seeded');
     const reader = new OddsReader(test.db.prisma);
     feed = new QueuedFeed();
     cache = new LruOddsCache({ maxBytes: 64 << 20 });
@@ -68,13 +66,13 @@ describe('the ingest worker', () => {
     bus = new InProcessOddsBus();
     liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
     bus.onChange((change) => liveOdds.apply(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader, feed, bus, now: () => clock, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, now: () => clock, logger: silentLogger() });
   });
   afterEach(() => test.drop());
 
   const upcoming = async () =>
     test.db.prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: now } }, orderBy: { kickoffAt: 'asc' } });
-  const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
+  const at = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
   const homePriceInCache = (eventId: number, bookmakerId: number) =>
     cache
       .get<EventOddsRecord>(cacheKey('EventOdds', eventId))!
@@ -128,9 +126,11 @@ describe('the ingest worker', () => {
     expect(published).toEqual([]);
 
     await test.db.withSession((s) => s.exec('DELETE FROM fail_switch'));
-    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed sends it again too
+    feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)]; // the feed would send it again too
     const retried = await worker.runCycle();
-    expect(retried).toMatchObject({ failed: false, stored: 1, duplicates: 1, published: 1 });
+    expect(retried).toMatchObject({ received: 0, failed: false, stored: 1, duplicates: 0, published: 1 });
+    // Only now, with the first answer committed, is the feed asked again.
+    expect(await worker.runCycle()).toMatchObject({ received: 1, stored: 0, duplicates: 1, published: 0 });
     expect(await test.db.prisma.oddsSnapshot.count()).toBe(snapshotsBefore + 1);
     expect(homePriceInCache(event.id, 1)).toBe(1.5);
     await new Promise((resolve) => setImmediate(resolve));
@@ -177,7 +177,7 @@ describe('the ingest worker', () => {
     flaky.onChange((change) => liveOdds.apply(change));
     const publish = flaky.publish.bind(flaky);
     flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: flaky, now: () => clock, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: flaky, now: () => clock, logger: silentLogger() });
 
     feed.queue = [record(event.externalId, 'sharpline', at(7), 1.7)];
     expect(await worker.runCycle()).toMatchObject({ stored: 1, published: 0, failed: false });
@@ -194,7 +194,7 @@ describe('the ingest worker', () => {
     const changes: OddsChange[] = [];
     const recording = new InProcessOddsBus();
     recording.onChange((change) => changes.push(change));
-    worker = new IngestWorker({ prisma: test.db.prisma, reader: new OddsReader(test.db.prisma), feed, bus: recording, logger: silentLogger() });
+    worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: recording, logger: silentLogger() });
     feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
     await worker.runCycle();
     feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];
@@ -222,9 +222,9 @@ describe('a slow subscriber', () => {
   it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
     for (let i = 0; i < 100_000; i++) {
-      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, publishedAt: 0 });
+      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0 });
     }
     expect(slow.conflated).toBe(100_000 - 3);
     expect(slow.dropped).toBe(0);
@@ -243,8 +243,8 @@ describe('a slow subscriber', () => {
   it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, publishedAt: 0 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
     expect(slow.dropped).toBe(30);
     expect((await slow.next()).value!.eventId).toBe(31);
     await slow.return!();
@@ -253,12 +253,26 @@ describe('a slow subscriber', () => {
   it('gets only the events and bookmakers it asked for', async () => {
     const pubsub = new InProcessPubSub();
     const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
-    const snapshot = { id: 1, eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, publishedAt: 0 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
     const { value } = await picky.next();
     expect([value!.eventId, value!.bookmakerId]).toEqual([2, 5]);
     await picky.return!();
+  });
+
+  it('gets only changes that moved a market it asked for', async () => {
+    const pubsub = new InProcessPubSub();
+    const btts = pubsub.subscribe({ marketKeys: new Set(['btts']) });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 0 });
+    pubsub.publish({ eventId: 2, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 3, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 0 });
+    pubsub.publish({ eventId: 4, bookmakerId: 1, snapshot, changedMarkets: ['btts'], publishedAt: 0 });
+    const read = [await btts.next(), await btts.next()].map((r) => r.value!.eventId);
+    expect(read).toEqual([3, 4]);
+    expect(pubsub.stats()).toMatchObject({ delivered: 2, dropped: 0, conflated: 0 });
+    await btts.return!();
   });
 });

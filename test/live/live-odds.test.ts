@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cacheKey } from '../../src/domain/cache-keys.js';
 import { eventOddsRecord, eventRecord, type EventOddsRecord, type EventRecord, type SnapshotRecord } from '../../src/domain/records.js';
+import { latestOddsId } from '../../src/domain/odds-ids.js';
 import { LiveOdds } from '../../src/live/live-odds.js';
 import type { OddsChange } from '../../src/live/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
@@ -15,8 +16,11 @@ function event(id: number, kickoffAtMs: number): EventRecord {
 }
 
 function snapshot(eventId: number, bookmakerId: number, capturedAtMs: number, price: number): SnapshotRecord {
-  const outcomes = [{ key: 'home', name: 'Home', price, previousPrice: null, changedAt: new Date(capturedAtMs).toISOString(), result: null }];
-  return { id: eventId * 100 + bookmakerId, eventId, bookmakerId, capturedAt: new Date(capturedAtMs).toISOString(), markets: [{ key: '1x2', name: 'Match result', line: null, status: 'OPEN' as const, margin: 0, outcomes }] };
+  const nodeId = latestOddsId(eventId, bookmakerId);
+  const changedAt = new Date(capturedAtMs).toISOString();
+  const outcomes = [{ id: `${nodeId}/1x2/home`, key: 'home', name: 'Home', price, previousPrice: null, changedAt, result: null }];
+  const markets = [{ id: `${nodeId}/1x2`, key: '1x2', name: 'Match result', line: null, status: 'OPEN' as const, margin: 0, outcomes }];
+  return { id: eventId * 100 + bookmakerId, nodeId, eventId, bookmakerId, capturedAt: new Date(capturedAtMs).toISOString(), markets };
 }
 
 function change(events: EventRecord[], odds: EventOddsRecord[], changed: Array<{ eventId: number; bookmakerId: number }>): OddsChange {

@@ -6,7 +6,6 @@ import { IngestWorker } from '../../src/ingest/worker.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 import { createLogger } from '../../src/ops/log.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery } from '../graphql/queries.js';
@@ -28,7 +27,7 @@ function sample(families: Map<string, Family>, name: string, labels: Record<stri
 describe('the operations endpoints', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, events: 40, bookmakers: 3 });
+    gw = await startTestGateway({ kind: 'pglite', cache: true });
   });
   afterAll(async () => {
     await gw?.close();
@@ -103,7 +102,7 @@ describe('the operations endpoints', () => {
   it('counts what an ingest cycle wrote and rejected, its lag, and the updates sent to subscribers', async () => {
     const feed = new QueuedFeed();
     const prisma = gw.test.db.prisma;
-    const worker = new IngestWorker({ prisma, reader: gw.gateway.reader, feed, bus: gw.bus, metrics: gw.gateway.metrics, logger: silentLogger() });
+    const worker = new IngestWorker({ prisma, feed, bus: gw.bus, metrics: gw.gateway.metrics, logger: silentLogger() });
     const event = await prisma.event.findFirstOrThrow({ where: { kickoffAt: { gt: new Date() } }, orderBy: { id: 'asc' } });
     const bookmaker = await prisma.bookmaker.findFirstOrThrow();
     const subscription = gw.pubsub.subscribe({ eventIds: new Set([event.id]) });
@@ -181,8 +180,7 @@ describe('the operations endpoints', () => {
 
 describe('readiness without the database', () => {
   it('answers 503 when the database is down and there is no cache to serve from', async () => {
-    const test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 5, bookmakers: 2 });
+    const test = await createTestDatabase('pglite', 'seeded-small');
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {

@@ -13,7 +13,7 @@ const change: OddsChange = {
   odds: [
     {
       eventId: 7,
-      snapshots: [{ id: 70, eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
+      snapshots: [{ id: 70, nodeId: '7:1', eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
       bestPrices: [],
     },
   ],

@@ -8,7 +8,6 @@ import { applyInvalidation, resolveInvalidation, type Invalidation } from '../..
 import { LruOddsCache } from '../../src/read/odds-cache.js';
 import { RedisTier } from '../../src/read/redis-tier.js';
 import { redisNames } from '../../src/redis/names.js';
-import { seedDatabase } from '../../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { messagesTo, type LogLine } from '../support/gateway.js';
 
@@ -17,8 +16,7 @@ const redisUrl = process.env.TEST_REDIS_URL || undefined;
 describe('what an operator’s invalidation covers', () => {
   let test: TestDatabase;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite');
-    await seedDatabase(test.db, { events: 12, bookmakers: 2 });
+    test = await createTestDatabase('pglite', 'seeded-small');
   });
   afterAll(() => test?.drop());
 

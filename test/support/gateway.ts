@@ -4,8 +4,7 @@ import { SimulatedFeed, type SimulatedFeedOptions } from '../../src/ingest/simul
 import { IngestWorker, type IngestWorkerOptions } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import type { InProcessPubSub } from '../../src/live/pubsub.js';
-import { seedDatabase } from '../../src/seed/seed.js';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
+import { createTestDatabase, type DatabaseKind, type SeededShape, type TestDatabase } from './databases.js';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../src/ops/log.js';
 
@@ -24,18 +23,20 @@ export interface TestGateway {
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<T>;
-  /** An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started). */
+  /**
+   * An ingest worker on the simulated feed, writing to this gateway's database and publishing on its bus (not started);
+   * a feed on a fake clock (`now`) gives the worker the same clock, so its records are not from the future.
+   */
   simulatedWorker(feed?: SimulatedFeedOptions, options?: Pick<IngestWorkerOptions, 'intervalMs'>): IngestWorker;
   close(): Promise<void>;
 }
 
-/** A gateway on a new, seeded database, listening on a free loopback port. */
+/** A gateway on a new copy of a seeded database (`seededShapes`), listening on a free loopback port. */
 export async function startTestGateway(options: {
   kind: DatabaseKind;
   cache: boolean;
-  events?: number;
-  bookmakers?: number;
-  now?: Date;
+  /** The data set (default `seeded`: the board of 80 events x 6 bookmakers). */
+  shape?: SeededShape;
   /** Settings beyond the cache's (limits, breakers, WebSocket guard, masking...); the rest keep their defaults. */
   config?: Omit<Partial<GatewayOptions['config']>, 'cache'>;
   /** Receives each log line's message and the whole line (default: nothing is logged). */
@@ -44,8 +45,7 @@ export async function startTestGateway(options: {
   redisUrl?: string;
 }): Promise<TestGateway> {
   const statements: string[] = [];
-  const test = await createTestDatabase(options.kind, { onStatement: (sql) => statements.push(sql) });
-  await seedDatabase(test.db, { events: options.events ?? 60, bookmakers: options.bookmakers ?? 6, now: options.now });
+  const test = await createTestDatabase(options.kind, options.shape ?? 'seeded', { onStatement: (sql) => statements.push(sql) });
   const bus = new InProcessOddsBus();
   const logger = options.log ? messagesTo(options.log) : silentLogger();
   const persistedQueries = openPersistedQueryStore(options.redisUrl, { logger });
@@ -77,10 +77,10 @@ export async function startTestGateway(options: {
     simulatedWorker(feed = {}, options = {}) {
       return new IngestWorker({
         prisma: test.db.prisma,
-        reader: gateway.reader,
         feed: new SimulatedFeed(test.db.prisma, feed),
         bus,
         logger: silentLogger(),
+        ...(feed.now && { now: feed.now }),
         ...options,
       });
     },

@@ -1,14 +1,24 @@
 import net from 'node:net';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { buildTemplates } from './templates.js';
 
 /**
  * Tests that need PostgreSQL or Redis run when TEST_DATABASE_URL /
  * TEST_REDIS_URL are set. In CI they must run, so a missing variable or an
  * unreachable service fails the whole run here instead of skipping quietly.
+ * Then the database templates are built once for the whole run, and removed
+ * when it ends.
  */
-export default async function checkServices(): Promise<void> {
-  const databaseUrl = process.env.TEST_DATABASE_URL;
-  const redisUrl = process.env.TEST_REDIS_URL;
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const databaseUrl = process.env.TEST_DATABASE_URL || undefined;
+  await checkServices(databaseUrl, process.env.TEST_REDIS_URL || undefined);
+  const { templates, remove } = await buildTemplates(databaseUrl);
+  project.provide('templates', templates);
+  return remove;
+}
+
+async function checkServices(databaseUrl: string | undefined, redisUrl: string | undefined): Promise<void> {
   if (process.env.CI) {
     const missing = [!databaseUrl && 'TEST_DATABASE_URL', !redisUrl && 'TEST_REDIS_URL'].filter(Boolean);
     if (missing.length) throw new Error(`CI requires the service tests: set ${missing.join(' and ')}`);

@@ -14,8 +14,9 @@ export interface RunningProcess {
 }
 
 /** Runs one of the project's TypeScript entry points (e.g. `src/main.ts`) as its own Node.js process. */
-export function startProcess(entry: string, env: Record<string, string>): RunningProcess {
-  return watch(entry, spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }), false);
+export function startProcess(entry: string, env: Record<string, string>, args: readonly string[] = []): RunningProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(entry, child, false);
 }
 
 /**

@@ -4,10 +4,10 @@ import 'graphiql/style.css';
 import '@graphiql/plugin-explorer/style.css';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
-import { GraphiQL } from 'graphiql';
+import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { exampleTabs } from './examples.js';
+import { exampleEventId, exampleTabs } from './examples.js';
 
 // Same origin: queries over HTTP, subscriptions over graphql-ws on the same path.
 const fetcher = createGraphiQLFetcher({
@@ -49,17 +49,20 @@ function IntrospectionOffNotice({ refusal }: { refusal: string }) {
 
 const root = document.getElementById('graphiql');
 if (!root) throw new Error('GraphiQL: the page has no #graphiql element');
-const refusal = await introspectionRefusal();
+const [refusal, eventId] = await Promise.all([introspectionRefusal(), exampleEventId()]);
+const tabs = exampleTabs(eventId);
+// GraphiQL's own History panel is its default plugin list: naming plugins replaces it unless it is named too.
+const plugins = [HISTORY_PLUGIN, explorerPlugin()];
 createRoot(root).render(
   <StrictMode>
     {refusal === undefined ? (
-      <GraphiQL fetcher={fetcher} plugins={[explorerPlugin()]} defaultTabs={exampleTabs} defaultEditorToolsVisibility />
+      <GraphiQL fetcher={fetcher} plugins={plugins} defaultTabs={tabs} defaultEditorToolsVisibility />
     ) : (
       <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
         <IntrospectionOffNotice refusal={refusal} />
         <div style={{ flex: 1, minHeight: 0 }}>
           {/* schema={null}: GraphiQL runs without one and sends no introspection of its own. */}
-          <GraphiQL fetcher={fetcher} schema={null} plugins={[]} defaultTabs={exampleTabs} defaultEditorToolsVisibility />
+          <GraphiQL fetcher={fetcher} schema={null} plugins={[HISTORY_PLUGIN]} defaultTabs={tabs} defaultEditorToolsVisibility />
         </div>
       </div>
     )}

@@ -1,17 +1,39 @@
 import type { GraphiQLProps } from 'graphiql';
 
+/** An event on the board that has odds (and so history), for the examples; undefined if none or unreachable. */
+export async function exampleEventId(): Promise<string | undefined> {
+  try {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ events(first: 1, filter: { hasOdds: true }) { nodes { id } } }' }),
+    });
+    const body = (await response.json()) as { data?: { events: { nodes: Array<{ id: string }> } } };
+    return body.data?.events.nodes[0]?.id;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The operations a first visit opens as tabs (GraphiQL keeps the user's own
- * tabs in localStorage after that). Lines stay short: the editor pane is narrow.
+ * tabs in localStorage after that), about `eventId`: an event on the board
+ * with odds, so its history is not empty and its live odds move at a pace
+ * one can read. Lines stay short: the editor pane is narrow.
  */
-export const exampleTabs: NonNullable<GraphiQLProps['defaultTabs']> = [
+export const exampleTabs = (eventId = '1'): NonNullable<GraphiQLProps['defaultTabs']> => [
   {
     query: `# The board: upcoming events, every bookmaker's
 # latest prices. Run with ▶ or Ctrl/Cmd+Enter.
+# Page on with after: endCursor, or back
+# with last/before: startCursor.
 query Board {
   events(first: 20, filter: { hasOdds: true }) {
     totalCount
-    pageInfo { hasNextPage endCursor }
+    pageInfo {
+      hasNextPage endCursor
+      hasPreviousPage startCursor
+    }
     nodes {
       id home away kickoffAt status
       competition { name country }
@@ -19,11 +41,12 @@ query Board {
         outcome price bookmaker { key }
       }
       odds {
+        id
         bookmaker { key name }
         capturedAt
         markets(keys: ["1x2", "over_under"]) {
-          key line margin
-          outcomes { key price previousPrice }
+          id key line margin
+          outcomes { id key price previousPrice }
         }
       }
     }
@@ -33,7 +56,8 @@ query Board {
   },
   {
     query: `# One event's odds movement, newest first
-# (event ids come from the board).
+# (event ids come from the board). With
+# market, only snapshots that hold it.
 query OddsMovement(
   $eventId: ID!
   $bookmaker: String
@@ -55,32 +79,37 @@ query OddsMovement(
   }
 }
 `,
-    variables: JSON.stringify({ eventId: '1', bookmaker: 'northbet', market: '1x2' }, null, 2),
+    variables: JSON.stringify({ eventId, bookmaker: 'northbet', market: '1x2' }, null, 2),
   },
   {
-    query: `# Live odds over the WebSocket (graphql-ws): one
-# update per (event, bookmaker) snapshot stored.
-# Set eventIds / bookmakers to narrow it; ■ stops.
+    query: `# Live odds over the WebSocket (graphql-ws):
+# one update per (event, bookmaker) change
+# that moved a market in $markets. Empty the
+# variables for every event; ■ stops.
 subscription LiveOdds(
   $eventIds: [ID!]
   $bookmakers: [String!]
+  $markets: [String!]
 ) {
   oddsUpdated(
     eventIds: $eventIds
     bookmakers: $bookmakers
+    markets: $markets
   ) {
     event { id home away }
     snapshot {
+      id
       bookmaker { key }
       capturedAt
-      markets(keys: ["1x2"]) {
-        key margin
-        outcomes { key price previousPrice }
+      markets(keys: $markets) {
+        id key margin
+        outcomes { id key price previousPrice }
       }
     }
   }
 }
 `,
+    variables: JSON.stringify({ eventIds: [eventId], markets: ['1x2'] }, null, 2),
   },
   {
     query: `# Events in play: score, match clock, and each
