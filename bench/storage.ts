@@ -6,6 +6,8 @@
 // (measure that database as it is instead of seeding a throwaway one).
 import os from 'node:os';
 import pg from 'pg';
+import { openDatabase } from '../src/db/database.js';
+import { OddsReader } from '../src/db/odds-reader.js';
 import { createBenchDatabase } from './lib/database.js';
 import { httpRequest } from './lib/http.js';
 import { runLoad, type LoadResult } from './lib/load.js';
@@ -100,6 +102,39 @@ async function storageFacts(url: string): Promise<{ bytes: number; snapshots: nu
   }
 }
 
+/**
+ * The reads themselves, without HTTP and GraphQL: the odds reader in this
+ * process, one call at a time, minimum and median of 30 (the minimum is the
+ * least disturbed by other work on the machine).
+ */
+async function readerTimings(url: string): Promise<Array<[string, string]>> {
+  const db = await openDatabase({ databaseUrl: url, pgliteDataDir: 'unused' });
+  try {
+    const reader = new OddsReader(db.prisma);
+    const [upcoming] = await db.prisma.$queryRawUnsafe<Array<{ id: number }>>(
+      'SELECT id FROM event WHERE kickoff_at > now() ORDER BY kickoff_at, id LIMIT 1 OFFSET 10',
+    );
+    const fifty = Array.from({ length: 50 }, (_, i) => upcoming!.id + i);
+    const time = async (read: () => Promise<unknown>) => {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const started = performance.now();
+        await read();
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      return `${times[0]!.toFixed(1)} / ${times[15]!.toFixed(1)}`;
+    };
+    return [
+      ['reader: one event\'s history, first 20: min / median ms', await time(() => reader.history({ eventId: upcoming!.id, first: 20 }))],
+      ['reader: current odds of one event: min / median ms', await time(() => reader.eventOdds([upcoming!.id]))],
+      ['reader: current odds of 50 events (a board page): min / median ms', await time(() => reader.eventOdds(fifty))],
+    ];
+  } finally {
+    await db.close();
+  }
+}
+
 /** The gateway's own warm-up figure, from its log line (src/read/read-side.ts). */
 async function warmUpMs(databaseUrl: string): Promise<number> {
   const gateway = startNodeProcess('src/main.ts', { env: { DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on', PORT: '0', HOST: '127.0.0.1' } });
@@ -124,6 +159,7 @@ async function measureDatabase(url: string, seedMs: number | undefined): Promise
     ['tables without statistics after seeding', String(facts.unanalyzedTables)],
     ['warm-up, whole board (ms)', formatNumber(warmUp)],
   ];
+  rows.push(...(await readerTimings(url)));
   const cold = await startGateway({ DATABASE_URL: url, INGEST: 'off', CACHE: 'off' });
   try {
     const board = JSON.parse((await httpRequest(`${cold.url}/graphql`, hotBoardBody)).text) as {
