@@ -85,6 +85,8 @@ const settings = {
   feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
   /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
   simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
+  /** `HISTORY_RETENTION_DAYS`: odds history is kept this many days; the process running the ingest worker drops older days whole (default 30). */
+  historyRetentionDays: from('HISTORY_RETENTION_DAYS', integer(1, 36_500).default(30)),
   /** `ODDS_API_KEY`: feed odds from The Odds API v4 with this key (unset = `FEED_URL` or the simulated feed). */
   oddsApiKey: from('ODDS_API_KEY', z.string().min(1).optional()),
   /** `ODDS_API_SPORTS`: required with `ODDS_API_KEY`: `sport_key=competition_key,...`, the sports to poll and the competition each one's events join. */

@@ -4,6 +4,7 @@ import { openPersistedQueryStore } from './api/persisted-queries.js';
 import { runCli, stopOnSignals } from './cli/run-cli.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { startHistoryUpkeep } from './db/history-partitions.js';
 import { applyMigrations } from './db/migrate.js';
 import { startGateway } from './gateway.js';
 import { createIngestWorker } from './ingest/create-feed.js';
@@ -25,20 +26,25 @@ await runCli(async () => {
   logger.info(
     `oddsgate ready: GraphQL (HTTP and WebSocket) at ${gateway.url}/graphql, health at ${gateway.url}/health, metrics at ${gateway.url}/metrics`,
   );
+  const ingestLogger = logger.child({ component: 'ingest' });
   const worker = config.ingest
-    ? createIngestWorker(config, { bus, sharedTier, prisma: db.prisma, metrics, logger: logger.child({ component: 'ingest' }) })
+    ? createIngestWorker(config, { bus, sharedTier, prisma: db.prisma, metrics, logger: ingestLogger })
     : undefined;
   worker?.start();
   if (worker) {
     gateway.health.addPart('worker', () => worker.health());
     logger.info(`ingest worker: ${worker.feedBreaker.name}`);
   }
+  // The writer keeps history's day partitions: the next days ahead, none past the retention.
+  const historyUpkeep = config.ingest
+    ? startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => ingestLogger.info(message) })
+    : undefined;
 
   // The HTTP drain is bounded by SHUTDOWN_TIMEOUT_MS; the rest (worker batch, sockets, Redis, database) gets 5 s more.
   stopOnSignals(
     async (signal) => {
       logger.info(`${signal}: shutting down`);
-      await Promise.all([worker?.stop(), gateway.close()]);
+      await Promise.all([worker?.stop(), historyUpkeep?.stop(), gateway.close()]);
       await redis.close();
       await db.close();
       logger.info(`${signal}: stopped`);

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       ingestMaxRecordsPerCycle: 5_000,
       ingestStaleAfterMs: 60_000,
       simSpeed: 1,
+      historyRetentionDays: 30,
       adminToken: undefined,
       breakerFailures: 5,
       breakerFirstProbeMs: 1_000,
@@ -74,6 +75,7 @@ describe('loadConfig', () => {
       BREAKER_OPEN_MS: '5000',
       LOG_LEVEL: 'debug',
       METRICS_PORT: '9464',
+      HISTORY_RETENTION_DAYS: '7',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/odds',
@@ -93,7 +95,9 @@ describe('loadConfig', () => {
       breakerOpenMs: 5000,
       logLevel: 'debug',
       metricsPort: 9464,
+      historyRetentionDays: 7,
     });
+    expect(() => loadConfig({ HISTORY_RETENTION_DAYS: '0' })).toThrow(/HISTORY_RETENTION_DAYS must be at least 1, got "0"/);
   });
 
   it('stops with a message naming each bad variable and its value', () => {

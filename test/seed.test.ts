@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MovedMarket } from '../src/domain/movement.js';
 import { overround } from '../src/domain/odds.js';
 import { seedDatabase } from '../src/seed/seed.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -35,18 +36,16 @@ describe('the seed', () => {
   });
 
   it('offers result, over/under at several lines, handicap and both-teams-to-score markets for football', async () => {
-    const football = await test.db.prisma.latestOdds.findFirstOrThrow({
-      where: { event: { sport: { key: 'football' } } },
-      include: { snapshot: { include: { markets: true } } },
-    });
-    const markets = football.snapshot.markets;
+    const football = await test.db.prisma.latestOdds.findFirstOrThrow({ where: { event: { sport: { key: 'football' } } } });
+    const markets = football.markets as unknown as MovedMarket[];
     expect(new Set(markets.map((m) => m.key))).toEqual(new Set(['1x2', 'over_under', 'handicap', 'btts']));
-    expect(markets.filter((m) => m.key === 'over_under').map((m) => m.line?.toNumber())).toEqual([1.5, 2.5, 3.5]);
+    expect(markets.filter((m) => m.key === 'over_under').map((m) => m.line)).toEqual([1.5, 2.5, 3.5]);
   });
 
   it('prices every market with a believable margin', async () => {
-    const markets = await test.db.prisma.market.findMany({ include: { outcomes: true } });
-    const margins = markets.map((m) => overround(m.outcomes.map((o) => o.price.toNumber())));
+    const snapshots = await test.db.prisma.oddsSnapshot.findMany({ select: { markets: true } });
+    const markets = snapshots.flatMap((s) => s.markets as unknown as MovedMarket[]);
+    const margins = markets.map((m) => overround(m.outcomes.map((o) => o.price)));
     const average = margins.reduce((a, b) => a + b, 0) / margins.length;
     expect(average).toBeGreaterThan(0.03);
     expect(average).toBeLessThan(0.08);
@@ -58,19 +57,50 @@ describe('the seed', () => {
     const { prisma } = test.db;
     expect(await prisma.oddsSnapshot.count()).toBe(60 * 4 * 3);
     expect(await prisma.latestOdds.count()).toBe(60 * 4);
-    const latest = await prisma.latestOdds.findFirstOrThrow({ include: { snapshot: true } });
+    const latest = await prisma.latestOdds.findFirstOrThrow();
     const newest = await prisma.oddsSnapshot.findFirstOrThrow({
       where: { eventId: latest.eventId, bookmakerId: latest.bookmakerId },
       orderBy: { capturedAt: 'desc' },
     });
-    expect(latest.snapshotId).toBe(newest.id);
+    expect([latest.snapshotId, latest.markets]).toEqual([newest.id, newest.markets]);
+  });
+
+  it('lays history out in day partitions and leaves the planner statistics', async () => {
+    const rows = await test.db.withSession((s) =>
+      s.query<{ partition: string; rows: number }>(
+        `SELECT tableoid::regclass::text AS partition, count(*)::int AS rows FROM odds_snapshot GROUP BY 1 ORDER BY 1`,
+      ),
+    );
+    // Three snapshots six hours apart per pair, the last at kick-off or now: the 20th to the 22nd.
+    expect(rows.map((r) => r.partition)).toEqual(['odds_snapshot_d20261120', 'odds_snapshot_d20261121', 'odds_snapshot_d20261122']);
+    // reltuples is -1 until a table is first analyzed.
+    const unanalyzed = await test.db.withSession((s) =>
+      s.query(`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND reltuples < 0`),
+    );
+    expect(unanalyzed).toEqual([]);
+  });
+
+  it('lays a history of many days into day partitions: one snapshot every six hours per pair', async () => {
+    const long = await createTestDatabase('pglite', 'migrated');
+    try {
+      const result = await seedDatabase(long.db, { events: 4, bookmakers: 2, now, snapshotsPerPair: 4 * 10 + 1 });
+      expect(result.snapshots).toBe(4 * 2 * 41);
+      const [placed] = await long.db.withSession((s) =>
+        s.query<{ days: number; strays: number }>(
+          `SELECT count(DISTINCT tableoid)::int AS days, (SELECT count(*)::int FROM odds_snapshot_default) AS strays FROM odds_snapshot`,
+        ),
+      );
+      expect(placed).toEqual({ days: 11, strays: 0 });
+    } finally {
+      await long.drop();
+    }
   });
 
   // Last: it seeds the database again (the seed replaces what is there), so the data set is compared with itself.
   it('writes the same data set for the same seed and day', async () => {
     const prices = async () =>
-      (await test.db.prisma.outcome.findMany({ select: { id: true, price: true }, orderBy: { id: 'asc' }, take: 500 })).map(
-        (o) => `${o.id}:${o.price.toString()}`,
+      (await test.db.prisma.oddsSnapshot.findMany({ select: { id: true, markets: true }, orderBy: { id: 'asc' } })).map(
+        (s) => `${s.id}:${(s.markets as unknown as MovedMarket[]).flatMap((m) => m.outcomes.map((o) => o.price)).join(',')}`,
       );
     const first = await prices();
     await seedDatabase(test.db, { events: 60, bookmakers: 4, now: new Date(now.getTime() + 3_600_000) });

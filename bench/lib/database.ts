@@ -14,7 +14,7 @@ export interface BenchDatabase {
 /** A throwaway PostgreSQL database, migrated and seeded; `drop` removes it. */
 export async function createBenchDatabase(
   baseUrl: string,
-  { events, bookmakers }: { events: number; bookmakers: number },
+  { events, bookmakers, snapshotsPerPair }: { events: number; bookmakers: number; snapshotsPerPair?: number },
 ): Promise<BenchDatabase> {
   const name = `oddsgate_bench_${process.pid}`;
   const admin = async <T extends pg.QueryResultRow>(sql: string) => {
@@ -41,7 +41,7 @@ export async function createBenchDatabase(
     try {
       await applyMigrations(db);
       const started = performance.now();
-      await seedDatabase(db, { events, bookmakers });
+      await seedDatabase(db, { events, bookmakers, ...(snapshotsPerPair !== undefined && { snapshotsPerPair }) });
       return { url: url.toString(), name, seedMs: performance.now() - started, serverVersion, drop };
     } finally {
       await db.close();

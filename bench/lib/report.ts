@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { barChartSvg } from './chart.js';
 import type { DeliverySummary } from './deliveries.js';
@@ -226,5 +226,18 @@ export async function writeReport(results: BenchResults, output: string, failure
       { title: 'Hot board latency against load', unit: 'p99 latency, milliseconds' },
     ),
   );
-  await writeFile(output, renderMarkdown(results, { throughput: 'bench/results/throughput.svg', latency: 'bench/results/hot-board-latency.svg' }, failures));
+  const kept = keptSections(await readFile(output, 'utf8').catch(() => ''));
+  await writeFile(
+    output,
+    renderMarkdown(results, { throughput: 'bench/results/throughput.svg', latency: 'bench/results/hot-board-latency.svg' }, failures) + kept,
+  );
+}
+
+/** Marks the start of sections recorded by other benchmarks (bench/storage.ts): a rewrite keeps them. */
+export const keptSectionsMarker = '<!-- recorded by hand from other benchmarks; npm run bench keeps what follows -->';
+
+/** What follows the marker in an earlier report, marker included (empty without one). */
+export function keptSections(earlier: string): string {
+  const at = earlier.indexOf(keptSectionsMarker);
+  return at === -1 ? '' : `\n${earlier.slice(at)}`;
 }

@@ -3,6 +3,7 @@
 // to every gateway. With METRICS_PORT it serves /metrics.
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
+import { startHistoryUpkeep } from '../db/history-partitions.js';
 import { applyMigrations } from '../db/migrate.js';
 import { createIngestWorker } from '../ingest/create-feed.js';
 import { createOddsBus } from '../live/create-bus.js';
@@ -24,6 +25,8 @@ await runCli(async () => {
   const sharedTier = config.redisUrl ? new RedisTier({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   const worker = createIngestWorker(config, { prisma: db.prisma, bus, sharedTier, metrics, logger });
   worker.start();
+  // The writer keeps history's day partitions: the next days ahead, none past the retention.
+  const historyUpkeep = startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => logger.info(message) });
   logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
   const metricsServer =
     config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host, () => worker.health());
@@ -33,7 +36,7 @@ await runCli(async () => {
     async (signal) => {
       logger.info(`${signal}: shutting down`);
       clearInterval(report);
-      await worker.stop();
+      await Promise.all([worker.stop(), historyUpkeep.stop()]);
       await Promise.all([metricsServer?.close(), bus.close(), sharedTier?.close()]);
       await db.close();
       logger.info(`${signal}: stopped`);

@@ -1,4 +1,5 @@
-// `npm run db:seed -- --events N --bookmakers B [--seed S]`: replaces the database's contents with a generated data set.
+// `npm run db:seed -- --events N --bookmakers B [--seed S] [--history-days D]`: replaces the database's contents
+// with a generated data set; `--history-days` gives each (event, bookmaker) a snapshot every 6 hours over D days.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
@@ -15,6 +16,7 @@ await runCli(async () => {
       events: { type: 'string', default: '200' },
       bookmakers: { type: 'string', default: '6' },
       seed: { type: 'string', default: '42' },
+      'history-days': { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -26,6 +28,7 @@ await runCli(async () => {
       events: wholeNumber('--events', values.events),
       bookmakers: wholeNumber('--bookmakers', values.bookmakers),
       seed: wholeNumber('--seed', values.seed),
+      ...(values['history-days'] !== undefined && { snapshotsPerPair: wholeNumber('--history-days', values['history-days']) * 4 + 1 }),
       onProgress: ({ events, totalEvents, snapshots }) =>
         console.log(`  ${events}/${totalEvents} events, ${snapshots} snapshots`),
     });

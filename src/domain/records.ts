@@ -1,3 +1,4 @@
+import { outcomeKey, type MovedMarket } from './movement.js';
 import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 import { marketId, outcomeId } from './odds-ids.js';
@@ -11,9 +12,9 @@ import { marketId, outcomeId } from './odds-ids.js';
 /**
  * The shape of these records as the fleet's Redis tier stores them: bump it
  * when a record gains, loses or changes a field, so gateways of two versions
- * (a rolling deploy) never read each other's entries. 2: ids on odds.
+ * (a rolling deploy) never read each other's entries. 2: ids on odds; 3: changedAt on outcomes.
  */
-export const recordFormat = 2;
+export const recordFormat = 3;
 
 export interface SportRecord {
   readonly id: number;
@@ -57,7 +58,10 @@ export interface OutcomeRecord {
   readonly key: string;
   readonly name: string;
   readonly price: number;
+  /** The price before the outcome's last change; null until it has changed once. */
   readonly previousPrice: number | null;
+  /** When the price last changed (or the outcome was first offered). */
+  readonly changedAt: string;
   readonly result: OutcomeResult | null;
 }
 
@@ -144,22 +148,11 @@ export function eventRecord(row: {
   });
 }
 
-/** Markets as stored, and the same bookmaker's previous snapshot for `previousPrice`; `ownerId` is their snapshot's `nodeId`. */
-export function marketRecords(
-  ownerId: string,
-  markets: ReadonlyArray<{
-    key: string;
-    name: string;
-    line: number | null;
-    status: MarketStatus;
-    outcomes: ReadonlyArray<{ key: string; name: string; price: number; result: OutcomeResult | null }>;
-  }>,
-  previousMarkets: typeof markets | undefined,
-): MarketRecord[] {
-  const previousPrices = new Map<string, number>();
-  for (const market of previousMarkets ?? []) {
-    for (const outcome of market.outcomes) previousPrices.set(outcomeKey(market, outcome.key), outcome.price);
-  }
+/** Markets as stored, movement included, with each market's margin; `ownerId` is their snapshot's `nodeId`. */
+export function marketRecords(ownerId: string, markets: readonly MovedMarket[]): MarketRecord[] {
+  // Outcomes of a snapshot mostly share a few change times: format each once.
+  const isoByMs = new Map<number, string>();
+  const iso = (ms: number) => isoByMs.get(ms) ?? isoByMs.set(ms, new Date(ms).toISOString()).get(ms)!;
   return markets.map((market) => {
     const id = marketId(ownerId, market);
     return {
@@ -174,7 +167,8 @@ export function marketRecords(
         key: outcome.key,
         name: outcome.name,
         price: outcome.price,
-        previousPrice: previousPrices.get(outcomeKey(market, outcome.key)) ?? null,
+        previousPrice: outcome.previousPrice,
+        changedAt: iso(outcome.changedAtMs),
         result: outcome.result,
       })),
     };
@@ -203,10 +197,6 @@ export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): E
     }
   }
   return deepFreeze({ eventId, snapshots, bestPrices: [...best.values()] });
-}
-
-function outcomeKey(market: { key: string; line: number | null }, outcome: string): string {
-  return `${market.key}|${market.line ?? ''}|${outcome}`;
 }
 
 function round(value: number, digits: number): number {

@@ -9,10 +9,11 @@ import { z } from 'zod';
 export const marketKeys = ['1x2', 'moneyline', 'over_under', 'handicap', 'btts'] as const;
 
 /**
- * What the store can hold (prisma/schema.prisma: price Decimal(8, 3), line
- * Decimal(6, 2); text without NUL, and keys short enough for a btree index
- * entry). A record beyond them would fail its whole batch's transaction, so
- * it is refused here, alone, with the reason.
+ * What the store holds: prices below 100,000 with 3 decimals, lines within
+ * 10,000 with 2 (the numeric(8, 3) and numeric(6, 2) columns before storage
+ * v2; src/db/odds-store.ts still rounds to them), text without NUL, and keys
+ * short enough for a btree index entry. A record beyond them would fail its
+ * whole batch's transaction, so it is refused here, alone, with the reason.
  */
 export const storageBounds = { priceBelow: 100_000, lineWithin: 10_000, keyLength: 100, nameLength: 200 } as const;
 

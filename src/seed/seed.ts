@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { ensureHistoryDays } from '../db/history-partitions.js';
 import { storeSnapshots } from '../db/odds-store.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles } from '../domain/pricing.js';
@@ -8,7 +9,7 @@ import type { EventStatus } from '../generated/prisma/enums.js';
 export interface SeedOptions {
   events: number;
   bookmakers: number;
-  /** Snapshots of history per (event, bookmaker), the last one being the latest (default 3). */
+  /** Snapshots of history per (event, bookmaker), six hours apart, the last one being the latest (default 3). */
   snapshotsPerPair?: number;
   /** PRNG seed: the same seed and day give the same data set (default 42). */
   seed?: number;
@@ -24,8 +25,9 @@ export interface SeedResult {
 }
 
 const hour = 3_600_000;
-// Events per write batch: each batch is one transaction of a fixed number of statements.
-const eventsPerBatch = 100;
+// Snapshots per (event, bookmaker) per write batch, about: each batch is one transaction of a fixed number of
+// statements, kept well inside its time limit however long the history (100 events at three snapshots per pair).
+const pairSnapshotsPerBatch = 300;
 
 type Random = () => number;
 type SeedCompetition = { id: number; sportId: number; sportKey: string; teams: string[]; weight: number };
@@ -41,12 +43,15 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   checkOptions(options);
   const random = createRandom(options.seed ?? 42);
   const now = options.now ?? new Date();
+  const snapshotsPerPair = options.snapshotsPerPair ?? 3;
   const { prisma } = db;
-  await prisma.$executeRawUnsafe(
-    'TRUNCATE latest_odds, outcome, market, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE',
-  );
+  await prisma.$executeRawUnsafe('TRUNCATE latest_odds, odds_snapshot, event, competition, sport, bookmaker RESTART IDENTITY CASCADE');
+  // History's days, from the first event's earliest snapshot (kick-off yesterday, minus the history) to now.
+  const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  await ensureHistoryDays(prisma, new Date(dayStart - 24 * hour - 5 * 60_000 - (snapshotsPerPair - 1) * 6 * hour), now);
   const { bookmakers, competitions } = await createCatalogue(db, options.bookmakers);
   let snapshotCount = 0;
+  const eventsPerBatch = Math.max(1, Math.floor(pairSnapshotsPerBatch / snapshotsPerPair));
   for (let first = 0; first < options.events; first += eventsPerBatch) {
     const count = Math.min(eventsPerBatch, options.events - first);
     const events = layOutEvents({ first, count, total: options.events, competitions, now, random });
@@ -54,11 +59,27 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
       data: events.map(({ sportKey: _, ...event }) => event),
       select: { id: true },
     });
-    const snapshots = priceHistory(events, eventRows, bookmakers, { snapshotsPerPair: options.snapshotsPerPair ?? 3, now, random });
+    const snapshots = priceHistory(events, eventRows, bookmakers, { snapshotsPerPair, now, random });
     snapshotCount += (await storeSnapshots(prisma, snapshots)).stored;
     options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
   }
+  await analyze(db);
   return { events: options.events, bookmakers: options.bookmakers, snapshots: snapshotCount };
+}
+
+/**
+ * Fresh statistics, so the first queries after a seed are planned on what is
+ * there. ANALYZE samples every table: on a large seed, longer than the
+ * connections' statement timeout, lifted for this transaction only.
+ */
+async function analyze({ prisma }: Database): Promise<void> {
+  await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL statement_timeout = 0');
+      await tx.$executeRawUnsafe('ANALYZE');
+    },
+    { timeout: 600_000 },
+  );
 }
 
 function checkOptions(options: SeedOptions): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { barChartSvg } from '../../bench/lib/chart.js';
 import { summariseDeliveries, type Delivery } from '../../bench/lib/deliveries.js';
 import { topSelfTimes } from '../../bench/lib/profile.js';
+import { keptSections, keptSectionsMarker } from '../../bench/lib/report.js';
 import { formatBytes, formatNumber, percentile, ratio } from '../../bench/lib/stats.js';
 
 describe('benchmark helpers', () => {
@@ -12,6 +13,12 @@ describe('benchmark helpers', () => {
     expect(percentile(values, 0)).toBe(1);
     expect(percentile([], 50)).toBeNaN();
     expect(() => percentile(values, 101)).toThrow(/from 0 to 100, got 101/);
+  });
+
+  it('keeps the hand-recorded sections of an earlier report, and nothing without the marker', () => {
+    const earlier = `# Benchmarks\n\nold figures\n\n${keptSectionsMarker}\n\n## Storage\n\nnumbers\n`;
+    expect(keptSections(earlier)).toBe(`\n${keptSectionsMarker}\n\n## Storage\n\nnumbers\n`);
+    expect(keptSections('# Benchmarks\n\nold figures\n')).toBe('');
   });
 
   it('gives no ratio to a zero reference and formats what it cannot show as n/a', () => {

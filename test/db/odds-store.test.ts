@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { storeSnapshots } from '../../src/db/odds-store.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
+import type { MovedMarket } from '../../src/domain/movement.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 
@@ -67,22 +68,31 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
 
   const counts = async () => {
     const { prisma } = test.db;
-    return {
-      snapshots: await prisma.oddsSnapshot.count(),
-      markets: await prisma.market.count(),
-      outcomes: await prisma.outcome.count(),
-    };
+    return { snapshots: await prisma.oddsSnapshot.count(), latest: await prisma.latestOdds.count() };
   };
+  const prices = (markets: unknown) =>
+    (markets as MovedMarket[]).map((m) => [m.key, m.line, m.outcomes.map((o) => o.price)]);
 
-  it('stores snapshots with their markets, lines and outcome prices', async () => {
+  it('stores each snapshot as one row with its markets, lines and outcome prices as a document', async () => {
     const result = await storeSnapshots(test.db.prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05)]);
     expect(result).toMatchObject({ stored: 1, duplicates: 0 });
-    const stored = await test.db.prisma.oddsSnapshot.findFirstOrThrow({
-      include: { markets: { include: { outcomes: true }, orderBy: { id: 'asc' } } },
-    });
-    expect(stored.markets.map((m) => [m.key, m.line?.toNumber() ?? null, m.outcomes.map((o) => o.price.toNumber())])).toEqual([
+    const stored = await test.db.prisma.oddsSnapshot.findFirstOrThrow();
+    expect(prices(stored.markets)).toEqual([
       ['1x2', null, [2.05, 3.4, 3.9]],
       ['over_under', 2.5, [1.91, 1.95]],
+    ]);
+    const latest = await test.db.prisma.latestOdds.findFirstOrThrow();
+    expect([latest.snapshotId, latest.markets]).toEqual([stored.id, stored.markets]);
+  });
+
+  it('keeps prices to 3 decimals and lines to 2, rounding half away from zero on the decimal digits', async () => {
+    const odd = snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0005);
+    odd.markets[1] = { ...odd.markets[1]!, key: 'handicap', line: -1.255 };
+    await storeSnapshots(test.db.prisma, [odd]);
+    const stored = await test.db.prisma.oddsSnapshot.findFirstOrThrow();
+    expect(prices(stored.markets)).toEqual([
+      ['1x2', null, [2.001, 3.4, 3.9]],
+      ['handicap', -1.26, [1.91, 1.95]],
     ]);
   });
 
@@ -90,7 +100,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     const batch = [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05), snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8)];
     await storeSnapshots(test.db.prisma, batch);
     const before = await counts();
-    expect(before).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
+    expect(before).toEqual({ snapshots: 2, latest: 2 });
 
     const again = await storeSnapshots(test.db.prisma, batch);
     expect(again).toEqual({ stored: 0, duplicates: 2, latestChanged: [], eventsChanged: [], position: null });
@@ -104,7 +114,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
       snapshot(0, 0, '2026-11-30T10:05:00Z', 2.1),
     ]);
     expect(result).toMatchObject({ stored: 1, duplicates: 1 });
-    expect(await counts()).toEqual({ snapshots: 2, markets: 4, outcomes: 10 });
+    expect(await counts()).toEqual({ snapshots: 2, latest: 1 });
   });
 
   it('keeps the newest snapshot per (event, bookmaker) as the latest, however the snapshots arrive', async () => {
@@ -124,15 +134,14 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
 
     const latest = await prisma.latestOdds.findMany({
       where: { eventId: { in: eventIds } },
-      include: { snapshot: { include: { markets: { where: { key: '1x2' }, include: { outcomes: { where: { key: 'home' } } } } } } },
       orderBy: [{ eventId: 'asc' }, { bookmakerId: 'asc' }],
     });
     expect(
       latest.map((l) => [
         eventIds.indexOf(l.eventId),
         bookmakerIds.indexOf(l.bookmakerId),
-        l.snapshot.capturedAt.toISOString(),
-        l.snapshot.markets[0]!.outcomes[0]!.price.toNumber(),
+        l.capturedAt.toISOString(),
+        (l.markets as unknown as MovedMarket[])[0]!.outcomes[0]!.price,
       ]),
     ).toEqual([
       [0, 0, '2026-11-30T11:00:00.000Z', 2.1],
@@ -145,8 +154,7 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
   it('writes nothing from a batch that fails part-way', async () => {
     const bad = { ...snapshot(0, 0, '2026-11-30T10:05:00Z', 2.0), eventId: 999_999 }; // no such event
     await expect(storeSnapshots(test.db.prisma, [snapshot(1, 1, '2026-11-30T10:00:00Z', 1.8), bad])).rejects.toThrow();
-    expect(await counts()).toEqual({ snapshots: 0, markets: 0, outcomes: 0 });
-    expect(await test.db.prisma.latestOdds.count()).toBe(0);
+    expect(await counts()).toEqual({ snapshots: 0, latest: 0 });
   });
 
   it('stores market status and settled results, and reads them back as the cache holds them', async () => {

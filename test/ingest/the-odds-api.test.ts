@@ -8,6 +8,7 @@ import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { MovedMarket } from '../../src/domain/movement.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/the-odds-api');
 
@@ -136,12 +137,12 @@ describe('The Odds API feed', () => {
     expect(await worker.runCycle()).toMatchObject({ received: 4, stored: 4, createdEvents: 3, rejected: {} });
     const event = await test.db.prisma.event.findUniqueOrThrow({
       where: { externalId: 'oddsapi:c1d2e3f4a5b60718293a4b5c6d7e8f90' },
-      include: { competition: true, latestOdds: { include: { bookmaker: true, snapshot: { include: { markets: { include: { outcomes: true } } } } } } },
+      include: { competition: true, latestOdds: { include: { bookmaker: true } } },
     });
     expect(event).toMatchObject({ home: 'Boston Celtics', away: 'Miami Heat', competition: { key: 'usa-pro-basketball' } });
     expect(event.latestOdds[0]!.bookmaker).toMatchObject({ key: 'pinnacle', name: 'Pinnacle' });
-    const handicap = event.latestOdds[0]!.snapshot.markets.find((m) => m.key === 'handicap')!;
-    expect([handicap.line?.toNumber(), handicap.outcomes.map((o) => [o.key, o.price.toNumber()])]).toEqual([
+    const handicap = (event.latestOdds[0]!.markets as unknown as MovedMarket[]).find((m) => m.key === 'handicap')!;
+    expect([handicap.line, handicap.outcomes.map((o) => [o.key, o.price])]).toEqual([
       -7.5,
       [
         ['home', 1.93],

@@ -108,14 +108,14 @@ describe('the ingest worker', () => {
     const event = await upcoming();
     const before = homePriceInCache(event.id, 1);
     const snapshotsBefore = await test.db.prisma.oddsSnapshot.count();
-    // A real failure inside the transaction: outcomes cannot be inserted while the switch is on.
+    // A real failure inside the transaction, after the history row is written: the latest odds cannot be while the switch is on.
     await test.db.withSession((s) =>
       s.exec(`
         CREATE TABLE fail_switch (on_ boolean);
         INSERT INTO fail_switch VALUES (true);
-        CREATE FUNCTION fail_outcomes() RETURNS trigger AS $$
+        CREATE FUNCTION fail_latest() RETURNS trigger AS $$
         BEGIN IF EXISTS (SELECT 1 FROM fail_switch) THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER fail_outcomes BEFORE INSERT ON outcome FOR EACH ROW EXECUTE FUNCTION fail_outcomes();`),
+        CREATE TRIGGER fail_latest BEFORE INSERT OR UPDATE ON latest_odds FOR EACH ROW EXECUTE FUNCTION fail_latest();`),
     );
     feed.queue = [record(event.externalId, 'sharpline', at(5), 1.5)];
     const failed = await worker.runCycle();

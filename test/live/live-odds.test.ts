@@ -17,7 +17,8 @@ function event(id: number, kickoffAtMs: number): EventRecord {
 
 function snapshot(eventId: number, bookmakerId: number, capturedAtMs: number, price: number): SnapshotRecord {
   const nodeId = latestOddsId(eventId, bookmakerId);
-  const outcomes = [{ id: `${nodeId}/1x2/home`, key: 'home', name: 'Home', price, previousPrice: null, result: null }];
+  const changedAt = new Date(capturedAtMs).toISOString();
+  const outcomes = [{ id: `${nodeId}/1x2/home`, key: 'home', name: 'Home', price, previousPrice: null, changedAt, result: null }];
   const markets = [{ id: `${nodeId}/1x2`, key: '1x2', name: 'Match result', line: null, status: 'OPEN' as const, margin: 0, outcomes }];
   return { id: eventId * 100 + bookmakerId, nodeId, eventId, bookmakerId, capturedAt: new Date(capturedAtMs).toISOString(), markets };
 }

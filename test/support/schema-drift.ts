@@ -6,6 +6,8 @@ import type { SqlSession } from '../../src/db/database.js';
  * tables, columns (type, nullability, database default), primary keys,
  * unique constraints, indexes, foreign keys and enums. Returns one line per
  * difference; an empty list means the SQL migrations and the schema agree.
+ * A partitioned table counts as its parent: its partitions, and the indexes
+ * and foreign keys PostgreSQL copies onto them, are not schema of their own.
  */
 export async function schemaDrift(prismaSchema: string, session: SqlSession): Promise<string[]> {
   const expected = describePrismaSchema(prismaSchema);
@@ -179,8 +181,8 @@ async function describeDatabase(session: SqlSession): Promise<SchemaShape> {
   const shape = emptyShape();
   const ignore = ['_prisma_migrations'];
   const tables = await session.query<{ table: string }>(
-    `SELECT table_name::text AS table FROM information_schema.tables
-     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    `SELECT c.relname::text AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
   );
   for (const { table } of tables) if (!ignore.includes(table)) shape.tables.set(table, 'table');
 
@@ -188,7 +190,7 @@ async function describeDatabase(session: SqlSession): Promise<SchemaShape> {
     `SELECT c.relname::text AS table, a.attname::text AS column, format_type(a.atttypid, a.atttypmod) AS type,
             NOT a.attnotnull AS nullable, a.atthasdef AS "hasDefault"
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped`,
+     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped`,
   );
   for (const c of columns) {
     if (ignore.includes(c.table)) continue;
@@ -203,7 +205,7 @@ async function describeDatabase(session: SqlSession): Promise<SchemaShape> {
      JOIN pg_namespace n ON n.oid = t.relnamespace
      CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-     WHERE n.nspname = 'public'
+     WHERE n.nspname = 'public' AND NOT t.relispartition
      GROUP BY 1, 2, 3, 4`,
   );
   for (const index of indexes) {
@@ -230,7 +232,7 @@ async function describeDatabase(session: SqlSession): Promise<SchemaShape> {
      FROM pg_constraint con
      JOIN pg_class t ON t.oid = con.conrelid JOIN pg_class f ON f.oid = con.confrelid
      JOIN pg_namespace n ON n.oid = t.relnamespace
-     WHERE n.nspname = 'public' AND con.contype = 'f'`,
+     WHERE n.nspname = 'public' AND con.contype = 'f' AND NOT t.relispartition`,
   );
   const action: Record<string, string> = { a: 'NoAction', r: 'Restrict', c: 'Cascade', n: 'SetNull', d: 'SetDefault' };
   for (const fk of foreignKeys) {

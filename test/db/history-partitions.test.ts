@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureHistoryDays, maintainHistory, startHistoryUpkeep } from '../../src/db/history-partitions.js';
+import { OddsReader } from '../../src/db/odds-reader.js';
+import { storeSnapshots } from '../../src/db/odds-store.js';
+import type { SnapshotInput } from '../../src/domain/odds.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
+
+describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase(kind, 'migrated');
+    await test.db.withSession((s) =>
+      s.exec(`
+        INSERT INTO sport (key, name) VALUES ('football', 'Football');
+        INSERT INTO competition (sport_id, key, name) VALUES (1, 'eng', 'English');
+        INSERT INTO event (external_id, sport_id, competition_id, home, away, kickoff_at) VALUES ('e1', 1, 1, 'A', 'B', '2026-12-10T15:00:00Z');
+        INSERT INTO bookmaker (key, name) VALUES ('one', 'One');`),
+    );
+  });
+  afterAll(() => test.drop());
+  // One database for the file (PGlite starts slowly): each test begins with no day partitions and no odds.
+  beforeEach(async () => {
+    const days = await test.db.withSession((s) =>
+      s.query<{ name: string }>(
+        `SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'odds_snapshot'::regclass AND c.relname <> 'odds_snapshot_default'`,
+      ),
+    );
+    await test.db.withSession((s) => s.exec([...days.map(({ name }) => `DROP TABLE "${name}";`), 'TRUNCATE odds_snapshot, latest_odds;'].join('\n')));
+  });
+
+  const snapshot = (iso: string, home = 2): SnapshotInput => ({
+    eventId: 1,
+    bookmakerId: 1,
+    capturedAt: new Date(iso),
+    markets: [{ key: 'btts', name: 'Both teams to score', line: null, outcomes: [{ key: 'yes', name: 'Yes', price: home }, { key: 'no', name: 'No', price: 1.8 }] }],
+  });
+  /** Rows per partition, in name order. */
+  const placement = () =>
+    test.db.withSession((s) =>
+      s.query<{ partition: string; rows: number }>(
+        `SELECT c.relname::text AS partition, (SELECT count(*)::int FROM odds_snapshot o WHERE o.tableoid = c.oid) AS rows
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'odds_snapshot'::regclass ORDER BY 1`,
+      ),
+    );
+
+  it("creates today's partition and the next two days' ahead, and each snapshot lands in its day", async () => {
+    const result = await maintainHistory(test.db.prisma, { retentionDays: 30, now: new Date('2026-12-01T18:00:00Z') });
+    expect(result).toEqual({ created: ['odds_snapshot_d20261201', 'odds_snapshot_d20261202', 'odds_snapshot_d20261203'], dropped: [], expiredDefaultRows: 0 });
+    await storeSnapshots(test.db.prisma, [snapshot('2026-12-01T23:59:59.999Z'), snapshot('2026-12-02T00:00:00Z', 2.1)]);
+    expect(await placement()).toEqual([
+      { partition: 'odds_snapshot_d20261201', rows: 1 },
+      { partition: 'odds_snapshot_d20261202', rows: 1 },
+      { partition: 'odds_snapshot_d20261203', rows: 0 },
+      { partition: 'odds_snapshot_default', rows: 0 },
+    ]);
+    const again = await maintainHistory(test.db.prisma, { retentionDays: 30, now: new Date('2026-12-01T19:00:00Z') });
+    expect(again.created).toEqual([]);
+  });
+
+  it('moves rows that landed in the default partition into their day when the day is created', async () => {
+    await storeSnapshots(test.db.prisma, [snapshot('2026-11-20T10:00:00Z'), snapshot('2026-11-20T11:00:00Z', 2.1)]);
+    expect(await placement()).toEqual([{ partition: 'odds_snapshot_default', rows: 2 }]);
+    expect(await ensureHistoryDays(test.db.prisma, new Date('2026-11-20T00:00:00Z'), new Date('2026-11-20T00:00:00Z'))).toEqual([
+      'odds_snapshot_d20261120',
+    ]);
+    expect(await placement()).toEqual([
+      { partition: 'odds_snapshot_d20261120', rows: 2 },
+      { partition: 'odds_snapshot_default', rows: 0 },
+    ]);
+    // The moved day keeps its indexes: a duplicate is still refused and history still reads in order.
+    expect(await storeSnapshots(test.db.prisma, [snapshot('2026-11-20T11:00:00Z', 2.1)])).toMatchObject({ stored: 0, duplicates: 1 });
+    const history = await new OddsReader(test.db.prisma).history({ eventId: 1, first: 5 });
+    expect(history.map((s) => s.capturedAt)).toEqual(['2026-11-20T11:00:00.000Z', '2026-11-20T10:00:00.000Z']);
+  });
+
+  it('drops whole days older than the retention and expired rows of the default partition, never the latest odds', async () => {
+    await ensureHistoryDays(test.db.prisma, new Date('2026-11-27T00:00:00Z'), new Date('2026-11-30T00:00:00Z'));
+    await storeSnapshots(test.db.prisma, [
+      snapshot('2026-11-20T10:00:00Z', 1.9), // no day of its own: the default partition
+      snapshot('2026-11-27T10:00:00Z', 2.0),
+      snapshot('2026-11-28T10:00:00Z', 2.1),
+      snapshot('2026-11-30T10:00:00Z', 2.2),
+    ]);
+    // Three days before 2026-12-01T12:00 is 2026-11-28T12:00: the 27th is wholly older, the 28th is not.
+    const result = await maintainHistory(test.db.prisma, { retentionDays: 3, now: new Date('2026-12-01T12:00:00Z') });
+    expect(result).toMatchObject({ dropped: ['odds_snapshot_d20261127'], expiredDefaultRows: 1 });
+    const history = await new OddsReader(test.db.prisma).history({ eventId: 1, first: 10 });
+    expect(history.map((s) => s.capturedAt)).toEqual(['2026-11-30T10:00:00.000Z', '2026-11-28T10:00:00.000Z']);
+
+    const later = await maintainHistory(test.db.prisma, { retentionDays: 3, now: new Date('2026-12-05T12:00:00Z') });
+    expect(later.dropped).toEqual(['odds_snapshot_d20261128', 'odds_snapshot_d20261129', 'odds_snapshot_d20261130', 'odds_snapshot_d20261201']);
+    const odds = (await new OddsReader(test.db.prisma).eventOdds([1])).get(1)!;
+    expect(odds.snapshots.map((s) => [s.capturedAt, s.markets[0]!.outcomes[0]!.price])).toEqual([['2026-11-30T10:00:00.000Z', 2.2]]);
+  });
+
+  it('reads a page of history newest first whether it lies in the recent days, the older ones or both', async () => {
+    await ensureHistoryDays(test.db.prisma, new Date('2026-11-25T00:00:00Z'), new Date('2026-12-01T00:00:00Z'));
+    const times = ['2026-11-25T08:00:00Z', '2026-11-27T08:00:00Z', '2026-11-29T08:00:00Z', '2026-11-30T08:00:00Z', '2026-11-30T20:00:00Z', '2026-12-01T08:00:00Z'];
+    await storeSnapshots(test.db.prisma, times.map((time, i) => snapshot(time, 2 + i / 10)));
+    // Recent from 2026-11-29T12:00: three snapshots on each side.
+    const split = new OddsReader(test.db.prisma, () => Date.parse('2026-12-01T12:00:00Z'));
+    const whole = new OddsReader(test.db.prisma, () => 0);
+    const queries = [
+      ...[1, 3, 4, 6, 10].map((first) => ({ eventId: 1, first })),
+      { eventId: 1, first: 4, bookmakerId: 1, since: new Date('2026-11-26T00:00:00Z') },
+      { eventId: 1, first: 10, until: new Date('2026-11-30T08:00:00Z') },
+      { eventId: 1, first: 10, since: new Date('2026-11-30T00:00:00Z') },
+    ];
+    for (const query of queries) {
+      const expected = (await whole.history(query)).map((s) => s.capturedAt);
+      expect((await split.history(query)).map((s) => s.capturedAt), JSON.stringify(query)).toEqual(expected);
+    }
+    expect((await split.history({ eventId: 1, first: 4 })).map((s) => s.capturedAt)).toEqual(
+      ['2026-12-01T08:00:00Z', '2026-11-30T20:00:00Z', '2026-11-30T08:00:00Z', '2026-11-29T08:00:00Z'].map((t) => new Date(t).toISOString()),
+    );
+  });
+
+  it('refuses a retention shorter than a day', async () => {
+    await expect(maintainHistory(test.db.prisma, { retentionDays: 0 })).rejects.toThrow(/retentionDays must be a whole number of days, at least 1; got 0/);
+  });
+
+  it('keeps the days from the moment it starts, and stops after its run in progress', async () => {
+    const messages: string[] = [];
+    const upkeep = startHistoryUpkeep(test.db.prisma, { retentionDays: 30, log: (message) => messages.push(message) });
+    await upkeep.stop();
+    const today = `odds_snapshot_d${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+    expect((await placement()).map((p) => p.partition)).toContain(today);
+    expect(messages).toEqual(['history: created 3 day partitions, dropped 0 past the 30-day retention, deleted 0 expired rows']);
+  });
+});
