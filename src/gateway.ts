@@ -1,4 +1,4 @@
-import { startApi, type Api } from './api/api-side.js';
+import { startApi, type ApiSettings, type Api } from './api/api-side.js';
 import type { PersistedQueryCache } from './api/persisted-queries.js';
 import type { WebSocketGuardStats } from './api/websocket-guard.js';
 import { loadConfig, type Config } from './config.js';
@@ -42,32 +42,8 @@ export interface Gateway {
 }
 
 /** Limits, errors, operations and shutdown settings; each defaults to its `loadConfig` default. */
-type GatewaySettings = Pick<
-  Config,
-  | 'breakerFailures'
-  | 'breakerFirstProbeMs'
-  | 'breakerOpenMs'
-  | 'adminToken'
-  | 'maskErrors'
-  | 'introspection'
-  | 'maxQueryDepth'
-  | 'maxQueryCost'
-  | 'maxQueryAliases'
-  | 'maxQueryDirectives'
-  | 'maxQueryTokens'
-  | 'executionTimeoutMs'
-  | 'wsToken'
-  | 'wsInitTimeoutMs'
-  | 'wsMaxSubscriptions'
-  | 'wsMaxSubscribesPerMinute'
-  | 'shutdownTimeoutMs'
-  | 'httpHeadersTimeoutMs'
-  | 'httpRequestTimeoutMs'
-  | 'httpKeepAliveTimeoutMs'
-  | 'httpMaxConnections'
-  | 'corsOrigins'
-  | 'corsCredentials'
->;
+/** The API's settings, and what the gateway itself uses: the breakers and the drain. */
+type GatewaySettings = ApiSettings & Pick<Config, 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs' | 'shutdownTimeoutMs'>;
 
 export interface GatewayOptions {
   config: Pick<Config, 'host' | 'port' | 'cache' | 'cacheMaxBytes'> & Partial<GatewaySettings>;

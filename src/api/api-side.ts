@@ -18,7 +18,7 @@ import { buildSchema } from './schema.js';
 import { drainHttpServer } from './shutdown.js';
 import { startWebSockets, type GraphQLWebSockets } from './websocket-server.js';
 
-type ApiSettings = Pick<
+export type ApiSettings = Pick<
   Config,
   | 'adminToken'
   | 'maskErrors'

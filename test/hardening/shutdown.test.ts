@@ -34,14 +34,18 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
   let test: TestDatabase;
   let gateway: ReturnType<typeof startGatewayProcess>;
   let locker: pg.Client;
+  let watcher: pg.Client;
   beforeAll(async () => {
     test = await createTestDatabase('postgres', 'seeded-small');
     locker = new pg.Client({ connectionString: test.url });
     await locker.connect();
+    watcher = new pg.Client({ connectionString: test.url });
+    await watcher.connect();
   });
   afterAll(async () => {
     gateway?.child.kill('SIGKILL');
     await locker?.end();
+    await watcher?.end();
     await test?.drop();
   });
 
@@ -62,9 +66,13 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
     })
       .catch((error: Error) => error)
       .finally(() => (settled = true));
+    // Asked on its own connection: inside the locker's transaction, pg_stat_activity would show the snapshot of
+    // its first read until ROLLBACK, and never the request arriving after it. Only the sports list selects name;
+    // the ingest worker's id look-up on sport waits on the lock too, and must not stand in for the request.
     await vi.waitUntil(async () => {
-      const { rows } = await locker.query(
-        "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      const { rows } = await watcher.query(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%"sport"."name"%'`,
       );
       return (rows[0] as { waiting: number }).waiting > 0;
     }, waitUpTo);

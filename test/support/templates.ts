@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -62,7 +62,8 @@ const abandonedAfterSeconds = 6 * 3600;
 
 /** Builds every shape on PGlite, and on PostgreSQL when `postgresUrl` is set; `remove` deletes them and every copy. */
 export async function buildTemplates(postgresUrl: string | undefined): Promise<{ templates: Templates; remove(): Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'oddsgate-test-templates-'));
+  await removeAbandonedDumps();
+  const dir = await mkdtemp(path.join(tmpdir(), dumpDirPrefix));
   const runPrefix = `oddsgate_test_t${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}_`;
   const names: Record<DatabaseShape, string> = {
     empty: 'template1',
@@ -83,6 +84,18 @@ export async function buildTemplates(postgresUrl: string | undefined): Promise<{
   } catch (error) {
     await remove();
     throw error;
+  }
+}
+
+const dumpDirPrefix = 'oddsgate-test-templates-';
+
+/** Dump directories (about 120 MB each) of runs killed before their end, as abandoned databases are dropped. */
+async function removeAbandonedDumps(): Promise<void> {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(dumpDirPrefix)) continue;
+    const dir = path.join(tmpdir(), name);
+    const modified = await stat(dir).then((s) => s.mtimeMs, () => Date.now());
+    if (Date.now() - modified > abandonedAfterSeconds * 1000) await rm(dir, { recursive: true, force: true });
   }
 }
 
