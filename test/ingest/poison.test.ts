@@ -23,7 +23,7 @@ describe.each(databaseKinds)('a record the database refuses, on %s', (kind) => {
     await test.db.withSession((s) => s.exec('DELETE FROM latest_odds; DELETE FROM odds_snapshot;'));
     // A rule the database enforces and the feed schema does not know (prices there go up to 99,999.999).
     await test.db.withSession((s) =>
-      s.exec(`ALTER TABLE odds_snapshot ADD CONSTRAINT odds_price_sane CHECK (NOT jsonb_path_exists(markets, '$[*].outcomes[*] ? (@.price >= 1000)'))`),
+      s.exec(`ALTER TABLE odds_snapshot ADD CONSTRAINT odds_snapshot_price_sane CHECK (NOT jsonb_path_exists(markets, '$[*].outcomes[*] ? (@.price >= 1000)'))`),
     );
     events = (await test.db.prisma.event.findMany({ select: { externalId: true } })).map((e) => e.externalId);
     bookmakers = (await test.db.prisma.bookmaker.findMany({ select: { key: true } })).map((b) => b.key);
@@ -55,7 +55,7 @@ describe.each(databaseKinds)('a record the database refuses, on %s', (kind) => {
     const letters = await test.db.prisma.quarantinedRecord.findMany();
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ feed: 'queued', recordKey: `${poison.event}|${poison.bookmaker}|${poison.capturedAt}`, raw: poison });
-    expect(letters[0]!.reason).toMatch(/^SQLSTATE 23514: .*odds_price_sane/);
+    expect(letters[0]!.reason).toMatch(/^SQLSTATE 23514: .*odds_snapshot_price_sane/);
     expect(logged.some((line) => line.includes('quarantined') && line.includes(poison.event!))).toBe(true);
     const scraped = parsePrometheusText((await metrics.scrape()).body);
     expect(worker.health()).toMatchObject({ quarantined: 1 });
