@@ -32,9 +32,14 @@ export interface MatchClock {
   over: boolean;
 }
 
+/** Minutes of play in a whole match, breaks left out. */
+export function playingMinutes(format: readonly Period[]): number {
+  return format.reduce((sum, p) => sum + (p.play ? p.minutes : 0), 0);
+}
+
 /** Where the match clock stands `elapsedMinutes` of real match time after kick-off. */
 export function clockAt(format: readonly Period[], elapsedMinutes: number): MatchClock {
-  const total = format.reduce((sum, p) => sum + (p.play ? p.minutes : 0), 0);
+  const total = playingMinutes(format);
   let left = Math.max(0, elapsedMinutes);
   let playedMinutes = 0;
   for (const period of format) {

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { clockAt, decidedEarly, matchFormats, settleMarkets, voidMarkets, type Score } from '../domain/match.js';
+import { clockAt, decidedEarly, matchFormats, playingMinutes, settleMarkets, voidMarkets, type Score } from '../domain/match.js';
 import type { EventState, MarketInput } from '../domain/odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles, type ScoringModel } from '../domain/pricing.js';
 import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from '../seed/catalogue.js';
@@ -175,7 +175,7 @@ export class SimulatedFeed implements FeedAdapter {
     const away = poisson(awayRate * share, this.#random);
     target.score.home += home;
     target.score.away += away;
-    const playedMinutes = share * playingMinutes(target.sportKey);
+    const playedMinutes = share * playingMinutes(matchFormats[target.sportKey]!);
     let suspendMinutes = 0;
     if (model.kind === 'goals' && home + away > 0) suspendMinutes = goalSuspensionMinutes;
     else if (this.#random() < dangerPerMinute * playedMinutes) suspendMinutes = dangerSuspensionMinutes;
@@ -327,10 +327,6 @@ export class SimulatedFeed implements FeedAdapter {
     this.#bookmakers = bookmakers.map((b) => ({ key: b.key, margin: margins.get(b.key) ?? 0.05 }));
     this.#loadedAt = now;
   }
-}
-
-function playingMinutes(sportKey: string): number {
-  return matchFormats[sportKey]!.reduce((sum, p) => sum + (p.play ? p.minutes : 0), 0);
 }
 
 /** A Poisson draw (Knuth): how many goals fall in a stretch whose expected count is `mean`. */
