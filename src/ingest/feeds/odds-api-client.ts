@@ -1,0 +1,104 @@
+import type { Logger } from '../../ops/log.js';
+import { RetryAfter } from '../budget/retry-after.js';
+import { TokenBucket } from '../budget/token-bucket.js';
+import { fetchJsonWithin } from './bounded-json.js';
+
+/** What The Odds API says about the key's credits on every answer. */
+export interface Quota {
+  /** `x-requests-remaining`: credits left until the service's quota resets. */
+  remaining?: number;
+  /** `x-requests-used`: credits used since that reset. */
+  used?: number;
+  /** `x-requests-last`: what this request cost. */
+  last?: number;
+}
+
+export type Answer =
+  | { kind: 'ok'; body: unknown; quota: Quota }
+  /** A 429: the service paces us; nothing was spent, and nothing is asked until `Retry-After` has passed. */
+  | { kind: 'rate-limited'; quota: Quota }
+  /** The service says the key has no credits left. */
+  | { kind: 'exhausted'; quota: Quota };
+
+export interface OddsApiClientOptions {
+  apiKey: string;
+  baseUrl: string;
+  /** Requests per second on average, and at once after a quiet spell. */
+  rateLimit: { perSecond: number; burst: number };
+  timeoutMs: number;
+  maxResponseBytes: number;
+  now: () => number;
+  logger?: Pick<Logger, 'warn'> | undefined;
+  /** Counts each 429. */
+  onRateLimited?: () => void;
+}
+
+/**
+ * The Odds API's HTTP side: every request, free or paid, passes the rate
+ * limit and any `Retry-After` first (`admit`), then `get` sends it and reads
+ * the quota headers. A 429 is an answer, not an error: the caller does not
+ * count it as a breaker failure; one warning is logged per storm of them.
+ */
+export class OddsApiClient {
+  readonly retry = new RetryAfter();
+  /** The quota as the last answer that carried the headers said. */
+  quota: Quota = {};
+  /** 429s since start. */
+  rateLimited = 0;
+  readonly #options: OddsApiClientOptions;
+  readonly #bucket: TokenBucket;
+
+  constructor(options: OddsApiClientOptions) {
+    this.#options = options;
+    this.#bucket = new TokenBucket({ ...options.rateLimit, now: options.now() });
+  }
+
+  /** Whether one request may go now (takes its token); false: try again at the next poll. */
+  admit(): boolean {
+    const now = this.#options.now();
+    return !this.retry.waiting(now) && this.#bucket.take(now);
+  }
+
+  /** GETs `path` with `query` and the key; throws on a refused key, another status or a body that is not JSON. */
+  async get(path: string, query: Record<string, string>): Promise<Answer> {
+    const { apiKey, baseUrl, maxResponseBytes, timeoutMs } = this.#options;
+    const url = new URL(path, baseUrl);
+    for (const [name, value] of Object.entries({ apiKey, ...query })) url.searchParams.set(name, value);
+    const answer = await fetchJsonWithin(url, { maxBytes: maxResponseBytes, timeoutMs });
+    const quota = readQuota(answer.headers);
+    if (Object.keys(quota).length > 0) this.quota = { ...this.quota, ...quota };
+    // The service says "no credits left" with 401 or 429 and x-requests-remaining: 0; a key it does not know gets 401 alone.
+    if ((answer.status === 429 || answer.status === 401) && quota.remaining === 0) return { kind: 'exhausted', quota };
+    if (answer.status === 429) return this.#tooManyRequests(answer.headers.get('retry-after'), quota);
+    this.retry.answered();
+    if (answer.status === 401) throw new Error('The Odds API refused the key (401): check ODDS_API_KEY');
+    if (answer.status !== 200) throw new Error(`The Odds API answered ${answer.status} for ${url.pathname}`);
+    return { kind: 'ok', body: answer.body, quota };
+  }
+
+  #tooManyRequests(retryAfter: string | null, quota: Quota): Answer {
+    this.rateLimited++;
+    this.#options.onRateLimited?.();
+    const waitMs = this.retry.tooManyRequests(this.#options.now(), retryAfter);
+    if (this.retry.storm === 1) {
+      this.#options.logger?.warn(
+        { waitSeconds: waitMs / 1000, retryAfter },
+        `The Odds API asks us to slow down (429): no request for ${waitMs / 1000} s; not counted as a feed failure`,
+      );
+    }
+    return { kind: 'rate-limited', quota };
+  }
+}
+
+function readQuota(headers: Headers): Quota {
+  const quota: Quota = {};
+  for (const [field, header] of [
+    ['remaining', 'x-requests-remaining'],
+    ['used', 'x-requests-used'],
+    ['last', 'x-requests-last'],
+  ] as const) {
+    const value = headers.get(header)?.trim();
+    if (value !== undefined && /^\d+(\.\d+)?$/.test(value)) quota[field] = Number(value);
+  }
+  return quota;
+}
