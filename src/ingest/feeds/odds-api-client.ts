@@ -59,16 +59,21 @@ export class OddsApiClient {
     return !this.retry.waiting(now) && this.#bucket.take(now);
   }
 
-  /** GETs `path` with `query` and the key; throws on a refused key, another status or a body that is not JSON. */
-  async get(path: string, query: Record<string, string>): Promise<Answer> {
+  /**
+   * GETs `path` with `query` and the key; throws on a refused key, another
+   * status or a body that is not JSON. `credits` is what the request may
+   * cost: a refusal while fewer remain means the credits are used up.
+   */
+  async get(path: string, query: Record<string, string>, credits = 1): Promise<Answer> {
     const { apiKey, baseUrl, maxResponseBytes, timeoutMs } = this.#options;
     const url = new URL(path, baseUrl);
     for (const [name, value] of Object.entries({ apiKey, ...query })) url.searchParams.set(name, value);
     const answer = await fetchJsonWithin(url, { maxBytes: maxResponseBytes, timeoutMs });
     const quota = readQuota(answer.headers);
     if (Object.keys(quota).length > 0) this.quota = { ...this.quota, ...quota };
-    // The service says "no credits left" with 401 or 429 and x-requests-remaining: 0; a key it does not know gets 401 alone.
-    if ((answer.status === 429 || answer.status === 401) && quota.remaining === 0) return { kind: 'exhausted', quota };
+    // The service refuses a key out of credits (401 or 429) with x-requests-remaining too low; a key it does not know gets 401 alone.
+    const refused = answer.status === 429 || answer.status === 401;
+    if (refused && quota.remaining !== undefined && quota.remaining < Math.max(credits, 1)) return { kind: 'exhausted', quota };
     if (answer.status === 429) return this.#tooManyRequests(answer.headers.get('retry-after'), quota);
     this.retry.answered();
     if (answer.status === 401) throw new Error('The Odds API refused the key (401): check ODDS_API_KEY');

@@ -167,7 +167,7 @@ export class OddsApiFeed implements FeedAdapter {
       oddsFormat: 'decimal',
       dateFormat: 'iso',
       eventIds: group.eventIds.join(','),
-    });
+    }, cost);
     // A 429 or an empty answer is not charged; the service says what was (`x-requests-last`).
     await budget.settle(cost, answer.quota.last ?? (answer.kind === 'ok' ? cost : 0), answer.quota.remaining);
     if (answer.kind !== 'ok') return undefined;
