@@ -63,8 +63,9 @@ export class OddsApiFeed implements FeedAdapter {
   readonly #now: () => number;
   readonly #client: OddsApiClient;
   readonly #competitionOf: Map<string, string>;
-  /** Each sport's events, from its last events list. */
+  /** Each sport's events, from its last events list, and all of them. */
   readonly #events = new Map<string, PlannedEvent[]>();
+  #allEvents: PlannedEvent[] = [];
   readonly #eventsDueAt = new Map<string, number>();
   #sportsDueAt = -Infinity;
   #lastPolled: Map<string, number> | undefined;
@@ -112,7 +113,7 @@ export class OddsApiFeed implements FeedAdapter {
       for (const id of group.eventIds) this.#lastPolled.set(id, this.#now());
     }
     if (!polled) return { records, cursor };
-    const known = new Set([...this.#events.values()].flat().map((e) => e.id));
+    const known = new Set(this.#allEvents.map((e) => e.id));
     for (const id of this.#lastPolled.keys()) if (!known.has(id)) this.#lastPolled.delete(id);
     return { records, cursor: JSON.stringify({ polled: Object.fromEntries(this.#lastPolled) } satisfies Cursor) };
   }
@@ -144,7 +145,7 @@ export class OddsApiFeed implements FeedAdapter {
   #planNow(): Plan {
     const { budget, intervalMs = 60_000 } = this.#options;
     return plan({
-      events: [...this.#events.values()].flat(),
+      events: this.#allEvents,
       lastPolled: this.#lastPolled!,
       now: this.#now(),
       baseIntervalMs: intervalMs,
@@ -192,6 +193,7 @@ export class OddsApiFeed implements FeedAdapter {
       if (!events) return this.#events.size > 0;
       if (!Array.isArray(events)) throw new Error(`The Odds API sent no array of events for sport ${JSON.stringify(sport)}`);
       this.#events.set(sport, toPlannedEvents(sport, events));
+      this.#allEvents = [...this.#events.values()].flat();
       this.#eventsDueAt.set(sport, this.#now() + (this.#options.eventsIntervalMs ?? 15 * 60_000));
     }
     return true;
