@@ -132,10 +132,10 @@ const settings = {
       })
       .default({ credits: 500, period: 'month' }),
   ),
-  /** `FEED_REQUESTS_PER_SECOND`: requests per second the feed is sent on average, free ones included (default 1). */
+  /** `FEED_REQUESTS_PER_SECOND`: requests per second the feed is sent on average, free ones included (default 1 for The Odds API; a `FEED_URL` feed: unlimited). */
   feedRequestsPerSecond: from(
     'FEED_REQUESTS_PER_SECOND',
-    z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of requests per second, e.g. 0.5').transform(Number).pipe(z.number().positive('must be above 0')).default(1),
+    z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of requests per second, e.g. 0.5').transform(Number).pipe(z.number().positive('must be above 0')).optional(),
   ),
   /** `FEED_REQUEST_BURST`: requests the feed may be sent at once after a quiet spell (default 5). */
   feedRequestBurst: from('FEED_REQUEST_BURST', integer(1, 10_000).default(5)),

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       oddsApiIntervalMs: 60_000,
       oddsApiEventsIntervalMs: 900_000,
       feedBudget: { credits: 500, period: 'month' },
-      feedRequestsPerSecond: 1,
+      feedRequestsPerSecond: undefined,
       feedRequestBurst: 5,
       ingestMaxClockSkewMs: 300_000,
       ingestMaxResponseBytes: 10 * 1024 * 1024,

@@ -33,6 +33,8 @@ export function createFeed(
   parts: { metrics?: Pick<Metrics, 'feedRateLimited' | 'observeFeedBudget'> | undefined; logger?: Pick<Logger, 'warn' | 'info'> } = {},
 ): FeedAdapter {
   const maxResponseBytes = config.ingestMaxResponseBytes;
+  const burst = config.feedRequestBurst;
+  const onRateLimited = () => parts.metrics?.feedRateLimited();
   if (config.oddsApiKey) {
     return new OddsApiFeed({
       apiKey: config.oddsApiKey,
@@ -42,12 +44,18 @@ export function createFeed(
       regions: config.oddsApiRegions,
       intervalMs: config.oddsApiIntervalMs,
       eventsIntervalMs: config.oddsApiEventsIntervalMs,
-      rateLimit: { perSecond: config.feedRequestsPerSecond, burst: config.feedRequestBurst },
+      rateLimit: { perSecond: config.feedRequestsPerSecond ?? 1, burst },
       maxResponseBytes,
       ...parts,
     });
   }
-  return config.feedUrl ? new HttpJsonFeed({ url: config.feedUrl, maxResponseBytes }) : new SimulatedFeed(prisma, { speed: config.simSpeed });
+  if (config.feedUrl) {
+    // A feed of our own may be polled as often as the worker cycles, unless told otherwise.
+    const perSecond = config.feedRequestsPerSecond;
+    const rateLimit = perSecond === undefined ? undefined : { perSecond, burst };
+    return new HttpJsonFeed({ url: config.feedUrl, maxResponseBytes, rateLimit, logger: parts.logger, onRateLimited });
+  }
+  return new SimulatedFeed(prisma, { speed: config.simSpeed });
 }
 
 /** The worker as `npm start` and `npm run ingest` both run it: the configured feed and breaker, publishing on `bus`. */

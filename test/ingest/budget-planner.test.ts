@@ -87,14 +87,18 @@ describe('the rate limit and Retry-After', () => {
     expect(parseRetryAfter('30', 0)).toBe(30_000);
     expect(parseRetryAfter(new Date(90_000).toUTCString(), 0)).toBe(90_000);
     expect(parseRetryAfter(null, 0)).toBeUndefined();
-    const retry = new RetryAfter();
+    const warnings: string[] = [];
+    const retry = new RetryAfter({ feed: 'a feed', logger: { warn: (_, message) => warnings.push(message) } });
     expect(retry.tooManyRequests(0, '30')).toBe(30_000);
     expect([retry.waiting(29_999), retry.waiting(30_000), retry.storm]).toEqual([true, false, 1]);
     const waits = [1, 2, 3, 4, 5, 6].map(() => retry.tooManyRequests(0, null));
     expect(waits.every((ms) => ms > 0 && ms <= 5 * 60_000)).toBe(true);
     expect(waits.at(-1)!).toBeGreaterThan(waits[0]!);
+    expect(warnings).toEqual(['a feed asks us to slow down (429): no request for 30 s; not counted as a feed failure']);
     retry.answered();
     expect(retry.storm).toBe(0);
+    retry.tooManyRequests(0, '5');
+    expect([retry.total, warnings.length]).toEqual([8, 2]);
   });
 
   it('knows the calendar periods of a budget, in UTC', () => {

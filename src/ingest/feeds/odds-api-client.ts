@@ -40,16 +40,15 @@ export interface OddsApiClientOptions {
  * count it as a breaker failure; one warning is logged per storm of them.
  */
 export class OddsApiClient {
-  readonly retry = new RetryAfter();
+  readonly retry: RetryAfter;
   /** The quota as the last answer that carried the headers said. */
   quota: Quota = {};
-  /** 429s since start. */
-  rateLimited = 0;
   readonly #options: OddsApiClientOptions;
   readonly #bucket: TokenBucket;
 
   constructor(options: OddsApiClientOptions) {
     this.#options = options;
+    this.retry = new RetryAfter({ feed: 'The Odds API', logger: options.logger, onRateLimited: options.onRateLimited });
     this.#bucket = new TokenBucket({ ...options.rateLimit, now: options.now() });
   }
 
@@ -74,24 +73,14 @@ export class OddsApiClient {
     // The service refuses a key out of credits (401 or 429) with x-requests-remaining too low; a key it does not know gets 401 alone.
     const refused = answer.status === 429 || answer.status === 401;
     if (refused && quota.remaining !== undefined && quota.remaining < Math.max(credits, 1)) return { kind: 'exhausted', quota };
-    if (answer.status === 429) return this.#tooManyRequests(answer.headers.get('retry-after'), quota);
+    if (answer.status === 429) {
+      this.retry.tooManyRequests(this.#options.now(), answer.headers.get('retry-after'));
+      return { kind: 'rate-limited', quota };
+    }
     this.retry.answered();
     if (answer.status === 401) throw new Error('The Odds API refused the key (401): check ODDS_API_KEY');
     if (answer.status !== 200) throw new Error(`The Odds API answered ${answer.status} for ${url.pathname}`);
     return { kind: 'ok', body: answer.body, quota };
-  }
-
-  #tooManyRequests(retryAfter: string | null, quota: Quota): Answer {
-    this.rateLimited++;
-    this.#options.onRateLimited?.();
-    const waitMs = this.retry.tooManyRequests(this.#options.now(), retryAfter);
-    if (this.retry.storm === 1) {
-      this.#options.logger?.warn(
-        { waitSeconds: waitMs / 1000, retryAfter },
-        `The Odds API asks us to slow down (429): no request for ${waitMs / 1000} s; not counted as a feed failure`,
-      );
-    }
-    return { kind: 'rate-limited', quota };
   }
 }
 

@@ -138,7 +138,7 @@ export class OddsApiFeed implements FeedAdapter {
         pollIntervalSeconds: Object.fromEntries(Object.entries(p.intervalsMs).map(([tier, ms]) => [tier, seconds(ms)])) as Record<Tier, number>,
         events: p.events,
       },
-      upstream: { ...this.#client.quota, rateLimited: this.#client.rateLimited, waitSeconds: seconds(this.#client.retry.waitLeftMs(this.#now())) },
+      upstream: { ...this.#client.quota, rateLimited: this.#client.retry.total, waitSeconds: seconds(this.#client.retry.waitLeftMs(this.#now())) },
     };
   }
 
