@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plan, tierOf, type PlanInput } from '../../src/ingest/budget/planner.js';
+import { averageDemand, plan, tierOf, type PlanInput } from '../../src/ingest/budget/planner.js';
 import { parseRetryAfter, RetryAfter } from '../../src/ingest/budget/retry-after.js';
 import { TokenBucket } from '../../src/ingest/budget/token-bucket.js';
 import { periodOf } from '../../src/ingest/budget/credit-budget.js';
@@ -54,6 +54,20 @@ describe('the poll planner', () => {
     expect(p.intervalsMs.later / p.intervalsMs.inplay).toBe(60);
     expect(p.creditsPerHour).toBeCloseTo(remaining / hoursLeft);
     expect(p.projectedEndBalance).toBeCloseTo(0);
+  });
+
+  it("stretches by the day's average demand, so a busy hour spends above the hourly allowance and a quiet one below", () => {
+    // One match a day at 20:00: in play two hours of twenty-four.
+    const daily = Array.from({ length: 30 }, (_, d) => ({ id: `m${d}`, sport: 'soccer', kickoffAt: Date.parse('2026-12-01T20:00:00Z') + d * 24 * hour }));
+    const remaining = 3_000;
+    const average = averageDemand(daily, { from: now, horizonMs: 24 * hour, baseIntervalMs: 60_000, creditsPerRequest: 3 });
+    const at = (iso: string) => plan(input({ events: daily, now: Date.parse(iso), remaining, averageDemandPerMs: average }));
+    const [quiet, busy] = [at('2026-12-10T09:00:00Z'), at('2026-12-10T21:00:00Z')];
+    expect(busy.stretch / quiet.stretch).toBeCloseTo(1, 1); // alike (the allowance moved a little in twelve hours)
+    const allowancePerHour = remaining / ((periodEndsAt - now) / hour);
+    expect(busy.creditsPerHour).toBeGreaterThan(allowancePerHour);
+    expect(quiet.creditsPerHour).toBeLessThan(allowancePerHour);
+    expect(busy.projectedEndBalance).toBeGreaterThanOrEqual(-1e-6);
   });
 
   it('asks for a group when any of its events is due, and for none of a group polled within its interval', () => {

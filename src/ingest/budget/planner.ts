@@ -9,8 +9,12 @@
  * ahead. When polling every tier at those intervals would spend faster
  * than the credits left allow until the end of the period, every interval
  * is stretched by the same factor, so in-play stays `weight` times as
- * frequent as far-away events and the budget lasts to the end. Credits not
- * spent in quiet hours raise the allowance of the busy ones.
+ * frequent as far-away events and the budget lasts to the end. The factor
+ * comes from the demand averaged over the next day (`averageDemand`, from
+ * the kick-offs known), not from this moment's: busy evenings then spend
+ * above the hourly allowance and quiet mornings below it, instead of
+ * in-play prices being starved every evening and far-away ones polled
+ * often every morning.
  */
 export const tiers = ['inplay', 'soon', 'today', 'later'] as const;
 export type Tier = (typeof tiers)[number];
@@ -52,6 +56,8 @@ export interface PlanInput {
   /** Credits left in the period. */
   remaining: number;
   periodEndsAt: number;
+  /** Credits per ms the events want unstretched, averaged ahead (`averageDemand`); default: this moment's. */
+  averageDemandPerMs?: number;
 }
 
 /** One odds request: a sport's events of one tier, asked for together (the cost is per request, not per event). */
@@ -68,9 +74,9 @@ export interface Plan {
   events: Record<Tier, number>;
   /** How much the intervals were stretched to fit the budget (1: not at all). */
   stretch: number;
-  /** Credits per hour this plan spends while the events stay where they are. */
+  /** Credits per hour this plan spends now, while the events stay where they are. */
   creditsPerHour: number;
-  /** Credits left at the end of the period if this plan ran until then. */
+  /** Credits left at the end of the period if the average demand, stretched alike, went on until then. */
   projectedEndBalance: number;
   /** No request is affordable: nothing is polled until the period ends. */
   exhausted: boolean;
@@ -83,14 +89,13 @@ const perTier = <T>(value: (tier: Tier) => T) => Object.fromEntries(tiers.map((t
 export function plan(input: PlanInput): Plan {
   const { now, baseIntervalMs, creditsPerRequest, remaining } = input;
   const groups = groupByTier(input.events, now);
-  // Credits per ms if every group were polled at its unstretched interval.
-  const wanted = groups.reduce((sum, g) => sum + creditsPerRequest / (baseIntervalMs * tierWeights[g.tier]), 0);
+  const wanted = demand(groups, baseIntervalMs, creditsPerRequest);
+  const average = input.averageDemandPerMs ?? wanted;
   const timeLeftMs = Math.max(input.periodEndsAt - now, 1);
   const allowance = Math.max(remaining, 0) / timeLeftMs;
   const exhausted = remaining < creditsPerRequest;
-  const stretch = exhausted || wanted === 0 ? 1 : Math.max(1, wanted / allowance);
+  const stretch = exhausted || average === 0 ? 1 : Math.max(1, average / allowance);
   const intervalsMs = perTier((tier) => baseIntervalMs * tierWeights[tier] * stretch);
-  const spendPerMs = exhausted ? 0 : wanted / stretch;
   const due = exhausted
     ? []
     : groups.filter((g) => g.eventIds.some((id) => now - (input.lastPolled.get(id) ?? -Infinity) >= intervalsMs[g.tier]));
@@ -98,23 +103,44 @@ export function plan(input: PlanInput): Plan {
     intervalsMs,
     events: perTier((tier) => groups.filter((g) => g.tier === tier).reduce((n, g) => n + g.eventIds.length, 0)),
     stretch,
-    creditsPerHour: spendPerMs * 3_600_000,
-    projectedEndBalance: Math.max(remaining, 0) - spendPerMs * timeLeftMs,
+    creditsPerHour: exhausted ? 0 : (wanted / stretch) * 3_600_000,
+    projectedEndBalance: exhausted ? remaining : Math.max(remaining, 0) - (average / stretch) * timeLeftMs,
     exhausted,
     due,
   };
 }
 
+/**
+ * Credits per ms the events would want unstretched, averaged over
+ * `horizonMs` from `from` in 15-minute steps, the tiers moving as the
+ * clock does: the day's demand, busy hours and quiet ones together.
+ */
+export function averageDemand(
+  events: readonly PlannedEvent[],
+  { from, horizonMs, baseIntervalMs, creditsPerRequest }: { from: number; horizonMs: number; baseIntervalMs: number; creditsPerRequest: number },
+): number {
+  const stepMs = 15 * 60_000;
+  let sum = 0;
+  let steps = 0;
+  for (let at = from; at < from + horizonMs; at += stepMs, steps++) sum += demand(groupByTier(events, at), baseIntervalMs, creditsPerRequest);
+  return steps === 0 ? 0 : sum / steps;
+}
+
+/** Credits per ms if every group were polled at its unstretched interval. */
+function demand(groups: readonly PollGroup[], baseIntervalMs: number, creditsPerRequest: number): number {
+  return groups.reduce((sum, g) => sum + creditsPerRequest / (baseIntervalMs * tierWeights[g.tier]), 0);
+}
+
 /** One group per (sport, tier) with events, in tier order; finished events in none. */
 function groupByTier(events: readonly PlannedEvent[], now: number): PollGroup[] {
-  const groups = new Map<string, PollGroup>();
+  const byTier = new Map<Tier, Map<string, string[]>>(tiers.map((tier) => [tier, new Map()]));
   for (const event of events) {
     const tier = tierOf(event.kickoffAt, now);
     if (tier === undefined) continue;
-    const key = `${tier}\u0000${event.sport}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { sport: event.sport, tier, eventIds: [] }));
-    group.eventIds.push(event.id);
+    const bySport = byTier.get(tier)!;
+    const ids = bySport.get(event.sport);
+    if (ids) ids.push(event.id);
+    else bySport.set(event.sport, [event.id]);
   }
-  return [...groups.values()].sort((a, b) => tiers.indexOf(a.tier) - tiers.indexOf(b.tier));
+  return tiers.flatMap((tier) => [...byTier.get(tier)!].map(([sport, eventIds]) => ({ sport, tier, eventIds })));
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../ops/log.js';
 import type { FeedBudgetReport, Metrics } from '../../ops/metrics.js';
 import type { CreditBudget } from '../budget/credit-budget.js';
-import { plan, type Plan, type PlannedEvent, type PollGroup, type Tier } from '../budget/planner.js';
+import { averageDemand, plan, type Plan, type PlannedEvent, type PollGroup, type Tier } from '../budget/planner.js';
 import type { FeedAdapter, FeedBatch, FeedReport } from '../feed-record.js';
 import { defaultMaxResponseBytes } from './bounded-json.js';
 import { OddsApiClient, type Quota } from './odds-api-client.js';
@@ -38,6 +38,9 @@ export interface OddsApiOptions {
 const markets = ['h2h', 'spreads', 'totals'];
 /** The sports list (free) is only checked for the configured keys: once a day is plenty. */
 const sportsIntervalMs = 86_400_000;
+/** The demand is averaged over the next day (a day's busy and quiet hours), recomputed every 15 minutes and with each events list. */
+const demandHorizonMs = 86_400_000;
+const demandEveryMs = 15 * 60_000;
 
 /** This adapter's cursor: when each event was last polled, so a restarted worker does not spend credits early. */
 interface Cursor {
@@ -66,6 +69,8 @@ export class OddsApiFeed implements FeedAdapter {
   /** Each sport's events, from its last events list, and all of them. */
   readonly #events = new Map<string, PlannedEvent[]>();
   #allEvents: PlannedEvent[] = [];
+  /** The average demand ahead, and when it was computed (undefined: the events changed since). */
+  #demand: { at: number; perMs: number } | undefined;
   readonly #eventsDueAt = new Map<string, number>();
   #sportsDueAt = -Infinity;
   #lastPolled: Map<string, number> | undefined;
@@ -143,15 +148,22 @@ export class OddsApiFeed implements FeedAdapter {
   }
 
   #planNow(): Plan {
-    const { budget, intervalMs = 60_000 } = this.#options;
+    const { budget, intervalMs: baseIntervalMs = 60_000 } = this.#options;
+    const now = this.#now();
+    const { creditsPerRequest } = this;
+    if (!this.#demand || now - this.#demand.at >= demandEveryMs) {
+      const horizonMs = Math.min(demandHorizonMs, budget.periodEnd - now);
+      this.#demand = { at: now, perMs: averageDemand(this.#allEvents, { from: now, horizonMs, baseIntervalMs, creditsPerRequest }) };
+    }
     return plan({
       events: this.#allEvents,
       lastPolled: this.#lastPolled!,
-      now: this.#now(),
-      baseIntervalMs: intervalMs,
-      creditsPerRequest: this.creditsPerRequest,
+      now,
+      baseIntervalMs,
+      creditsPerRequest,
       remaining: budget.remaining(),
       periodEndsAt: budget.periodEnd,
+      averageDemandPerMs: this.#demand.perMs,
     });
   }
 
@@ -194,6 +206,7 @@ export class OddsApiFeed implements FeedAdapter {
       if (!Array.isArray(events)) throw new Error(`The Odds API sent no array of events for sport ${JSON.stringify(sport)}`);
       this.#events.set(sport, toPlannedEvents(sport, events));
       this.#allEvents = [...this.#events.values()].flat();
+      this.#demand = undefined;
       this.#eventsDueAt.set(sport, this.#now() + (this.#options.eventsIntervalMs ?? 15 * 60_000));
     }
     return true;
