@@ -3,6 +3,7 @@ import { readFeedSpend } from '../../src/db/feed-budget.js';
 import { CreditBudget } from '../../src/ingest/budget/credit-budget.js';
 import { tierOf } from '../../src/ingest/budget/planner.js';
 import type { FeedBatch } from '../../src/ingest/feed-record.js';
+import { OddsApiClient } from '../../src/ingest/feeds/odds-api-client.js';
 import { OddsApiFeed, type OddsApiOptions } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
@@ -30,11 +31,11 @@ const fixtures = sports.flatMap(({ sport }, s) =>
 );
 
 /** A clock the test moves, the imitation of the service reading it, and what the worker logged. */
-function setting(events = fixtures) {
+function setting(quota = 1_000_000, events = fixtures) {
   const clock = { now: monthStart };
   const lines: Array<{ level: number; msg: string }> = [];
   const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
-  return { clock, lines, logger, server: startOddsApiServer({ events: () => events, now: () => clock.now, quota: 1_000_000, matchMs }) };
+  return { clock, lines, logger, server: startOddsApiServer({ events: () => events, now: () => clock.now, quota, matchMs }) };
 }
 
 type Server = Awaited<ReturnType<typeof startOddsApiServer>>;
@@ -68,8 +69,8 @@ describe('a feed within its budget', () => {
   });
 
   /** The worker on The Odds API imitation, with `credits` a month and a feed breaker that opens after 2 failures. */
-  async function workerOn(credits: number) {
-    const { clock, lines, logger, server: starting } = setting();
+  async function workerOn(credits: number, quota?: number) {
+    const { clock, lines, logger, server: starting } = setting(quota);
     const server = await starting;
     const test = await createTestDatabase('pglite', 'seeded-small');
     opened.push(server, test);
@@ -156,6 +157,27 @@ describe('a feed within its budget', () => {
     // What was stored stays, with the time it was captured: the gateway serves it with its age.
     const latest = await test.db.prisma.latestOdds.findMany({ where: { event: { externalId: { startsWith: 'oddsapi:' } } } });
     expect(latest.length).toBeGreaterThan(0);
+  });
+
+  it("believes the service's x-requests-remaining when it is lower than the budget: degraded before being refused", async () => {
+    // The key has 7 credits at the service (spent elsewhere too): two requests of 3, then 1 left, too few for another.
+    const { clock, server, worker } = await workerOn(20_000, 7);
+    for (const until = clock.now + day; clock.now < until; clock.now += 60_000) await worker.runCycle();
+
+    expect(server.state.used).toBe(6);
+    expect(server.state.requests.filter((r) => r.status !== 200)).toEqual([]);
+    expect(worker.health()).toMatchObject({ degraded: expect.stringContaining('credits are used up'), budget: { spent: 6, remaining: 1 }, breakers: { feed: 'closed' } });
+  });
+
+  it('takes a refusal with too few credits remaining as used up, not as an error', async () => {
+    const { clock, server: starting } = setting(10);
+    const server = await starting;
+    opened.push(server);
+    const client = new OddsApiClient({ apiKey: 'test-key', baseUrl: server.url, rateLimit: { perSecond: 1, burst: 5 }, timeoutMs: 5_000, maxResponseBytes: 1 << 20, now: () => clock.now });
+    const odds = { regions: 'eu', markets: 'h2h,spreads,totals' };
+    server.state.used = 8; // spent elsewhere
+    expect(await client.get('/v4/sports/soccer_epl/odds', odds, 3)).toEqual({ kind: 'exhausted', quota: { remaining: 2, used: 8, last: 0 } });
+    expect(server.state.requests.at(-1)!.status).toBe(401);
   });
 });
 
