@@ -2,7 +2,6 @@ import { addFeedSpend, readFeedSpend } from '../../db/feed-budget.js';
 import type { BudgetPeriod, BudgetSetting } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
-
 /** The UTC calendar period holding `now`: [start, end). */
 export function periodOf(now: number, period: BudgetPeriod): { start: number; end: number } {
   const d = new Date(now);
