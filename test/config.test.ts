@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       ingestStaleAfterMs: 60_000,
       simSpeed: 1,
       historyRetentionDays: 30,
+      replayWindowMinutes: 60,
       adminToken: undefined,
       breakerFailures: 5,
       breakerFirstProbeMs: 1_000,
