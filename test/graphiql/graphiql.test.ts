@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 /**
  * The GraphiQL page in a real headless Chromium (Debian's `chromium`; .ci/run
@@ -31,7 +32,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    gw = await startTestGateway({ kind: anyKind, cache: true });
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1680, height: 1000 } });
     // Every request of the page and its workers, WebSockets included.
@@ -110,7 +111,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
     await expect.poll(() => gw.pubsub.stats().subscribers, waitUpTo).toBe(1);
-    // A cycle a second: the worker's PGlite writes hold this process's event loop, which also sends the
+    // A cycle a second: the worker's PGlite writes (without PostgreSQL) hold this process's event loop, which also sends the
     // gateway's WebSocket frames and receives Playwright's; back-to-back cycles starved both for 20 s at load 16.
     worker = gw.simulatedWorker({ changesPerSecond: 10 }, { intervalMs: 1000 });
     worker.start();
@@ -143,7 +144,7 @@ describe.skipIf(!hasChromium)('GraphiQL on a gateway with introspection off (the
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { introspection: false } });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1680, height: 1000 } })).newPage();
     page.on('request', (request) => {

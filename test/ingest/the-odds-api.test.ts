@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import type { MovedMarket } from '../../src/domain/movement.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/the-odds-api');
@@ -50,7 +50,7 @@ describe('The Odds API feed', () => {
   ];
   beforeAll(async () => {
     api = await startOddsApi();
-    test = await createTestDatabase('pglite', 'seeded-small');
+    test = await createTestDatabase(anyKind, 'seeded-small');
   });
   afterAll(async () => {
     await api.close();

@@ -126,6 +126,12 @@ async function buildPGliteTemplates(dir: string): Promise<Record<DatabaseShape, 
   });
   const db = pgliteDatabase(pglite, 'memory://');
   try {
+    // A copy needs only the database the gateway connects to (postgres): template0 and template1 are half of a
+    // dump's files and bytes, and without them a copy loads in 25% less CPU. Nothing creates a database in PGlite.
+    for (const template of ['template0', 'template1']) {
+      await pglite.exec(`ALTER DATABASE ${template} IS_TEMPLATE false`);
+      await pglite.exec(`DROP DATABASE ${template}`);
+    }
     const dump = async (shape: DatabaseShape) => {
       const file = path.join(dir, `${shape}.tar`);
       // Flushed first, so a copy starts without replaying the WAL; uncompressed, as gunzip would add to every load.
