@@ -92,8 +92,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   it("runs the odds-movement example with its variables and shows the event's history", async () => {
     await page.locator('.graphiql-tab').nth(1).click();
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('query OddsMovement'));
-    // GraphiQL takes the operation name from the editor after a debounce: run before it and it sends the last tab's name.
-    await page.waitForTimeout(750);
+    await operationNameTaken(page, 'query OddsMovement');
     const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().postData()?.includes('OddsMovement') === true);
     await page.getByRole('button', { name: /^Execute query/ }).click();
     const body = (await (await response).json()) as { data: { oddsHistory: Array<{ capturedAt: string; bookmaker: { key: string } }> } };
@@ -105,8 +104,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   it('starts the live subscription over graphql-ws and shows an update as the worker stores it', async () => {
     await page.locator('.graphiql-tab').nth(2).click();
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('subscription LiveOdds'));
-    // GraphiQL takes the operation name from the editor after a debounce: run before it and it sends the last tab's name.
-    await page.waitForTimeout(750);
+    await operationNameTaken(page, 'subscription LiveOdds');
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
@@ -181,6 +179,17 @@ describe.skipIf(!hasChromium)('GraphiQL on a gateway with introspection off (the
     expect(problems).toEqual([]);
   });
 });
+
+/**
+ * Waits until GraphiQL has taken the operation name from the editor, which it does in a handler debounced after each
+ * change of the editor (a tab switch is one): run before it and GraphiQL sends the last tab's operation name. The
+ * same handler first stores the editor's text under `graphiql:query`, so that text showing `operation` is the sign.
+ */
+async function operationNameTaken(page: Page, operation: string): Promise<void> {
+  // Runs in the page: the Node.js types know no localStorage.
+  const storedQuery = () => (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage.getItem('graphiql:query');
+  await expect.poll(() => page.evaluate(storedQuery), waitUpTo).toContain(operation);
+}
 
 function launchChromium(): Promise<Browser> {
   return chromium.launch({
