@@ -1,5 +1,5 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -36,6 +36,9 @@ export function createApollo({ config, schema, limits, persistedQueries, metrics
     plugins: [
       // Apollo's default landing page loads from a CDN; GraphiQL is served from the bundle instead.
       ApolloServerPluginLandingPageDisabled(),
+      // Apollo's cache-control hints serve CDNs, which this gateway has none of: its per-field hook was about a
+      // tenth of a board's CPU (and made Apollo wrap every resolver); answers say `no-store` (src/api/operation-pipeline.ts).
+      ApolloServerPluginCacheControlDisabled(),
       ...limits.plugins,
       apolloPipeline({ mask: config.maskErrors, metrics }),
       executionTimeoutPlugin(config.executionTimeoutMs),
