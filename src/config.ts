@@ -145,6 +145,8 @@ const settings = {
   maxQueryTokens: from('MAX_QUERY_TOKENS', integer(10, 10_000_000).default(2000)),
   /** `EXECUTION_TIMEOUT_MS`: longest an operation may execute before it is answered with `TIMEOUT`, in ms (default 10 s). */
   executionTimeoutMs: from('EXECUTION_TIMEOUT_MS', integer(1, 3_600_000).default(10_000)),
+  /** `COMPILED_EXECUTION`: execute repeated operations compiled by graphql-jit (default on; off = graphql-js for every operation). */
+  compiledExecution: from('COMPILED_EXECUTION', onOff.default(true)),
   /** `WS_TOKEN`: when set, a WebSocket's `connection_init` must carry `{ token }` equal to it (else close 4403). */
   wsToken: from('WS_TOKEN', z.string().optional()),
   /** `WS_INIT_TIMEOUT_MS`: how long a WebSocket may wait before `connection_init`, in ms (default 3 s; then close 4408). */

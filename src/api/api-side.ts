@@ -29,6 +29,7 @@ export type ApiSettings = Pick<
   | 'maxQueryDirectives'
   | 'maxQueryTokens'
   | 'executionTimeoutMs'
+  | 'compiledExecution'
   | 'wsToken'
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'

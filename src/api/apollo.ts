@@ -6,12 +6,13 @@ import type { Metrics } from '../ops/metrics.js';
 import type { GraphQLContext } from './context.js';
 import { formatError } from './error-reporting.js';
 import { executionTimeoutPlugin } from './execution-timeout.js';
+import { compiledExecution } from './compiled-execution.js';
 import { apolloPipeline } from './operation-pipeline.js';
 import type { LimitsProtection } from './limits.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
 
 export interface ApolloOptions {
-  config: Pick<Config, 'maskErrors' | 'executionTimeoutMs'>;
+  config: Pick<Config, 'maskErrors' | 'executionTimeoutMs' | 'compiledExecution'>;
   schema: GraphQLSchema;
   limits: LimitsProtection;
   /** Undefined: Apollo's own in-memory store. */
@@ -22,7 +23,8 @@ export interface ApolloOptions {
 /** Apollo Server for HTTP, with the query limits, the operation pipeline (src/api/operation-pipeline.ts) and the execution timeout. */
 export function createApollo({ config, schema, limits, persistedQueries, metrics }: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
-    schema,
+    // `schema`, executed compiled once an operation repeats (src/api/compiled-execution.ts).
+    ...(config.compiledExecution ? { gateway: compiledExecution(schema, (engine) => metrics.graphqlExecution(engine)) } : { schema }),
     // Refused by the query limits' own rule when INTROSPECTION=off (src/api/limits.ts), over HTTP and WebSocket alike.
     introspection: true,
     validationRules: limits.validationRules,

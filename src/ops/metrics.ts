@@ -100,6 +100,12 @@ export class Metrics {
     buckets: latencyBuckets,
     registers: this.#registers,
   });
+  readonly #graphqlExecutions = new Counter({
+    name: 'oddsgate_graphql_executions_total',
+    help: 'HTTP operations executed (not answered from the response cache), by engine: compiled, graphql-js, recomputed (a compiled answer with errors, recomputed by graphql-js).',
+    labelNames: ['engine'],
+    registers: this.#registers,
+  });
   readonly #ingestSnapshots = new Counter({
     name: 'oddsgate_ingest_snapshots_total',
     help: 'Snapshots the ingest worker committed (written) or found already stored (duplicate).',
@@ -340,6 +346,11 @@ export class Metrics {
   /** Errors sent later in an operation's life (a subscription's events). */
   graphqlErrors(operation: string, errorCodes: readonly string[]): void {
     for (const code of errorCodes) this.#graphqlErrors.inc({ operation, code });
+  }
+
+  /** One HTTP operation executed by `engine` (src/api/compiled-execution.ts). */
+  graphqlExecution(engine: 'compiled' | 'graphql-js' | 'recomputed'): void {
+    this.#graphqlExecutions.inc({ engine });
   }
 
   ingestSnapshots(written: number, duplicates: number): void {
