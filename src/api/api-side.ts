@@ -30,6 +30,7 @@ export type ApiSettings = Pick<
   | 'maxQueryTokens'
   | 'executionTimeoutMs'
   | 'compiledExecution'
+  | 'responseCacheMaxBytes'
   | 'wsToken'
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
@@ -80,6 +81,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
   const apollo = createApollo({ config, schema, limits, persistedQueries, metrics });
   const responses = read.board
     ? new ResponseCache({
+        maxBytes: config.responseCacheMaxBytes,
         boardVersion: () => read.board!.version,
         bypass: read.databaseDown,
         countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),

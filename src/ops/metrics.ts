@@ -40,7 +40,7 @@ export interface RedisTierSource {
 }
 
 export interface ResponseCacheSource {
-  stats(): { hits: number; shared: number; misses: number; invalidations: number; entries: number; bytes: number };
+  stats(): { hits: number; shared: number; misses: number; invalidations: number; evictions: number; entries: number; bytes: number };
 }
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -270,6 +270,12 @@ export class Metrics {
       'oddsgate_response_cache_invalidations_total',
       'Cache writes that made stored responses reading them stale (one per changed entry; a dropped kind clears them all).',
       () => stats()?.invalidations,
+    );
+    monotonicFromSource(
+      registers,
+      'oddsgate_response_cache_evictions_total',
+      'Stored responses dropped for room (RESPONSE_CACHE_MAX_BYTES), least recently asked for first.',
+      () => stats()?.evictions,
     );
     for (const [field, name, help] of [
       ['bytes', 'oddsgate_response_cache_bytes', 'Bytes of the stored responses.'],
