@@ -83,6 +83,8 @@ const settings = {
   cacheMaxBytes: from('CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024)),
   /** `RESPONSE_CACHE_MAX_BYTES`: upper bound of the stored HTTP responses, in bytes (default 128 MiB; with `CACHE=on`). */
   responseCacheMaxBytes: from('RESPONSE_CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(128 * 1024 * 1024)),
+  /** `HISTORY_CACHE_MAX_BYTES`: upper bound of the odds history held in memory, in estimated bytes (default 64 MiB; with `CACHE=on`). */
+  historyCacheMaxBytes: from('HISTORY_CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(64 * 1024 * 1024)),
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
   /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */

@@ -102,7 +102,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       if (!responses) return { loaders: createLoaders(sharedReads), reader, board, pubsub, log };
       // What the request reads tags its cached response; a direct database read makes it uncacheable.
       const reads = createRequestReads();
-      return { loaders: createLoaders(sharedReads, { track: reads.keys }), reader: trackDirectReads(reader, reads), board, pubsub, log, reads };
+      return { loaders: createLoaders(sharedReads, { track: reads.keys }), reader: trackDirectReads(reader, reads, read.history), board, pubsub, log, reads };
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,

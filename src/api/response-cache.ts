@@ -22,8 +22,8 @@ import { SegmentedLru } from './segmented-lru.js';
  * at which its execution began. The in-memory board's membership (events
  * joining or leaving) is checked the same way through its version. So a
  * request that arrives after an update was published never gets a response
- * computed before it. Responses that read the database directly (history,
- * pages outside the board) are never stored.
+ * computed before it. Responses that read the database directly (pages
+ * outside the board) are never stored; history comes from memory (src/read/history-cache.ts), tagged with the event's odds.
  */
 export interface ResponseCacheOptions {
   /**

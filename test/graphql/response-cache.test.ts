@@ -55,13 +55,25 @@ describe('the response cache', () => {
     expect(after.hits - before.hits).toBe(1);
   });
 
-  it('never stores an answer read straight from the database (odds history)', async () => {
+  it('never stores an answer read straight from the database (a page before the board\'s window)', async () => {
     const before = await responseStats();
-    await t.query(historyQuery, { eventId: '1', first: 5 });
-    await t.query(historyQuery, { eventId: '1', first: 5 });
+    const variables = { first: 5, filter: { kickoffFrom: '2000-01-01T00:00:00.000Z' } };
+    await t.query(boardQuery, variables);
+    await t.query(boardQuery, variables);
     const after = await responseStats();
+    expect(after.misses - before.misses).toBe(2);
     expect(after.stored).toBe(before.stored);
     expect(after.hits).toBe(before.hits);
+  });
+
+  it('stores a history answer (read from memory, tagged with the event\'s odds)', async () => {
+    const before = await responseStats();
+    const first = await t.query(historyQuery, { eventId: '1', first: 5 });
+    const second = await t.query(historyQuery, { eventId: '1', first: 5 });
+    const after = await responseStats();
+    expect(second).toEqual(first);
+    expect(after.stored - before.stored).toBe(1);
+    expect(after.hits - before.hits).toBe(1);
   });
 
   it('keys objects by their sorted keys, so the same variables give the same key', () => {
