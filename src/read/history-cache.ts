@@ -87,7 +87,8 @@ export class HistoryCache {
   /** The event's newest `size` snapshots; one load per event at a time (a larger one waits for none). */
   #load(eventId: number, size: number): Promise<Window> {
     const inFlight = this.#loading.get(eventId);
-    if (inFlight && inFlight.size >= size) return inFlight.window;
+    // Not one that began before a change: this request may have begun after it.
+    if (inFlight && inFlight.size >= size && !inFlight.changed) return inFlight.window;
     const loading = {
       size,
       changed: false,
