@@ -50,7 +50,8 @@ async function measure(gateway: GatewayProcess, name: string, body: (i: number) 
   if (file) await gateway.profile(file, run);
   else await run();
   const cpuMs = ((await cpuSeconds(gateway.child.pid)) - before) * 1000;
-  console.log(`${name}: ${(cpuMs / requests).toFixed(2)} ms CPU per request (${requests} requests)`);
+  const { responses } = await gateway.health();
+  console.log(`${name}: ${(cpuMs / requests).toFixed(2)} ms CPU per request (${requests} requests); response cache so far: ${JSON.stringify(responses)}`);
   if (file) {
     const top = topSelfTimes(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, 25);
     for (const t of top) console.log(`   ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.name}`);

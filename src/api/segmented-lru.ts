@@ -4,7 +4,7 @@ export interface SegmentedLruOptions<V> {
   /** Upper bound of both segments together, in the unit of `sizeOf`. */
   maxSize: number;
   sizeOf: (value: V) => number;
-  /** Share of `maxSize` kept for entries asked for again after they were stored (default 0.8). */
+  /** Share of `maxSize` at most for entries asked for again after they were stored (default 0.8); probation has the rest and any of it unused. */
   protectedShare?: number;
   /** Entries older than this are dropped when found, in milliseconds (lru-cache's own TTL). */
   ttlMs: number;
@@ -23,12 +23,16 @@ export interface SegmentedLruOptions<V> {
 export class SegmentedLru<K extends string, V extends object> {
   readonly #probation: LRUCache<K, V>;
   readonly #protected: LRUCache<K, V>;
+  readonly #maxSize: number;
 
   constructor({ maxSize, sizeOf, protectedShare = 0.8, ttlMs, onEvict = () => {} }: SegmentedLruOptions<V>) {
     const protectedSize = Math.floor(maxSize * protectedShare);
     const sizeCalculation = (value: V) => Math.max(1, sizeOf(value));
+    this.#maxSize = maxSize;
+    // Probation may use whatever protected does not (trimmed on each store), so a working set that fits
+    // the whole cache is kept even while nothing is protected yet.
     this.#probation = new LRUCache<K, V>({
-      maxSize: Math.max(1, maxSize - protectedSize),
+      maxSize,
       sizeCalculation,
       ttl: ttlMs,
       dispose: (_value, _key, reason) => {
@@ -73,6 +77,7 @@ export class SegmentedLru<K extends string, V extends object> {
   set(key: K, value: V): void {
     if (this.#protected.has(key)) this.#protected.set(key, value);
     else this.#probation.set(key, value);
+    while (this.calculatedSize > this.#maxSize && this.#probation.size > 0) this.#probation.pop();
   }
 
   delete(key: K): void {

@@ -49,6 +49,15 @@ describe('the segmented LRU behind the response cache', () => {
     expect(['k1', 'k8', 'a', 'b'].every((k) => lru.has(k))).toBe(true);
   });
 
+  it('keeps a working set that fits the whole cache before anything was asked for twice', () => {
+    const lru = cache(100);
+    for (let i = 0; i < 10; i++) lru.set(`k${i}`, entry(10));
+    expect(lru.size).toBe(10);
+    lru.set('k10', entry(10));
+    expect(lru.has('k0')).toBe(false);
+    expect(lru.calculatedSize).toBe(100);
+  });
+
   it('replaces a protected entry in place, and forgets everything on clear', () => {
     const lru = cache(100);
     lru.set('k', entry(10));
