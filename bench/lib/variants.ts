@@ -69,3 +69,17 @@ export function uncached(body: string, nonce: number): string {
   const request = JSON.parse(body) as { variables?: Record<string, unknown> };
   return JSON.stringify({ ...request, variables: { _nonce: nonce, ...request.variables } });
 }
+
+/** The first `count` board events' ids, walked 200 at a time. */
+export async function boardEventIds(post: Post, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  while (ids.length < count) {
+    const text = await post(JSON.stringify({ query: 'query($after: String) { events(first: 200, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } }', variables: { after } }));
+    const page = (JSON.parse(text) as { data: { events: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Array<{ id: string }> } } }).data.events;
+    ids.push(...page.nodes.map((n) => n.id));
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  return ids.slice(0, count);
+}

@@ -1,5 +1,7 @@
 import type { ApolloServer, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
+import { createHash } from 'node:crypto';
 import { HeaderMap } from '@apollo/server';
+import { LRUCache } from 'lru-cache';
 import { Kind, OperationTypeNode, parse, print } from 'graphql';
 import { type CacheKey } from '../domain/cache-keys.js';
 import type { GraphQLContext } from './context.js';
@@ -56,6 +58,8 @@ export interface ResponseCacheStats {
   invalidations: number;
   /** Stored responses dropped for room (least recently asked for first, protected ones last). */
   evictions: number;
+  /** Misses not stored: the first sight of their key (a one-off is not worth room; the second sight is stored). */
+  firstSights: number;
   entries: number;
   bytes: number;
 }
@@ -87,6 +91,8 @@ const defaultResponseCacheBytes = 128 * 1024 * 1024;
 
 // Distinct documents whose normal form is remembered; a client sending endless new documents clears it.
 const maxDocuments = 1_000;
+// Keys remembered for admission (digests of 28 characters: about 1 MiB).
+const maxSeenKeys = 16_384;
 // Tags whose generation is remembered; past this every stored response is dropped and counting restarts.
 const maxTags = 200_000;
 
@@ -101,7 +107,11 @@ export class ResponseCache {
   readonly #countCachedAnswer: (seconds: number) => void;
   #generation = 0;
   #clearedAt = 0;
-  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0 };
+  /** Keys seen lately (as digests): a response is stored on its key's second sight, so one-offs pass by. */
+  readonly #seen = new LRUCache<string, true>({ max: maxSeenKeys });
+  /** Keys in flight that identical requests wait on: their leader keeps its answer for them. */
+  readonly #awaited = new Set<string>();
+  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0, firstSights: 0 };
 
   constructor({
     maxBytes = defaultResponseCacheBytes,
@@ -165,6 +175,7 @@ export class ResponseCache {
     }
     const inFlight = this.#inFlight.get(key);
     if (inFlight) {
+      this.#awaited.add(key);
       // Only an answer still fresh now: the leader began before this request arrived.
       const shared = this.#fresh(await inFlight);
       if (shared) {
@@ -182,8 +193,9 @@ export class ResponseCache {
     try {
       const context = await args.context();
       const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: args.httpGraphQLRequest, context: async () => context });
-      entry = this.#storable(response, context.reads, generation, boardVersion);
-      if (entry) {
+      const admitted = this.#secondSight(key);
+      if (admitted || this.#awaited.has(key)) entry = this.#storable(response, context.reads, generation, boardVersion);
+      if (entry && admitted) {
         this.#entries.set(key, entry);
         this.#stats.stored++;
       }
@@ -191,9 +203,19 @@ export class ResponseCache {
     } finally {
       if (leading) {
         this.#inFlight.delete(key);
+        this.#awaited.delete(key);
         settle(entry);
       }
     }
+  }
+
+  /** True if `key` was seen lately (then it is stored); else remembers it. */
+  #secondSight(key: string): boolean {
+    const digest = createHash('sha1').update(key).digest('base64');
+    if (this.#seen.has(digest)) return true;
+    this.#seen.set(digest, true);
+    this.#stats.firstSights++;
+    return false;
   }
 
   #answer(entry: Entry, started: number): HTTPGraphQLResponse {

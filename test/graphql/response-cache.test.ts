@@ -38,7 +38,7 @@ describe('the response cache', () => {
   });
   afterAll(() => t.close());
 
-  it('answers a repeated board query with the same bytes without executing it again, whatever the variables order', async () => {
+  it('stores a board answer on its second sight and answers it with the same bytes after, whatever the variables order', async () => {
     const post = (variables: object) =>
       fetch(`${t.gateway.url}/graphql`, {
         method: 'POST',
@@ -47,10 +47,16 @@ describe('the response cache', () => {
       }).then((r) => r.text());
     const before = await responseStats();
     const first = await post({ first: 7, filter: { hasOdds: true, sport: 'football' } });
+    const afterFirst = await responseStats();
     const second = await post({ filter: { sport: 'football', hasOdds: true }, first: 7 });
+    const third = await post({ first: 7, filter: { sport: 'football', hasOdds: true } });
     const after = await responseStats();
     expect(second).toBe(first);
+    expect(third).toBe(first);
     expect(JSON.parse(first)).not.toHaveProperty('errors');
+    // A one-off is not stored: the first sight passes by, the second is stored, the third is a hit.
+    expect(afterFirst.stored - before.stored).toBe(0);
+    expect(afterFirst.firstSights - before.firstSights).toBe(1);
     expect(after.stored - before.stored).toBe(1);
     expect(after.hits - before.hits).toBe(1);
   });
@@ -69,6 +75,7 @@ describe('the response cache', () => {
   it('stores a history answer (read from memory, tagged with the event\'s odds)', async () => {
     const before = await responseStats();
     const first = await t.query(historyQuery, { eventId: '1', first: 5 });
+    await t.query(historyQuery, { eventId: '1', first: 5 });
     const second = await t.query(historyQuery, { eventId: '1', first: 5 });
     const after = await responseStats();
     expect(second).toEqual(first);
