@@ -199,6 +199,8 @@ export class ResponseCache {
         this.#entries.set(key, entry);
         this.#stats.stored++;
       }
+      // Encoded once: the HTTP layer sends these bytes rather than encoding the string again.
+      if (entry) encodedBodies.set(response, entry.bytes);
       return response;
     } finally {
       if (leading) {
