@@ -91,6 +91,8 @@ const settings = {
   simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
   /** `HISTORY_RETENTION_DAYS`: odds history is kept this many days; the process running the ingest worker drops older days whole (default 30). */
   historyRetentionDays: from('HISTORY_RETENTION_DAYS', integer(1, 36_500).default(30)),
+  /** `REPLAY_WINDOW_MINUTES`: how far back `oddsUpdated(after:)` can resume; the process running the ingest worker prunes the change log beyond it (default 60). */
+  replayWindowMinutes: from('REPLAY_WINDOW_MINUTES', integer(15, 10_080).default(60)),
   /** `ODDS_API_KEY`: feed odds from The Odds API v4 with this key (unset = `FEED_URL` or the simulated feed). */
   oddsApiKey: from('ODDS_API_KEY', z.string().min(1).optional()),
   /** `ODDS_API_SPORTS`: required with `ODDS_API_KEY`: `sport_key=competition_key,...`, the sports to poll and the competition each one's events join. */

@@ -6,6 +6,7 @@ import type { Database } from './db/database.js';
 import type { OddsReader } from './db/odds-reader.js';
 import { startLiveSide } from './live/live-side.js';
 import type { LiveOdds } from './live/live-odds.js';
+import type { LogFollower } from './live/log-follower.js';
 import type { OddsBus } from './live/odds-bus.js';
 import type { InProcessPubSub } from './live/pubsub.js';
 import { RedisOddsBus } from './live/redis-odds-bus.js';
@@ -32,6 +33,8 @@ export interface Gateway {
   pubsub: InProcessPubSub;
   /** Applies odds changes from the bus to the cache, board and subscribers. */
   liveOdds: LiveOdds;
+  /** Keeps them in change-log order; its position is what the cache reflects. */
+  follower: LogFollower;
   metrics: Metrics;
   /** `/health`, which turns 503 once `close` starts draining. */
   health: Health;
@@ -72,7 +75,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const config = { ...loadConfig({}), ...options.config };
   const health = new Health();
   const read = await startReadSide({ config, db, sharedTier, metrics, health, logger });
-  const live = startLiveSide({ bus, read, metrics, health, logger, evictEveryMs });
+  // Over Redis a worker can die between commit and publish: check the log for what no message brought.
+  const logCheckEveryMs = bus instanceof RedisOddsBus ? 5_000 : 0;
+  const live = startLiveSide({ bus, read, metrics, health, logger, evictEveryMs, logCheckEveryMs });
   // Up when every Redis connection this gateway has (the odds bus, the cache tier) is.
   addRedisPart(health, () => [bus instanceof RedisOddsBus ? bus.connected : undefined, sharedTier?.available]);
   const endpoints = opsEndpoints(health, metrics, read.cacheDetail);
@@ -85,6 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reader: read.reader,
     pubsub: live.pubsub,
     liveOdds: live.liveOdds,
+    follower: live.follower,
     metrics,
     health,
     warmUp: read.warmUp,

@@ -37,7 +37,7 @@ await runCli(async () => {
   }
   // The writer keeps history's day partitions: the next days ahead, none past the retention.
   const historyUpkeep = config.ingest
-    ? startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => ingestLogger.info(message) })
+    ? startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, replayWindowMinutes: config.replayWindowMinutes, log: (message) => ingestLogger.info(message) })
     : undefined;
 
   // The HTTP drain is bounded by SHUTDOWN_TIMEOUT_MS; the rest (worker batch, sockets, Redis, database) gets 5 s more.

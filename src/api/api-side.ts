@@ -46,7 +46,7 @@ export type ApiSettings = Pick<
 export interface ApiOptions {
   config: ApiSettings;
   read: ReadSide;
-  live: Pick<LiveSide, 'pubsub'>;
+  live: Pick<LiveSide, 'pubsub' | 'follower'>;
   /** Apollo's persisted-query store (Redis with `REDIS_URL`); undefined: Apollo's in-memory one. */
   persistedQueries: PersistedQueryCache | undefined;
   /** Operations' paths (`/health`, `/metrics`...). */
@@ -93,16 +93,18 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     health.addPart('responses', () => ({ status: 'on', ...responses.stats() }));
   }
   const { reader, board, sharedReads } = read;
-  const { pubsub } = live;
+  const { pubsub, follower } = live;
   await apollo.start();
   const httpServer: http.Server = createHttpServer({
     apollo: responses ? responses.executor(apollo) : apollo,
     logger,
     createContext: (log): GraphQLContext => {
-      if (!responses) return { loaders: createLoaders(sharedReads), reader, board, pubsub, log };
+      const logPosition = follower.position;
+      if (!responses) return { loaders: createLoaders(sharedReads), reader, board, pubsub, log, logPosition };
       // What the request reads tags its cached response; a direct database read makes it uncacheable.
       const reads = createRequestReads();
-      return { loaders: createLoaders(sharedReads, { track: reads.keys }), reader: trackDirectReads(reader, reads, read.history), board, pubsub, log, reads };
+      const loaders = createLoaders(sharedReads, { track: reads.keys });
+      return { loaders, reader: trackDirectReads(reader, reads, read.history), board, pubsub, log, reads, logPosition };
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,
@@ -121,7 +123,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     server: httpServer,
     schema,
     limits,
-    createContext: (log) => ({ loaders: createLoaders(sharedReads, { memoize: false }), reader, board, pubsub, log }),
+    createContext: (log) => ({ loaders: createLoaders(sharedReads, { memoize: false }), reader, board, pubsub, log, logPosition: follower.position }),
     metrics,
     logger,
   });

@@ -15,4 +15,6 @@ export interface GraphQLContext {
   log: Logger;
   /** What this request read, for the response cache (HTTP requests with the cache on). */
   reads?: RequestReads;
+  /** The change-log position the gateway's cache reflected when the request began (`oddsCursor`). */
+  logPosition: bigint;
 }

@@ -4,8 +4,9 @@ import type { EventPage, EventRecord } from '../domain/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
 import type { EventUpdateMessage, OddsUpdateMessage } from '../live/pubsub.js';
 import type { GraphQLContext } from './context.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { badUserInput, nullIfNotFound } from './errors.js';
+import { CursorExpiredError, resumeOdds } from '../live/resume.js';
+import { decodeCursor, decodeLogCursor, encodeCursor, encodeLogCursor } from './cursor.js';
+import { apiError, badUserInput, ErrorCode, nullIfNotFound } from './errors.js';
 import { DateTime } from './scalars.js';
 
 /** The largest page `events` and `oddsHistory` return. */
@@ -27,6 +28,11 @@ export const resolvers: Resolvers = {
       if (sport == null) return competitions;
       const sportRecord = byKeyOrId(await loaders.sports(), sport);
       return sportRecord ? competitions.filter((c) => c.sportId === sportRecord.id) : [];
+    },
+    oddsCursor: (_, __, { logPosition, reads }) => {
+      // The answer names the moment it was computed: not one to serve again from the response cache.
+      if (reads) reads.uncacheable = true;
+      return encodeLogCursor({ position: logPosition });
     },
     oddsHistory: async (_, args, { loaders, reader }) => {
       const first = checkPageSize('first', args.first ?? 100);
@@ -50,9 +56,14 @@ export const resolvers: Resolvers = {
   },
   Subscription: {
     oddsUpdated: {
-      subscribe: async (_, { eventIds, bookmakers, markets }, { pubsub, loaders }) => {
+      subscribe: async (_, { eventIds, bookmakers, markets, after }, { pubsub, loaders, reader }) => {
+        const place = after == null ? undefined : decodeLogCursor(after);
         const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
-        return pubsub.subscribe({ eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) });
+        const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) };
+        if (!place) return pubsub.subscribe(options);
+        return resumeOdds(pubsub, reader, { ...options, after: place }).catch((error: unknown) => {
+          throw error instanceof CursorExpiredError ? apiError(ErrorCode.CURSOR_EXPIRED, `after ${error.message}`) : error;
+        });
       },
       resolve: (message: OddsUpdateMessage) => message,
     },
@@ -64,6 +75,7 @@ export const resolvers: Resolvers = {
   OddsUpdate: {
     event: (update, _, { loaders }) => loaders.event.load(update.eventId),
     snapshot: (update) => update.snapshot,
+    cursor: (update) => encodeLogCursor(update.place),
   },
   EventConnection: {
     edges: (page) => page.events.map((node) => ({ cursor: encodeCursor(node), node })),

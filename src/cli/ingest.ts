@@ -26,7 +26,7 @@ await runCli(async () => {
   const worker = createIngestWorker(config, { prisma: db.prisma, bus, sharedTier, metrics, logger });
   worker.start();
   // The writer keeps history's day partitions: the next days ahead, none past the retention.
-  const historyUpkeep = startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, log: (message) => logger.info(message) });
+  const historyUpkeep = startHistoryUpkeep(db.prisma, { retentionDays: config.historyRetentionDays, replayWindowMinutes: config.replayWindowMinutes, log: (message) => logger.info(message) });
   logger.info(`ingest worker on ${db.kind} at ${db.location}: ${worker.feedBreaker.name}`);
   const metricsServer =
     config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort, config.host, () => worker.health());

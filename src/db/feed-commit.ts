@@ -1,3 +1,4 @@
+import type { LoggedOddsChange } from '../domain/change-log.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export type Transaction = Prisma.TransactionClient;
@@ -25,8 +26,16 @@ export interface DeadLetter {
   raw: unknown;
 }
 
-/** Writes the cursor, the dead letters and (when snapshots were stored) a change-log row; returns its position. */
-export async function writeFeedCommit(tx: Transaction, commit: FeedCommit, snapshotIds: number[]): Promise<bigint | null> {
+/**
+ * Writes the cursor, the dead letters and (when latest odds or an event's
+ * state moved) a change-log row; returns its position.
+ */
+export async function writeFeedCommit(
+  tx: Transaction,
+  commit: FeedCommit,
+  changes: readonly LoggedOddsChange[],
+  eventIds: readonly number[],
+): Promise<bigint | null> {
   await tx.feedCursor.upsert({
     where: { feed: commit.feed },
     create: { feed: commit.feed, cursor: commit.cursor },
@@ -42,10 +51,19 @@ export async function writeFeedCommit(tx: Transaction, commit: FeedCommit, snaps
       })),
     });
   }
-  if (snapshotIds.length === 0) return null;
-  const { position } = await tx.changeLog.create({ data: { feed: commit.feed, snapshotIds }, select: { position: true } });
+  if (changes.length === 0 && eventIds.length === 0) return null;
+  // A sequence hands out positions in the order transactions ask, not the order they commit: held until
+  // this transaction ends, the lock makes the next writer take its position after this one committed.
+  await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', changeLogLock);
+  const { position } = await tx.changeLog.create({
+    data: { feed: commit.feed, changes: changes as unknown as Prisma.InputJsonValue, eventIds: [...eventIds] },
+    select: { position: true },
+  });
   return position;
 }
+
+// The advisory lock key that orders change-log positions (beside the migrator's 72_707_369 and history upkeep's 72_707_370).
+const changeLogLock = 72_707_371;
 
 /** The feed's committed cursor: undefined when it never committed one. */
 export async function readFeedCursor(prisma: PrismaClient, feed: string): Promise<string | null | undefined> {
@@ -61,4 +79,18 @@ function jsonbSafe(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k) as string, jsonbSafe(v)]));
   }
   return value ?? null;
+}
+
+/**
+ * Drops change-log positions committed before `before`, keeping the newest
+ * row whatever its age (it tells a subscriber's cursor from a reset log's).
+ * Returns how many were dropped.
+ */
+export async function pruneChangeLog(prisma: PrismaClient, before: Date): Promise<number> {
+  return prisma.$executeRawUnsafe(
+    `DELETE FROM change_log WHERE position < COALESCE(
+       (SELECT min(position) FROM change_log WHERE committed_at >= $1::timestamptz),
+       (SELECT max(position) FROM change_log))`,
+    before.toISOString(),
+  );
 }

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { pruneChangeLog } from './feed-commit.js';
 
 /**
  * History (`odds_snapshot`) is range-partitioned by UTC day of `captured_at`:
@@ -15,6 +16,8 @@ const dayName = /^odds_snapshot_d(\d{4})(\d{2})(\d{2})$/;
 const upkeepLockId = 72_707_370;
 
 export interface HistoryUpkeepResult {
+  /** Change-log positions dropped because they are older than the replay window. */
+  prunedLogPositions: number;
   /** Day partitions created. */
   created: string[];
   /** Day partitions dropped because the whole day is older than the retention. */
@@ -26,6 +29,8 @@ export interface HistoryUpkeepResult {
 export interface HistoryUpkeepOptions {
   /** `HISTORY_RETENTION_DAYS`: history older than this many days is dropped. */
   retentionDays: number;
+  /** `REPLAY_WINDOW_MINUTES`: change-log positions older than this are dropped (default 60). */
+  replayWindowMinutes?: number;
   /** Days after today to create ahead (default 2), so a new day never starts without its partition. */
   daysAhead?: number;
   now?: Date;
@@ -39,7 +44,8 @@ export async function maintainHistory(prisma: PrismaClient, options: HistoryUpke
   const now = options.now ?? new Date();
   const created = await ensureHistoryDays(prisma, now, new Date(now.getTime() + (options.daysAhead ?? 2) * dayMs));
   const cutoffMs = now.getTime() - options.retentionDays * dayMs;
-  return { created, ...(await dropHistoryBefore(prisma, cutoffMs)) };
+  const prunedLogPositions = await pruneChangeLog(prisma, new Date(now.getTime() - (options.replayWindowMinutes ?? 60) * 60_000));
+  return { created, prunedLogPositions, ...(await dropHistoryBefore(prisma, cutoffMs)) };
 }
 
 /**
@@ -66,7 +72,7 @@ export async function ensureHistoryDays(prisma: PrismaClient, from: Date, to: Da
 }
 
 /** Drops the day partitions that end at or before `cutoffMs`, and deletes older rows from the default partition. */
-async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promise<Omit<HistoryUpkeepResult, 'created'>> {
+async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promise<Omit<HistoryUpkeepResult, 'created' | 'prunedLogPositions'>> {
   return prisma.$transaction(
     async (tx) => {
       await lockUpkeep(tx);
@@ -140,11 +146,11 @@ function partitionName(startMs: number): string {
  */
 export function startHistoryUpkeep(
   prisma: PrismaClient,
-  options: { retentionDays: number; intervalMs?: number; log: (message: string) => void },
+  options: { retentionDays: number; replayWindowMinutes?: number; intervalMs?: number; log: (message: string) => void },
 ): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const run = () => {
-    running = maintainHistory(prisma, { retentionDays: options.retentionDays }).then(
+    running = maintainHistory(prisma, options).then(
       (result) => {
         if (result.created.length + result.dropped.length + result.expiredDefaultRows > 0) {
           options.log(
@@ -152,12 +158,14 @@ export function startHistoryUpkeep(
               `${options.retentionDays}-day retention, deleted ${result.expiredDefaultRows} expired rows`,
           );
         }
+        if (result.prunedLogPositions > 0) options.log(`change log: pruned ${result.prunedLogPositions} positions older than the replay window`);
       },
       (error: unknown) => options.log(`history upkeep failed, trying again at the next run: ${(error as Error).message}`),
     );
   };
   run();
-  const timer = setInterval(run, options.intervalMs ?? 3_600_000);
+  // Often enough that the change log holds little more than its window.
+  const timer = setInterval(run, options.intervalMs ?? 600_000);
   timer.unref();
   return {
     async stop() {

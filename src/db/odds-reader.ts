@@ -1,4 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { LogBatch, LogEntry, LoggedOddsChange, LogPlace } from '../domain/change-log.js';
+import { seenBy } from '../domain/change-log.js';
 import type { EventPosition, EventQuery } from '../domain/event-query.js';
 import type { MovedMarket } from '../domain/movement.js';
 import { historicSnapshotId, latestOddsId } from '../domain/odds-ids.js';
@@ -138,6 +140,80 @@ export class OddsReader {
     return rows.map((row) => snapshotRecord(row, historicSnapshotId(row.id), onlyMarket));
   }
 
+  /**
+   * The change log after a place, in position order: at most `limit`
+   * positions, each with its moved odds' snapshots (only those `keep`
+   * accepts), and the current records of the events they touch. `more`: the
+   * log goes on beyond them.
+   */
+  async changesAfter(place: LogPlace, { limit = 1_000, keep }: LogReadOptions = {}): Promise<LogBatch & { more: boolean }> {
+    const rows = await this.prisma.changeLog.findMany({
+      where: { position: place.index === undefined ? { gt: place.position } : { gte: place.position } },
+      orderBy: { position: 'asc' },
+      take: limit + 1,
+      select: { position: true, changes: true, eventIds: true },
+    });
+    const batch = await this.#logBatch(rows.slice(0, limit), (change, position, index) => !seenBy(place, position, index) && (!keep || keep(change)));
+    return { ...batch, more: rows.length > limit };
+  }
+
+  /** The log's entries at these positions (absent positions are skipped), in position order. */
+  async changesAt(positions: readonly bigint[]): Promise<LogBatch> {
+    const rows = await this.prisma.changeLog.findMany({
+      where: { position: { in: [...positions] } },
+      orderBy: { position: 'asc' },
+      select: { position: true, changes: true, eventIds: true },
+    });
+    return this.#logBatch(rows, () => true);
+  }
+
+  /** The first and last positions the log holds (both null while it is empty). */
+  async logBounds(): Promise<{ oldest: bigint | null; newest: bigint | null }> {
+    const { _min, _max } = await this.prisma.changeLog.aggregate({ _min: { position: true }, _max: { position: true } });
+    return { oldest: _min.position, newest: _max.position };
+  }
+
+  async #logBatch(
+    rows: Array<{ position: bigint; changes: unknown; eventIds: number[] }>,
+    keep: (change: LoggedOddsChange, position: bigint, index: number) => boolean,
+  ): Promise<LogBatch> {
+    const logged = rows.map((row) => ({
+      position: row.position,
+      changes: (row.changes as LoggedOddsChange[]).flatMap((change, index) => (keep(change, row.position, index) ? [{ ...change, index }] : [])),
+      eventIds: row.eventIds,
+    }));
+    const changes = logged.flatMap((row) => row.changes);
+    const eventIds = new Set([...changes.map((c) => c.eventId), ...logged.flatMap((row) => row.eventIds)]);
+    const [snapshots, events] = await Promise.all([this.#snapshotsLogged(changes), this.events([...eventIds])]);
+    const entries = logged.map(
+      (row): LogEntry => ({
+        position: String(row.position),
+        odds: row.changes.flatMap(({ index, eventId, bookmakerId, snapshotId, changedMarkets }) => {
+          const snapshot = snapshots.get(snapshotId);
+          return snapshot ? [{ index, eventId, bookmakerId, snapshot, changedMarkets }] : [];
+        }),
+        eventsChanged: row.eventIds,
+      }),
+    );
+    return deepFreeze({ entries, events: [...events.values()] });
+  }
+
+  /** The snapshots logged changes name, as current odds carry them; one history dropped by retention is absent. */
+  async #snapshotsLogged(changes: readonly LoggedOddsChange[]): Promise<Map<number, SnapshotRecord>> {
+    if (changes.length === 0) return new Map();
+    const times = changes.map((c) => Date.parse(c.capturedAt));
+    const [from, to] = times.reduce(([min, max], t) => [Math.min(min, t), Math.max(max, t)], [Infinity, -Infinity]);
+    // The capture times bound the scan to their day partitions.
+    const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
+      `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
+       FROM odds_snapshot WHERE id = ANY($1::int[]) AND captured_at BETWEEN $2::timestamptz AND $3::timestamptz`,
+      changes.map((c) => c.snapshotId),
+      new Date(from).toISOString(),
+      new Date(to).toISOString(),
+    );
+    return new Map(rows.map((row) => [row.id, snapshotRecord(row, latestOddsId(row.eventId, row.bookmakerId))]));
+  }
+
   async #historyRows(query: HistoryQuery & { before?: Date }): Promise<SnapshotRow[]> {
     // Only the filters given, so the planner prunes the days outside them and
     // walks each day's (event_id, captured_at) index backwards, stopping at the limit.
@@ -166,6 +242,13 @@ export class OddsReader {
 
 // History asked for first: today's and yesterday's day partitions, and a little of the day before.
 const recentHistoryMs = 2 * 86_400_000;
+
+export interface LogReadOptions {
+  /** Positions read at most (default 1,000). */
+  limit?: number;
+  /** Only the changes this accepts get their snapshots read and returned. */
+  keep?: (change: LoggedOddsChange) => boolean;
+}
 
 export interface HistoryQuery {
   eventId: number;

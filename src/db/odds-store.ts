@@ -1,4 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { LoggedOddsChange } from '../domain/change-log.js';
+import { changedMarketKeys } from '../domain/market-changes.js';
 import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import { writeFeedCommit, type FeedCommit, type Transaction } from './feed-commit.js';
@@ -8,18 +10,12 @@ export interface StoreResult {
   stored: number;
   /** Snapshots skipped because they were already stored. */
   duplicates: number;
-  /** (event, bookmaker) pairs whose latest snapshot moved forward, with the new snapshot. */
-  latestChanged: LatestChange[];
+  /** (event, bookmaker) pairs whose latest snapshot moved forward, with the new snapshot and the markets it moved. */
+  latestChanged: LoggedOddsChange[];
   /** Events whose status, score or clock moved forward. */
   eventsChanged: number[];
   /** The change log's position of this commit, when it came with a `FeedCommit` and stored snapshots. */
   position: bigint | null;
-}
-
-export interface LatestChange {
-  eventId: number;
-  bookmakerId: number;
-  snapshotId: number;
 }
 
 /**
@@ -49,8 +45,8 @@ export async function storeSnapshots(
   return prisma.$transaction(
     async (tx) => {
       const eventsChanged = await storeEventStates(tx, eventStates);
-      const { snapshotIds, ...stored } = await writeSnapshots(tx, snapshots);
-      const position = commit ? await writeFeedCommit(tx, commit, snapshotIds) : null;
+      const stored = await writeSnapshots(tx, snapshots);
+      const position = commit ? await writeFeedCommit(tx, commit, stored.latestChanged, eventsChanged) : null;
       return { ...stored, eventsChanged, position };
     },
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
@@ -83,10 +79,13 @@ export async function trySnapshots(prisma: PrismaClient, snapshots: readonly Sna
 async function writeSnapshots(
   tx: Transaction,
   input: readonly SnapshotInput[],
-): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'> & { snapshotIds: number[] }> {
-  if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], snapshotIds: [] };
+): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'>> {
+  if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [] };
   const snapshots = input.map(asStored);
-  const documents = (await withMovements(tx, snapshots)).map((markets) => JSON.stringify(markets));
+  const heads = await lockLatest(tx, snapshots);
+  const headsBefore = new Map(heads);
+  const moved = await withMovements(tx, snapshots, heads);
+  const documents = moved.map((markets) => JSON.stringify(markets));
   // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
   const inserted = await tx.$queryRawUnsafe<InsertedSnapshot[]>(
     `INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at, markets)
@@ -99,13 +98,25 @@ async function writeSnapshots(
     snapshots.map((s) => s.capturedAt.toISOString()),
     jsonArray(documents),
   );
-  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], snapshotIds: [] };
+  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
   const documentByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), documents[i]!]));
+  const marketsByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), moved[i]!]));
+  const latest = await moveLatest(tx, inserted, documentByKey);
   return {
     stored: inserted.length,
     duplicates: snapshots.length - inserted.length,
-    latestChanged: await moveLatest(tx, inserted, documentByKey),
-    snapshotIds: inserted.map((row) => row.id),
+    // What moved is told against the latest odds before this batch: subscribers never saw a batch's earlier snapshots.
+    latestChanged: latest.map((row) => {
+      const capturedAt = new Date(row.capturedAt);
+      const markets = marketsByKey.get(snapshotKey({ ...row, capturedAt }))!;
+      return {
+        eventId: row.eventId,
+        bookmakerId: row.bookmakerId,
+        snapshotId: row.snapshotId,
+        capturedAt: capturedAt.toISOString(),
+        changedMarkets: changedMarketKeys(headsBefore.get(pairKey(row))?.markets, markets),
+      };
+    }),
   };
 }
 
@@ -117,8 +128,7 @@ async function writeSnapshots(
  * this batch. A late snapshot, older than the stored latest, follows the
  * stored snapshot just before it.
  */
-async function withMovements(tx: Transaction, snapshots: readonly SnapshotInput[]): Promise<MovedMarket[][]> {
-  const heads = await lockLatest(tx, snapshots);
+async function withMovements(tx: Transaction, snapshots: readonly SnapshotInput[], heads: Map<string, Head>): Promise<MovedMarket[][]> {
   const late = snapshots.filter((s) => s.capturedAt.getTime() < (heads.get(pairKey(s))?.capturedAtMs ?? -Infinity));
   const before = await storedBefore(tx, late);
   const order = snapshots.map((_, i) => i).sort((a, b) => snapshots[a]!.capturedAt.getTime() - snapshots[b]!.capturedAt.getTime());
@@ -175,21 +185,21 @@ async function storedBefore(tx: Transaction, late: readonly SnapshotInput[]): Pr
  * Makes each pair's newest inserted snapshot its latest odds, only forward:
  * a late, older snapshot joins history without becoming the latest.
  */
-async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[], documentByKey: Map<string, string>): Promise<LatestChange[]> {
+async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[], documentByKey: Map<string, string>): Promise<MovedLatest[]> {
   const newestPerPair = new Map<string, InsertedSnapshot>();
   for (const row of inserted) {
     const current = newestPerPair.get(pairKey(row));
     if (!current || current.capturedAt < row.capturedAt) newestPerPair.set(pairKey(row), row);
   }
   const candidates = [...newestPerPair.values()];
-  return tx.$queryRawUnsafe<LatestChange[]>(
+  return tx.$queryRawUnsafe<MovedLatest[]>(
     `INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)
      SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::int[])[d.i], ($4::timestamptz[])[d.i], d.markets::jsonb
      FROM json_array_elements($5::json) WITH ORDINALITY AS d(markets, i)
      ON CONFLICT (event_id, bookmaker_id) DO UPDATE
        SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at, markets = EXCLUDED.markets
        WHERE latest_odds.captured_at < EXCLUDED.captured_at
-     RETURNING event_id AS "eventId", bookmaker_id AS "bookmakerId", snapshot_id AS "snapshotId"`,
+     RETURNING event_id AS "eventId", bookmaker_id AS "bookmakerId", snapshot_id AS "snapshotId", captured_at AS "capturedAt"`,
     candidates.map((row) => row.eventId),
     candidates.map((row) => row.bookmakerId),
     candidates.map((row) => row.id),
@@ -239,6 +249,13 @@ interface InsertedSnapshot {
 }
 
 /** A pair's newest snapshot as this batch goes: the stored latest, then each newer one of the batch. */
+interface MovedLatest {
+  eventId: number;
+  bookmakerId: number;
+  snapshotId: number;
+  capturedAt: Date | string;
+}
+
 interface Head {
   capturedAtMs: number;
   markets: MovedMarket[];

@@ -304,7 +304,7 @@ export class IngestWorker {
       this.totals.duplicates += stored.duplicates;
       this.#options.metrics?.ingestSnapshots(stored.stored, stored.duplicates);
       result.eventsChanged = stored.eventsChanged.length;
-      this.#publisher.add(stored.latestChanged, stored.eventsChanged);
+      this.#publisher.add(stored.position);
     } catch (error) {
       this.#failed(result, `${records.length} records not stored, retrying next cycle`, error);
       return false;

@@ -1,9 +1,8 @@
 import { boardWindowMs, type BoardIndex } from '../read/board-index.js';
 import { type OddsCache } from '../read/odds-cache.js';
 import { cacheKey } from '../domain/cache-keys.js';
-import { changedMarketKeys } from '../domain/market-changes.js';
+import type { LogBatch } from '../domain/change-log.js';
 import { eventOddsRecord, type EventOddsRecord } from '../domain/records.js';
-import type { OddsChange } from './odds-bus.js';
 import type { PubSub } from './pubsub.js';
 
 export interface LiveOddsOptions {
@@ -16,10 +15,10 @@ export interface LiveOddsOptions {
 }
 
 /**
- * A gateway's side of the odds bus: each change replaces the changed
- * events' odds in this gateway's cache, puts new events on its board, and
- * only then tells its subscribers, so a client that queries right after an
- * update sees that price. Past events leave the board as changes arrive.
+ * A gateway's side of the change log: each entry replaces the changed odds
+ * in this gateway's cache, puts new events on its board, and only then tells
+ * its subscribers, so a client that queries right after an update sees that
+ * price. Past events leave the board as changes arrive.
  */
 export class LiveOdds {
   readonly #options: LiveOddsOptions;
@@ -30,22 +29,45 @@ export class LiveOdds {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Applies one change; returns how many subscriber updates it published. */
-  apply(change: OddsChange): number {
-    const { cache, board, pubsub } = this.#options;
-    const current = new Map<number, EventOddsRecord>();
-    // What subscribers last saw, to tell them which markets moved.
-    const previous = new Map<number, EventOddsRecord | undefined>();
-    for (const incoming of change.odds) {
-      const key = cacheKey('EventOdds', incoming.eventId);
-      const cached = cache.peek<EventOddsRecord>(key)?.value;
-      previous.set(incoming.eventId, cached);
-      const kept = newest(cached, incoming);
-      cache.set(key, kept);
-      current.set(incoming.eventId, kept);
+  /**
+   * Applies log entries, in position order: each moved snapshot replaces its
+   * bookmaker's in the cached odds of its event (an event whose odds are not
+   * cached is left to the next read), then reaches subscribers with its place
+   * in the log. Returns how many subscriber updates it published.
+   */
+  apply(batch: LogBatch, publishedAt: number): number {
+    const { cache, pubsub } = this.#options;
+    const events = new Map(batch.events.map((event) => [event.id, event]));
+    this.#placeEvents(batch);
+    let published = 0;
+    for (const entry of batch.entries) {
+      const position = BigInt(entry.position);
+      for (const { eventId, bookmakerId, snapshot, changedMarkets, index } of entry.odds) {
+        const key = cacheKey('EventOdds', eventId);
+        const cached = cache.peek<EventOddsRecord>(key)?.value;
+        if (cached) {
+          const kept = newest(cached, eventOddsRecord(eventId, [snapshot]));
+          if (kept !== cached) cache.set(key, kept);
+        }
+        pubsub.publish({ eventId, bookmakerId, snapshot, changedMarkets, publishedAt, place: { position, index } });
+        published++;
+      }
+      for (const eventId of entry.eventsChanged) {
+        const event = events.get(eventId);
+        if (!event) continue;
+        pubsub.publishEvent({ eventId, event, publishedAt });
+        published++;
+      }
     }
-    const withOdds = new Set(change.odds.filter((o) => o.snapshots.length > 0).map((o) => o.eventId));
-    for (const event of change.events) {
+    this.evictPastEvents();
+    return published;
+  }
+
+  /** The touched events' records into the cache, and onto the board when it shows them. */
+  #placeEvents(batch: LogBatch): void {
+    const { cache, board } = this.#options;
+    const withOdds = new Set(batch.entries.flatMap((entry) => entry.odds.map((o) => o.eventId)));
+    for (const event of batch.events) {
       cache.set(cacheKey('Event', event.id), event);
       if (!board) continue;
       if (board.has(event.id)) {
@@ -53,24 +75,6 @@ export class LiveOdds {
         if (withOdds.has(event.id)) board.markWithOdds(event.id);
       } else if (event.kickoffAtMs >= board.windowStart()) board.upsert(event, withOdds.has(event.id));
     }
-    let published = 0;
-    for (const { eventId, bookmakerId } of change.changed) {
-      const incoming = change.odds.find((o) => o.eventId === eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-      const kept = current.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-      // A change that arrives after a newer one for the same pair is not news.
-      if (!incoming || kept !== incoming) continue;
-      const before = previous.get(eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-      pubsub.publish({ eventId, bookmakerId, snapshot: incoming, changedMarkets: changedMarketKeys(before, incoming), publishedAt: change.publishedAt });
-      published++;
-    }
-    for (const eventId of change.eventsChanged ?? []) {
-      const event = change.events.find((e) => e.id === eventId);
-      if (!event) continue;
-      pubsub.publishEvent({ eventId, event, publishedAt: change.publishedAt });
-      published++;
-    }
-    this.evictPastEvents();
-    return published;
   }
 
   /** Takes events more than two hours past kick-off off the board and out of the cache; returns their count. */
@@ -85,15 +89,16 @@ export class LiveOdds {
     return evicted.length;
   }
 
-  /** After messages may have been missed: forget all cached odds, so the next reads load them from the database. */
+  /** After changes were missed for good (the log no longer holds them): forget all cached odds, so the next reads load them from the database. */
   forgetOdds(): number {
     return this.#options.cache.invalidateKind('EventOdds');
   }
 }
 
 /**
- * Per bookmaker, the later of the cached and the incoming snapshot: two
- * workers' changes can arrive out of order, and the older must not win.
+ * Per bookmaker, the later of the cached and the incoming snapshot: the
+ * cache may hold odds read from the database after a later commit than the
+ * one being applied, and the older must not win.
  */
 function newest(cached: EventOddsRecord | undefined, incoming: EventOddsRecord): EventOddsRecord {
   if (!cached) return incoming;

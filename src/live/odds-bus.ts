@@ -1,22 +1,16 @@
-import type { EventOddsRecord, EventRecord } from '../domain/records.js';
+import type { LogBatch } from '../domain/change-log.js';
 
 /**
- * What one committed ingest batch changed, as one message: every gateway
- * that hears it refreshes its own cache and board from it and then pushes
- * one update per changed (event, bookmaker) to its own subscribers, so no
- * gateway needs a database query to follow the odds.
+ * What committed ingest batches changed, as one message: their change-log
+ * entries, in position order, with the new snapshots and the touched events'
+ * records. Every gateway that hears it refreshes its own cache and board and
+ * then pushes one update per changed (event, bookmaker) to its own
+ * subscribers, so no gateway needs a database query to follow the odds; a
+ * gateway that sees a position skipped fills it from the log (src/live/log-follower.ts).
  */
-export interface OddsChange {
+export interface OddsChange extends LogBatch {
   /** When the worker published, epoch milliseconds: update latency is measured from here. */
   readonly publishedAt: number;
-  /** The changed events, so a gateway can put an event it has not seen on its board. */
-  readonly events: readonly EventRecord[];
-  /** The changed events' whole current odds, as gateways cache them. */
-  readonly odds: readonly EventOddsRecord[];
-  /** The (event, bookmaker) pairs whose latest snapshot moved. */
-  readonly changed: ReadonlyArray<{ readonly eventId: number; readonly bookmakerId: number }>;
-  /** Events whose status, score or clock moved (their new records are in `events`). */
-  readonly eventsChanged?: readonly number[];
 }
 
 export interface OddsBus {

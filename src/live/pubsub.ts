@@ -1,3 +1,4 @@
+import type { LogPlace } from '../domain/change-log.js';
 import type { EventRecord, SnapshotRecord } from '../domain/records.js';
 
 /** One (event, bookmaker)'s new latest snapshot, published after its transaction committed. */
@@ -9,6 +10,8 @@ export interface OddsUpdateMessage {
   changedMarkets: readonly string[];
   /** When the worker published the change, epoch milliseconds. */
   publishedAt: number;
+  /** Where the change stands in the change log: a subscriber resumes after it. */
+  place: Required<LogPlace>;
 }
 
 /** An event's new status, score or clock, published after its transaction committed. */
@@ -20,6 +23,8 @@ export interface EventUpdateMessage {
 }
 
 export interface Subscription<T> extends AsyncIterableIterator<T> {
+  /** Ends the subscription (what a client's `complete` or a closed socket does). */
+  return(): Promise<IteratorResult<T>>;
   /** Updates dropped because this subscriber had more than its queue's length of (event, bookmaker)s waiting. */
   readonly dropped: number;
   /** Updates replaced in the queue by a newer one of the same (event, bookmaker) before the subscriber read them. */
@@ -35,7 +40,10 @@ export interface SubscribeOptions {
   bookmakerIds?: ReadonlySet<number> | undefined;
   /** Only changes that moved one of these market keys (all when undefined). */
   marketKeys?: ReadonlySet<string> | undefined;
-  /** (event, bookmaker)s with an update waiting for a subscriber that reads slower than they arrive (default 100). */
+  /**
+   * (event, bookmaker)s with an update waiting for a subscriber that reads slower than they arrive
+   * (default 10,000: queued updates are shared messages, so this bounds a slow subscriber to about 1.5 MB).
+   */
   maxQueue?: number;
 }
 
@@ -117,10 +125,19 @@ interface Routed {
   changedMarkets?: readonly string[];
 }
 
+/** Whether a subscriber with these filters wants the update. */
+export function matches(options: SubscribeOptions, update: Routed): boolean {
+  if (options.eventIds && !options.eventIds.has(update.eventId)) return false;
+  if (options.bookmakerIds && update.bookmakerId !== undefined && !options.bookmakerIds.has(update.bookmakerId)) return false;
+  const { marketKeys } = options;
+  return !(marketKeys && update.changedMarkets && !update.changedMarkets.some((key) => marketKeys.has(key)));
+}
+
 /**
  * One subscriber's queue, conflated: it holds at most one update per
- * (event, bookmaker), the newest, in the order their first pending update
- * arrived. A subscriber that falls behind skips intermediate prices but
+ * (event, bookmaker), the newest, in the order they arrived (a newer update
+ * moves its pair to the back, so what a subscriber receives stays in log
+ * order and resuming after the last one received skips nothing). A subscriber that falls behind skips intermediate prices but
  * always gets the current one; memory is bounded by what it follows, and by
  * `maxQueue` beyond that (then the oldest waiting update is dropped).
  */
@@ -137,15 +154,11 @@ class Subscriber<T extends Routed> implements Subscription<T> {
     private readonly options: SubscribeOptions,
     private readonly onClose: () => void,
   ) {
-    this.#maxQueue = options.maxQueue ?? 100;
+    this.#maxQueue = options.maxQueue ?? 10_000;
   }
 
   offer(update: T): void {
-    if (this.#done) return;
-    if (this.options.eventIds && !this.options.eventIds.has(update.eventId)) return;
-    if (this.options.bookmakerIds && update.bookmakerId !== undefined && !this.options.bookmakerIds.has(update.bookmakerId)) return;
-    const { marketKeys } = this.options;
-    if (marketKeys && update.changedMarkets && !update.changedMarkets.some((key) => marketKeys.has(key))) return;
+    if (this.#done || !matches(this.options, update)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = undefined;
@@ -154,7 +167,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       return;
     }
     const key = `${update.eventId}:${update.bookmakerId ?? ''}`;
-    if (this.#queue.has(key)) {
+    if (this.#queue.delete(key)) {
       this.conflated++;
     } else if (this.#queue.size >= this.#maxQueue) {
       this.#queue.delete(this.#queue.keys().next().value!);

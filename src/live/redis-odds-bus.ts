@@ -16,8 +16,8 @@ export interface RedisOddsBusOptions {
 /**
  * Odds changes over Redis pub/sub, for a fleet: any number of workers
  * publish, every gateway hears every change. After a reconnect the channel
- * reports a gap (Redis kept nothing meanwhile) and the gateway drops the
- * odds it may have missed.
+ * reports a gap (Redis kept nothing meanwhile) and the gateway fills it from
+ * the database's change log.
  */
 export class RedisOddsBus implements OddsBus {
   readonly #publisher: Redis;
@@ -74,10 +74,10 @@ export function decodeOddsChange(json: unknown): OddsChange {
     change === null ||
     typeof change.publishedAt !== 'number' ||
     !Array.isArray(change.events) ||
-    !Array.isArray(change.odds) ||
-    !Array.isArray(change.changed)
+    !Array.isArray(change.entries) ||
+    !change.entries.every((entry) => typeof entry?.position === 'string' && /^\d+$/.test(entry.position) && Array.isArray(entry.odds) && Array.isArray(entry.eventsChanged))
   ) {
-    throw new Error('an odds change has a numeric publishedAt and arrays events, odds and changed');
+    throw new Error('an odds change has a numeric publishedAt, an events array and log entries with a decimal position, odds and eventsChanged');
   }
   return deepFreeze(change as OddsChange);
 }

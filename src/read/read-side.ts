@@ -41,6 +41,8 @@ export interface ReadSide {
   /** Events' odds history from memory; null with `CACHE=off`. */
   history: HistoryCache | null;
   warmUp: WarmUpResult | null;
+  /** The change-log position the cache reflects at least, read before the warm-up (0 when the database could not say). */
+  logPosition: bigint;
   /** True while the database's breaker is not closed. */
   databaseDown(): boolean;
   /** Adds a listener told of every cache write (the response cache). */
@@ -85,6 +87,11 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
       if (!databaseDown()) logger.warn({ kind, entries: ids.length, err: error }, 'cache refresh failed, serving the entries stale a while longer');
     },
   });
+  // Read before the warm-up: the live side applies every change after it, so one committed during the warm-up is not missed.
+  const logPosition = await reader.logBounds().then(
+    ({ newest }) => newest ?? 0n,
+    () => 0n,
+  );
   const warmed = board ? await warmUp(sharedReads, reader, cache, board) : null;
   logWarmUp(warmed, logger);
   metrics.observeCache(cache);
@@ -109,6 +116,7 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     sharedReads,
     history,
     warmUp: warmed,
+    logPosition,
     databaseDown,
     onCacheWrite: writes.onWrite,
     invalidate: (target) => invalidate(target, { db, cache, shared, logger }),

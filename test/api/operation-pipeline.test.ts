@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { cacheKey } from '../../src/domain/cache-keys.js';
 import { startTestGateway, type LogLine, type TestGateway } from '../support/gateway.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { logChange } from '../support/log-changes.js';
 
 async function metric(gw: TestGateway, family: string, labels: Record<string, string>, sample = family): Promise<number> {
   const families = parsePrometheusText(await (await fetch(`${gw.gateway.url}/metrics`)).text());
@@ -41,7 +42,7 @@ describe('one operation pipeline for HTTP and WebSocket, in production', () => {
     const invalidations = await metric(gw, 'oddsgate_response_cache_invalidations_total', {});
     const upcoming = await gw.test.db.prisma.event.findFirstOrThrow({ orderBy: { kickoffAt: 'desc' } });
     const [odds] = [...(await gw.gateway.reader.eventOdds([upcoming.id])).values()];
-    await gw.bus.publish({ publishedAt: Date.now(), events: [], odds: [odds!], changed: [] });
+    await gw.bus.publish(logChange(gw.gateway.follower.position + 1n, odds!.snapshots.slice(0, 1)));
     expect(await metric(gw, 'oddsgate_response_cache_invalidations_total', {})).toBeGreaterThan(invalidations);
   });
 
@@ -55,9 +56,8 @@ describe('one operation pipeline for HTTP and WebSocket, in production', () => {
       socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: `subscription { oddsUpdated(eventIds: ["${past.id}"]) { event { home } } }` } }));
       await expect.poll(() => metric(gw, 'oddsgate_graphql_requests_total', { operation: 'subscription' })).toBe(1);
       await gw.test.db.prisma.$executeRawUnsafe('ALTER TABLE event RENAME TO event_gone');
-      const bookmakerId = odds!.snapshots[0]!.bookmakerId;
       // No events in the change: it would put the event in the cache, and nothing would read the database.
-      await gw.bus.publish({ publishedAt: Date.now(), events: [], odds: [odds!], changed: [{ eventId: past.id, bookmakerId }] });
+      await gw.bus.publish(logChange(gw.gateway.follower.position + 1n, odds!.snapshots.slice(0, 1)));
 
       await expect.poll(() => received.find((m) => m.type === 'next')).toBeDefined();
       const next = received.find((m) => m.type === 'next')!.payload as { errors: unknown[] };

@@ -19,7 +19,7 @@ describe('the resolvers', () => {
     test = await createTestDatabase('pglite', 'seeded-small');
     const reader = new OddsReader(test.db.prisma);
     const reads = createSharedReads(new DisabledCache(), reader);
-    context = () => ({ loaders: createLoaders(reads), reader, board: null, pubsub: new InProcessPubSub(), log: silentLogger() });
+    context = () => ({ loaders: createLoaders(reads), reader, board: null, pubsub: new InProcessPubSub(), log: silentLogger(), logPosition: 0n });
   });
   afterAll(() => test?.drop());
 

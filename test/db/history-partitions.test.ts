@@ -46,7 +46,7 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
 
   it("creates today's partition and the next two days' ahead, and each snapshot lands in its day", async () => {
     const result = await maintainHistory(test.db.prisma, { retentionDays: 30, now: new Date('2026-12-01T18:00:00Z') });
-    expect(result).toEqual({ created: ['odds_snapshot_d20261201', 'odds_snapshot_d20261202', 'odds_snapshot_d20261203'], dropped: [], expiredDefaultRows: 0 });
+    expect(result).toEqual({ prunedLogPositions: 0, created: ['odds_snapshot_d20261201', 'odds_snapshot_d20261202', 'odds_snapshot_d20261203'], dropped: [], expiredDefaultRows: 0 });
     await storeSnapshots(test.db.prisma, [snapshot('2026-12-01T23:59:59.999Z'), snapshot('2026-12-02T00:00:00Z', 2.1)]);
     expect(await placement()).toEqual([
       { partition: 'odds_snapshot_d20261201', rows: 1 },
@@ -114,6 +114,24 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
     expect((await split.history({ eventId: 1, first: 4 })).map((s) => s.capturedAt)).toEqual(
       ['2026-12-01T08:00:00Z', '2026-11-30T20:00:00Z', '2026-11-30T08:00:00Z', '2026-11-29T08:00:00Z'].map((t) => new Date(t).toISOString()),
     );
+  });
+
+  it('prunes the change log beyond the replay window, always keeping its newest position', async () => {
+    await test.db.withSession((s) => s.exec('TRUNCATE change_log'));
+    const commit = (at: string) =>
+      storeSnapshots(test.db.prisma, [snapshot(at, 2 + Date.parse(at) / 1e13)], [], { feed: 'upkeep-test', cursor: at }).then((r) => r.position!);
+    const positions = [await commit('2026-12-01T10:00:00Z'), await commit('2026-12-01T10:01:00Z'), await commit('2026-12-01T10:02:00Z')];
+    await test.db.withSession((s) =>
+      s.exec(`UPDATE change_log SET committed_at = '2026-12-01T10:00:00Z'::timestamptz + (position - ${positions[0]}) * interval '30 minutes'`),
+    );
+    // The window of 60 minutes before 11:10 starts at 10:10: the position of 10:00 goes, those of 10:30 and 11:00 stay.
+    const result = await maintainHistory(test.db.prisma, { retentionDays: 30, replayWindowMinutes: 60, now: new Date('2026-12-01T11:10:00Z') });
+    expect(result.prunedLogPositions).toBe(1);
+    const kept = async () => (await test.db.prisma.changeLog.findMany({ orderBy: { position: 'asc' } })).map((row) => row.position);
+    expect(await kept()).toEqual(positions.slice(1));
+    // A day later every position is older than the window: the newest stays, so a cursor is told from a reset log.
+    await maintainHistory(test.db.prisma, { retentionDays: 30, replayWindowMinutes: 60, now: new Date('2026-12-02T12:00:00Z') });
+    expect(await kept()).toEqual(positions.slice(2));
   });
 
   it('refuses a retention shorter than a day', async () => {

@@ -1,3 +1,4 @@
+import type { LoggedOddsChange } from '../../src/domain/change-log.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { storeSnapshots } from '../../src/db/odds-store.js';
@@ -130,7 +131,9 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(late.latestChanged).toEqual([]);
     // Newer: moves the pointer.
     const newer = await storeSnapshots(prisma, [snapshot(1, 0, '2026-11-30T12:00:00Z', 1.6)]);
-    expect(newer.latestChanged).toEqual([{ eventId: eventIds[1], bookmakerId: bookmakerIds[0], snapshotId: expect.any(Number) }]);
+    expect(newer.latestChanged).toEqual([
+      { eventId: eventIds[1], bookmakerId: bookmakerIds[0], snapshotId: expect.any(Number), capturedAt: '2026-11-30T12:00:00.000Z', changedMarkets: ['1x2'] },
+    ]);
 
     const latest = await prisma.latestOdds.findMany({
       where: { eventId: { in: eventIds } },
@@ -149,6 +152,9 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
       [1, 0, '2026-11-30T12:00:00.000Z', 1.6],
     ]);
     expect(await prisma.oddsSnapshot.count()).toBe(6);
+    // The same prices again: the latest moves, no market did.
+    const same = await storeSnapshots(prisma, [snapshot(1, 0, '2026-11-30T12:05:00Z', 1.6)]);
+    expect(same.latestChanged).toMatchObject([{ changedMarkets: [] }]);
   });
 
   it('writes nothing from a batch that fails part-way', async () => {
@@ -209,7 +215,8 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
     expect(await readFeedCursor(prisma, 'feed-a')).toBe('c4');
     expect(second.position!).toBeGreaterThan(first.position!);
     const log = await prisma.changeLog.findMany({ orderBy: { position: 'asc' } });
-    expect(log.map((row) => row.snapshotIds.length)).toEqual([1, 1]);
-    expect(await prisma.oddsSnapshot.count({ where: { id: { in: log.flatMap((row) => row.snapshotIds) } } })).toBe(2);
+    const logged = log.map((row) => row.changes as unknown as LoggedOddsChange[]);
+    expect(logged.map((changes) => changes.length)).toEqual([1, 1]);
+    expect(await prisma.oddsSnapshot.count({ where: { id: { in: logged.flat().map((c) => c.snapshotId) } } })).toBe(2);
   });
 });

@@ -92,9 +92,8 @@ describe('the response cache', () => {
     // The gateway heard each change first (it listened first), so this runs once the change is applied.
     const published = new Map<string, number>();
     t.bus.onChange((change) => {
-      for (const { eventId, bookmakerId } of change.changed) {
-        const snapshot = change.odds.find((o) => o.eventId === eventId)?.snapshots.find((s) => s.bookmakerId === bookmakerId);
-        if (snapshot) published.set(`${eventId}|${bookmakerId}`, Date.parse(snapshot.capturedAt));
+      for (const { eventId, bookmakerId, snapshot } of change.entries.flatMap((entry) => entry.odds)) {
+        published.set(`${eventId}|${bookmakerId}`, Date.parse(snapshot.capturedAt));
       }
     });
     const worker = t.simulatedWorker({ changesPerSecond: 50, seed: 3 });

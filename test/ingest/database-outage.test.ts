@@ -82,7 +82,7 @@ describe.skipIf(!postgresUrl)('an ingest worker whose database connection is cut
     // The price captured during the outage was kept and published, not dropped.
     const capturedDuringOutage = published
       .slice(publishedBeforeReturn)
-      .flatMap(({ change }) => change.odds.flatMap((odds) => odds.snapshots.map((s) => Date.parse(s.capturedAt))))
+      .flatMap(({ change }) => change.entries.flatMap((entry) => entry.odds.map((o) => Date.parse(o.snapshot.capturedAt))))
       .some((capturedAt) => capturedAt >= cutAt && capturedAt < returnedAt);
     expect(capturedDuringOutage).toBe(true);
     console.log(`database outage: cut for ${returnedAt - cutAt} ms; first publish ${resumedAfterMs} ms after it returned`);

@@ -10,6 +10,7 @@ import { createSharedReads } from '../../src/read/shared-reads.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 import { LiveOdds } from '../../src/live/live-odds.js';
+import { LogFollower } from '../../src/live/log-follower.js';
 import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -65,7 +66,7 @@ describe('the ingest worker', () => {
     })();
     bus = new InProcessOddsBus();
     liveOdds = new LiveOdds({ cache, board, pubsub, now: () => clock });
-    bus.onChange((change) => liveOdds.apply(change));
+    bus.onChange((change) => liveOdds.apply(change, change.publishedAt));
     worker = new IngestWorker({ prisma: test.db.prisma, feed, bus, now: () => clock, logger: silentLogger() });
   });
   afterEach(() => test.drop());
@@ -163,7 +164,8 @@ describe('the ingest worker', () => {
     const created = await test.db.prisma.event.findUniqueOrThrow({ where: { externalId: 'new-1' } });
     expect(created).toMatchObject({ home: 'Northport United', away: 'Eastvale United', kickoffAt: new Date(kickoffAt) });
     expect(board.page({ first: 200, hasOdds: true }).events.map((e) => e.id)).toContain(created.id);
-    expect(homePriceInCache(created.id, 1)).toBe(2.5);
+    // Its odds are read on the board's next request: a gateway caches odds it read, and moves them with each change.
+    expect(cache.get(cacheKey('EventOdds', created.id))).toBeUndefined();
 
     feed.queue = [{ ...record('new-1', 'sharpline', at(2), 2.4), fixture }]; // announced again: not created twice
     expect(await worker.runCycle()).toMatchObject({ createdEvents: 0, stored: 1 });
@@ -174,7 +176,7 @@ describe('the ingest worker', () => {
     const event = await upcoming();
     let refuse = true;
     const flaky = new InProcessOddsBus();
-    flaky.onChange((change) => liveOdds.apply(change));
+    flaky.onChange((change) => liveOdds.apply(change, change.publishedAt));
     const publish = flaky.publish.bind(flaky);
     flaky.publish = (change: OddsChange) => (refuse ? Promise.reject(new Error('Redis went away')) : publish(change));
     worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: flaky, now: () => clock, logger: silentLogger() });
@@ -189,22 +191,32 @@ describe('the ingest worker', () => {
     expect(published.map((p) => p.snapshot.capturedAt)).toEqual([at(7)]);
   });
 
-  it('keeps the newer snapshot when two changes for one pair arrive out of order', async () => {
+  it('applies each log position once and in order, whatever order the bus brings them in, filling gaps from the log', async () => {
     const event = await upcoming();
     const changes: OddsChange[] = [];
     const recording = new InProcessOddsBus();
     recording.onChange((change) => changes.push(change));
     worker = new IngestWorker({ prisma: test.db.prisma, feed, bus: recording, logger: silentLogger() });
+    const reader = new OddsReader(test.db.prisma);
+    const follower = new LogFollower({
+      reader,
+      startAfter: (await reader.logBounds()).newest ?? 0n,
+      apply: (batch, publishedAt) => liveOdds.apply(batch, publishedAt),
+      onLost: () => expect.unreachable('the log holds everything'),
+      logger: silentLogger(),
+    });
     feed.queue = [record(event.externalId, 'sharpline', at(10), 1.8)];
     await worker.runCycle();
     feed.queue = [record(event.externalId, 'sharpline', at(11), 1.9)];
     await worker.runCycle();
     const [older, newer] = changes;
-    expect(liveOdds.apply(newer!)).toBe(1);
-    expect(liveOdds.apply(older!)).toBe(0); // late, so not news for subscribers
+    follower.receive(newer!); // the older position is missing: read from the log first
+    await expect.poll(() => follower.position).toBe(BigInt(newer!.entries[0]!.position));
+    follower.receive(older!); // already applied: skipped
     expect(homePriceInCache(event.id, 1)).toBe(1.9);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(published.map((p) => p.snapshot.capturedAt)).toEqual([at(11)]);
+    expect(published.map((p) => p.snapshot.capturedAt)).toEqual([at(10), at(11)]);
+    expect(published.map((p) => p.place.position)).toEqual([BigInt(older!.entries[0]!.position), BigInt(newer!.entries[0]!.position)]);
   });
 
   it('takes events more than two hours past kick-off off the board and out of the cache', async () => {
@@ -219,24 +231,25 @@ describe('the ingest worker', () => {
 });
 
 describe('a slow subscriber', () => {
+  const place = { position: 1n, index: 0 };
   it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
     for (let i = 0; i < 100_000; i++) {
-      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0 });
+      pubsub.publish({ eventId: 1 + (i % 3), bookmakerId: 1, snapshot: { ...snapshot, id: i }, changedMarkets: [], publishedAt: 0, place: { position: BigInt(i), index: 0 } });
     }
     expect(slow.conflated).toBe(100_000 - 3);
     expect(slow.dropped).toBe(0);
     const read = [await slow.next(), await slow.next(), await slow.next()].map((r) => [r.value!.eventId, r.value!.snapshot.id]);
-    // In the order each pair first fell behind, each with its newest snapshot.
+    // Each with its newest snapshot, in log order: resuming after the last one read skips nothing.
     expect(read).toEqual([
-      [1, 99_999],
       [2, 99_997],
       [3, 99_998],
+      [1, 99_999],
     ]);
     expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 0, conflated: 100_000 - 3, delivered: 3 });
-    await slow.return!();
+    await slow.return();
     expect(pubsub.stats().subscribers).toBe(0);
   });
 
@@ -244,35 +257,35 @@ describe('a slow subscriber', () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
+    for (let eventId = 1; eventId <= 80; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0, place });
     expect(slow.dropped).toBe(30);
     expect((await slow.next()).value!.eventId).toBe(31);
-    await slow.return!();
+    await slow.return();
   });
 
   it('gets only the events and bookmakers it asked for', async () => {
     const pubsub = new InProcessPubSub();
     const picky = pubsub.subscribe({ eventIds: new Set([2]), bookmakerIds: new Set([5]) });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, changedMarkets: [], publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0 });
+    pubsub.publish({ eventId: 1, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0, place });
+    pubsub.publish({ eventId: 2, bookmakerId: 4, snapshot, changedMarkets: [], publishedAt: 0, place });
+    pubsub.publish({ eventId: 2, bookmakerId: 5, snapshot, changedMarkets: [], publishedAt: 0, place });
     const { value } = await picky.next();
     expect([value!.eventId, value!.bookmakerId]).toEqual([2, 5]);
-    await picky.return!();
+    await picky.return();
   });
 
   it('gets only changes that moved a market it asked for', async () => {
     const pubsub = new InProcessPubSub();
     const btts = pubsub.subscribe({ marketKeys: new Set(['btts']) });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
-    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 0 });
-    pubsub.publish({ eventId: 2, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0 });
-    pubsub.publish({ eventId: 3, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 0 });
-    pubsub.publish({ eventId: 4, bookmakerId: 1, snapshot, changedMarkets: ['btts'], publishedAt: 0 });
+    pubsub.publish({ eventId: 1, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'over_under'], publishedAt: 0, place });
+    pubsub.publish({ eventId: 2, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0, place });
+    pubsub.publish({ eventId: 3, bookmakerId: 1, snapshot, changedMarkets: ['1x2', 'btts'], publishedAt: 0, place });
+    pubsub.publish({ eventId: 4, bookmakerId: 1, snapshot, changedMarkets: ['btts'], publishedAt: 0, place });
     const read = [await btts.next(), await btts.next()].map((r) => r.value!.eventId);
     expect(read).toEqual([3, 4]);
     expect(pubsub.stats()).toMatchObject({ delivered: 2, dropped: 0, conflated: 0 });
-    await btts.return!();
+    await btts.return();
   });
 });

@@ -3,10 +3,10 @@ import { cacheKey } from '../../src/domain/cache-keys.js';
 import { eventOddsRecord, eventRecord, type EventOddsRecord, type EventRecord, type SnapshotRecord } from '../../src/domain/records.js';
 import { latestOddsId } from '../../src/domain/odds-ids.js';
 import { LiveOdds } from '../../src/live/live-odds.js';
-import type { OddsChange } from '../../src/live/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
 import { BoardIndex, boardWindowMs } from '../../src/read/board-index.js';
 import { LruOddsCache } from '../../src/read/odds-cache.js';
+import { logChange } from '../support/log-changes.js';
 
 const now = Date.UTC(2026, 10, 22, 12);
 const hour = 3_600_000;
@@ -21,10 +21,6 @@ function snapshot(eventId: number, bookmakerId: number, capturedAtMs: number, pr
   const outcomes = [{ id: `${nodeId}/1x2/home`, key: 'home', name: 'Home', price, previousPrice: null, changedAt, result: null }];
   const markets = [{ id: `${nodeId}/1x2`, key: '1x2', name: 'Match result', line: null, status: 'OPEN' as const, margin: 0, outcomes }];
   return { id: eventId * 100 + bookmakerId, nodeId, eventId, bookmakerId, capturedAt: new Date(capturedAtMs).toISOString(), markets };
-}
-
-function change(events: EventRecord[], odds: EventOddsRecord[], changed: Array<{ eventId: number; bookmakerId: number }>): OddsChange {
-  return { publishedAt: now, events, odds, changed };
 }
 
 /** A gateway's live side on real parts: its LRU cache, its board and its subscribers. */
@@ -43,34 +39,36 @@ function liveSide() {
   return { cache, board, liveOdds, take };
 }
 
-describe('live odds: a gateway applying changes from the odds bus', () => {
-  it('caches the new odds, puts a new event on the board, and only then tells subscribers', async () => {
+describe('live odds: a gateway applying change-log entries', () => {
+  it('puts a new event on the board, moves the cached odds, and only then tells subscribers, with the place in the log', async () => {
     const { cache, board, liveOdds, take } = liveSide();
     const upcoming = event(1, now + hour);
-    const odds = eventOddsRecord(1, [snapshot(1, 7, now - 1000, 2.5)]);
-    expect(liveOdds.apply(change([upcoming], [odds], [{ eventId: 1, bookmakerId: 7 }]))).toBe(1);
-    expect(cache.peek(cacheKey('EventOdds', 1))?.value).toBe(odds);
+    const other = snapshot(1, 8, now - 2000, 3.0);
+    cache.set(cacheKey('EventOdds', 1), eventOddsRecord(1, [snapshot(1, 7, now - 5000, 2.4), other]));
+    const moved = snapshot(1, 7, now - 1000, 2.5);
+    expect(liveOdds.apply(logChange(42, [moved], { events: [upcoming] }), now)).toBe(1);
+    const cached = cache.peek<EventOddsRecord>(cacheKey('EventOdds', 1))!.value;
+    expect(cached.snapshots).toEqual(expect.arrayContaining([moved, other]));
+    expect(cached.snapshots).toHaveLength(2);
     expect(cache.peek(cacheKey('Event', 1))?.value).toBe(upcoming);
     expect(board.has(1)).toBe(true);
     const [update] = await take(1);
-    expect(update).toMatchObject({ eventId: 1, bookmakerId: 7, snapshot: odds.snapshots[0] });
+    expect(update).toMatchObject({ eventId: 1, bookmakerId: 7, snapshot: moved, changedMarkets: ['1x2'], place: { position: 42n, index: 0 } });
   });
 
-  it('keeps the newer snapshot per bookmaker when two workers’ changes cross, and does not push the late one', async () => {
+  it('keeps a newer snapshot the cache already holds (read from the database after a later commit)', async () => {
     const { cache, liveOdds, take } = liveSide();
-    const newer = eventOddsRecord(1, [snapshot(1, 7, now - 1000, 2.6), snapshot(1, 8, now - 5000, 3.0)]);
-    expect(liveOdds.apply(change([], [newer], [{ eventId: 1, bookmakerId: 7 }]))).toBe(1);
-    const late = eventOddsRecord(1, [snapshot(1, 7, now - 9000, 2.4), snapshot(1, 8, now - 500, 3.1)]);
-    expect(liveOdds.apply(change([], [late], [{ eventId: 1, bookmakerId: 7 }, { eventId: 1, bookmakerId: 8 }]))).toBe(1);
-    const cached = cache.peek<EventOddsRecord>(cacheKey('EventOdds', 1))!.value;
-    expect(cached.snapshots.map((s) => [s.bookmakerId, s.markets[0]!.outcomes[0]!.price])).toEqual([
-      [7, 2.6],
-      [8, 3.1],
-    ]);
-    expect((await take(2)).map((u) => [u.bookmakerId, u.snapshot.markets[0]!.outcomes[0]!.price])).toEqual([
-      [7, 2.6],
-      [8, 3.1],
-    ]);
+    const newer = snapshot(1, 7, now - 1000, 2.6);
+    cache.set(cacheKey('EventOdds', 1), eventOddsRecord(1, [newer]));
+    expect(liveOdds.apply(logChange(7, [snapshot(1, 7, now - 9000, 2.4)]), now)).toBe(1);
+    expect(cache.peek<EventOddsRecord>(cacheKey('EventOdds', 1))!.value.snapshots).toEqual([newer]);
+    expect((await take(1)).map((u) => u.snapshot.markets[0]!.outcomes[0]!.price)).toEqual([2.4]);
+  });
+
+  it('leaves odds it has not cached to the next read: a single snapshot is not an event\'s odds', () => {
+    const { cache, liveOdds } = liveSide();
+    liveOdds.apply(logChange(1, [snapshot(1, 7, now - 1000, 2.5)]), now);
+    expect(cache.peek(cacheKey('EventOdds', 1))).toBeUndefined();
   });
 
   it('takes events two hours past kick-off off the board and out of the cache', () => {
@@ -85,9 +83,11 @@ describe('live odds: a gateway applying changes from the odds bus', () => {
     expect(cache.peek(cacheKey('EventOdds', 1))).toBeUndefined();
   });
 
-  it('forgets every cached odds entry after a gap on the bus, and keeps the rest', () => {
+  it('forgets every cached odds entry when changes were missed for good, and keeps the rest', () => {
     const { cache, liveOdds } = liveSide();
-    liveOdds.apply(change([event(1, now + hour), event(2, now + hour)], [eventOddsRecord(1, []), eventOddsRecord(2, [])], []));
+    liveOdds.apply(logChange(1, [], { events: [event(1, now + hour), event(2, now + hour)] }), now);
+    cache.set(cacheKey('EventOdds', 1), eventOddsRecord(1, []));
+    cache.set(cacheKey('EventOdds', 2), eventOddsRecord(2, []));
     expect(liveOdds.forgetOdds()).toBe(2);
     expect(cache.peek(cacheKey('EventOdds', 1))).toBeUndefined();
     expect(cache.peek(cacheKey('Event', 1))).toBeDefined();

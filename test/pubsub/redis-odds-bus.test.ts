@@ -4,21 +4,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/ops/log.js';
 import type { OddsChange } from '../../src/live/odds-bus.js';
 import { RedisOddsBus } from '../../src/live/redis-odds-bus.js';
+import { logChange } from '../support/log-changes.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
 
-const change: OddsChange = {
-  publishedAt: 1_763_800_000_000,
-  events: [],
-  odds: [
-    {
-      eventId: 7,
-      snapshots: [{ id: 70, nodeId: '7:1', eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
-      bestPrices: [],
-    },
-  ],
-  changed: [{ eventId: 7, bookmakerId: 1 }],
-};
+const change: OddsChange = logChange(
+  12,
+  [{ id: 70, nodeId: '7:1', eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
+  { publishedAt: 1_763_800_000_000 },
+);
 
 // Needs Redis (TEST_REDIS_URL; CI requires it).
 describe.skipIf(!redisUrl)('the Redis odds bus', () => {
@@ -41,7 +35,7 @@ describe.skipIf(!redisUrl)('the Redis odds bus', () => {
     expect(a.connected).toBe(true); // /health's "redis: up"
     for (const received of await Promise.all(heard)) {
       expect(received).toEqual(change);
-      expect(Object.isFrozen(received.odds[0]!.snapshots[0])).toBe(true);
+      expect(Object.isFrozen(received.entries[0]!.odds[0]!.snapshot)).toBe(true);
     }
   });
 
