@@ -26,6 +26,7 @@ const corpus: Operation[] = [
   { name: 'history', query: historyQuery, variables: { eventId: '5', first: 4 } },
   { name: 'history of one market between dates', query: historyQuery, variables: { eventId: '7', market: 'over_under', since: '2000-01-01T00:00:00Z', until: '2100-01-01T00:00:00.000Z' } },
   { name: 'reference data', query: referenceQuery },
+  { name: 'the change log cursor beside the board', query: `query($n: Int) { oddsCursor events(first: $n) { totalCount } }`, variables: { n: 2 } },
   {
     name: 'aliases',
     query: `{ a: events(first: 2) { nodes { id team: home } } b: events(first: 1, filter: { sport: "tennis" }) { count: totalCount nodes { id } } }`,
