@@ -39,6 +39,8 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 function init(args)
+  -- Unique to this run: nonces never repeat across runs (a repeat would be a second sight, stored, then hit).
+  run = ${JSON.stringify(String(Date.now()))}
   bad = 0
   i = id * 7919
   sent = 0
@@ -49,7 +51,7 @@ function request()
   i = i + 1
   sent = sent + 1
   local body = bodies[(i % #bodies) + 1]
-  ${nonce ? `body = string.gsub(body, ${JSON.stringify(nonce)}, tostring(id * 1000000000 + sent), 1)` : ''}
+  ${nonce ? `body = string.gsub(body, ${JSON.stringify(nonce)}, run .. "-" .. id .. "-" .. sent, 1)` : ''}
   return wrk.format(nil, nil, nil, body)
 end
 function response(status, headers, body)
