@@ -1,8 +1,8 @@
-import type { ApolloServer, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
 import { createHash } from 'node:crypto';
+import type { ApolloServer, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { LRUCache } from 'lru-cache';
 import { Kind, OperationTypeNode, parse, print } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { type CacheKey } from '../domain/cache-keys.js';
 import type { GraphQLContext } from './context.js';
 import type { RequestReads } from './request-reads.js';
