@@ -13,6 +13,15 @@ export const defaultRedisPrefix = 'oddsgate:';
  */
 export type CorsOrigins = { kind: 'localhost' } | { kind: 'any' } | { kind: 'list'; origins: readonly string[] };
 
+export const budgetPeriods = ['day', 'week', 'month'] as const;
+export type BudgetPeriod = (typeof budgetPeriods)[number];
+
+/** `FEED_BUDGET`: at most `credits` per calendar `period` (UTC; weeks start on Monday). */
+export interface BudgetSetting {
+  credits: number;
+  period: BudgetPeriod;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -113,8 +122,29 @@ const settings = {
   oddsApiUrl: from('ODDS_API_URL', url(['http:', 'https:']).default('https://api.the-odds-api.com')),
   /** `ODDS_API_REGIONS`: bookmaker regions asked for, comma-separated (default `eu`). */
   oddsApiRegions: from('ODDS_API_REGIONS', z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be regions separated by commas, e.g. eu,uk').default('eu')),
-  /** `ODDS_API_INTERVAL_MS`: how often The Odds API is polled, in ms (default 60,000; each poll of each sport costs quota). */
+  /** `ODDS_API_INTERVAL_MS`: how often in-play events are polled when the budget allows, in ms (default 60,000); other tiers are multiples of it. */
   oddsApiIntervalMs: from('ODDS_API_INTERVAL_MS', integer(1_000, 86_400_000).default(60_000)),
+  /** `ODDS_API_EVENTS_INTERVAL_MS`: how often each sport's events list (free) is fetched, in ms (default 900,000). */
+  oddsApiEventsIntervalMs: from('ODDS_API_EVENTS_INTERVAL_MS', integer(10_000, 86_400_000).default(15 * 60_000)),
+  /** `FEED_BUDGET`: credits the feed may spend per calendar period (UTC), `<credits>/<day|week|month>` (default `500/month`, The Odds API's free plan). */
+  feedBudget: from(
+    'FEED_BUDGET',
+    z
+      .string()
+      .regex(new RegExp(`^\\d+/(${budgetPeriods.join('|')})$`), `must be <credits>/<${budgetPeriods.join('|')}>, e.g. 20000/month`)
+      .transform((value): BudgetSetting => {
+        const [credits, period] = value.split('/') as [string, BudgetSetting['period']];
+        return { credits: Number(credits), period };
+      })
+      .default({ credits: 500, period: 'month' }),
+  ),
+  /** `FEED_REQUESTS_PER_SECOND`: requests per second the feed is sent on average, free ones included (default 1 for The Odds API; a `FEED_URL` feed: unlimited). */
+  feedRequestsPerSecond: from(
+    'FEED_REQUESTS_PER_SECOND',
+    z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of requests per second, e.g. 0.5').transform(Number).pipe(z.number().positive('must be above 0')).optional(),
+  ),
+  /** `FEED_REQUEST_BURST`: requests the feed may be sent at once after a quiet spell (default 5). */
+  feedRequestBurst: from('FEED_REQUEST_BURST', integer(1, 10_000).default(5)),
   /** `INGEST_MAX_CLOCK_SKEW_MS`: how far in the future a feed record's `capturedAt` may be before it is rejected (default 300,000 ms). */
   ingestMaxClockSkewMs: from('INGEST_MAX_CLOCK_SKEW_MS', integer(0, 86_400_000).default(5 * 60_000)),
   /** `INGEST_MAX_RESPONSE_BYTES`: a feed answer larger than this is refused unparsed (default 10 MiB). */

@@ -25,12 +25,17 @@ describe('loadConfig', () => {
       oddsApiUrl: 'https://api.the-odds-api.com',
       oddsApiRegions: 'eu',
       oddsApiIntervalMs: 60_000,
+      oddsApiEventsIntervalMs: 900_000,
+      feedBudget: { credits: 500, period: 'month' },
+      feedRequestsPerSecond: undefined,
+      feedRequestBurst: 5,
       ingestMaxClockSkewMs: 300_000,
       ingestMaxResponseBytes: 10 * 1024 * 1024,
       ingestMaxRecordsPerCycle: 5_000,
       ingestStaleAfterMs: 60_000,
       simSpeed: 1,
       historyRetentionDays: 30,
+      replayWindowMinutes: 60,
       adminToken: undefined,
       breakerFailures: 5,
       breakerFirstProbeMs: 1_000,
@@ -193,5 +198,17 @@ describe('loadConfig', () => {
       'FEED_URL and ODDS_API_KEY both name a feed',
     );
     expect(() => loadConfig({ ODDS_API_KEY: 'k', ODDS_API_SPORTS: 'soccer_epl' })).toThrow(/ODDS_API_SPORTS must be sport_key=competition_key pairs/);
+  });
+
+  it('reads the feed budget and rate limit, and says how to write them', () => {
+    expect(loadConfig({ FEED_BUDGET: '20000/month', FEED_REQUESTS_PER_SECOND: '0.5', FEED_REQUEST_BURST: '2', ODDS_API_EVENTS_INTERVAL_MS: '600000' })).toMatchObject({
+      feedBudget: { credits: 20_000, period: 'month' },
+      feedRequestsPerSecond: 0.5,
+      feedRequestBurst: 2,
+      oddsApiEventsIntervalMs: 600_000,
+    });
+    expect(loadConfig({ FEED_BUDGET: '700/day' }).feedBudget).toEqual({ credits: 700, period: 'day' });
+    expect(() => loadConfig({ FEED_BUDGET: '20000' })).toThrow('FEED_BUDGET must be <credits>/<day|week|month>, e.g. 20000/month, got "20000"');
+    expect(() => loadConfig({ FEED_REQUESTS_PER_SECOND: '0' })).toThrow(/FEED_REQUESTS_PER_SECOND must be above 0/);
   });
 });

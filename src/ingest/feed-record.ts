@@ -175,4 +175,13 @@ export interface FeedAdapter {
    * honour, so one answer fits one cycle.
    */
   poll(cursor: string | null, maxRecords: number): Promise<FeedBatch>;
+  /** What the feed says about itself for `/health` (its budget and plan), if it has anything to say. */
+  report?(): FeedReport;
+}
+
+/** A feed's own part of the worker's `/health`. */
+export interface FeedReport {
+  /** Set when the feed cannot deliver for now (its credits are used up): the worker's status turns `degraded`, with this reason. */
+  degraded?: string | undefined;
+  [detail: string]: unknown;
 }

@@ -197,15 +197,20 @@ export class IngestWorker {
   /**
    * For `/health`: `stale` while records the feed delivered have waited
    * longer than `staleAfterMs` without a commit (the database refuses or is
-   * away), else `running`; and what it rejected and set aside.
+   * away), `degraded` while the feed says it cannot deliver (its credits are
+   * used up: the gateway serves the last prices, with their `capturedAt`),
+   * else `running`; what it rejected and set aside; the feed's own report.
    */
   health(): PartReport {
     const waiting = this.#uncommitted;
     const waitedMs = waiting ? this.#now() - waiting.progressAt : 0;
     const stale = waitedMs > (this.#options.staleAfterMs ?? 60_000);
+    const { degraded, ...feedReport } = this.#options.feed.report?.() ?? {};
     return {
-      status: this.#stopped ? 'stopped' : stale ? 'stale' : 'running',
+      status: this.#stopped ? 'stopped' : stale ? 'stale' : degraded ? 'degraded' : 'running',
+      ...(degraded ? { degraded } : {}),
       feed: this.#options.feed.name,
+      ...feedReport,
       waitingRecords: waiting?.records.length ?? 0,
       secondsWaitingForCommit: waitedMs / 1000,
       secondsSinceLastCommit: this.#lastCommitAt === undefined ? null : (this.#now() - this.#lastCommitAt) / 1000,

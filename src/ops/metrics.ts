@@ -43,6 +43,17 @@ export interface ResponseCacheSource {
   stats(): { hits: number; shared: number; misses: number; invalidations: number; evictions: number; entries: number; bytes: number };
 }
 
+/** What a budgeted feed reports (src/ingest/feeds/the-odds-api.ts), read on scrape. */
+export interface FeedBudgetReport {
+  /** Set while the feed's credits are used up. */
+  degraded?: string | undefined;
+  budget?:
+    | { limit: number; spent: number; remaining: number; projectedEndBalance: number; pollIntervalSeconds: Record<string, number>; [detail: string]: unknown }
+    | undefined;
+  /** The service's quota headers, as last seen. */
+  upstream?: { remaining?: number; used?: number; last?: number; [detail: string]: unknown };
+}
+
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
@@ -146,7 +157,13 @@ export class Metrics {
     help: 'Connections closed on arrival because HTTP_MAX_CONNECTIONS were already open.',
     registers: this.#registers,
   });
+  readonly #feedRateLimited = new Counter({
+    name: 'oddsgate_feed_rate_limited_total',
+    help: 'Answers 429 (slow down) from the feed: the worker waited as Retry-After asked; not breaker failures.',
+    registers: this.#registers,
+  });
   #httpServer: HttpServerSource | undefined;
+  #feedBudget: (() => FeedBudgetReport) | undefined;
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
@@ -158,6 +175,40 @@ export class Metrics {
     this.#cacheFamiliesReadOnScrape();
     this.#liveFamiliesReadOnScrape();
     this.#responseCacheFamilies();
+    this.#feedBudgetFamilies();
+  }
+
+  #feedBudgetFamilies(): void {
+    const registers = this.#registers;
+    const report = () => this.#feedBudget?.();
+    const gauge = (name: string, help: string, read: (r: FeedBudgetReport) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const r = report();
+          const value = r && read(r);
+          if (value !== undefined) this.set(value);
+        },
+      });
+    gauge('oddsgate_feed_credits_limit', "The feed's credit budget per period (FEED_BUDGET).", (r) => r.budget?.limit);
+    gauge('oddsgate_feed_credits_spent', 'Credits the feed spent this period (stored in feed_budget).', (r) => r.budget?.spent);
+    gauge('oddsgate_feed_credits_remaining', 'Credits left this period: the budget less what was spent, or the service\'s count when lower.', (r) => r.budget?.remaining);
+    gauge('oddsgate_feed_credits_projected_end_balance', 'Credits left at the end of the period if the current poll plan ran until then.', (r) => r.budget?.projectedEndBalance);
+    gauge('oddsgate_feed_degraded', 'Whether ingest is degraded because the feed\'s credits are used up (1) or not (0).', (r) => (r.degraded ? 1 : 0));
+    for (const [field, header] of [['remaining', 'x-requests-remaining'], ['used', 'x-requests-used'], ['last', 'x-requests-last']] as const) {
+      gauge(`oddsgate_feed_upstream_requests_${field}`, `The feed's ${header} header, as last answered.`, (r) => r.upstream?.[field]);
+    }
+    new Gauge({
+      name: 'oddsgate_feed_poll_interval_seconds',
+      help: 'How often the feed polls the events of each tier (inplay, soon, today, later), stretched to fit the budget.',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        for (const [tier, seconds] of Object.entries(report()?.budget?.pollIntervalSeconds ?? {})) this.set({ tier }, seconds);
+      },
+    });
   }
 
   #cacheFamiliesReadOnScrape(): void {
@@ -320,6 +371,15 @@ export class Metrics {
   /** The response cache whose hits, misses, bytes and invalidations are reported on scrape. */
   observeResponseCache(source: ResponseCacheSource): void {
     this.#responseCache = source;
+  }
+
+  /** The budgeted feed whose credits, plan and quota headers are reported on scrape. */
+  observeFeedBudget(report: () => FeedBudgetReport): void {
+    this.#feedBudget = report;
+  }
+
+  feedRateLimited(): void {
+    this.#feedRateLimited.inc();
   }
 
   cacheRefreshFailed(kind: CacheKind, entries: number): void {

@@ -125,6 +125,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     };
     await expect.poll(shown, waitUpTo).toBe(true);
     expect(await paneText(page, '.result-window')).toContain('"oddsUpdated"');
+    expect(await paneText(page, '.result-window')).toContain(compact(`"cursor": "${updates().at(-1)!.cursor}"`));
     await page.screenshot({ path: path.join(artifacts, 'graphiql-subscription.png') });
     expect(notLoopback(requested)).toEqual([]);
     expect(socketFrames.urls).toEqual([`${gw.gateway.url.replace('http', 'ws')}/graphql`]);
@@ -200,7 +201,7 @@ function launchChromium(): Promise<Browser> {
 /** A graphql-ws protocol message, as far as these tests read it. */
 interface Frame {
   type: string;
-  payload?: { data?: { oddsUpdated: { event: { id: string }; snapshot: { capturedAt: string } } } };
+  payload?: { data?: { oddsUpdated: { cursor: string; event: { id: string }; snapshot: { capturedAt: string } } } };
 }
 
 /** The URLs that went anywhere but this machine (data: and blob: URLs never leave it). */

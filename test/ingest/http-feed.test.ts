@@ -15,6 +15,7 @@ describe('the HTTP JSON feed adapter', () => {
       requests.push(req.url!);
       const since = Number(new URL(req.url!, 'http://x').searchParams.get('since') ?? 0);
       res.statusCode = status;
+      if (status === 429) res.setHeader('retry-after', '30');
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ records: [{ n: since + 1 }, { n: since + 2 }], cursor: String(since + 2) }));
     });
@@ -35,6 +36,34 @@ describe('the HTTP JSON feed adapter', () => {
     status = 503;
     await expect(feed.poll('2', 100)).rejects.toThrow(/answered 503/);
     status = 200;
+  });
+
+  it('waits out a 429 as Retry-After asks, without failing, and keeps to its rate limit', async () => {
+    let clock = 0;
+    const warnings: string[] = [];
+    let counted = 0;
+    const feed = new HttpJsonFeed({
+      url,
+      now: () => clock,
+      rateLimit: { perSecond: 1, burst: 1 },
+      logger: { warn: (_, message) => warnings.push(message) },
+      onRateLimited: () => counted++,
+    });
+    status = 429;
+    expect(await feed.poll('2', 100)).toEqual({ records: [], cursor: '2' });
+    status = 200;
+    const asked = requests.length;
+    clock = 29_999;
+    expect(await feed.poll('2', 100)).toEqual({ records: [], cursor: '2' });
+    expect(requests.length).toBe(asked);
+    clock = 30_000;
+    expect(await feed.poll('2', 100)).toEqual({ records: [{ n: 3 }, { n: 4 }], cursor: '4' });
+    expect([counted, warnings]).toEqual([1, [`feed ${url} asks us to slow down (429): no request for 30 s; not counted as a feed failure`]]);
+    // The rate limit: one a second.
+    expect(await feed.poll('4', 100)).toEqual({ records: [], cursor: '4' });
+    expect(requests.length).toBe(asked + 1);
+    clock += 1_000;
+    expect((await feed.poll('4', 100)).records).toEqual([{ n: 5 }, { n: 6 }]);
   });
 
   describe('given an answer over its size limit', () => {

@@ -1,47 +1,21 @@
 import { silentLogger } from '../../src/ops/log.js';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreditBudget } from '../../src/ingest/budget/credit-budget.js';
+import type { OddsApiEvent } from '../../src/ingest/feeds/odds-api-records.js';
 import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import type { MovedMarket } from '../../src/domain/movement.js';
+import { startOddsApiServer } from '../support/odds-api-server.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/the-odds-api');
-
-/** The Odds API v4 odds endpoint, answering from the fixture files, remembering what it was asked. */
-function startOddsApi(): Promise<{ url: string; requests: URL[]; close(): Promise<void> }> {
-  const requests: URL[] = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url!, 'http://odds-api');
-    requests.push(url);
-    const sport = /^\/v4\/sports\/([\w-]+)\/odds$/.exec(url.pathname)?.[1];
-    res.setHeader('content-type', 'application/json');
-    if (url.searchParams.get('apiKey') !== 'test-key') {
-      res.statusCode = 401;
-      res.end(JSON.stringify({ message: 'API key is not valid', error_code: 'INVALID_KEY' }));
-      return;
-    }
-    res.setHeader('x-requests-remaining', '497');
-    res.setHeader('x-requests-used', '3');
-    res.end(readFileSync(path.join(fixtures, `${sport}.json`)));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        requests,
-        close: () => new Promise((done) => server.close(() => done())),
-      }),
-    ),
-  );
-}
+const fixtureEvents = ['soccer_epl', 'basketball_nba'].flatMap((sport) => JSON.parse(readFileSync(path.join(fixtures, `${sport}.json`), 'utf8')) as OddsApiEvent[]);
 
 describe('The Odds API feed', () => {
-  let api: Awaited<ReturnType<typeof startOddsApi>>;
+  let api: Awaited<ReturnType<typeof startOddsApiServer>>;
   let test: TestDatabase;
   let clock = Date.parse('2026-12-01T12:00:00Z');
   const sports = [
@@ -49,7 +23,7 @@ describe('The Odds API feed', () => {
     { sport: 'basketball_nba', competition: 'usa-pro-basketball' },
   ];
   beforeAll(async () => {
-    api = await startOddsApi();
+    api = await startOddsApiServer({ events: () => fixtureEvents, now: () => clock, quota: 20_000 });
     test = await createTestDatabase('pglite', 'seeded-small');
   });
   afterAll(async () => {
@@ -57,20 +31,35 @@ describe('The Odds API feed', () => {
     await test.drop();
   });
 
-  const feed = (apiKey = 'test-key') => new OddsApiFeed({ apiKey, sports, baseUrl: api.url, intervalMs: 60_000, now: () => clock });
+  const feed = (apiKey = 'test-key') =>
+    new OddsApiFeed({
+      apiKey,
+      sports,
+      baseUrl: api.url,
+      intervalMs: 60_000,
+      budget: new CreditBudget({ credits: 1_000_000, period: 'month' }, { prisma: test.db.prisma, feed: `test-${apiKey}` }),
+      now: () => clock,
+    });
 
   it('asks the odds endpoint for decimal h2h, spreads and totals, and maps them to 1x2/moneyline, handicap and over_under', async () => {
     const { records, cursor } = await feed().poll(null);
-    const asked = api.requests.slice(-2);
-    expect(asked.map((u) => u.pathname)).toEqual(['/v4/sports/soccer_epl/odds', '/v4/sports/basketball_nba/odds']);
-    expect(Object.fromEntries(asked[0]!.searchParams)).toEqual({
+    // The free reference lists first, then one paid request per sport (its events are all days away: one tier).
+    expect(api.state.requests.map((r) => [r.path, r.cost])).toEqual([
+      ['/v4/sports', 0],
+      ['/v4/sports/soccer_epl/events', 0],
+      ['/v4/sports/basketball_nba/events', 0],
+      ['/v4/sports/soccer_epl/odds', 3],
+      ['/v4/sports/basketball_nba/odds', 3],
+    ]);
+    expect(api.state.requests[3]!.query).toEqual({
       apiKey: 'test-key',
       regions: 'eu',
       markets: 'h2h,spreads,totals',
       oddsFormat: 'decimal',
       dateFormat: 'iso',
+      eventIds: 'e912304de2b2ce35b473ce2ecd3d1502,7a1c0c5f0b8b4a3d9e2f6c1d0e9b8a7f',
     });
-    expect(JSON.parse(cursor!)).toEqual({ polledAt: clock });
+    expect(JSON.parse(cursor!).polled).toMatchObject({ e912304de2b2ce35b473ce2ecd3d1502: clock });
     expect(records).toHaveLength(4); // one per (event, bookmaker)
     expect(records[0]).toEqual({
       event: 'oddsapi:e912304de2b2ce35b473ce2ecd3d1502',
@@ -119,13 +108,16 @@ describe('The Odds API feed', () => {
     ]);
   });
 
-  it('asks again only when the interval since the committed poll has passed', async () => {
-    const before = api.requests.length;
-    const cursor = JSON.stringify({ polledAt: clock - 30_000 });
-    expect(await feed().poll(cursor)).toEqual({ records: [], cursor });
-    expect(api.requests.length).toBe(before);
-    clock += 30_000;
-    expect((await feed().poll(cursor)).records).toHaveLength(4);
+  it('asks again for events days away only when their interval (60 x the in-play one) since the committed poll has passed', async () => {
+    const polled = Object.fromEntries(fixtureEvents.map((e) => [e.id, clock - 30 * 60_000]));
+    const cursor = JSON.stringify({ polled });
+    const before = api.oddsRequests().length;
+    const adapter = feed();
+    expect(await adapter.poll(cursor)).toEqual({ records: [], cursor });
+    expect(api.oddsRequests().length).toBe(before);
+    clock += 30 * 60_000;
+    expect((await adapter.poll(cursor)).records).toHaveLength(4);
+    expect(adapter.report().budget).toMatchObject({ pollIntervalSeconds: { inplay: 60, soon: 120, today: 600, later: 3600 }, events: { later: 3 } });
   });
 
   it('says which variable to fix when the key is refused', async () => {
@@ -149,7 +141,7 @@ describe('The Odds API feed', () => {
         ['away', 1.93],
       ],
     ]);
-    clock += 60_000;
+    clock += 3_600_000; // events days away are polled hourly (at most)
     expect(await worker.runCycle()).toMatchObject({ received: 4, stored: 0, duplicates: 4 });
   });
 });
