@@ -1,5 +1,5 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { execute, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { GraphQLContext } from './context.js';
 
@@ -14,11 +14,12 @@ type GatewayExecutor = Awaited<ReturnType<Gateway['load']>>['executor'];
  * of CPU in graphql-js's `execute` and 7 ms compiled (bench/cpu.ts).
  *
  * Answers stay those of graphql-js byte for byte: an operation is compiled on
- * its second execution (a one-off document is not worth compiling), and any
- * answer with errors is recomputed by graphql-js, so error messages, paths
- * and partial data are graphql-js's own (queries only: recomputing reads
- * again and changes nothing). test/graphql/compiled-execution.test.ts runs
- * both on a corpus of operations.
+ * its second execution (a one-off document is not worth compiling); errors
+ * that resolvers raise come out as graphql-js words them (messages, paths,
+ * null propagation), and an answer with errors of the request itself
+ * (variables that do not coerce, worded differently by graphql-jit) is
+ * recomputed by graphql-js, which reads nothing for it.
+ * test/graphql/compiled-execution.test.ts runs both on a corpus of operations.
  */
 export function compiledExecution(schema: GraphQLSchema, count: (engine: ExecutionEngine) => void = () => {}): Gateway {
   const executor = compiledExecutor(schema, count);
@@ -36,7 +37,7 @@ export function compiledExecution(schema: GraphQLSchema, count: (engine: Executi
   };
 }
 
-/** How an operation was executed: `recomputed` is a compiled answer with errors, executed again by graphql-js. */
+/** How an operation was executed: `recomputed` is a compiled answer with request errors, executed again by graphql-js. */
 export type ExecutionEngine = 'compiled' | 'graphql-js' | 'recomputed';
 
 /** Per operation of a document: how often it ran uncompiled, or its compiled form (null: graphql-jit refused it). */
@@ -54,9 +55,11 @@ function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine
     const compiled = planFor(schema, plans, document, operationName ?? '');
     if (!compiled) return reference('graphql-js');
     const result = (await compiled.query(undefined, context, request.variables)) as ExecutionResult;
-    if (result.errors) return reference('recomputed');
+    // Errors of the request itself (variables that do not coerce: no path) are worded by graphql-jit its own way;
+    // they come before any read, so graphql-js answers them again without reading twice.
+    if (result.errors?.some((error) => error.path === undefined)) return reference('recomputed');
     count('compiled');
-    return result;
+    return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
 }
 
@@ -75,4 +78,16 @@ function planFor(schema: GraphQLSchema, plans: WeakMap<DocumentNode, Plans>, doc
     return isCompiledQuery(compiled) ? compiled : undefined;
   }
   return plan ?? undefined;
+}
+
+/**
+ * graphql-jit's error as graphql-js makes it. graphql-jit is loaded as CommonJS and builds its errors on
+ * that copy of graphql, so they are not instances of the GraphQLError this gateway (ESM) checks for, and
+ * Apollo would not find the resolver's error inside (an open breaker would read as INTERNAL_SERVER_ERROR).
+ */
+function asGraphQLError(error: { message: string; locations?: GraphQLError['locations']; path?: GraphQLError['path']; originalError?: Error | null; extensions?: GraphQLError['extensions'] }): GraphQLError {
+  const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError, extensions: error.extensions });
+  // graphql-js derives locations from nodes; graphql-jit has already computed them.
+  (rebuilt as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return rebuilt;
 }

@@ -113,7 +113,7 @@ export class Metrics {
   });
   readonly #graphqlExecutions = new Counter({
     name: 'oddsgate_graphql_executions_total',
-    help: 'HTTP operations executed (not answered from the response cache), by engine: compiled, graphql-js, recomputed (a compiled answer with errors, recomputed by graphql-js).',
+    help: 'HTTP operations executed (not answered from the response cache), by engine: compiled, graphql-js, recomputed (a compiled answer whose variables did not coerce, answered again by graphql-js).',
     labelNames: ['engine'],
     registers: this.#registers,
   });
