@@ -15,6 +15,7 @@ import type { PersistedQueryCache } from './persisted-queries.js';
 import { createRequestReads, trackDirectReads } from './request-reads.js';
 import { ResponseCache } from './response-cache.js';
 import { buildSchema } from './schema.js';
+import { createSseHandler } from './sse-server.js';
 import { drainHttpServer } from './shutdown.js';
 import { startWebSockets, type GraphQLWebSockets } from './websocket-server.js';
 
@@ -94,6 +95,15 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
   }
   const { reader, board, sharedReads } = read;
   const { pubsub, follower } = live;
+  // Subscriptions over WebSocket and Server-Sent Events share one context: no memoising loaders across a long stream.
+  const streamContext = (log: Logger): GraphQLContext => ({
+    loaders: createLoaders(sharedReads, { memoize: false }),
+    reader,
+    board,
+    pubsub,
+    log,
+    logPosition: follower.position,
+  });
   await apollo.start();
   const httpServer: http.Server = createHttpServer({
     apollo: responses ? responses.executor(apollo) : apollo,
@@ -115,6 +125,14 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       maxConnections: config.httpMaxConnections,
     },
     cors: { origins: config.corsOrigins, credentials: config.corsCredentials },
+    stream: createSseHandler({
+      schema,
+      limits,
+      token: config.wsToken,
+      mask: config.maskErrors,
+      metrics,
+      createContext: ({ log }) => streamContext(log),
+    }),
   });
   metrics.observeHttpServer({ openConnections: () => openConnections(httpServer) });
   httpServer.on('drop', () => metrics.httpConnectionDropped());
@@ -123,7 +141,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     server: httpServer,
     schema,
     limits,
-    createContext: (log) => ({ loaders: createLoaders(sharedReads, { memoize: false }), reader, board, pubsub, log, logPosition: follower.position }),
+    createContext: streamContext,
     metrics,
     logger,
   });

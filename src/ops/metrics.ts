@@ -25,7 +25,14 @@ export interface CacheSizeSource {
   /** Entries and bytes per kind, walked on scrape. */
   sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
 }
-export interface PubSubSource {
+
+export interface ChangeLogStats {
+  position: bigint;
+  filled: number;
+  lost: number;
+}
+
+interface PubSubSource {
   stats(): { subscribers: number; dropped: number; conflated: number; delivered: number };
 }
 
@@ -167,6 +174,7 @@ export class Metrics {
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
+  #changeLogSource: (() => ChangeLogStats) | undefined;
   #responseCache: ResponseCacheSource | undefined;
 
   constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
@@ -281,6 +289,28 @@ export class Metrics {
       'Odds updates a slow subscriber skipped because a newer one of the same (event, bookmaker) replaced them in its queue.',
       () => pubsubStats()?.conflated,
     );
+    const changeLog = () => this.#changeLogSource?.();
+    new Gauge({
+      name: 'oddsgate_change_log_position',
+      help: 'The change-log position this gateway has applied: what its cache and subscribers reflect.',
+      registers,
+      collect() {
+        const stats = changeLog();
+        if (stats) this.set(Number(stats.position));
+      },
+    });
+    monotonicFromSource(
+      registers,
+      'oddsgate_change_log_filled_total',
+      'Change-log positions read from the database because no bus message brought them (lost by Redis, never published).',
+      () => changeLog()?.filled,
+    );
+    monotonicFromSource(
+      registers,
+      'oddsgate_change_log_lost_total',
+      'Times this gateway missed positions the change log no longer held, and forgot its cached odds instead.',
+      () => changeLog()?.lost,
+    );
     const redisTier = () => this.#redisTier;
     new Gauge({
       name: 'oddsgate_redis_tier_up',
@@ -361,6 +391,11 @@ export class Metrics {
   /** The pubsub whose subscribers, deliveries and drops are reported on scrape. */
   observePubSub(source: PubSubSource): void {
     this.#pubsubSource = source;
+  }
+
+  /** The change-log follower whose position and gap fills are reported on scrape. */
+  observeChangeLog(source: () => ChangeLogStats): void {
+    this.#changeLogSource = source;
   }
 
   /** The Redis tier whose reachability and failures are reported on scrape. */

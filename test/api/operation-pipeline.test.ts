@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { cacheKey } from '../../src/domain/cache-keys.js';
 import { startTestGateway, type LogLine, type TestGateway } from '../support/gateway.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { anyKind } from '../support/databases.js';
 import { logChange } from '../support/log-changes.js';
 
 async function metric(gw: TestGateway, family: string, labels: Record<string, string>, sample = family): Promise<number> {
@@ -25,7 +26,7 @@ describe('one operation pipeline for HTTP and WebSocket, in production', () => {
   let gw: TestGateway;
   const logged: LogLine[] = [];
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { maskErrors: true }, log: (_m, line) => logged.push(line) });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { maskErrors: true }, log: (_m, line) => logged.push(line) });
   });
   afterAll(() => gw?.close());
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 // The README's board query and live subscription, as a frontend would paste them.
 const BOARD = gql`
@@ -83,7 +84,7 @@ describe('Apollo Client with a default InMemoryCache', () => {
   const subscriptions: Subscription[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
     worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     const ws = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const http = new HttpLink({
