@@ -23,6 +23,8 @@ export interface VarietyRow {
 export interface VarietyResults {
   rows: VarietyRow[];
   ceiling: WrkResult;
+  /** The ceiling server's CPU per request, ms: what replaying bytes costs on this machine. */
+  ceilingCpuMsPerRequest: number;
   profile: SelfTime[];
   residentBytes: number;
   responseCache: object | null;
@@ -50,7 +52,7 @@ async function measured(gateway: GatewayProcess, scenario: string, bodies: reado
 /** Every scenario on one gateway (INGEST=off, CACHE=on), then the ceiling replaying the hot board's bytes. */
 export async function runVariety(databaseUrl: string, durationS: number, profileFile: string): Promise<VarietyResults> {
   const gateway = await startGateway({ DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on' });
-  let results: Omit<VarietyResults, 'ceiling'>;
+  let results: Omit<VarietyResults, 'ceiling' | 'ceilingCpuMsPerRequest'>;
   const boardText = await post(gateway.url, hotBoardBody);
   try {
     const variants = await boardVariants((b) => post(gateway.url, b), 240);
@@ -81,9 +83,11 @@ export async function runVariety(databaseUrl: string, durationS: number, profile
   try {
     const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
     await runWrk({ url: ceilingUrl!, connections: 16, durationS: Math.min(2, durationS), bodies: [hotBoardBody] });
+    const before = await cpuSeconds(ceilingProcess.child.pid);
     const ceiling = await runWrk({ url: ceilingUrl!, connections: 16, durationS, bodies: [hotBoardBody] });
-    console.log(`[variety] ceiling: ${Math.round(ceiling.reqPerSec)} req/s, p99 ${ceiling.p99Ms} ms`);
-    return { ...results, ceiling };
+    const ceilingCpuMsPerRequest = (((await cpuSeconds(ceilingProcess.child.pid)) - before) * 1000) / Math.max(1, ceiling.requests);
+    console.log(`[variety] ceiling: ${Math.round(ceiling.reqPerSec)} req/s, p99 ${ceiling.p99Ms} ms, ${ceilingCpuMsPerRequest.toFixed(2)} ms CPU each`);
+    return { ...results, ceiling, ceilingCpuMsPerRequest };
   } finally {
     await ceilingProcess.stop();
   }
@@ -116,7 +120,7 @@ export function withVarietySection(markdown: string, results: VarietyResults, du
     '| scenario | connections | req/s | of ceiling | p50 ms | p99 ms | errors | CPU ms / request |',
     '|---|---|---|---|---|---|---|---|',
     ...results.rows.map(row),
-    `| ceiling: bare node:http replaying the hot board's bytes | 16 | ${Math.round(results.ceiling.reqPerSec).toLocaleString('en-US')} | 100.0 % | ${results.ceiling.p50Ms.toFixed(1)} | ${results.ceiling.p99Ms.toFixed(1)} | ${results.ceiling.errors} | - |`,
+    `| ceiling: bare node:http replaying the hot board's bytes | 16 | ${Math.round(results.ceiling.reqPerSec).toLocaleString('en-US')} | 100.0 % | ${results.ceiling.p50Ms.toFixed(1)} | ${results.ceiling.p99Ms.toFixed(1)} | ${results.ceiling.errors} | ${results.ceilingCpuMsPerRequest.toFixed(2)} |`,
     '',
     'Where a cold board page spends its CPU (top self time, `node --cpu-prof` over the cold-cache scenario, idle included):',
     '',
