@@ -30,6 +30,8 @@ export type ApiSettings = Pick<
   | 'maxQueryDirectives'
   | 'maxQueryTokens'
   | 'executionTimeoutMs'
+  | 'compiledExecution'
+  | 'responseCacheMaxBytes'
   | 'wsToken'
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
@@ -80,6 +82,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
   const apollo = createApollo({ config, schema, limits, persistedQueries, metrics });
   const responses = read.board
     ? new ResponseCache({
+        maxBytes: config.responseCacheMaxBytes,
         boardVersion: () => read.board!.version,
         bypass: read.databaseDown,
         countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),
@@ -111,7 +114,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       // What the request reads tags its cached response; a direct database read makes it uncacheable.
       const reads = createRequestReads();
       const loaders = createLoaders(sharedReads, { track: reads.keys });
-      return { loaders, reader: trackDirectReads(reader, reads), board, pubsub, log, reads, logPosition };
+      return { loaders, reader: trackDirectReads(reader, reads, read.history), board, pubsub, log, reads, logPosition };
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,

@@ -41,6 +41,8 @@ export function apolloPipeline({ mask, metrics }: PipelineOptions): ApolloServer
         },
         async willSendResponse({ response, operationName }) {
           response.http.headers.set('x-request-id', requestId);
+          // What Apollo's cache-control plugin (off, src/api/apollo.ts) said of answers without hints.
+          if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
           const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
           if (result?.errors) result.errors = result.errors.map((error) => forClient(error, mask, requestId));
           const codes = errorCodeLabels(result?.errors ?? []);

@@ -47,7 +47,7 @@ export interface RedisTierSource {
 }
 
 export interface ResponseCacheSource {
-  stats(): { hits: number; shared: number; misses: number; invalidations: number; entries: number; bytes: number };
+  stats(): { hits: number; shared: number; misses: number; invalidations: number; evictions: number; entries: number; bytes: number };
 }
 
 /** What a budgeted feed reports (src/ingest/feeds/the-odds-api.ts), read on scrape. */
@@ -116,6 +116,12 @@ export class Metrics {
     help: 'Time from a GraphQL request arriving to its answer (a subscription: until it is set up), by operation type.',
     labelNames: ['operation'],
     buckets: latencyBuckets,
+    registers: this.#registers,
+  });
+  readonly #graphqlExecutions = new Counter({
+    name: 'oddsgate_graphql_executions_total',
+    help: 'HTTP operations executed (not answered from the response cache), by engine: compiled, graphql-js, recomputed (a compiled answer whose variables did not coerce, answered again by graphql-js).',
+    labelNames: ['engine'],
     registers: this.#registers,
   });
   readonly #ingestSnapshots = new Counter({
@@ -346,6 +352,12 @@ export class Metrics {
       'Cache writes that made stored responses reading them stale (one per changed entry; a dropped kind clears them all).',
       () => stats()?.invalidations,
     );
+    monotonicFromSource(
+      registers,
+      'oddsgate_response_cache_evictions_total',
+      'Stored responses dropped for room (RESPONSE_CACHE_MAX_BYTES), least recently asked for first.',
+      () => stats()?.evictions,
+    );
     for (const [field, name, help] of [
       ['bytes', 'oddsgate_response_cache_bytes', 'Bytes of the stored responses.'],
       ['entries', 'oddsgate_response_cache_entries', 'Stored responses.'],
@@ -435,6 +447,11 @@ export class Metrics {
   /** Errors sent later in an operation's life (a subscription's events). */
   graphqlErrors(operation: string, errorCodes: readonly string[]): void {
     for (const code of errorCodes) this.#graphqlErrors.inc({ operation, code });
+  }
+
+  /** One HTTP operation executed by `engine` (src/api/compiled-execution.ts). */
+  graphqlExecution(engine: 'compiled' | 'graphql-js' | 'recomputed'): void {
+    this.#graphqlExecutions.inc({ engine });
   }
 
   ingestSnapshots(written: number, duplicates: number): void {

@@ -33,8 +33,9 @@ describe('one operation pipeline for HTTP and WebSocket, in production', () => {
   it('counts an answer from the response cache as a request, and reports the response cache by itself', async () => {
     const before = await metric(gw, 'oddsgate_graphql_requests_total', { operation: 'query' });
     const hitsBefore = await metric(gw, 'oddsgate_response_cache_requests_total', { result: 'hit' });
-    for (let i = 0; i < 3; i++) expect((await gw.query('{ sports { key } }')).data).toBeDefined();
-    expect(await metric(gw, 'oddsgate_graphql_requests_total', { operation: 'query' })).toBe(before + 3);
+    // Stored on its second sight, answered from the cache the third and fourth time.
+    for (let i = 0; i < 4; i++) expect((await gw.query('{ sports { key } }')).data).toBeDefined();
+    expect(await metric(gw, 'oddsgate_graphql_requests_total', { operation: 'query' })).toBe(before + 4);
     expect(await metric(gw, 'oddsgate_response_cache_requests_total', { result: 'hit' })).toBe(hitsBefore + 2);
     expect(await metric(gw, 'oddsgate_response_cache_bytes', {})).toBeGreaterThan(0);
 
