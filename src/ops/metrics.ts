@@ -161,6 +161,7 @@ export class Metrics {
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
+  #executions: (() => { executions: number; shared: number }) | undefined;
   #responseCache: ResponseCacheSource | undefined;
 
   constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
@@ -275,6 +276,18 @@ export class Metrics {
       'Odds updates a slow subscriber skipped because a newer one of the same (event, bookmaker) replaced them in its queue.',
       () => pubsubStats()?.conflated,
     );
+    monotonicFromSource(
+      registers,
+      'oddsgate_subscription_executions_total',
+      "Subscription updates executed (once per update and distinct selection, however many subscribers receive it).",
+      () => this.#executions?.().executions,
+    );
+    monotonicFromSource(
+      registers,
+      'oddsgate_subscription_executions_shared_total',
+      "Subscription updates sent from an execution another subscriber's update started (same update, same selection).",
+      () => this.#executions?.().shared,
+    );
     const redisTier = () => this.#redisTier;
     new Gauge({
       name: 'oddsgate_redis_tier_up',
@@ -349,6 +362,11 @@ export class Metrics {
   /** The pubsub whose subscribers, deliveries and drops are reported on scrape. */
   observePubSub(source: PubSubSource): void {
     this.#pubsubSource = source;
+  }
+
+  /** Subscription executions, shared and not, reported on scrape. */
+  observeSubscriptionExecutions(stats: () => { executions: number; shared: number }): void {
+    this.#executions = stats;
   }
 
   /** The Redis tier whose reachability and failures are reported on scrape. */
