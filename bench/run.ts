@@ -1,5 +1,6 @@
 // `npm run bench`: seeds a throwaway PostgreSQL database, runs every scenario
-// of issue 6 against gateways in their own processes, and writes BENCHMARKS.md
+// of issue 6 against gateways in their own processes, then issue 20's varied requests
+// with wrk (bench/variety.ts), and writes BENCHMARKS.md
 // and bench/results/*.svg. Environment: BENCH_DURATION (seconds per scenario,
 // default 10), BENCH_DATABASE_URL, BENCH_SUBSCRIBERS (default "1000,5000"),
 // BENCH_OUTPUT (default BENCHMARKS.md).
@@ -17,6 +18,7 @@ import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type GatewayPr
 import { topSelfTimes, type CpuProfile } from './lib/profile.js';
 import { writeReport, type BenchResults, type SubscriptionResult } from './lib/report.js';
 import { eventDetailQuery, hotBoardBody } from './queries.js';
+import { runVariety, withVarietySection } from './variety.js';
 
 const durationS = positiveInt('BENCH_DURATION', process.env.BENCH_DURATION ?? '10');
 const baseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -224,7 +226,12 @@ async function main(): Promise<void> {
     for (const s of subscriptions) {
       if (s.errors > 0 || s.lost > s.droppedByServer) failures.push(`${s.subscribers} subscribers: ${s.errors} errors, ${s.lost} lost, ${s.droppedByServer} dropped by the server`);
     }
+    // Issue 20's varied requests, with wrk, on a gateway of their own.
+    log('varied requests (wrk)');
+    const variety = await runVariety(database.url, durationS, path.join(projectRoot, 'bench', 'results', 'cold-board.cpuprofile'));
+    for (const { scenario, result } of variety.rows) if (result.errors > 0) failures.push(`${scenario}: ${result.errors} errors`);
     await writeReport(results, output, failures);
+    await writeFile(output, withVarietySection(await readFile(output, 'utf8'), variety, durationS));
     log(`wrote ${path.relative(projectRoot, output)}`);
   } finally {
     for (const gateway of [...running]) await gateway.stop();

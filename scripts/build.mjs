@@ -4,7 +4,7 @@
  * makes everything those commands run, in three steps, each with one output directory:
  *
  *   generate   src/generated/     the Prisma client and the resolver types (prisma generate, graphql-codegen)
- *   compile    dist/              src/ compiled to JavaScript with source maps (tsc -p tsconfig.build.json)
+ *   compile    dist/              src/ compiled to JavaScript with source maps (esbuild, file by file)
  *   graphiql   .build/graphiql/   the GraphiQL page and its assets (esbuild, src/api/graphiql/build.ts)
  *
  * Each output holds a stamp: the SHA-256 of everything it is built from. A step whose stamp matches is
@@ -52,7 +52,7 @@ const steps = [
     output: 'dist',
     inputs: ['src', 'tsconfig.json', 'tsconfig.build.json'],
     exclude: ['src/api/graphiql/browser'],
-    build: (staging) => run('tsc', ['-p', 'tsconfig.build.json', '--outDir', staging]),
+    build: compile,
   },
   {
     name: 'graphiql',
@@ -81,6 +81,42 @@ async function generate(staging) {
     await rm(stagedSchema, { force: true });
   }
   await run('graphql-codegen', ['--config', 'codegen.ts', '--silent'], { CODEGEN_OUTPUT: path.join(staging, 'graphql.ts') });
+}
+
+/**
+ * The files of tsconfig.build.json (src/ but its excludes), each compiled to JavaScript on its own by esbuild:
+ * isolatedModules and verbatimModuleSyntax make a file's JavaScript independent of other files' types, and
+ * `npm test` type-checks (tsc -p .). 0.5 s of CPU where `tsc --noCheck` took 4.8 s.
+ * @param {string} staging
+ */
+async function compile(staging) {
+  /** @type {typeof import('esbuild')} */
+  const esbuild = await import('esbuild').catch(() => {
+    throw new UsageError('build: esbuild is not installed. Building needs the devDependencies: npm install (or npm ci without --omit=dev).');
+  });
+  // tsconfig.build.json is JSON with comments, none inside a string.
+  const config = JSON.parse((await readFile(path.join(root, 'tsconfig.build.json'), 'utf8')).replace(/^\s*\/\/.*$/gm, ''));
+  const excluded = /** @type {string[]} */ (config.exclude ?? []).map((entry) => path.join(root, entry));
+  const files = (await filesUnder(path.join(root, 'src'), excluded)).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
+  // Compiled for dist/, where it will be (source maps name src/ relative to it), and written to staging.
+  const dist = path.join(root, 'dist');
+  const { outputFiles } = await esbuild.build({
+    entryPoints: files,
+    write: false,
+    outdir: dist,
+    outbase: path.join(root, 'src'),
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    sourcemap: true,
+    tsconfig: path.join(root, 'tsconfig.build.json'),
+    logLevel: 'warning',
+  });
+  for (const file of outputFiles) {
+    const target = path.join(staging, path.relative(dist, file.path));
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, file.contents);
+  }
 }
 
 async function main() {

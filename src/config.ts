@@ -90,6 +90,10 @@ const settings = {
   cache: from('CACHE', onOff.default(true)),
   /** `CACHE_MAX_BYTES`: upper bound of the in-process cache, in bytes (default 256 MiB). */
   cacheMaxBytes: from('CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024)),
+  /** `RESPONSE_CACHE_MAX_BYTES`: upper bound of the stored HTTP responses, in bytes (default 128 MiB; with `CACHE=on`). */
+  responseCacheMaxBytes: from('RESPONSE_CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(128 * 1024 * 1024)),
+  /** `HISTORY_CACHE_MAX_BYTES`: upper bound of the odds history held in memory, in estimated bytes (default 64 MiB; with `CACHE=on`). */
+  historyCacheMaxBytes: from('HISTORY_CACHE_MAX_BYTES', integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(64 * 1024 * 1024)),
   /** `FEED_URL`: an HTTP JSON odds feed to poll. Unset = the simulated feed. */
   feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
   /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
@@ -177,6 +181,8 @@ const settings = {
   maxQueryTokens: from('MAX_QUERY_TOKENS', integer(10, 10_000_000).default(2000)),
   /** `EXECUTION_TIMEOUT_MS`: longest an operation may execute before it is answered with `TIMEOUT`, in ms (default 10 s). */
   executionTimeoutMs: from('EXECUTION_TIMEOUT_MS', integer(1, 3_600_000).default(10_000)),
+  /** `COMPILED_EXECUTION`: execute repeated operations compiled by graphql-jit (default on; off = graphql-js for every operation). */
+  compiledExecution: from('COMPILED_EXECUTION', onOff.default(true)),
   /** `WS_TOKEN`: when set, a WebSocket's `connection_init` must carry `{ token }` equal to it (else close 4403). */
   wsToken: from('WS_TOKEN', z.string().optional()),
   /** `WS_INIT_TIMEOUT_MS`: how long a WebSocket may wait before `connection_init`, in ms (default 3 s; then close 4408). */

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MovedMarket } from '../src/domain/movement.js';
 import { overround } from '../src/domain/odds.js';
 import { seedDatabase } from '../src/seed/seed.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from './support/databases.js';
 
 describe('the seed', () => {
   let test: TestDatabase;
   const now = new Date('2026-11-22T12:00:00Z');
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'migrated');
+    test = await createTestDatabase(anyKind, 'migrated');
     await seedDatabase(test.db, { events: 60, bookmakers: 4, now });
   });
   afterAll(() => test.drop());
@@ -81,7 +81,7 @@ describe('the seed', () => {
   });
 
   it('lays a history of many days into day partitions: one snapshot every six hours per pair', async () => {
-    const long = await createTestDatabase('pglite', 'migrated');
+    const long = await createTestDatabase(anyKind, 'migrated');
     try {
       const result = await seedDatabase(long.db, { events: 4, bookmakers: 2, now, snapshotsPerPair: 4 * 10 + 1 });
       expect(result.snapshots).toBe(4 * 2 * 41);

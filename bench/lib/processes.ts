@@ -118,7 +118,7 @@ export interface GatewayHealth {
   board: { events: number } | null;
   subscriptions: { subscribers: number; dropped: number; delivered: number };
   /** The response cache's counters (src/api/response-cache.ts); null with CACHE=off. */
-  responses: { hits: number; misses: number; shared: number; stored: number; stale: number } | null;
+  responses: { hits: number; misses: number; shared: number; stored: number; stale: number; evictions: number; bytes: number } | null;
 }
 
 export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {

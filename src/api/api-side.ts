@@ -15,6 +15,7 @@ import type { PersistedQueryCache } from './persisted-queries.js';
 import { createRequestReads, trackDirectReads } from './request-reads.js';
 import { ResponseCache } from './response-cache.js';
 import { buildSchema } from './schema.js';
+import { createSseHandler } from './sse-server.js';
 import { drainHttpServer } from './shutdown.js';
 import { startWebSockets, type GraphQLWebSockets } from './websocket-server.js';
 
@@ -29,6 +30,8 @@ export type ApiSettings = Pick<
   | 'maxQueryDirectives'
   | 'maxQueryTokens'
   | 'executionTimeoutMs'
+  | 'compiledExecution'
+  | 'responseCacheMaxBytes'
   | 'wsToken'
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
@@ -79,6 +82,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
   const apollo = createApollo({ config, schema, limits, persistedQueries, metrics });
   const responses = read.board
     ? new ResponseCache({
+        maxBytes: config.responseCacheMaxBytes,
         boardVersion: () => read.board!.version,
         bypass: read.databaseDown,
         countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),
@@ -91,6 +95,15 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
   }
   const { reader, board, sharedReads } = read;
   const { pubsub, follower } = live;
+  // Subscriptions over WebSocket and Server-Sent Events share one context: no memoising loaders across a long stream.
+  const streamContext = (log: Logger): GraphQLContext => ({
+    loaders: createLoaders(sharedReads, { memoize: false }),
+    reader,
+    board,
+    pubsub,
+    log,
+    logPosition: follower.position,
+  });
   await apollo.start();
   const httpServer: http.Server = createHttpServer({
     apollo: responses ? responses.executor(apollo) : apollo,
@@ -101,7 +114,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       // What the request reads tags its cached response; a direct database read makes it uncacheable.
       const reads = createRequestReads();
       const loaders = createLoaders(sharedReads, { track: reads.keys });
-      return { loaders, reader: trackDirectReads(reader, reads), board, pubsub, log, reads, logPosition };
+      return { loaders, reader: trackDirectReads(reader, reads, read.history), board, pubsub, log, reads, logPosition };
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,
@@ -112,6 +125,14 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       maxConnections: config.httpMaxConnections,
     },
     cors: { origins: config.corsOrigins, credentials: config.corsCredentials },
+    stream: createSseHandler({
+      schema,
+      limits,
+      token: config.wsToken,
+      mask: config.maskErrors,
+      metrics,
+      createContext: ({ log }) => streamContext(log),
+    }),
   });
   metrics.observeHttpServer({ openConnections: () => openConnections(httpServer) });
   httpServer.on('drop', () => metrics.httpConnectionDropped());
@@ -120,7 +141,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     server: httpServer,
     schema,
     limits,
-    createContext: (log) => ({ loaders: createLoaders(sharedReads, { memoize: false }), reader, board, pubsub, log, logPosition: follower.position }),
+    createContext: streamContext,
     metrics,
     logger,
   });

@@ -12,20 +12,21 @@ import { ErrorCode } from './errors.js';
  */
 class Deadline {
   expired = false;
-  readonly error: GraphQLError;
+  /** Set when the deadline passes (made then, not per request: a GraphQLError captures a stack). */
+  error: GraphQLError | undefined;
   /** Rejects with `error` when the deadline passes; raced against resolvers' promises. */
   readonly reached: Promise<never>;
   readonly #timer: NodeJS.Timeout;
 
   constructor(timeoutMs: number) {
-    this.error = new GraphQLError(`The operation took longer than the limit of ${timeoutMs} ms`, {
-      // 504: the gateway gave up waiting on its backends.
-      extensions: { code: ErrorCode.TIMEOUT, http: { status: 504, headers: new HeaderMap() } },
-    });
     let expire!: (error: GraphQLError) => void;
     this.reached = new Promise<never>((_, reject) => (expire = reject));
     this.reached.catch(() => {}); // nobody may be racing it when it fires
     this.#timer = setTimeout(() => {
+      this.error = new GraphQLError(`The operation took longer than the limit of ${timeoutMs} ms`, {
+        // 504: the gateway gave up waiting on its backends.
+        extensions: { code: ErrorCode.TIMEOUT, http: { status: 504, headers: new HeaderMap() } },
+      });
       this.expired = true;
       expire(this.error);
     }, timeoutMs);
@@ -72,7 +73,7 @@ function checkingDeadline(resolve: GraphQLFieldResolver<unknown, unknown>): Grap
   return (source, args, context, info) => {
     const deadline = deadlines.get(context as object);
     if (!deadline) return resolve(source, args, context, info);
-    if (deadline.expired) throw deadline.error;
+    if (deadline.expired) throw deadline.error!;
     const result: unknown = resolve(source, args, context, info);
     return result instanceof Promise ? Promise.race([result, deadline.reached]) : result;
   };

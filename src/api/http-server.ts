@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/s
 import { createGraphiqlHandler } from './graphiql/serve.js';
 import type { GraphQLContext } from './context.js';
 import { encodedBody } from './response-cache.js';
-import { requestIdFrom, type Logger } from '../ops/log.js';
+import { requestIdFrom, type Connection, type Logger } from '../ops/log.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
 import { applyCors, type CorsOptions } from './cors.js';
 
@@ -26,8 +26,10 @@ export interface HttpServerOptions {
   limits: HttpServerLimits;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Browser origins allowed to call `/graphql` (default: none). */
+  /** Browser origins allowed to call `/graphql` and `/graphql/stream` (default: none). */
   cors?: CorsOptions;
+  /** GraphQL over Server-Sent Events at `/graphql/stream` (src/api/sse-server.ts). */
+  stream?: (req: http.IncomingMessage, res: http.ServerResponse, connection: Connection) => Promise<void>;
 }
 
 /** What one client may hold of the server: see the HTTP_* variables in src/config.ts. */
@@ -59,6 +61,7 @@ export function createHttpServer({
   limits,
   maxBodyBytes = 1024 * 1024,
   cors = noCors,
+  stream,
 }: HttpServerOptions): http.Server {
   // GraphiQL's page and assets (src/api/graphiql/serve.ts); undefined for every other request.
   const graphiql = createGraphiqlHandler();
@@ -89,13 +92,15 @@ export function createHttpServer({
       res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
     }
     // CORS first: a preflight is answered here, before Apollo's CSRF prevention could refuse it.
-    if (path === '/graphql' && applyCors(req, res, cors)) return;
+    if ((path === '/graphql' || path === '/graphql/stream') && applyCors(req, res, cors)) return;
     const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path] : undefined;
     const handled =
       graphiql(req, res) ??
       (path === '/graphql'
         ? handleGraphQL(req, res, apollo, () => createContext(log), maxBodyBytes)
-        : endpoint
+        : path === '/graphql/stream' && stream
+          ? stream(req, res, { id: requestId, log })
+          : endpoint
           ? endpoint().then((answer) => {
               if ('text' in answer) {
                 res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.text);

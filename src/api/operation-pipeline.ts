@@ -41,6 +41,8 @@ export function apolloPipeline({ mask, metrics }: PipelineOptions): ApolloServer
         },
         async willSendResponse({ response, operationName }) {
           response.http.headers.set('x-request-id', requestId);
+          // What Apollo's cache-control plugin (off, src/api/apollo.ts) said of answers without hints.
+          if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
           const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
           if (result?.errors) result.errors = result.errors.map((error) => forClient(error, mask, requestId));
           const codes = errorCodeLabels(result?.errors ?? []);
@@ -67,15 +69,7 @@ export function webSocketPipeline(
 ): Required<Pick<WsOptions, 'onOperation' | 'onNext' | 'onError' | 'onComplete'>> & { started(ctx: WsContext, id: string): void } {
   const operations = new WeakMap<WsContext, Map<string, { started: number; type?: string }>>();
   const operationsOf = (ctx: WsContext) => operations.get(ctx) ?? operations.set(ctx, new Map()).get(ctx)!;
-  const clientErrors = (ctx: WsContext, errors: readonly GraphQLError[]): GraphQLFormattedError[] => {
-    const { id, log } = connection(ctx);
-    return errors.map((error) => {
-      if (isUnexpected(error)) logUnexpected(error, log);
-      const formatted = error.toJSON();
-      const coded = formatted.extensions?.code === undefined ? withCode(formatted, ErrorCode.INTERNAL_SERVER_ERROR) : formatted;
-      return forClient(formatError(coded, error), mask, id);
-    });
-  };
+  const clientErrors = (ctx: WsContext, errors: readonly GraphQLError[]) => errorsForClient(errors, connection(ctx), mask);
   return {
     started: (ctx, id) => void operationsOf(ctx).set(id, { started: performance.now() }),
     onOperation(ctx, id, _payload, args) {
@@ -103,6 +97,41 @@ export function webSocketPipeline(
       operationsOf(ctx).delete(id);
     },
   };
+}
+
+/**
+ * The pipeline for GraphQL over Server-Sent Events (src/api/sse-server.ts): one operation per
+ * request, counted once it runs or is refused, its errors logged, masked and counted on every event.
+ */
+export function ssePipeline({ mask, metrics }: PipelineOptions) {
+  const started = new WeakMap<GraphQLContext, { at: number; type: string }>();
+  return {
+    operation(context: GraphQLContext, type: string): void {
+      started.set(context, { at: performance.now(), type });
+      metrics.graphqlRequest(type, 0, []);
+    },
+    refused(connection: Connection, errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+      const formatted = errorsForClient(errors, connection, mask);
+      metrics.graphqlRequest('unknown', 0, errorCodeLabels(formatted));
+      return formatted;
+    },
+    next(context: GraphQLContext, connection: Connection, result: ExecutionResult): FormattedExecutionResult | void {
+      if (!result.errors) return;
+      const errors = errorsForClient(result.errors, connection, mask);
+      metrics.graphqlErrors(started.get(context)?.type ?? 'unknown', errorCodeLabels(errors));
+      return { ...result, errors };
+    },
+  };
+}
+
+/** Errors as a client gets them: unexpected ones logged with their stack, each coded, masked in production. */
+function errorsForClient(errors: readonly GraphQLError[], { id, log }: Connection, mask: boolean): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    if (isUnexpected(error)) logUnexpected(error, log);
+    const formatted = error.toJSON();
+    const coded = formatted.extensions?.code === undefined ? withCode(formatted, ErrorCode.INTERNAL_SERVER_ERROR) : formatted;
+    return forClient(formatError(coded, error), mask, id);
+  });
 }
 
 function withCode(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {

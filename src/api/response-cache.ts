@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ApolloServer, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { Kind, OperationTypeNode, parse, print } from 'graphql';
@@ -5,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { type CacheKey } from '../domain/cache-keys.js';
 import type { GraphQLContext } from './context.js';
 import type { RequestReads } from './request-reads.js';
+import { SegmentedLru } from './segmented-lru.js';
 
 /**
  * A response-level cache in front of Apollo Server: a repeated query (same
@@ -22,11 +24,14 @@ import type { RequestReads } from './request-reads.js';
  * at which its execution began. The in-memory board's membership (events
  * joining or leaving) is checked the same way through its version. So a
  * request that arrives after an update was published never gets a response
- * computed before it. Responses that read the database directly (history,
- * pages outside the board) are never stored.
+ * computed before it. Responses that read the database directly (pages
+ * outside the board) are never stored; history comes from memory (src/read/history-cache.ts), tagged with the event's odds.
  */
 export interface ResponseCacheOptions {
-  /** Upper bound of the stored response bodies, in bytes (default 32 MiB). */
+  /**
+   * Upper bound of the stored responses, in bytes (default 128 MiB: a board's usual variants, filters x
+   * page sizes x pages, with room). Segmented: what is asked for again is protected from scans.
+   */
   maxBytes?: number;
   /**
    * How long a response may be served at most, in milliseconds (default 5,000). It bounds what no
@@ -51,14 +56,19 @@ export interface ResponseCacheStats {
   stale: number;
   /** Cache writes that made the responses reading them stale (`invalidate`), and whole clears. */
   invalidations: number;
+  /** Stored responses dropped for room (least recently asked for first, protected ones last). */
+  evictions: number;
+  /** Misses not stored: the first sight of their key (a one-off is not worth room; the second sight is stored). */
+  firstSights: number;
   entries: number;
   bytes: number;
 }
 
 interface Entry {
-  body: string;
-  /** The body encoded once: writing a 600 KB string re-encodes it on every send (the top cost in the profile). */
+  /** The body encoded once (and only so: a string copy would double the bytes): writing a 600 KB string re-encodes it on every send. */
   bytes: Buffer;
+  /** When it may no longer be served (`maxAgeMs` after it was stored; performance.now()). */
+  expiresAt: number;
   headers: Array<[string, string]>;
   tags: CacheKey[];
   generation: number;
@@ -76,13 +86,19 @@ interface NormalisedDocument {
   types: Map<string, OperationTypeNode>;
 }
 
+/** The response cache's default byte budget (RESPONSE_CACHE_MAX_BYTES). */
+const defaultResponseCacheBytes = 128 * 1024 * 1024;
+
 // Distinct documents whose normal form is remembered; a client sending endless new documents clears it.
 const maxDocuments = 1_000;
+// Keys remembered for admission (digests of 28 characters: about 1 MiB).
+const maxSeenKeys = 16_384;
 // Tags whose generation is remembered; past this every stored response is dropped and counting restarts.
 const maxTags = 200_000;
 
 export class ResponseCache {
-  readonly #entries: LRUCache<string, Entry>;
+  readonly #entries: SegmentedLru<string, Entry>;
+  readonly #maxAgeMs: number;
   readonly #inFlight = new Map<string, Promise<Entry | undefined>>();
   readonly #tagGenerations = new Map<CacheKey, number>();
   readonly #documents = new Map<string, NormalisedDocument | null>();
@@ -91,20 +107,27 @@ export class ResponseCache {
   readonly #countCachedAnswer: (seconds: number) => void;
   #generation = 0;
   #clearedAt = 0;
-  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0 };
+  /** Keys seen lately (as digests): a response is stored on its key's second sight, so one-offs pass by. */
+  readonly #seen = new LRUCache<string, true>({ max: maxSeenKeys });
+  /** Keys in flight that identical requests wait on: their leader keeps its answer for them. */
+  readonly #awaited = new Set<string>();
+  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0, firstSights: 0 };
 
   constructor({
-    maxBytes = 32 * 1024 * 1024,
+    maxBytes = defaultResponseCacheBytes,
     maxAgeMs = 5_000,
     boardVersion = () => 0,
     bypass = () => false,
     countCachedAnswer = () => {},
   }: ResponseCacheOptions = {}) {
-    this.#entries = new LRUCache<string, Entry>({
+    this.#entries = new SegmentedLru<string, Entry>({
       maxSize: maxBytes,
-      sizeCalculation: (e) => Math.max(1, e.body.length + e.bytes.length),
-      ttl: maxAgeMs,
+      // The tags' strings and headers too: a few KB beside a board page's hundreds.
+      sizeOf: (e) => e.bytes.length + 64 * (e.tags.length + e.headers.length),
+      ttlMs: maxAgeMs,
+      onEvict: () => this.#stats.evictions++,
     });
+    this.#maxAgeMs = maxAgeMs;
     this.#boardVersion = boardVersion;
     this.#bypass = bypass;
     this.#countCachedAnswer = countCachedAnswer;
@@ -152,6 +175,7 @@ export class ResponseCache {
     }
     const inFlight = this.#inFlight.get(key);
     if (inFlight) {
+      this.#awaited.add(key);
       // Only an answer still fresh now: the leader began before this request arrived.
       const shared = this.#fresh(await inFlight);
       if (shared) {
@@ -169,18 +193,31 @@ export class ResponseCache {
     try {
       const context = await args.context();
       const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: args.httpGraphQLRequest, context: async () => context });
-      entry = this.#storable(response, context.reads, generation, boardVersion);
-      if (entry) {
+      const admitted = this.#secondSight(key);
+      if (admitted || this.#awaited.has(key)) entry = this.#storable(response, context.reads, generation, boardVersion);
+      if (entry && admitted) {
         this.#entries.set(key, entry);
         this.#stats.stored++;
       }
+      // Encoded once: the HTTP layer sends these bytes rather than encoding the string again.
+      if (entry) encodedBodies.set(response, entry.bytes);
       return response;
     } finally {
       if (leading) {
         this.#inFlight.delete(key);
+        this.#awaited.delete(key);
         settle(entry);
       }
     }
+  }
+
+  /** True if `key` was seen lately (then it is stored); else remembers it. */
+  #secondSight(key: string): boolean {
+    const digest = createHash('sha1').update(key).digest('base64');
+    if (this.#seen.has(digest)) return true;
+    this.#seen.set(digest, true);
+    this.#stats.firstSights++;
+    return false;
   }
 
   #answer(entry: Entry, started: number): HTTPGraphQLResponse {
@@ -191,7 +228,7 @@ export class ResponseCache {
 
   /** The entry, if nothing it read has changed since its execution began. */
   #fresh(entry: Entry | undefined): Entry | undefined {
-    return entry && this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion) ? entry : undefined;
+    return entry && performance.now() < entry.expiresAt && this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion) ? entry : undefined;
   }
 
   #unchangedSince(tags: readonly CacheKey[], generation: number, boardVersion: number): boolean {
@@ -209,7 +246,7 @@ export class ResponseCache {
     if (!this.#unchangedSince(tags, generation, boardVersion)) return undefined;
     // The request id belongs to the request that computed it, not to the ones that reuse it.
     const headers = [...response.headers].filter(([name]) => name !== 'x-request-id');
-    return { body, bytes: Buffer.from(body, 'utf8'), headers, tags, generation, boardVersion };
+    return { bytes: Buffer.from(body, 'utf8'), expiresAt: performance.now() + this.#maxAgeMs, headers, tags, generation, boardVersion };
   }
 
   /** The key of a cacheable request (a POSTed JSON query), or undefined. */
@@ -246,7 +283,10 @@ export class ResponseCache {
 const encodedBodies = new WeakMap<HTTPGraphQLResponse, Buffer>();
 
 function toResponse(entry: Entry): HTTPGraphQLResponse {
-  const response: HTTPGraphQLResponse = { status: 200, headers: new HeaderMap(entry.headers), body: { kind: 'complete', string: entry.body } };
+  const { bytes } = entry;
+  // The HTTP layer sends the bytes (`encodedBody`); other callers get them decoded.
+  const body = { kind: 'complete' as const, get string() { return bytes.toString('utf8'); } };
+  const response: HTTPGraphQLResponse = { status: 200, headers: new HeaderMap(entry.headers), body };
   encodedBodies.set(response, entry.bytes);
   return response;
 }

@@ -84,9 +84,9 @@ export function webSocketGuard(
 }
 
 /** Parses and validates with the HTTP path's limits; errors carry the same codes as over HTTP. */
-function checkOperation(
+export function checkOperation(
   schema: GraphQLSchema,
-  payload: SubscribePayload,
+  payload: Pick<SubscribePayload, 'query' | 'operationName' | 'variables'>,
   limits: LimitsProtection,
   rules: typeof specifiedRules,
 ) {
@@ -112,7 +112,8 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
-function sameSecret(given: string, expected: string): boolean {
+/** Compares a secret in constant time. */
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -56,6 +56,7 @@ export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs
     },
     logger,
   });
+  metrics.observeChangeLog(() => follower.stats());
   bus.onChange((change) => follower.receive(change));
   bus.onGap(() => {
     logger.info('odds bus: messages may have been missed; reading them from the change log');
@@ -67,7 +68,10 @@ export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs
     if (lastChangeAt === undefined) return { status: 'no change heard yet', secondsSinceLastChange: null };
     return { status: 'receiving', secondsSinceLastChange: Math.max(0, (Date.now() - lastChangeAt) / 1000) };
   });
-  health.addPart('subscriptions', () => ({ status: 'on', ...pubsub.stats() }));
+  health.addPart('subscriptions', () => {
+    const { position, filled, lost } = follower.stats();
+    return { status: 'on', ...pubsub.stats(), changeLog: { position: String(position), filled, lost } };
+  });
   return {
     pubsub,
     liveOdds,

@@ -1,6 +1,7 @@
 import type { LogBatch } from '../domain/change-log.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { Logger } from '../ops/log.js';
+import type { ChangeLogStats } from '../ops/metrics.js';
 import type { OddsChange } from './odds-bus.js';
 
 export interface LogFollowerOptions {
@@ -35,6 +36,8 @@ export class LogFollower {
   readonly #options: LogFollowerOptions;
   readonly #now: () => number;
   #closed = false;
+  #filled = 0;
+  #lost = 0;
 
   constructor(options: LogFollowerOptions) {
     this.#options = options;
@@ -45,6 +48,11 @@ export class LogFollower {
   /** The last position applied: what the gateway's cache and subscribers reflect. */
   get position(): bigint {
     return this.#applied;
+  }
+
+  /** For metrics and health: the position, positions read to fill gaps, and times missed positions were gone. */
+  stats(): ChangeLogStats {
+    return { position: this.#applied, filled: this.#filled, lost: this.#lost };
   }
 
   /** A message from the bus. */
@@ -94,12 +102,13 @@ export class LogFollower {
     try {
       const { oldest } = await reader.logBounds();
       if (oldest !== null && oldest > this.#applied + 1n) {
+        this.#lost++;
         onLost(this.#applied, oldest);
         this.#applied = oldest - 1n;
       }
       for (let more = true; more && !this.#closed; ) {
         const batch = await reader.changesAfter({ position: this.#applied });
-        this.#applyNew(batch, this.#now());
+        this.#filled += this.#applyNew(batch, this.#now());
         more = batch.more;
       }
       this.#fillRequested = false;
@@ -111,10 +120,12 @@ export class LogFollower {
     }
   }
 
-  #applyNew(batch: LogBatch, publishedAt: number): void {
+  /** Applies the entries beyond the applied position; returns how many. */
+  #applyNew(batch: LogBatch, publishedAt: number): number {
     const entries = batch.entries.filter((entry) => BigInt(entry.position) > this.#applied);
-    if (entries.length === 0) return;
+    if (entries.length === 0) return 0;
     this.#options.apply({ entries, events: batch.events }, publishedAt);
     this.#applied = BigInt(entries[entries.length - 1]!.position);
+    return entries.length;
   }
 }

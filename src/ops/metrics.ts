@@ -25,7 +25,14 @@ export interface CacheSizeSource {
   /** Entries and bytes per kind, walked on scrape. */
   sizeByKind(): Record<CacheKind, { entries: number; bytes: number }>;
 }
-export interface PubSubSource {
+
+export interface ChangeLogStats {
+  position: bigint;
+  filled: number;
+  lost: number;
+}
+
+interface PubSubSource {
   stats(): { subscribers: number; dropped: number; conflated: number; delivered: number };
 }
 
@@ -40,7 +47,7 @@ export interface RedisTierSource {
 }
 
 export interface ResponseCacheSource {
-  stats(): { hits: number; shared: number; misses: number; invalidations: number; entries: number; bytes: number };
+  stats(): { hits: number; shared: number; misses: number; invalidations: number; evictions: number; entries: number; bytes: number };
 }
 
 /** What a budgeted feed reports (src/ingest/feeds/the-odds-api.ts), read on scrape. */
@@ -111,6 +118,12 @@ export class Metrics {
     buckets: latencyBuckets,
     registers: this.#registers,
   });
+  readonly #graphqlExecutions = new Counter({
+    name: 'oddsgate_graphql_executions_total',
+    help: 'HTTP operations executed (not answered from the response cache), by engine: compiled, graphql-js, recomputed (a compiled answer whose variables did not coerce, answered again by graphql-js).',
+    labelNames: ['engine'],
+    registers: this.#registers,
+  });
   readonly #ingestSnapshots = new Counter({
     name: 'oddsgate_ingest_snapshots_total',
     help: 'Snapshots the ingest worker committed (written) or found already stored (duplicate).',
@@ -162,6 +175,7 @@ export class Metrics {
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
   #executions: (() => { executions: number; shared: number }) | undefined;
+  #changeLogSource: (() => ChangeLogStats) | undefined;
   #responseCache: ResponseCacheSource | undefined;
 
   constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
@@ -288,6 +302,28 @@ export class Metrics {
       "Subscription updates sent from an execution another subscriber's update started (same update, same selection).",
       () => this.#executions?.().shared,
     );
+    const changeLog = () => this.#changeLogSource?.();
+    new Gauge({
+      name: 'oddsgate_change_log_position',
+      help: 'The change-log position this gateway has applied: what its cache and subscribers reflect.',
+      registers,
+      collect() {
+        const stats = changeLog();
+        if (stats) this.set(Number(stats.position));
+      },
+    });
+    monotonicFromSource(
+      registers,
+      'oddsgate_change_log_filled_total',
+      'Change-log positions read from the database because no bus message brought them (lost by Redis, never published).',
+      () => changeLog()?.filled,
+    );
+    monotonicFromSource(
+      registers,
+      'oddsgate_change_log_lost_total',
+      'Times this gateway missed positions the change log no longer held, and forgot its cached odds instead.',
+      () => changeLog()?.lost,
+    );
     const redisTier = () => this.#redisTier;
     new Gauge({
       name: 'oddsgate_redis_tier_up',
@@ -329,6 +365,12 @@ export class Metrics {
       'Cache writes that made stored responses reading them stale (one per changed entry; a dropped kind clears them all).',
       () => stats()?.invalidations,
     );
+    monotonicFromSource(
+      registers,
+      'oddsgate_response_cache_evictions_total',
+      'Stored responses dropped for room (RESPONSE_CACHE_MAX_BYTES), least recently asked for first.',
+      () => stats()?.evictions,
+    );
     for (const [field, name, help] of [
       ['bytes', 'oddsgate_response_cache_bytes', 'Bytes of the stored responses.'],
       ['entries', 'oddsgate_response_cache_entries', 'Stored responses.'],
@@ -367,6 +409,11 @@ export class Metrics {
   /** Subscription executions, shared and not, reported on scrape. */
   observeSubscriptionExecutions(stats: () => { executions: number; shared: number }): void {
     this.#executions = stats;
+  }
+
+  /** The change-log follower whose position and gap fills are reported on scrape. */
+  observeChangeLog(source: () => ChangeLogStats): void {
+    this.#changeLogSource = source;
   }
 
   /** The Redis tier whose reachability and failures are reported on scrape. */
@@ -418,6 +465,11 @@ export class Metrics {
   /** Errors sent later in an operation's life (a subscription's events). */
   graphqlErrors(operation: string, errorCodes: readonly string[]): void {
     for (const code of errorCodes) this.#graphqlErrors.inc({ operation, code });
+  }
+
+  /** One HTTP operation executed by `engine` (src/api/compiled-execution.ts). */
+  graphqlExecution(engine: 'compiled' | 'graphql-js' | 'recomputed'): void {
+    this.#graphqlExecutions.inc({ engine });
   }
 
   ingestSnapshots(written: number, duplicates: number): void {

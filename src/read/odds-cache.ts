@@ -252,7 +252,7 @@ export function policyOf(key: CacheKey, value: object): { freshMs: number; ttlMs
  * Approximate heap bytes of a record: its JSON length counted as UTF-16,
  * plus per-object overhead. Computed once per set, never on reads.
  */
-function estimateBytes(value: object): number {
+export function estimateBytes(value: object): number {
   let objects = 0;
   const json = JSON.stringify(value, (_key, v: unknown) => {
     if (v !== null && typeof v === 'object') objects++;

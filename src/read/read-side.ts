@@ -11,6 +11,7 @@ import { cacheMetricsObserver } from './cache-metrics.js';
 import { notifyingCache, type CacheWriteListener } from './cache-writes.js';
 import { applyInvalidation, resolveInvalidation, type InvalidationTarget } from './invalidation.js';
 import { DisabledCache, LruOddsCache, type OddsCache } from './odds-cache.js';
+import { HistoryCache } from './history-cache.js';
 import { addReadHealthParts, cacheDetail } from './read-health.js';
 import type { RedisTier } from './redis-tier.js';
 import { createSharedReads, type SharedReads } from './shared-reads.js';
@@ -18,7 +19,7 @@ import { timedReader } from './timed-reader.js';
 import { warmUp, type WarmUpResult } from './warm-up.js';
 
 export interface ReadSideOptions {
-  config: Pick<Config, 'cache' | 'cacheMaxBytes' | 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs'>;
+  config: Pick<Config, 'cache' | 'cacheMaxBytes' | 'historyCacheMaxBytes' | 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs'>;
   db: Database;
   /** The fleet's shared cache tier in Redis (with `REDIS_URL`), behind this gateway's own LRU. */
   sharedTier?: RedisTier | undefined;
@@ -37,6 +38,8 @@ export interface ReadSide {
   /** The fleet's tier; undefined without Redis or with `CACHE=off` (no tier to put in front of it). */
   shared: RedisTier | undefined;
   sharedReads: SharedReads;
+  /** Events' odds history from memory; null with `CACHE=off`. */
+  history: HistoryCache | null;
   warmUp: WarmUpResult | null;
   /** The change-log position the cache reflects at least, read before the warm-up (0 when the database could not say). */
   logPosition: bigint;
@@ -103,12 +106,15 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     }
   });
   addReadHealthParts(health, { db, cache, board, hitWindow, databaseBreaker, refreshFailures: () => refreshFailures });
+  const history = board ? historyFollowing(writes.onWrite, new HistoryCache({ reader, maxBytes: config.historyCacheMaxBytes })) : null;
+  if (history) health.addPart('history', () => ({ status: 'on', ...history.stats() }));
   return {
     reader,
     cache,
     board,
     shared,
     sharedReads,
+    history,
     warmUp: warmed,
     logPosition,
     databaseDown,
@@ -116,6 +122,20 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     invalidate: (target) => invalidate(target, { db, cache, shared, logger }),
     cacheDetail: () => cacheDetail(cache, hitWindow),
   };
+}
+
+/** New snapshots of an event come with a write of its odds: that event's history window goes. */
+function historyFollowing(onWrite: (listener: CacheWriteListener) => void, history: HistoryCache): HistoryCache {
+  const eventOdds = 'EventOdds:';
+  onWrite({
+    changed: (key) => {
+      if (key.startsWith(eventOdds)) history.changed(Number(key.slice(eventOdds.length)));
+    },
+    kindDropped: (kind) => {
+      if (kind === 'EventOdds') history.clear();
+    },
+  });
+  return history;
 }
 
 function logWarmUp(warmed: WarmUpResult | null, logger: Logger): void {

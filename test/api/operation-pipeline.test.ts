@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { cacheKey } from '../../src/domain/cache-keys.js';
 import { startTestGateway, type LogLine, type TestGateway } from '../support/gateway.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { anyKind } from '../support/databases.js';
 import { logChange } from '../support/log-changes.js';
 
 async function metric(gw: TestGateway, family: string, labels: Record<string, string>, sample = family): Promise<number> {
@@ -25,15 +26,16 @@ describe('one operation pipeline for HTTP and WebSocket, in production', () => {
   let gw: TestGateway;
   const logged: LogLine[] = [];
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { maskErrors: true }, log: (_m, line) => logged.push(line) });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { maskErrors: true }, log: (_m, line) => logged.push(line) });
   });
   afterAll(() => gw?.close());
 
   it('counts an answer from the response cache as a request, and reports the response cache by itself', async () => {
     const before = await metric(gw, 'oddsgate_graphql_requests_total', { operation: 'query' });
     const hitsBefore = await metric(gw, 'oddsgate_response_cache_requests_total', { result: 'hit' });
-    for (let i = 0; i < 3; i++) expect((await gw.query('{ sports { key } }')).data).toBeDefined();
-    expect(await metric(gw, 'oddsgate_graphql_requests_total', { operation: 'query' })).toBe(before + 3);
+    // Stored on its second sight, answered from the cache the third and fourth time.
+    for (let i = 0; i < 4; i++) expect((await gw.query('{ sports { key } }')).data).toBeDefined();
+    expect(await metric(gw, 'oddsgate_graphql_requests_total', { operation: 'query' })).toBe(before + 4);
     expect(await metric(gw, 'oddsgate_response_cache_requests_total', { result: 'hit' })).toBe(hitsBefore + 2);
     expect(await metric(gw, 'oddsgate_response_cache_bytes', {})).toBeGreaterThan(0);
 

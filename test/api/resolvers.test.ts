@@ -8,7 +8,7 @@ import { InProcessPubSub } from '../../src/live/pubsub.js';
 import { silentLogger } from '../../src/ops/log.js';
 import { DisabledCache } from '../../src/read/odds-cache.js';
 import { createSharedReads } from '../../src/read/shared-reads.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 // The resolvers on the real schema and a seeded database, without the cache or a server in between.
 describe('the resolvers', () => {
@@ -16,7 +16,7 @@ describe('the resolvers', () => {
   const schema = buildSchema();
   let context: () => GraphQLContext;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded-small');
+    test = await createTestDatabase(anyKind, 'seeded-small');
     const reader = new OddsReader(test.db.prisma);
     const reads = createSharedReads(new DisabledCache(), reader);
     context = () => ({ loaders: createLoaders(reads), reader, board: null, pubsub: new InProcessPubSub(), log: silentLogger(), logPosition: 0n });

@@ -4,7 +4,7 @@ import { RedisTier } from '../../src/read/redis-tier.js';
 import { silentLogger } from '../../src/ops/log.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
@@ -19,7 +19,7 @@ async function post(url: string, path: string, body: unknown, headers: Record<st
 const home = async (gateway: Gateway, id: number) =>
   ((await post(gateway.url, '/graphql', { query: eventQuery, variables: { id } })).body.data as { event: { home: string } }).event.home;
 
-// Needs Redis (TEST_REDIS_URL; CI requires it). The database is embedded PGlite, shared by two gateways in this process.
+// Needs Redis (TEST_REDIS_URL; CI requires it). One database, shared by two gateways in this process.
 describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
   let test: TestDatabase;
   const gateways: Gateway[] = [];
@@ -27,7 +27,7 @@ describe.skipIf(!redisUrl)('the Redis cache tier behind two gateways', () => {
   let pastEventId: number;
 
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase(anyKind, 'seeded');
     // An event long past: not on the board, so not warmed; reads of it go through the tiers.
     pastEventId = (await test.db.prisma.event.findFirstOrThrow({ orderBy: { kickoffAt: 'asc' } })).id;
     const prefix = `oddsgate-test-${randomBytes(4).toString('hex')}:`;
@@ -85,7 +85,7 @@ describe.skipIf(!redisUrl)('a gateway whose Redis stops', () => {
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase(anyKind, 'seeded');
     tier = new RedisTier({ url: redis.url, logger: silentLogger() });
     await tier.start();
     gateway = await startGateway({

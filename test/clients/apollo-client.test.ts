@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 // The README's board query and live subscription, as a frontend would paste them.
 const BOARD = gql`
@@ -37,6 +38,18 @@ const LIVE = gql`
         markets { id key line outcomes { id key price } }
       }
     }
+  }
+`;
+// The README's race-free flow: the board with the place in the log it reflects, then every change after it.
+const BOARD_AT = gql`
+  query BoardAt {
+    oddsCursor
+    events(first: 20) { nodes { id odds { id capturedAt markets { id outcomes { id price } } } } }
+  }
+`;
+const LIVE_AFTER = gql`
+  subscription LiveAfter($after: String) {
+    oddsUpdated(after: $after) { cursor snapshot { id capturedAt markets { id outcomes { id price } } } }
   }
 `;
 const HISTORY = gql`
@@ -71,7 +84,7 @@ describe('Apollo Client with a default InMemoryCache', () => {
   const subscriptions: Subscription[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
     worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     const ws = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const http = new HttpLink({
@@ -131,6 +144,30 @@ describe('Apollo Client with a default InMemoryCache', () => {
       update.snapshot.capturedAt,
     );
     expect(httpRequests).toBe(requestsForBoard);
+  });
+
+  it('queries the board and its oddsCursor, then subscribes after it: no change committed in between falls through', async () => {
+    const positions = async () => (await gw.test.db.prisma.changeLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+    const grows = async (count: number) => {
+      const from = await positions();
+      await expect.poll(positions, { timeout: 20_000 }).toBeGreaterThanOrEqual(from + BigInt(count));
+    };
+    worker.start();
+    const { data } = await client.query<{ oddsCursor: string; events: BoardData['events'] }>({ query: BOARD_AT, fetchPolicy: 'network-only' });
+    // Prices that moved after the answer, before the subscription exists: only the replay from the cursor brings them.
+    await grows(3);
+    await worker.stop();
+    let received = 0;
+    subscriptions.push(client.subscribe({ query: LIVE_AFTER, variables: { after: data!.oddsCursor } }).subscribe(() => received++));
+
+    // What the cache shows for every (event, bookmaker) on the board is the database's latest snapshot.
+    const shown = () => client.readQuery<{ events: BoardData['events'] }>({ query: BOARD_AT })!.events.nodes.flatMap((e) => e.odds.map((o) => [o.id, o.capturedAt]));
+    const latest = await gw.test.db.prisma.latestOdds.findMany({ where: { eventId: { in: data!.events.nodes.map((e) => Number(e.id)) } } });
+    const truth = new Map(latest.map((row) => [`${row.eventId}:${row.bookmakerId}`, row.capturedAt.toISOString()]));
+    const stale = () => shown().filter(([id, capturedAt]) => truth.get(id!) !== capturedAt);
+    await expect.poll(stale, { timeout: 20_000 }).toEqual([]);
+    expect(received).toBeGreaterThan(0);
+    expect(shown().length).toBeGreaterThan(0);
   });
 
   it("keeps a history snapshot's markets apart from the current ones they share keys with", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 const app = 'https://app.example.com';
 const board = JSON.stringify({ query: '{ events(first: 1) { totalCount } }' });
@@ -10,7 +11,7 @@ describe('CORS for browser apps on other origins', () => {
   let graphql: string;
   beforeAll(async () => {
     gw = await startTestGateway({
-      kind: 'pglite',
+      kind: anyKind,
       cache: true,
       shape: 'seeded-small',
       config: { corsOrigins: { kind: 'list', origins: [app] }, corsCredentials: false },

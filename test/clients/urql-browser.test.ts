@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/ops/listen.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import type { UrqlSetting } from './browser/urql-app.js';
+import { anyKind } from '../support/databases.js';
 
 /**
  * urql (`@urql/core`) in headless Chromium, on a page served from another
@@ -42,7 +43,7 @@ describe.skipIf(!hasChromium)('urql in a browser app on another origin', () => {
     appOrigin = await listen(app, 0, '127.0.0.1');
     // Only the app's origin: http://localhost:<same port> is another origin, and is refused.
     gw = await startTestGateway({
-      kind: 'pglite',
+      kind: anyKind,
       cache: true,
       shape: 'seeded-small',
       config: { corsOrigins: { kind: 'list', origins: [appOrigin] }, corsCredentials: false },

@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 /**
  * The GraphiQL page in a real headless Chromium (Debian's `chromium`; .ci/run
@@ -31,7 +32,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    gw = await startTestGateway({ kind: anyKind, cache: true });
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1680, height: 1000 } });
     // Every request of the page and its workers, WebSockets included.
@@ -91,8 +92,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   it("runs the odds-movement example with its variables and shows the event's history", async () => {
     await page.locator('.graphiql-tab').nth(1).click();
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('query OddsMovement'));
-    // GraphiQL takes the operation name from the editor after a debounce: run before it and it sends the last tab's name.
-    await page.waitForTimeout(750);
+    await operationNameTaken(page, 'query OddsMovement');
     const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().postData()?.includes('OddsMovement') === true);
     await page.getByRole('button', { name: /^Execute query/ }).click();
     const body = (await (await response).json()) as { data: { oddsHistory: Array<{ capturedAt: string; bookmaker: { key: string } }> } };
@@ -104,13 +104,12 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
   it('starts the live subscription over graphql-ws and shows an update as the worker stores it', async () => {
     await page.locator('.graphiql-tab').nth(2).click();
     await expect.poll(() => paneText(page, '.graphiql-query-editor'), waitUpTo).toContain(compact('subscription LiveOdds'));
-    // GraphiQL takes the operation name from the editor after a debounce: run before it and it sends the last tab's name.
-    await page.waitForTimeout(750);
+    await operationNameTaken(page, 'subscription LiveOdds');
     await page.getByRole('button', { name: /^Execute query/ }).click();
     // Only once the server has the subscription does a stored batch reach it.
     await expect.poll(() => socketFrames.sent.some((frame) => frame.type === 'subscribe'), waitUpTo).toBe(true);
     await expect.poll(() => gw.pubsub.stats().subscribers, waitUpTo).toBe(1);
-    // A cycle a second: the worker's PGlite writes hold this process's event loop, which also sends the
+    // A cycle a second: the worker's PGlite writes (without PostgreSQL) hold this process's event loop, which also sends the
     // gateway's WebSocket frames and receives Playwright's; back-to-back cycles starved both for 20 s at load 16.
     worker = gw.simulatedWorker({ changesPerSecond: 10 }, { intervalMs: 1000 });
     worker.start();
@@ -125,6 +124,7 @@ describe.skipIf(!hasChromium)(`GraphiQL in headless Chromium${hasChromium ? '' :
     };
     await expect.poll(shown, waitUpTo).toBe(true);
     expect(await paneText(page, '.result-window')).toContain('"oddsUpdated"');
+    expect(await paneText(page, '.result-window')).toContain(compact(`"cursor": "${updates().at(-1)!.cursor}"`));
     await page.screenshot({ path: path.join(artifacts, 'graphiql-subscription.png') });
     expect(notLoopback(requested)).toEqual([]);
     expect(socketFrames.urls).toEqual([`${gw.gateway.url.replace('http', 'ws')}/graphql`]);
@@ -143,7 +143,7 @@ describe.skipIf(!hasChromium)('GraphiQL on a gateway with introspection off (the
   const problems: string[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { introspection: false } });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1680, height: 1000 } })).newPage();
     page.on('request', (request) => {
@@ -181,6 +181,17 @@ describe.skipIf(!hasChromium)('GraphiQL on a gateway with introspection off (the
   });
 });
 
+/**
+ * Waits until GraphiQL has taken the operation name from the editor, which it does in a handler debounced after each
+ * change of the editor (a tab switch is one): run before it and GraphiQL sends the last tab's operation name. The
+ * same handler first stores the editor's text under `graphiql:query`, so that text showing `operation` is the sign.
+ */
+async function operationNameTaken(page: Page, operation: string): Promise<void> {
+  // Runs in the page: the Node.js types know no localStorage.
+  const storedQuery = () => (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage.getItem('graphiql:query');
+  await expect.poll(() => page.evaluate(storedQuery), waitUpTo).toContain(operation);
+}
+
 function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
@@ -200,7 +211,7 @@ function launchChromium(): Promise<Browser> {
 /** A graphql-ws protocol message, as far as these tests read it. */
 interface Frame {
   type: string;
-  payload?: { data?: { oddsUpdated: { event: { id: string }; snapshot: { capturedAt: string } } } };
+  payload?: { data?: { oddsUpdated: { cursor: string; event: { id: string }; snapshot: { capturedAt: string } } } };
 }
 
 /** The URLs that went anywhere but this machine (data: and blob: URLs never leave it). */

@@ -9,6 +9,7 @@ import { defaultGraphiqlDir } from '../../src/api/graphiql/paths.js';
 import { createGraphiqlHandler } from '../../src/api/graphiql/serve.js';
 import { listen } from '../../src/ops/listen.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -137,7 +138,7 @@ describe('GraphiQL on the gateway', () => {
     if (!existsSync(path.join(defaultGraphiqlDir, 'index.html'))) {
       throw new Error(`No GraphiQL bundle in ${defaultGraphiqlDir}: run npm run build (npm test does)`);
     }
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
   });
   afterAll(async () => {
     await gw?.close();

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordAnswers, type RecordedAnswer } from '../support/answers.js';
+import { anyKind, createTestDatabase } from '../support/databases.js';
 
 // Recorded on main at 784de0c (ids on odds, history by market) with test/support/record-answers.ts, before storage v2.
 const fixture = path.resolve(import.meta.dirname, '../fixtures/answers-before-storage-v2.json');
@@ -24,10 +25,11 @@ function withoutPreviousPrice(value: unknown): unknown {
 }
 
 describe('the GraphQL answers after storage v2', () => {
-  // A PGlite gateway seeded from scratch: slow on a loaded machine.
+  // Seeded in the test: slow on a loaded machine.
   it('are the answers before it on the same seed, but for previousPrice, which now means the price before the last change', { timeout: 120_000 }, async () => {
     const before = JSON.parse(await readFile(fixture, 'utf8')) as RecordedAnswer[];
-    const after = await recordAnswers();
+    const test = await createTestDatabase(anyKind, 'migrated');
+    const after = await recordAnswers(test.db).finally(() => test.drop());
     expect(after.map((a) => a.name)).toEqual(before.map((b) => b.name));
     const agreed = { changedLastTime: 0, firstSeen: 0, unchangedLastTime: 0 };
     after.forEach((answer, i) => {

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { boardQuery, eventQuery, historyQuery } from './queries.js';
+import { anyKind } from '../support/databases.js';
 
 describe('bad input', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
   });
   afterAll(() => gw?.close());
 
@@ -90,7 +91,7 @@ describe('bad input', () => {
     expect(await response.json()).toMatchObject({
       status: 'ready',
       parts: {
-        database: { status: 'up', kind: 'pglite' },
+        database: { status: 'up', kind: anyKind },
         cache: { status: 'on' },
         board: { events: gw.gateway.board!.size },
       },

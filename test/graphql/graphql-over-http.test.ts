@@ -1,11 +1,12 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 describe('the GraphQL-over-HTTP spec audits (graphql-http)', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
   });
   afterAll(() => gw?.close());
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { parsePrometheusText } from '../support/prometheus-text.js';
+import { anyKind } from '../support/databases.js';
 
 /** A TCP connection to the gateway that never sends a byte; `closedAfterMs` is set when the server closes it. */
 interface SilentConnection {
@@ -42,7 +43,7 @@ describe('connections that never send a request', () => {
   const headersTimeoutMs = 4000;
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { httpHeadersTimeoutMs: headersTimeoutMs } });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { httpHeadersTimeoutMs: headersTimeoutMs } });
   });
   afterAll(() => gw?.close());
 
@@ -64,7 +65,7 @@ describe('the connection cap', () => {
   let gw: TestGateway;
   let held: SilentConnection[] = [];
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { httpMaxConnections: 20 } });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { httpMaxConnections: 20 } });
   });
   afterAll(async () => {
     for (const { socket } of held) socket.destroy();

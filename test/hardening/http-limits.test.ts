@@ -4,6 +4,7 @@ import { boardQuery } from '../graphql/queries.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { aliasBomb, deepQuery, expectError, postGraphQL, tokenBomb } from './requests.js';
 import { openAcknowledgedSocket } from './sockets.js';
+import { anyKind } from '../support/databases.js';
 
 /** The board query's selection with its page size written in. */
 const boardSelection = (first: number) =>
@@ -16,7 +17,7 @@ describe('limits and bad input over HTTP', () => {
   let gw: TestGateway;
   let url: string;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    gw = await startTestGateway({ kind: anyKind, cache: true });
     url = `${gw.gateway.url}/graphql`;
   });
   afterAll(() => gw?.close());
@@ -153,7 +154,7 @@ describe('limits and bad input over HTTP', () => {
 describe('introspection switched off', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { introspection: false } });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { introspection: false } });
   });
   afterAll(() => gw?.close());
 

@@ -5,6 +5,7 @@ import { boardQuery } from '../graphql/queries.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { aliasBomb, deepQuery, postGraphQL, tokenBomb } from './requests.js';
 import { oddsSubscription, openAcknowledgedSocket, openRawSocket } from './sockets.js';
+import { anyKind } from '../support/databases.js';
 
 // A real collector in this process, without a flag on the whole test run.
 v8.setFlagsFromString('--expose-gc');
@@ -25,7 +26,7 @@ describe('memory after abuse', () => {
   let expectedBoard: unknown;
   beforeAll(async () => {
     gw = await startTestGateway({
-      kind: 'pglite',
+      kind: anyKind,
       cache: true,
       config: { wsInitTimeoutMs: 250, wsMaxSubscriptions: 3 },
     });

@@ -7,6 +7,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 import { deepQuery } from './requests.js';
 import { oddsSubscription, openAcknowledgedSocket, openRawSocket } from './sockets.js';
+import { anyKind } from '../support/databases.js';
 
 const waitUpTo = { timeout: 10_000, interval: 10 };
 
@@ -19,7 +20,7 @@ describe('WebSocket protocol abuse', () => {
   let subscriptionError: unknown;
   beforeAll(async () => {
     gw = await startTestGateway({
-      kind: 'pglite',
+      kind: anyKind,
       cache: true,
       shape: 'seeded-small',
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },

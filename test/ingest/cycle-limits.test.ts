@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFeedCursor } from '../../src/db/feed-commit.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 
 describe('an ingest cycle', () => {
@@ -13,7 +13,7 @@ describe('an ingest cycle', () => {
   let clock = Date.now();
   const start = clock - 3_600_000;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded-small');
+    test = await createTestDatabase(anyKind, 'seeded-small');
     bookmaker = (await test.db.prisma.bookmaker.findFirstOrThrow()).key;
     events = (await test.db.prisma.event.findMany({ select: { externalId: true }, orderBy: { id: 'asc' } })).map((e) => e.externalId);
   });

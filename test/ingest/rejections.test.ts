@@ -2,14 +2,14 @@ import { messagesTo } from '../support/gateway.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 
 describe('rejected records', () => {
   let test: TestDatabase;
   let event: string;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded-small');
+    test = await createTestDatabase(anyKind, 'seeded-small');
     event = (await test.db.prisma.event.findFirstOrThrow()).externalId;
   });
   afterAll(() => test.drop());

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFeedRecord } from '../../src/ingest/feed-record.js';
 import { SimulatedFeed } from '../../src/ingest/simulated-feed.js';
 import { seedDatabase } from '../../src/seed/seed.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const day = 86_400_000;
 
@@ -22,7 +22,7 @@ describe('the simulated feed over thirty simulated days', () => {
 
   beforeAll(async () => {
     // Seeded here, not copied from the run's template: the data set is laid out around the fake clock's start.
-    test = await createTestDatabase('pglite', 'migrated');
+    test = await createTestDatabase(anyKind, 'migrated');
     await seedDatabase(test.db, { events: 30, bookmakers: 3, now: new Date(start) });
     let clock = start;
     const speed = 1000;

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { maxPrice } from '../../src/domain/pricing.js';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 interface EventState {
   id: string;
@@ -32,7 +33,7 @@ describe('the simulated market at ten times real speed', () => {
   const committedInLastCycles: number[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
     clock = Date.now();
     const { prisma } = gw.test.db;
     const soonest = await prisma.event.findMany({ orderBy: { id: 'asc' }, take: 8, select: { id: true } });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { anyKind } from '../support/databases.js';
 
 interface Update {
   oddsUpdated: {
@@ -16,7 +17,7 @@ describe('live odds on the embedded default', () => {
   let worker: IngestWorker;
   let client: Client;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    gw = await startTestGateway({ kind: anyKind, cache: true });
     worker = gw.simulatedWorker({}, { intervalMs: 100 });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   });

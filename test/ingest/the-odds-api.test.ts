@@ -7,7 +7,7 @@ import type { OddsApiEvent } from '../../src/ingest/feeds/odds-api-records.js';
 import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import type { MovedMarket } from '../../src/domain/movement.js';
 import { startOddsApiServer } from '../support/odds-api-server.js';
 
@@ -24,7 +24,7 @@ describe('The Odds API feed', () => {
   ];
   beforeAll(async () => {
     api = await startOddsApiServer({ events: () => fixtureEvents, now: () => clock, quota: 20_000 });
-    test = await createTestDatabase('pglite', 'seeded-small');
+    test = await createTestDatabase(anyKind, 'seeded-small');
   });
   afterAll(async () => {
     await api.close();

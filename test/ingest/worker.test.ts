@@ -13,7 +13,7 @@ import { LiveOdds } from '../../src/live/live-odds.js';
 import { LogFollower } from '../../src/live/log-follower.js';
 import { InProcessOddsBus, type OddsChange } from '../../src/live/odds-bus.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const record = (event: string, bookmaker: string, capturedAt: string, homePrice: unknown = 2.1) => ({
   event,
@@ -51,7 +51,7 @@ describe('the ingest worker', () => {
   const now = new Date();
 
   beforeEach(async () => {
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase(anyKind, 'seeded');
     const reader = new OddsReader(test.db.prisma);
     feed = new QueuedFeed();
     cache = new LruOddsCache({ maxBytes: 64 << 20 });

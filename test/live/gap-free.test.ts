@@ -244,6 +244,9 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
       const result = await tally(test, start, () => watching.received);
       expect(result).toMatchObject(clean);
       expect(watching.errors).toEqual([]);
+      // Read from the log, not brought by the bus: what /metrics reports as oddsgate_change_log_filled_total.
+      expect(gateway.follower.stats()).toMatchObject({ filled: expect.any(Number), lost: 0 });
+      expect(gateway.follower.stats().filled).toBeGreaterThan(0);
     } finally {
       await proxy.stop();
     }

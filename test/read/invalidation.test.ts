@@ -8,7 +8,7 @@ import { applyInvalidation, resolveInvalidation, type Invalidation } from '../..
 import { LruOddsCache } from '../../src/read/odds-cache.js';
 import { RedisTier } from '../../src/read/redis-tier.js';
 import { redisNames } from '../../src/redis/names.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { messagesTo, type LogLine } from '../support/gateway.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
@@ -16,7 +16,7 @@ const redisUrl = process.env.TEST_REDIS_URL || undefined;
 describe('what an operator’s invalidation covers', () => {
   let test: TestDatabase;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded-small');
+    test = await createTestDatabase(anyKind, 'seeded-small');
   });
   afterAll(() => test?.drop());
 

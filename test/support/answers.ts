@@ -1,4 +1,4 @@
-import { openDatabase } from '../../src/db/database.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { startGateway } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
@@ -13,8 +13,8 @@ import { boardQuery, eventQuery, historyQuery } from '../graphql/queries.js';
  * by bookmaker and market, and history with each filter. A storage change
  * records these with the code before it (test/support/record-answers.ts) and
  * proves the code after it gives the same answers. Built from src/ alone (an
- * embedded database of its own), so the same file runs in vitest and in tsx
- * on an older checkout.
+ * embedded database of its own, unless given a migrated one), so the same file
+ * runs in vitest and in tsx on an older checkout.
  */
 export const answerSeed = { events: 12, bookmakers: 3, now: new Date('2026-11-20T12:00:00.000Z') };
 
@@ -39,10 +39,11 @@ const operations: Array<Omit<RecordedAnswer, 'response'>> = [
   },
 ];
 
-export async function recordAnswers(): Promise<RecordedAnswer[]> {
-  const db = await openDatabase({ pgliteDataDir: 'memory://' });
+/** The answers on `migrated` (a migrated, empty database, left open), or on a new embedded one. */
+export async function recordAnswers(migrated?: Database): Promise<RecordedAnswer[]> {
+  const db = migrated ?? (await openDatabase({ pgliteDataDir: 'memory://' }));
   try {
-    await applyMigrations(db);
+    if (!migrated) await applyMigrations(db);
     await seedDatabase(db, answerSeed);
     const config = { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 64 * 1024 * 1024 };
     const gateway = await startGateway({ bus: new InProcessOddsBus(), config, db, logger: silentLogger() });
@@ -61,6 +62,6 @@ export async function recordAnswers(): Promise<RecordedAnswer[]> {
       await gateway.close();
     }
   } finally {
-    await db.close();
+    if (!migrated) await db.close();
   }
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -13,9 +13,16 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs one of the project's TypeScript entry points (e.g. `src/main.ts`) as its own Node.js process. */
+/**
+ * Runs one of the project's entry points (e.g. `src/main.ts`) as its own Node.js process, from its build in dist/
+ * as `npm start` does: each start costs a second less CPU than through tsx, which compiles src/ on the way.
+ * The build is brought up to date first (a few milliseconds of hashing when src/ has not changed since).
+ */
 export function startProcess(entry: string, env: Record<string, string>, args: readonly string[] = []): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const compiled = entry.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js');
+  if (compiled === entry) throw new Error(`startProcess: ${entry} is not a TypeScript file under src/`);
+  execFileSync(process.execPath, ['scripts/build.mjs', 'generate', 'compile'], { cwd: root, stdio: 'pipe' });
+  const child = spawn(process.execPath, ['--enable-source-maps', compiled, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return watch(entry, child, false);
 }
 

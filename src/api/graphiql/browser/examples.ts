@@ -86,16 +86,22 @@ query OddsMovement(
 # one update per (event, bookmaker) change
 # that moved a market in $markets. Empty the
 # variables for every event; ■ stops.
+# Each update has a cursor: set $after to the
+# last one (or to a query's oddsCursor) and run
+# again to get every change since, then live.
 subscription LiveOdds(
   $eventIds: [ID!]
   $bookmakers: [String!]
   $markets: [String!]
+  $after: String
 ) {
   oddsUpdated(
     eventIds: $eventIds
     bookmakers: $bookmakers
     markets: $markets
+    after: $after
   ) {
+    cursor
     event { id home away }
     snapshot {
       id

@@ -1,0 +1,145 @@
+// Issue 20's scenarios, measured with wrk: what the gateway does when requests vary (board variants, a
+// cold response cache, event pages with history), each as a ratio to the replay ceiling and as CPU time
+// per request. Run by `npm run bench` (bench/run.ts), or alone: `npx tsx bench/variety.ts` against a
+// seeded database (VARIETY_DATABASE_URL), rewriting its section of BENCHMARKS.md.
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { httpRequest } from './lib/http.js';
+import { describeMachine } from './lib/machine.js';
+import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type GatewayProcess } from './lib/processes.js';
+import { topSelfTimes, type CpuProfile, type SelfTime } from './lib/profile.js';
+import { boardEventIds, boardVariants, eventDetailBodies, uncached } from './lib/variants.js';
+import { runWrk, type WrkResult } from './lib/wrk.js';
+import { hotBoardBody } from './queries.js';
+
+export interface VarietyRow {
+  scenario: string;
+  result: WrkResult;
+  /** Gateway CPU (user + system) per answered request, ms. */
+  cpuMsPerRequest: number;
+}
+
+export interface VarietyResults {
+  rows: VarietyRow[];
+  ceiling: WrkResult;
+  /** The ceiling server's CPU per request, ms: what replaying bytes costs on this machine. */
+  ceilingCpuMsPerRequest: number;
+  profile: SelfTime[];
+  residentBytes: number;
+  responseCache: object | null;
+  variants: { count: number; bytes: number };
+}
+
+const nonce = '__NONCE__';
+
+async function post(url: string, body: string): Promise<string> {
+  const { status, text } = await httpRequest(`${url}/graphql`, body);
+  if (status !== 200 || !text.startsWith('{"data":') || text.includes('"errors":')) throw new Error(`GraphQL request failed (${status}): ${text.slice(0, 300)}`);
+  return text;
+}
+
+async function measured(gateway: GatewayProcess, scenario: string, bodies: readonly string[], durationS: number, connections = 16, cold = false): Promise<VarietyRow> {
+  const load = () => runWrk({ url: `${gateway.url}/graphql`, connections, durationS, bodies, ...(cold && { nonce }) });
+  await runWrk({ url: `${gateway.url}/graphql`, connections, durationS: Math.min(2, durationS), bodies, ...(cold && { nonce }) });
+  const before = await cpuSeconds(gateway.child.pid);
+  const result = await load();
+  const cpuMs = ((await cpuSeconds(gateway.child.pid)) - before) * 1000;
+  console.log(`[variety] ${scenario}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, errors ${result.errors}, ${(cpuMs / result.requests).toFixed(2)} ms CPU each`);
+  return { scenario, result, cpuMsPerRequest: cpuMs / Math.max(1, result.requests) };
+}
+
+/** Every scenario on one gateway (INGEST=off, CACHE=on), then the ceiling replaying the hot board's bytes. */
+export async function runVariety(databaseUrl: string, durationS: number, profileFile: string): Promise<VarietyResults> {
+  const gateway = await startGateway({ DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on' });
+  let results: Omit<VarietyResults, 'ceiling' | 'ceilingCpuMsPerRequest'>;
+  const boardText = await post(gateway.url, hotBoardBody);
+  try {
+    const variants = await boardVariants((b) => post(gateway.url, b), 240);
+    const ids = await boardEventIds((b) => post(gateway.url, b), 500);
+    const details = eventDetailBodies(ids);
+    let variantBytes = 0;
+    for (const body of variants) variantBytes += Buffer.byteLength(await post(gateway.url, body));
+    const rows = [
+      await measured(gateway, 'hot board, repeated', [hotBoardBody], durationS),
+      await measured(gateway, `${variants.length} board variants, cycled`, variants, durationS),
+      await measured(gateway, `${variants.length} board variants, cycled, 64 connections`, variants, durationS, 64),
+      await measured(gateway, 'board variants, cold response cache (every request different)', variants.map((b) => uncached(b, 0).replace('"_nonce":0', `"_nonce":"${nonce}"`)), durationS, 16, true),
+      await measured(gateway, `event detail + oddsHistory(first: 20), ${ids.length} ids cycled`, details, durationS),
+      await measured(gateway, 'event detail + oddsHistory(first: 20), cold response cache', details.map((b) => uncached(b, 0).replace('"_nonce":0', `"_nonce":"${nonce}"`)), durationS, 16, true),
+    ];
+    // Where the miss path's time goes: the cold board again, under the profiler.
+    const coldBoard = variants.map((b) => uncached(b, 0).replace('"_nonce":0', `"_nonce":"${nonce}"`));
+    await gateway.profile(profileFile, () => runWrk({ url: `${gateway.url}/graphql`, connections: 16, durationS, bodies: coldBoard, nonce }));
+    const profile = topSelfTimes(JSON.parse(await readFile(profileFile, 'utf8')) as CpuProfile, 15);
+    const residentBytes = (await gateway.memory()).rss;
+    results = { rows, profile, residentBytes, responseCache: (await gateway.health()).responses, variants: { count: variants.length, bytes: variantBytes } };
+  } finally {
+    await gateway.stop();
+  }
+  const bodyFile = path.join(os.tmpdir(), `oddsgate-ceiling-${process.pid}.json`);
+  await writeFile(bodyFile, boardText);
+  const ceilingProcess = startNodeProcess('bench/child/ceiling-server.ts', { env: { CEILING_BODY_FILE: bodyFile, CEILING_CONTENT_TYPE: 'application/json; charset=utf-8' } });
+  try {
+    const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
+    await runWrk({ url: ceilingUrl!, connections: 16, durationS: Math.min(2, durationS), bodies: [hotBoardBody] });
+    const before = await cpuSeconds(ceilingProcess.child.pid);
+    const ceiling = await runWrk({ url: ceilingUrl!, connections: 16, durationS, bodies: [hotBoardBody] });
+    const ceilingCpuMsPerRequest = (((await cpuSeconds(ceilingProcess.child.pid)) - before) * 1000) / Math.max(1, ceiling.requests);
+    console.log(`[variety] ceiling: ${Math.round(ceiling.reqPerSec)} req/s, p99 ${ceiling.p99Ms} ms, ${ceilingCpuMsPerRequest.toFixed(2)} ms CPU each`);
+    return { ...results, ceiling, ceilingCpuMsPerRequest };
+  } finally {
+    await ceilingProcess.stop();
+  }
+}
+
+const start = '<!-- variety: written by bench/variety.ts -->';
+const end = '<!-- variety: end -->';
+
+/** The section, replacing an earlier one in `markdown` (or appended). */
+export function withVarietySection(markdown: string, results: VarietyResults, durationS: number): string {
+  const machine = describeMachine();
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const row = ({ scenario, result, cpuMsPerRequest }: VarietyRow) =>
+    `| ${scenario} | ${result.connections} | ${Math.round(result.reqPerSec).toLocaleString('en-US')} | ${((result.reqPerSec / results.ceiling.reqPerSec) * 100).toFixed(1)} % | ${result.p50Ms.toFixed(1)} | ${result.p99Ms.toFixed(1)} | ${result.errors} | ${cpuMsPerRequest.toFixed(2)} |`;
+  const section = [
+    start,
+    '',
+    '## Varied requests, measured with wrk (issue 20)',
+    '',
+    `Written by \`bench/variety.ts\` (part of \`npm run bench\`) on ${new Date().toISOString()}. wrk 4 (Debian's \`wrk\` package), 2 threads, ${durationS} s per`,
+    'scenario after 2 s of warm-up; every body checked (a body that is not `{"data":...` without `"errors":` counts as an error). wrk',
+    'is used here because autocannon saturates a core of its own before the gateway does. CPU per request is the gateway',
+    "process's user + system time over the run divided by the requests answered: other load on the machine does not count in it,",
+    'while req/s falls with it.',
+    '',
+    `- Machine: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}; 1-minute load average ${machine.loadAverage.toFixed(1)} at the end (shared with other work: compare ratios, not absolute figures).`,
+    `- Board variants: ${results.variants.count} (10 filters x page sizes 10/20/50 x pages walked by cursor), ${mib(results.variants.bytes)} of answers.`,
+    `- Gateway resident set after these runs (after two forced GCs): ${mib(results.residentBytes)}. Response cache: \`${JSON.stringify(results.responseCache)}\`.`,
+    '',
+    '| scenario | connections | req/s | of ceiling | p50 ms | p99 ms | errors | CPU ms / request |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.rows.map(row),
+    `| ceiling: bare node:http replaying the hot board's bytes | 16 | ${Math.round(results.ceiling.reqPerSec).toLocaleString('en-US')} | 100.0 % | ${results.ceiling.p50Ms.toFixed(1)} | ${results.ceiling.p99Ms.toFixed(1)} | ${results.ceiling.errors} | ${results.ceilingCpuMsPerRequest.toFixed(2)} |`,
+    '',
+    'Where a cold board page spends its CPU (top self time, `node --cpu-prof` over the cold-cache scenario, idle included):',
+    '',
+    '| function | self ms | share |',
+    '|---|---|---|',
+    ...results.profile.map((t) => `| \`${t.name}\` | ${Math.round(t.selfMs).toLocaleString('en-US')} | ${(t.share * 100).toFixed(1)} % |`),
+    '',
+    end,
+  ].join('\n');
+  const from = markdown.indexOf(start);
+  const to = markdown.indexOf(end);
+  return from === -1 || to === -1 ? `${markdown.trimEnd()}\n\n${section}\n` : `${markdown.slice(0, from)}${section}${markdown.slice(to + end.length)}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const durationS = Number(process.env.BENCH_DURATION ?? 10);
+  const databaseUrl = process.env.VARIETY_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/oddsgate_fastprof';
+  const results = await runVariety(databaseUrl, durationS, path.join(projectRoot, 'bench', 'results', 'cold-board.cpuprofile'));
+  const file = path.join(projectRoot, 'BENCHMARKS.md');
+  await writeFile(file, withVarietySection(await readFile(file, 'utf8'), results, durationS));
+  console.log('[variety] wrote BENCHMARKS.md');
+}

@@ -1,0 +1,84 @@
+import { createClient, type Client } from 'graphql-sse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeLogCursor } from '../../src/api/cursor.js';
+import type { LoggedOddsChange } from '../../src/domain/change-log.js';
+import type { IngestWorker } from '../../src/ingest/worker.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const LIVE = `subscription Live($after: String) { oddsUpdated(after: $after) { cursor event { id } snapshot { id capturedAt } } }`;
+
+interface Message {
+  data?: { oddsUpdated: { cursor: string } } | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+/** GraphQL over Server-Sent Events with graphql-sse's own client, as a browser behind a WebSocket-hostile proxy would use it. */
+describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
+  let gw: TestGateway;
+  let worker: IngestWorker;
+  let client: Client;
+  beforeAll(async () => {
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    client = createClient({ url: `${gw.gateway.url}/graphql/stream`, retryAttempts: 0 });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    client?.dispose();
+    await gw?.close();
+  });
+
+  const subscribe = (query: string, variables: Record<string, unknown> = {}) => {
+    const messages: Message[] = [];
+    const failures: unknown[] = [];
+    const stop = client.subscribe<Message['data']>({ query, variables }, { next: (m) => void messages.push(m as Message), error: (e) => void failures.push(e), complete: () => {} });
+    return { messages, failures, stop };
+  };
+  const logItemsAfter = async (cursor: string) => {
+    const place = decodeLogCursor(cursor);
+    const rows = await gw.test.db.prisma.changeLog.findMany({ where: { position: { gte: place.position } }, orderBy: { position: 'asc' } });
+    return rows.flatMap((row) =>
+      (row.changes as unknown as LoggedOddsChange[]).flatMap((_, index) => (row.position > place.position || index > (place.index ?? Infinity) ? [`${row.position}.${index}`] : [])),
+    );
+  };
+  const placeOf = (cursor: string) => {
+    const place = decodeLogCursor(cursor);
+    return `${place.position}.${place.index}`;
+  };
+
+  it('streams updates with their cursor, and replays every change committed while the stream was closed', async () => {
+    const { data } = (await gw.query<{ data: { oddsCursor: string } }>('{ oddsCursor }'));
+    worker.start();
+    const first = subscribe(LIVE, { after: data.oddsCursor });
+    await expect.poll(() => first.messages.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
+    first.stop();
+    const last = first.messages.at(-1)!.data!.oddsUpdated.cursor;
+    const positions = async () => (await gw.test.db.prisma.changeLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+    const from = await positions();
+    await expect.poll(positions, { timeout: 20_000 }).toBeGreaterThanOrEqual(from + 3n);
+    await worker.stop();
+
+    const expected = await logItemsAfter(last);
+    const resumed = subscribe(LIVE, { after: last });
+    await expect.poll(() => resumed.messages.length, { timeout: 20_000 }).toBe(expected.length);
+    expect(resumed.messages.map((m) => placeOf(m.data!.oddsUpdated.cursor))).toEqual(expected);
+    expect([...first.failures, ...resumed.failures, ...first.messages, ...resumed.messages].filter((m) => (m as Message).errors)).toEqual([]);
+    resumed.stop();
+  });
+
+  it('refuses a query (POST /graphql serves those) and an invalid document with 400 and their codes', async () => {
+    // graphql-sse answers a refused operation as GraphQL over HTTP does: a 400 with the errors, before any stream.
+    const refusal = async (query: string) => {
+      const { failures } = subscribe(query);
+      await expect.poll(() => failures.length, { timeout: 10_000 }).toBe(1);
+      const { response } = failures[0] as { response: Response };
+      return { status: response.status, body: (await response.json()) as Message };
+    };
+    const query = await refusal('{ sports { key } }');
+    expect(query.status).toBe(400);
+    expect(query.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_REQUEST' }) })]);
+    const invalid = await refusal('subscription { oddsUpdated { nope } }');
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+  });
+});
