@@ -50,7 +50,7 @@ interface Target {
   /** Starts the changes; resolves once they flow. */
   start(): Promise<void>;
   /** Stops them and waits until everything sent has arrived; the newest capturedAt per pair sent since `sinceMs`, and the updates captured in the window. */
-  stop(sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ newest: Record<string, number>; published: string[]; loopDelayP99Ms: number }>;
+  stop(sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ newest: Record<string, number>; published: string[]; loopDelayP99Ms: number; conflated: number | null; dropped: number | null }>;
   /** Resets the target's event-loop delay histogram (the gateway's resets on each /metrics scrape). */
   resetLoopDelay(): Promise<void>;
 }
@@ -75,7 +75,7 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
     await sleep(toMs - Date.now());
     const cpuAfter = await Promise.all(pids.map((pid) => cpuSeconds(pid)));
     const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / durationS);
-    const { newest, published, loopDelayP99Ms } = await target.stop(sinceMs, { fromMs, toMs });
+    const { newest, published, loopDelayP99Ms, conflated, dropped } = await target.stop(sinceMs, { fromMs, toMs });
     const reports = await Promise.all(
       clients.map((c) => c.request<{ report: ClientReport }>({ type: 'report', newest, published: trackEach ? published : [], samples: 20_000 }, 'report').then((r) => r.report)),
     );
@@ -89,6 +89,8 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
       received: sum((r) => r.received),
       lost: trackEach ? sum((r) => r.lost) : null,
       staleSubscribers: sum((r) => r.staleSubscribers),
+      conflated,
+      dropped,
       pairsChanged: Object.keys(newest).length,
       errors: sum((r) => r.errors + r.failedConnections),
       publishToReceiveMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.length ? Math.max(...latencies) : Number.NaN },
@@ -110,6 +112,7 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
 /** The gateway following a worker process at SIM_SPEED `speed`. */
 function gatewayTarget(gateway: Awaited<ReturnType<typeof startGateway>>, database: BenchDatabase, workerEnv: Record<string, string>, speed: string): Target {
   let worker: NodeProcess | undefined;
+  let before = { conflated: 0, dropped: 0 };
   return {
     url: gateway.url,
     pid: gateway.child.pid!,
@@ -118,13 +121,20 @@ function gatewayTarget(gateway: Awaited<ReturnType<typeof startGateway>>, databa
       while ((await gateway.health()).subscriptions.subscribers < count && Date.now() < by) await sleep(200);
     },
     async start() {
+      before = (await gateway.health()).subscriptions;
       worker = startNodeProcess('src/cli/ingest.ts', { env: { ...workerEnv, SIM_SPEED: speed } });
       await worker.waitForLine(/ingest worker on/);
     },
     async stop(sinceMs, window) {
       await worker?.stop();
       await quiet(async () => (await gateway.health()).subscriptions.delivered);
-      return { ...(await truth(database.url, sinceMs, window)), loopDelayP99Ms: await gatewayLoopDelay(gateway.url) };
+      const after = (await gateway.health()).subscriptions;
+      return {
+        ...(await truth(database.url, sinceMs, window)),
+        loopDelayP99Ms: await gatewayLoopDelay(gateway.url),
+        conflated: after.conflated - before.conflated,
+        dropped: after.dropped - before.dropped,
+      };
     },
     resetLoopDelay: async () => void (await gatewayLoopDelay(gateway.url)),
   };
@@ -143,7 +153,7 @@ function ceilingTarget(ceiling: NodeProcess, url: string, perSecond: number, eve
         const at = Number(key.slice(key.lastIndexOf('|') + 1));
         return at >= window.fromMs && at <= window.toMs;
       });
-      return { newest, published, loopDelayP99Ms };
+      return { newest, published, loopDelayP99Ms, conflated: null, dropped: null };
     },
     resetLoopDelay: async () => {},
   };

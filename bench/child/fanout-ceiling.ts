@@ -23,10 +23,10 @@ loopDelay.enable();
 
 sockets.on('connection', (socket) => {
   socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { type: string; id?: string; payload?: { variables?: { ids?: string[] | null } } };
+    const message = JSON.parse(String(data)) as { type: string; id?: string; payload?: { variables?: { eventIds?: string[] | null } } };
     if (message.type === 'connection_init') socket.send('{"type":"connection_ack"}');
     if (message.type !== 'subscribe') return;
-    const ids = message.payload?.variables?.ids ?? null;
+    const ids = message.payload?.variables?.eventIds ?? null;
     const subscription = { socket, id: message.id!, events: ids && new Set(ids) };
     if (!ids) unfiltered.push(subscription);
     else for (const id of ids) byEvent.set(id, [...(byEvent.get(id) ?? []), subscription]);

@@ -5,16 +5,7 @@
 // "report" (window, the newest capturedAt per pair) -> "report"; then SIGTERM.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
-
-export const fanOutSubscription = /* GraphQL */ `
-  subscription Odds($ids: [ID!]) {
-    oddsUpdated(eventIds: $ids) {
-      publishedAt
-      event { id home away }
-      snapshot { bookmaker { key } capturedAt markets(keys: ["1x2", "moneyline"]) { key margin outcomes { key price previousPrice } } }
-    }
-  }
-`;
+import { traderOddsSubscription } from '../queries.js';
 
 interface OpenMessage {
   type: 'open';
@@ -83,7 +74,7 @@ function connect(url: string, subscriber: Subscriber): Promise<void> {
       if (message.type === 'connection_ack') {
         acknowledged = true;
         const ids = subscriber.events ? [...subscriber.events] : null;
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: fanOutSubscription, variables: { ids } } }));
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: traderOddsSubscription, variables: { eventIds: ids } } }));
         resolve();
       } else if (message.type === 'error') errors++;
     });

@@ -13,6 +13,9 @@ export interface FanOutScenario {
   lost: number | null;
   /** Subscribers whose last update of a pair that changed is not its newest state. */
   staleSubscribers: number;
+  /** Updates the gateway's subscriber queues replaced by a newer one of the same pair, and dropped (null for the ceiling, which queues nothing). */
+  conflated: number | null;
+  dropped: number | null;
   pairsChanged: number;
   errors: number;
   publishToReceiveMs: { p50: number; p99: number; max: number };
@@ -55,6 +58,7 @@ export function fanOutMarkdown(run: FanOutRun): string[] {
     formatNumber(s.changesPerSecond, 0),
     formatNumber(s.received),
     s.lost === null ? '-' : formatNumber(s.lost),
+    s.conflated === null ? '-' : `${formatNumber(s.conflated)} / ${formatNumber(s.dropped ?? Number.NaN)}`,
     `${formatNumber(s.staleSubscribers)} of ${formatNumber(s.subscribers)}`,
     `${ms(s.publishToReceiveMs.p50)} / ${ms(s.publishToReceiveMs.p99)} / ${ms(s.publishToReceiveMs.max)}`,
     formatNumber(s.loopDelayP99Ms, 1),
@@ -68,10 +72,10 @@ export function fanOutMarkdown(run: FanOutRun): string[] {
     '',
     `Run on ${run.started.toISOString()}: \`${run.command}\` (${run.durationS} s window after 2 s of changes); ${run.machine.cpu}, ${run.machine.cores} cores, Node.js ${run.machine.node}, load average ${run.machine.loadAverage.toFixed(1)} at the start.`,
     '',
-    `A gateway (CACHE=on) follows an ingest worker in its own process over Redis (SIM_SPEED sets the simulated feed's rate); subscribers are raw graphql-transport-ws sockets in ${run.clientProcesses} client processes, all with one document (\`oddsUpdated(eventIds: $ids)\`, the README's trader selection), so the gateway executes and serializes each update once. **Filtered**: each subscriber on 1-5 random board events; **unfiltered**: every update to every subscriber. The **ceiling** is a bare \`ws\` server in its own process sending the same subscribers updates of the same shape at the rate the gateway saw (one serialization per update, no GraphQL, database or cache): what this box and these clients manage at best, measured in the same run. Lost: an update on a subscriber's events captured in the window that it never received (filtered only; unfiltered subscribers may skip intermediate prices by conflation). Stale: a subscriber whose last update of a pair that changed is not the pair's newest state (the database's \`latest_odds\`, or what the ceiling last sent). Event-loop delay is the server's p99 over the window (for the gateway prom-client's \`nodejs_eventloop_lag_p99_seconds\`); CPU is in shares of one core.`,
+    `A gateway (CACHE=on) follows an ingest worker in its own process over Redis (SIM_SPEED sets the simulated feed's rate); subscribers are raw graphql-transport-ws sockets in ${run.clientProcesses} client processes, all with one document (\`oddsUpdated(eventIds: $ids)\`, the README's trader selection), so the gateway executes and serializes each update once. **Filtered**: each subscriber on 1-5 random board events; **unfiltered**: every update to every subscriber. The **ceiling** is a bare \`ws\` server in its own process sending the same subscribers updates of the same shape at the rate the gateway saw (one serialization per update, no GraphQL, database or cache): what this box and these clients manage at best, measured in the same run. Lost: an update on a subscriber's events captured in the window that it never received (filtered only; unfiltered subscribers may skip intermediate prices by conflation); conflated / dropped: the gateway's counts over the run (a conflated update was replaced by a newer one of the same pair before the subscriber's turn, so it is counted lost above too; dropped would lose a pair's newest state). Stale: a subscriber whose last update of a pair that changed is not the pair's newest state (the database's \`latest_odds\`, or what the ceiling last sent). Event-loop delay is the server's p99 over the window (for the gateway prom-client's \`nodejs_eventloop_lag_p99_seconds\`); CPU is in shares of one core.`,
     '',
-    '| scenario | subscribers | changes/s | received | lost | stale | publish -> receive p50 / p99 / max ms | server loop delay p99 ms | CPU server / clients | client loop delay p99 ms | load avg | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | subscribers | changes/s | received | lost | conflated / dropped | stale | publish -> receive p50 / p99 / max ms | server loop delay p99 ms | CPU server / clients | client loop delay p99 ms | load avg | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...run.scenarios.map((s) => `| ${row(s).join(' | ')} |`),
     '',
   ];

@@ -116,7 +116,7 @@ export interface GatewayProcess extends NodeProcess {
 export interface GatewayHealth {
   cache: { entries: number; bytes: number };
   board: { events: number } | null;
-  subscriptions: { subscribers: number; dropped: number; delivered: number };
+  subscriptions: { subscribers: number; dropped: number; conflated: number; delivered: number };
   /** The response cache's counters (src/api/response-cache.ts); null with CACHE=off. */
   responses: { hits: number; misses: number; shared: number; stored: number; stale: number; evictions: number; bytes: number } | null;
 }
