@@ -79,32 +79,7 @@ export class SharedExecutions {
   }
 }
 
-/**
- * How long sending may run before it lets the event loop turn, in ms. A
- * change touching many pairs reaches every subscriber at once, and their
- * sends complete without a turn of the loop (promises and writes that finish
- * at once): without a pause, a burst of changes to a thousand subscribers
- * holds every other request for its whole length. While sending pauses,
- * updates wait in each subscriber's queue, where a newer one of the same
- * (event, bookmaker) replaces an older one (conflation).
- */
-const sendSliceMs = 10;
-let sliceStartedAt = performance.now();
-let turning: Promise<void> | undefined;
-
-/** Undefined while the current slice lasts; else a turn of the event loop that every subscriber waits on together. */
-function turnIfSliceUsed(): Promise<void> | undefined {
-  if (turning || performance.now() - sliceStartedAt < sendSliceMs) return turning;
-  return (turning = new Promise((resolve) =>
-    setImmediate(() => {
-      turning = undefined;
-      sliceStartedAt = performance.now();
-      resolve();
-    }),
-  ));
-}
-
-/** graphql-js's mapping of a source stream to results (its `mapAsyncIterator` is internal), taking turns with the event loop. */
+/** graphql-js's mapping of a source stream to results (its `mapAsyncIterator` is internal). */
 function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => Promise<ExecutionResult>): Stream {
   const iterator = source[Symbol.asyncIterator]();
   const close = async (): Promise<IteratorResult<ExecutionResult>> => {
@@ -113,7 +88,6 @@ function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => Pro
   };
   return {
     async next() {
-      await turnIfSliceUsed();
       const next = await iterator.next();
       if (next.done) return { value: undefined, done: true };
       try {
