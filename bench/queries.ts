@@ -24,3 +24,14 @@ export const boardIdsQuery = /* GraphQL */ `
     events(first: 200, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } }
   }
 `;
+
+/** A trader's screen (the README's): odds of some events, `$eventIds` null for every event. */
+export const traderOddsSubscription = /* GraphQL */ `
+  subscription Odds($eventIds: [ID!]) {
+    oddsUpdated(eventIds: $eventIds) {
+      publishedAt
+      event { id home away }
+      snapshot { bookmaker { key } capturedAt markets(keys: ["1x2", "moneyline"]) { key margin outcomes { key price previousPrice } } }
+    }
+  }
+`;

@@ -9,15 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRandom } from '../src/domain/pricing.js';
+import { boardEventIds, postGraphQL } from './lib/board.js';
 import { createBenchDatabase } from './lib/database.js';
-import { httpRequest } from './lib/http.js';
 import type { DeliverySummary } from './lib/deliveries.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
 import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type GatewayProcess } from './lib/processes.js';
 import { topSelfTimes, type CpuProfile } from './lib/profile.js';
 import { writeReport, type BenchResults, type SubscriptionResult } from './lib/report.js';
-import { boardIdsQuery, eventDetailQuery, hotBoardBody } from './queries.js';
+import { eventDetailQuery, hotBoardBody } from './queries.js';
 import { runVariety, withVarietySection } from './variety.js';
 
 const durationS = positiveInt('BENCH_DURATION', process.env.BENCH_DURATION ?? '10');
@@ -38,13 +38,6 @@ function log(message: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-async function postGraphQL(url: string, body: string): Promise<{ text: string; contentType: string }> {
-  const { status, text, contentType } = await httpRequest(`${url}/graphql`, body);
-  const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown };
-  if (status !== 200 || parsed.errors || !parsed.data) throw new Error(`GraphQL request failed (${status}): ${text.slice(0, 500)}`);
-  return { text, contentType };
-}
-
 /** Loads `body` for `durationS` at `connections`, after a short unreported warm-up so the JIT has settled. */
 async function measure(label: string, url: string, body: string | undefined, conns = connections): Promise<LoadResult> {
   await runLoad({ url, connections: conns, durationS: Math.min(2, durationS), body });
@@ -63,18 +56,6 @@ async function measure(label: string, url: string, body: string | undefined, con
  */
 async function settle(url: string, body: string | undefined): Promise<void> {
   if (body !== undefined) await postGraphQL(url.replace(/\/graphql$/, ''), body);
-}
-
-async function boardEventIds(url: string): Promise<string[]> {
-  const ids: string[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { text } = await postGraphQL(url, JSON.stringify({ query: boardIdsQuery, variables: { after } }));
-    const page = (JSON.parse(text) as { data: { events: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Array<{ id: string }> } } }).data.events;
-    ids.push(...page.nodes.map((n) => n.id));
-    if (!page.pageInfo.hasNextPage) return ids;
-    after = page.pageInfo.endCursor;
-  }
 }
 
 async function measureSubscribers(gateway: GatewayProcess, count: number, boardIds: string[]): Promise<SubscriptionResult> {

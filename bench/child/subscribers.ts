@@ -5,6 +5,7 @@
 // "report" (the window) -> "report"; then SIGTERM.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { traderOddsSubscription } from '../queries.js';
 import { summariseDeliveries, type Delivery } from '../lib/deliveries.js';
 
 interface OpenMessage {
@@ -13,16 +14,6 @@ interface OpenMessage {
   /** Each subscriber's event ids; an extra observer subscribes to everything. */
   filters: string[][];
 }
-
-const subscription = /* GraphQL */ `
-  subscription Odds($eventIds: [ID!]) {
-    oddsUpdated(eventIds: $eventIds) {
-      publishedAt
-      event { id home away }
-      snapshot { bookmaker { key } capturedAt markets(keys: ["1x2", "moneyline"]) { key margin outcomes { key price previousPrice } } }
-    }
-  }
-`;
 
 interface OddsPayload {
   data?: { oddsUpdated: { publishedAt: string; event: { id: string }; snapshot: { bookmaker: { key: string }; capturedAt: string } } };
@@ -66,7 +57,7 @@ async function open({ url, filters: wanted }: OpenMessage): Promise<void> {
             clients.push(client);
             client.on('connected', () => connected.add(client));
             client.subscribe<OddsPayload['data']>(
-              { query: subscription, variables: { eventIds } },
+              { query: traderOddsSubscription, variables: { eventIds } },
               {
                 next: (payload) => {
                   const receivedAt = Date.now();

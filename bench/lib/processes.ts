@@ -116,7 +116,7 @@ export interface GatewayProcess extends NodeProcess {
 export interface GatewayHealth {
   cache: { entries: number; bytes: number };
   board: { events: number } | null;
-  subscriptions: { subscribers: number; dropped: number };
+  subscriptions: { subscribers: number; dropped: number; conflated: number; delivered: number };
   /** The response cache's counters (src/api/response-cache.ts); null with CACHE=off. */
   responses: { hits: number; misses: number; shared: number; stored: number; stale: number; evictions: number; bytes: number } | null;
 }
@@ -126,7 +126,11 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
     env: { HOST: '127.0.0.1', PORT: String(await freePort()), ...env },
     nodeArgs: ['--expose-gc', '--import', './bench/child/probe.ts', ...nodeArgs],
   });
-  const [, url] = await gateway.waitForLine(/oddsgate ready: .* at (http:\/\/[^\s]+)\/graphql/);
+  // A gateway that never got ready must not outlive the harness.
+  const [, url] = await gateway.waitForLine(/oddsgate ready: .* at (http:\/\/[^\s]+)\/graphql/).catch(async (error: unknown) => {
+    await gateway.stop();
+    throw error;
+  });
   return {
     ...gateway,
     url: url!,

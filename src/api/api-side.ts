@@ -145,6 +145,8 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     metrics,
     logger,
   });
+  metrics.observeSubscriptionExecutions(webSockets.executions);
+  health.addPart('subscriptionExecutions', () => ({ status: 'on', ...webSockets.executions() }));
   return {
     webSockets,
     listen: (port, host) => listen(httpServer, port, host),

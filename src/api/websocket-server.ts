@@ -8,6 +8,8 @@ import type { Metrics } from '../ops/metrics.js';
 import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
 import { webSocketPipeline } from './operation-pipeline.js';
+import { SharedExecutions, type SharedExecutionStats } from './shared-execution.js';
+import { sendSharedPayloads } from './shared-payload.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
 
 export interface WebSocketServerOptions {
@@ -24,6 +26,8 @@ export interface WebSocketServerOptions {
 export interface GraphQLWebSockets {
   /** What the WebSocket guard refused, since start. */
   stats: WebSocketGuardStats;
+  /** Subscription updates executed, and sent from an execution another subscriber started. */
+  executions(): SharedExecutionStats;
   /** Closes every socket with 1001 "going away" and stops accepting new ones. */
   close(): Promise<void>;
 }
@@ -32,6 +36,9 @@ export interface GraphQLWebSockets {
 export function startWebSockets({ config, server, schema, limits, createContext, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
   // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
   const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  // Before graphql-ws's own listener: its sends go through the splice of shared answers.
+  webSockets.on('connection', sendSharedPayloads);
+  const shared = new SharedExecutions();
   const guard = webSocketGuard({
     schema,
     limits,
@@ -52,6 +59,7 @@ export function startWebSockets({ config, server, schema, limits, createContext,
         return guard.serverOptions.onSubscribe!(ctx, id, payload);
       },
       schema,
+      subscribe: (args) => shared.subscribe(args),
       context: (ctx): GraphQLContext => createContext(connection(ctx.extra).log),
       onClose: (ctx, code) => connection(ctx.extra).log.debug({ code }, 'websocket closed'),
     },
@@ -59,6 +67,7 @@ export function startWebSockets({ config, server, schema, limits, createContext,
   );
   return {
     stats: guard.stats,
+    executions: () => shared.stats(),
     // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.
     close: async () => {
       await subscriptions.dispose();

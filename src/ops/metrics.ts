@@ -174,6 +174,7 @@ export class Metrics {
   #cacheSource: CacheSizeSource | undefined;
   #redisTier: RedisTierSource | undefined;
   #pubsubSource: PubSubSource | undefined;
+  #executions: (() => { executions: number; shared: number }) | undefined;
   #changeLogSource: (() => ChangeLogStats) | undefined;
   #responseCache: ResponseCacheSource | undefined;
 
@@ -289,6 +290,18 @@ export class Metrics {
       'Odds updates a slow subscriber skipped because a newer one of the same (event, bookmaker) replaced them in its queue.',
       () => pubsubStats()?.conflated,
     );
+    monotonicFromSource(
+      registers,
+      'oddsgate_subscription_executions_total',
+      "Subscription updates executed (once per update and distinct selection, however many subscribers receive it).",
+      () => this.#executions?.().executions,
+    );
+    monotonicFromSource(
+      registers,
+      'oddsgate_subscription_executions_shared_total',
+      "Subscription updates sent from an execution another subscriber's update started (same update, same selection).",
+      () => this.#executions?.().shared,
+    );
     const changeLog = () => this.#changeLogSource?.();
     new Gauge({
       name: 'oddsgate_change_log_position',
@@ -391,6 +404,11 @@ export class Metrics {
   /** The pubsub whose subscribers, deliveries and drops are reported on scrape. */
   observePubSub(source: PubSubSource): void {
     this.#pubsubSource = source;
+  }
+
+  /** Subscription executions, shared and not, reported on scrape. */
+  observeSubscriptionExecutions(stats: () => { executions: number; shared: number }): void {
+    this.#executions = stats;
   }
 
   /** The change-log follower whose position and gap fills are reported on scrape. */

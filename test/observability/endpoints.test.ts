@@ -48,6 +48,8 @@ describe('the operations endpoints', () => {
       'oddsgate_subscriptions_active',
       'oddsgate_subscription_messages_sent_total',
       'oddsgate_subscription_messages_dropped_total',
+      'oddsgate_subscription_executions_total',
+      'oddsgate_subscription_executions_shared_total',
       'oddsgate_ingest_snapshots_total',
       'oddsgate_ingest_rejected_total',
       'oddsgate_ingest_batch_duration_seconds',

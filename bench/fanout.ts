@@ -1,0 +1,255 @@
+// `npm run bench` (after bench/run.ts), or alone: `tsx bench/fanout.ts`. Subscription fan-out
+// (issue 17): a gateway following a separate ingest worker over Redis, subscribers on raw
+// graphql-transport-ws sockets in several client processes, and the same subscribers against a
+// bare `ws` server at the same rate (the ceiling), one scenario after the other. Writes its
+// section of BENCHMARKS.md. Environment: BENCH_DURATION (s, default 10), BENCH_DATABASE_URL,
+// BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000), FANOUT_UNFILTERED
+// (default 1000), FANOUT_FAST_SPEED (SIM_SPEED of the unfiltered scenario, default 10),
+// FANOUT_CLIENT_PROCESSES (default 2), BENCH_OUTPUT.
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { createRandom } from '../src/domain/pricing.js';
+import type { ClientReport } from './child/raw-subscribers.js';
+import { createBenchDatabase, type BenchDatabase } from './lib/database.js';
+import { boardEventIds, postGraphQL } from './lib/board.js';
+import { writeFanOutSection, type FanOutRun, type FanOutScenario } from './lib/fanout-report.js';
+import { httpRequest } from './lib/http.js';
+import { describeMachine } from './lib/machine.js';
+import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type NodeProcess } from './lib/processes.js';
+import { percentile } from './lib/stats.js';
+
+const env = process.env;
+const durationS = Number(env.BENCH_DURATION ?? 10);
+const filteredCount = Number(env.FANOUT_FILTERED ?? 20_000);
+const unfilteredCount = Number(env.FANOUT_UNFILTERED ?? 1_000);
+const fastSpeed = env.FANOUT_FAST_SPEED ?? '10';
+const clientProcesses = Number(env.FANOUT_CLIENT_PROCESSES ?? 2);
+const databaseUrl = env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const output = path.resolve(projectRoot, env.BENCH_OUTPUT ?? 'BENCHMARKS.md');
+
+function log(message: string): void {
+  console.log(`[fanout ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+/** Subscribers spread over client processes, each a raw-socket load generator. */
+async function openClients(url: string, filters: Array<string[] | null>): Promise<NodeProcess[]> {
+  const clients = Array.from({ length: clientProcesses }, () => startNodeProcess('bench/child/raw-subscribers.ts'));
+  await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
+  return clients;
+}
+
+/** What the change source is: the gateway with its worker, or the ceiling server. */
+interface Target {
+  url: string;
+  pid: number;
+  /** Waits until `count` subscriptions are live there. */
+  live(count: number): Promise<void>;
+  /** Starts the changes; resolves once they flow. */
+  start(): Promise<void>;
+  /** Stops them and waits until everything sent has arrived; the newest capturedAt per pair sent since `sinceMs`, and the updates captured in the window. */
+  stop(sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ newest: Record<string, number>; published: string[]; loopDelayP99Ms: number; conflated: number | null; dropped: number | null }>;
+  /** Resets the target's event-loop delay histogram (the gateway's resets on each /metrics scrape). */
+  resetLoopDelay(): Promise<void>;
+}
+
+async function runScenario(name: string, target: Target, filters: Array<string[] | null>, trackEach: boolean): Promise<FanOutScenario> {
+  const openedAt = performance.now();
+  const clients = await openClients(target.url, filters);
+  try {
+    const connectS = (performance.now() - openedAt) / 1000;
+    await target.live(filters.length);
+    const sinceMs = Date.now();
+    await target.start();
+    const fromMs = Date.now() + 2_000; // warm-up
+    const toMs = fromMs + durationS * 1000;
+    const sampleEvery = trackEach ? 1 : 10;
+    await Promise.all(clients.map((c) => c.request({ type: 'window', fromMs, toMs, sampleEvery, trackEach }, 'window-set')));
+    await sleep(fromMs - Date.now());
+    await target.resetLoopDelay();
+    const pids = [target.pid, ...clients.map((c) => c.child.pid!)];
+    const cpuBefore = await Promise.all(pids.map((pid) => cpuSeconds(pid)));
+    const loadBefore = os.loadavg()[0]!;
+    await sleep(toMs - Date.now());
+    const cpuAfter = await Promise.all(pids.map((pid) => cpuSeconds(pid)));
+    const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / durationS);
+    const { newest, published, loopDelayP99Ms, conflated, dropped } = await target.stop(sinceMs, { fromMs, toMs });
+    const reports = await Promise.all(
+      clients.map((c) => c.request<{ report: ClientReport }>({ type: 'report', newest, published: trackEach ? published : [], samples: 20_000 }, 'report').then((r) => r.report)),
+    );
+    const latencies = reports.flatMap((r) => r.latencyMs);
+    const sum = (pick: (r: ClientReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
+    const scenario: FanOutScenario = {
+      name,
+      subscribers: filters.length,
+      connectS,
+      changesPerSecond: published.length / durationS,
+      received: sum((r) => r.received),
+      lost: trackEach ? sum((r) => r.lost) : null,
+      staleSubscribers: sum((r) => r.staleSubscribers),
+      conflated,
+      dropped,
+      pairsChanged: Object.keys(newest).length,
+      errors: sum((r) => r.errors + r.failedConnections),
+      publishToReceiveMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.length ? Math.max(...latencies) : Number.NaN },
+      loopDelayP99Ms,
+      clientLoopDelayP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms)),
+      cpu: { server: cpu[0]!, clients: cpu.slice(1).reduce((a, b) => a + b, 0), clientsMax: Math.max(...cpu.slice(1)) },
+      loadAverage: (loadBefore + os.loadavg()[0]!) / 2,
+    };
+    log(
+      `${name}: ${filters.length} subscribers, ${scenario.changesPerSecond.toFixed(0)} changes/s, publish->receive p50 ${scenario.publishToReceiveMs.p50} p99 ${scenario.publishToReceiveMs.p99} ms, ` +
+        `lost ${scenario.lost ?? '-'}, stale ${scenario.staleSubscribers}, loop p99 ${loopDelayP99Ms.toFixed(1)} ms, CPU server ${(cpu[0]! * 100).toFixed(0)} %`,
+    );
+    return scenario;
+  } finally {
+    await Promise.all(clients.map((c) => c.stop()));
+  }
+}
+
+/** The gateway following a worker process at SIM_SPEED `speed`. */
+function gatewayTarget(gateway: Awaited<ReturnType<typeof startGateway>>, database: BenchDatabase, workerEnv: Record<string, string>, speed: string): Target {
+  let worker: NodeProcess | undefined;
+  let before = { conflated: 0, dropped: 0 };
+  return {
+    url: gateway.url,
+    pid: gateway.child.pid!,
+    async live(count) {
+      const by = Date.now() + 120_000;
+      while ((await gateway.health()).subscriptions.subscribers < count && Date.now() < by) await sleep(200);
+    },
+    async start() {
+      before = (await gateway.health()).subscriptions;
+      worker = startNodeProcess('src/cli/ingest.ts', { env: { ...workerEnv, SIM_SPEED: speed } });
+      await worker.waitForLine(/ingest worker on/);
+    },
+    async stop(sinceMs, window) {
+      await worker?.stop();
+      await quiet(async () => (await gateway.health()).subscriptions.delivered);
+      const after = (await gateway.health()).subscriptions;
+      return {
+        ...(await truth(database.url, sinceMs, window)),
+        loopDelayP99Ms: await gatewayLoopDelay(gateway.url),
+        conflated: after.conflated - before.conflated,
+        dropped: after.dropped - before.dropped,
+      };
+    },
+    resetLoopDelay: async () => void (await gatewayLoopDelay(gateway.url)),
+  };
+}
+
+function ceilingTarget(ceiling: NodeProcess, url: string, perSecond: number, eventIds: string[], bookmakers: string[]): Target {
+  return {
+    url,
+    pid: ceiling.child.pid!,
+    live: () => sleep(500),
+    start: () => ceiling.request({ type: 'rate', perSecond, eventIds, bookmakers }, 'rating'),
+    async stop(_sinceMs, window) {
+      const { newest, sent, loopDelayP99Ms } = await ceiling.request<{ newest: Record<string, number>; sent: string[]; loopDelayP99Ms: number }>({ type: 'stop' }, 'stopped');
+      await sleep(3_000); // what is still in the sockets' buffers
+      const published = sent.filter((key) => {
+        const at = Number(key.slice(key.lastIndexOf('|') + 1));
+        return at >= window.fromMs && at <= window.toMs;
+      });
+      return { newest, published, loopDelayP99Ms, conflated: null, dropped: null };
+    },
+    resetLoopDelay: async () => {},
+  };
+}
+
+/** Waits until `read` stops changing for 2 s (at most 60 s): the fan-out has drained. */
+async function quiet(read: () => Promise<number>): Promise<void> {
+  let last = await read();
+  for (const by = Date.now() + 60_000; Date.now() < by; ) {
+    await sleep(2_000);
+    const now = await read();
+    if (now === last) return;
+    last = now;
+  }
+}
+
+/** From the database: the newest capturedAt of every pair that changed since `sinceMs`, and every snapshot captured in the window. */
+async function truth(url: string, sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ newest: Record<string, number>; published: string[] }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const latest = await client.query<{ pair: string; at: string }>(
+      `SELECT l.event_id || '|' || b.key AS pair, (extract(epoch FROM l.captured_at) * 1000)::bigint AS at
+         FROM latest_odds l JOIN bookmaker b ON b.id = l.bookmaker_id WHERE l.captured_at >= to_timestamp($1 / 1000.0)`,
+      [sinceMs],
+    );
+    const inWindow = await client.query<{ key: string }>(
+      `SELECT s.event_id || '|' || b.key || '|' || (extract(epoch FROM s.captured_at) * 1000)::bigint AS key
+         FROM odds_snapshot s JOIN bookmaker b ON b.id = s.bookmaker_id
+        WHERE s.captured_at BETWEEN to_timestamp($1 / 1000.0) AND to_timestamp($2 / 1000.0)`,
+      [window.fromMs, window.toMs],
+    );
+    return { newest: Object.fromEntries(latest.rows.map((r) => [r.pair, Number(r.at)])), published: inWindow.rows.map((r) => r.key) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The gateway's event-loop delay p99 since the previous scrape (prom-client resets its histogram on each). */
+async function gatewayLoopDelay(url: string): Promise<number> {
+  const { text } = await httpRequest(`${url}/metrics`);
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_p99_seconds'));
+  return line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN;
+}
+
+function filtersFor(count: number, boardIds: string[], seed: number): string[][] {
+  const random = createRandom(seed);
+  return Array.from({ length: count }, () => {
+    const picked = new Set<string>();
+    const size = 1 + Math.floor(random() * 5);
+    while (picked.size < Math.min(size, boardIds.length)) picked.add(boardIds[Math.floor(random() * boardIds.length)]!);
+    return [...picked];
+  });
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  log(`seeding; load average ${machine.loadAverage.toFixed(1)}`);
+  const database = await createBenchDatabase(databaseUrl, { events: 2000, bookmakers: 6 });
+  const prefix = `oddsgate-bench-${process.pid}:`;
+  const base = { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix };
+  const scenarios: FanOutScenario[] = [];
+  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  try {
+    gateway = await startGateway({ ...base, INGEST: 'off', CACHE: 'on', HTTP_MAX_CONNECTIONS: '100000', WS_MAX_SUBSCRIBES_PER_MINUTE: '1000' });
+    const boardIds = await boardEventIds(gateway.url);
+    const { text } = await postGraphQL(gateway.url, JSON.stringify({ query: '{ bookmakers { key } }' }));
+    const bookmakers = (JSON.parse(text) as { data: { bookmakers: Array<{ key: string }> } }).data.bookmakers.map((b) => b.key);
+    const filtered = filtersFor(filteredCount, boardIds, filteredCount);
+    const unfiltered = Array.from({ length: unfilteredCount }, () => null);
+    const slow = await runScenario('filtered, gateway', gatewayTarget(gateway, database, base, '1'), filtered, true);
+    const fast = await runScenario('unfiltered, gateway', gatewayTarget(gateway, database, base, fastSpeed), unfiltered, false);
+    scenarios.push(slow, fast);
+    const ceilingProcess = startNodeProcess('bench/child/fanout-ceiling.ts');
+    try {
+      const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
+      for (const [gatewayRun, filters] of [[slow, filtered], [fast, unfiltered]] as const) {
+        const target = ceilingTarget(ceilingProcess, ceilingUrl!, gatewayRun.changesPerSecond, boardIds, bookmakers);
+        scenarios.push(await runScenario(gatewayRun.name.replace('gateway', 'ceiling'), target, filters, gatewayRun.lost !== null));
+        await sleep(1_000);
+      }
+    } finally {
+      await ceilingProcess.stop();
+    }
+  } finally {
+    await gateway?.stop();
+    await database.drop();
+  }
+  const run: FanOutRun = { started: new Date(), durationS, clientProcesses, machine, scenarios, command: commandLine() };
+  await writeFanOutSection(run, output);
+  log(`wrote ${path.relative(projectRoot, output)}`);
+}
+
+function commandLine(): string {
+  const set = ['BENCH_DURATION', 'FANOUT_FILTERED', 'FANOUT_UNFILTERED', 'FANOUT_FAST_SPEED', 'FANOUT_CLIENT_PROCESSES'].filter((name) => env[name]);
+  return [...set.map((name) => `${name}=${env[name]}`), 'npx tsx bench/fanout.ts'].join(' ');
+}
+
+await main();

@@ -1,0 +1,132 @@
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  Kind,
+  print,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { sharedPayload } from './shared-payload.js';
+
+/** Executions of subscription selections since start, for metrics and /health. */
+export interface SharedExecutionStats {
+  /** Updates executed (graphql-js `execute` with the update as root value). */
+  executions: number;
+  /** Updates a subscriber sent from an execution another subscriber's update started. */
+  shared: number;
+}
+
+type Stream = AsyncIterableIterator<ExecutionResult> & { return(): Promise<IteratorResult<ExecutionResult>> };
+
+/**
+ * graphql-js `subscribe`, with each published update executed once per
+ * distinct selection rather than once per subscriber. Every subscriber keeps
+ * its own source stream (its filters, its conflating queue, its replay after
+ * `after`): only the execution of an update that reaches several of them is
+ * shared. Updates are shared objects (the pubsub hands the same message to
+ * every subscriber), so an execution is remembered per update object and
+ * forgotten with it; a replayed update is a new object per subscriber, so it
+ * is executed for that subscriber alone.
+ *
+ * Two subscribers share an execution when their documents are the same once
+ * the root field's arguments are removed, with the same operation name and
+ * the same values for the variables used anywhere else. The root field's
+ * arguments (`eventIds`, `bookmakers`, `markets`, `after`) choose which
+ * updates reach a subscriber, never what one update executes to: the root
+ * fields' `resolve` ignore their arguments (src/api/resolvers.ts).
+ *
+ * An answer without errors is serialized once too (src/api/shared-payload.ts);
+ * one with errors goes through the operation pipeline for each subscriber,
+ * which masks and logs it under that subscriber's connection.
+ */
+export class SharedExecutions {
+  readonly #results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  readonly #stats: SharedExecutionStats = { executions: 0, shared: 0 };
+
+  /** For graphql-ws's `subscribe` option. */
+  async subscribe(args: ExecutionArgs): Promise<Stream | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    const key = executionKey(args.document, args.operationName, args.variableValues);
+    return mapStream(source, (update) => this.#execute(key, update, args));
+  }
+
+  stats(): SharedExecutionStats {
+    return { ...this.#stats };
+  }
+
+  #execute(key: string | undefined, update: unknown, args: ExecutionArgs): Promise<ExecutionResult> {
+    const run = async () => {
+      this.#stats.executions++;
+      const result = await execute({ ...args, rootValue: update });
+      return result.errors ? result : sharedPayload(result);
+    };
+    if (key === undefined || typeof update !== 'object' || update === null) return run();
+    let byKey = this.#results.get(update);
+    if (!byKey) this.#results.set(update, (byKey = new Map()));
+    const known = byKey.get(key);
+    if (known) {
+      this.#stats.shared++;
+      return known;
+    }
+    const result = run();
+    byKey.set(key, result);
+    return result;
+  }
+}
+
+/** graphql-js's mapping of a source stream to results (its `mapAsyncIterator` is internal). */
+function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => Promise<ExecutionResult>): Stream {
+  const iterator = source[Symbol.asyncIterator]();
+  const close = async (): Promise<IteratorResult<ExecutionResult>> => {
+    await iterator.return?.();
+    return { value: undefined, done: true };
+  };
+  return {
+    async next() {
+      const next = await iterator.next();
+      if (next.done) return { value: undefined, done: true };
+      try {
+        return { value: await map(next.value), done: false };
+      } catch (error) {
+        await close().catch(() => {});
+        throw error;
+      }
+    },
+    return: close,
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * What one update's execution depends on, as a string (undefined: not a
+ * subscription, or one whose root selection is not plain fields, which is
+ * executed per subscriber): the document printed without the root fields'
+ * arguments, the operation name, and the values of the variables used
+ * anywhere but in those arguments.
+ */
+export function executionKey(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): string | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'subscription' || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD)) return undefined;
+  const withoutRootArguments: OperationDefinitionNode = {
+    ...operation,
+    selectionSet: {
+      ...operation.selectionSet,
+      selections: operation.selectionSet.selections.map((field) => (field.kind === Kind.FIELD ? { ...field, arguments: [] } : field)),
+    },
+  };
+  const stripped: DocumentNode = { ...document, definitions: document.definitions.map((d) => (d === operation ? withoutRootArguments : d)) };
+  const used = new Set<string>();
+  visit(stripped, {
+    VariableDefinition: () => false,
+    Variable: (node) => void used.add(node.name.value),
+  });
+  const kept = [...used].sort().map((name) => [name, variables?.[name] ?? null]);
+  return `${print(stripped)}\n${operationName ?? ''}\n${JSON.stringify(kept)}`;
+}

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { ExecutionResult } from 'graphql';
+import type { WebSocket } from 'ws';
+
+/**
+ * One answer's bytes, written to every socket that receives it. graphql-ws
+ * serializes each `next` message itself (`{"id":...,"type":"next","payload":...}`,
+ * the id being the subscriber's), copying the answer's own properties into
+ * the payload; a shared answer's `toJSON` serializes as this placeholder
+ * and hands its bytes (serialized once, on first use) to the socket's
+ * `send`, which splices them in place of the placeholder. graphql-ws
+ * stringifies and sends in one synchronous step, so the bytes handed over
+ * always belong to the message being sent.
+ */
+const placeholder = `oddsgate-shared-payload-${randomUUID()}`;
+const placeholderTail = `"payload":"${placeholder}"}`;
+const closingBrace = Buffer.from('}');
+let handedOver: (() => Buffer) | undefined;
+
+/** The answer with its serialization shared by every message that carries it. */
+export function sharedPayload(result: ExecutionResult): ExecutionResult {
+  let bytes: Buffer | undefined;
+  const serialized = () => (bytes ??= Buffer.from(JSON.stringify(result)));
+  return {
+    ...result,
+    // Enumerable: graphql-ws builds the payload by spreading the answer.
+    toJSON: () => {
+      handedOver = serialized;
+      return placeholder;
+    },
+  } as ExecutionResult;
+}
+
+/** Makes `socket.send` splice shared answers' bytes into graphql-ws's messages (call before graphql-ws sees the socket). */
+export function sendSharedPayloads(socket: WebSocket): void {
+  const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+  socket.send = ((data: unknown, ...rest: unknown[]) => {
+    if (handedOver && typeof data === 'string' && data.endsWith(placeholderTail)) {
+      const callback = rest.find((arg) => typeof arg === 'function');
+      const payload = handedOver();
+      handedOver = undefined;
+      const head = Buffer.from(data.slice(0, data.length - placeholder.length - 3)); // up to `"payload":`
+      // A Buffer goes out as a binary frame unless told otherwise; graphql-transport-ws messages are text.
+      return send(Buffer.concat([head, payload, closingBrace]), { binary: false }, callback);
+    }
+    return send(data, ...rest);
+  }) as WebSocket['send'];
+}

@@ -1,0 +1,106 @@
+import { parse, type ExecutionResult, type GraphQLFieldResolver, type GraphQLObjectType } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { buildSchema } from '../../src/api/schema.js';
+import { executionKey, SharedExecutions } from '../../src/api/shared-execution.js';
+import type { SnapshotRecord } from '../../src/domain/records.js';
+import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
+
+const document = parse(/* GraphQL */ `
+  subscription Odds($ids: [ID!], $keys: [String!]) {
+    oddsUpdated(eventIds: $ids) { cursor snapshot { capturedAt markets(keys: $keys) { key } } }
+  }
+`);
+
+function update(eventId: number, position: bigint): OddsUpdateMessage {
+  const snapshot: SnapshotRecord = {
+    id: Number(position),
+    nodeId: `${eventId}:1`,
+    eventId,
+    bookmakerId: 1,
+    capturedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, Number(position))).toISOString(),
+    markets: [
+      { key: '1x2', line: null, outcomes: [] },
+      { key: 'btts', line: null, outcomes: [] },
+    ] as unknown as SnapshotRecord['markets'],
+  };
+  return { eventId, bookmakerId: 1, snapshot, changedMarkets: ['1x2'], publishedAt: 0, place: { position, index: 0 } };
+}
+
+/** The schema with `OddsUpdate.cursor`'s resolver counting its calls: one call per execution of an update. */
+function countingSchema() {
+  const schema = buildSchema();
+  const field = (schema.getType('OddsUpdate') as GraphQLObjectType).getFields().cursor!;
+  const resolve = field.resolve as GraphQLFieldResolver<unknown, unknown>;
+  const calls = { count: 0 };
+  field.resolve = (...args) => {
+    calls.count++;
+    return resolve(...args);
+  };
+  return { schema, calls };
+}
+
+describe('shared execution of subscription updates', () => {
+  it('executes each update once for every subscriber of one selection, whatever their filters, and gives them the same answer', async () => {
+    const { schema, calls } = countingSchema();
+    const pubsub = new InProcessPubSub();
+    const shared = new SharedExecutions();
+    const subscribe = async (ids: string[]) => {
+      const stream = await shared.subscribe({ schema, document, contextValue: { pubsub }, variableValues: { ids, keys: ['1x2'] } });
+      if (!(Symbol.asyncIterator in stream)) throw new Error(`subscribe failed: ${JSON.stringify(stream)}`);
+      return stream;
+    };
+    const onOneAndTwo = await Promise.all(Array.from({ length: 40 }, () => subscribe(['1', '2'])));
+    const onTwoAndThree = await Promise.all(Array.from({ length: 40 }, () => subscribe(['2', '3'])));
+
+    for (const [i, eventId] of [1, 2, 3].entries()) pubsub.publish(update(eventId, BigInt(i + 1)));
+    const first = await Promise.all(onOneAndTwo.map(async (s) => [(await s.next()).value, (await s.next()).value] as ExecutionResult[]));
+    const second = await Promise.all(onTwoAndThree.map(async (s) => [(await s.next()).value, (await s.next()).value] as ExecutionResult[]));
+
+    // Three updates, one selection: three executions for 160 answers.
+    expect(calls.count).toBe(3);
+    expect(shared.stats()).toEqual({ executions: 3, shared: 157 });
+    const cursors = (answers: ExecutionResult[][]) => new Set(answers.map((pair) => pair.map((a) => JSON.stringify(a)).join()));
+    expect(cursors(first).size).toBe(1);
+    expect(cursors(second).size).toBe(1);
+    // Update 2 reached both groups: one answer object, so one serialization.
+    expect(first[0]![1]).toBe(second[0]![0]);
+    expect(JSON.parse(JSON.stringify({ ...first[0]![0] }))).not.toHaveProperty('data'); // serialized by the socket's send, not here
+    await Promise.all([...onOneAndTwo, ...onTwoAndThree].map((s) => s.return()));
+  });
+
+  it('gives subscribers whose selection variables differ their own answers, each executed once', async () => {
+    const { schema, calls } = countingSchema();
+    const pubsub = new InProcessPubSub();
+    const shared = new SharedExecutions();
+    const subscribe = async (keys: string[] | null) => {
+      const stream = await shared.subscribe({ schema, document, contextValue: { pubsub }, variableValues: { keys } });
+      if (!(Symbol.asyncIterator in stream)) throw new Error(`subscribe failed: ${JSON.stringify(stream)}`);
+      return stream;
+    };
+    const streams = [await subscribe(['1x2']), await subscribe(['1x2']), await subscribe(['btts']), await subscribe(null)];
+    pubsub.publish(update(7, 1n));
+    const answers = await Promise.all(streams.map(async (s) => (await s.next()).value as ExecutionResult));
+    const markets = answers.map((a) => JSON.parse(JSON.stringify({ data: a.data })) as { data: { oddsUpdated: { snapshot: { markets: unknown } } } });
+    expect(markets.map((m) => m.data.oddsUpdated.snapshot.markets)).toEqual([[{ key: '1x2' }], [{ key: '1x2' }], [{ key: 'btts' }], [{ key: '1x2' }, { key: 'btts' }]]);
+    expect(calls.count).toBe(3);
+    expect(shared.stats()).toEqual({ executions: 3, shared: 1 });
+    await Promise.all(streams.map((s) => s.return()));
+  });
+
+  it('keys an execution by the document without the root field arguments and by the variables used elsewhere', () => {
+    const key = (query: string, variables?: Record<string, unknown>) => executionKey(parse(query), undefined, variables);
+    const base = key('subscription ($ids: [ID!], $after: String) { oddsUpdated(eventIds: $ids, after: $after) { cursor } }', { ids: ['1'], after: 'a' });
+    expect(key('subscription ($ids: [ID!], $after: String) { oddsUpdated(eventIds: $ids, after: $after) { cursor } }', { ids: ['2'] })).toBe(base);
+    expect(key('subscription ($ids: [ID!], $after: String) {  oddsUpdated(eventIds: $ids, after: $after) { cursor }}', { ids: ['2'] })).toBe(base);
+    // A literal filter is a root argument too.
+    expect(key('subscription { oddsUpdated(eventIds: ["3"]) { cursor } }')).toBe(key('subscription { oddsUpdated { cursor } }'));
+    // A variable the selection uses, an alias, another selection: another key.
+    const withKeys = 'subscription ($k: [String!]) { oddsUpdated { snapshot { markets(keys: $k) { key } } } }';
+    expect(key(withKeys, { k: ['1x2'] })).not.toBe(key(withKeys, { k: ['btts'] }));
+    expect(key('subscription { o: oddsUpdated { cursor } }')).not.toBe(key('subscription { oddsUpdated { cursor } }'));
+    expect(key('subscription { oddsUpdated { cursor publishedAt } }')).not.toBe(key('subscription { oddsUpdated { cursor } }'));
+    // Not shared: a query, or a root selection through a fragment.
+    expect(key('{ oddsCursor }')).toBeUndefined();
+    expect(key('subscription { ...F } fragment F on Subscription { oddsUpdated { cursor } }')).toBeUndefined();
+  });
+});
