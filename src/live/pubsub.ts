@@ -74,6 +74,13 @@ export interface PubSubStats {
 export class InProcessPubSub implements PubSub {
   readonly #odds = new Set<Subscriber<OddsUpdateMessage>>();
   readonly #events = new Set<Subscriber<EventUpdateMessage>>();
+  readonly #turn: DeliveryTurn;
+
+  /** `deliveriesPerTurn`: queued updates handed out before the event loop gets a turn (default 500). */
+  constructor({ deliveriesPerTurn = 500 }: { deliveriesPerTurn?: number } = {}) {
+    this.#turn = new DeliveryTurn(deliveriesPerTurn);
+  }
+
   #dropped = 0;
   #conflated = 0;
   #delivered = 0;
@@ -107,7 +114,7 @@ export class InProcessPubSub implements PubSub {
   }
 
   #add<T extends Routed>(set: Set<Subscriber<T>>, options: SubscribeOptions): Subscriber<T> {
-    const subscriber = new Subscriber<T>(options, () => {
+    const subscriber = new Subscriber<T>(options, this.#turn, () => {
       set.delete(subscriber);
       this.#dropped += subscriber.dropped;
       this.#conflated += subscriber.conflated;
@@ -115,6 +122,39 @@ export class InProcessPubSub implements PubSub {
     });
     set.add(subscriber);
     return subscriber;
+  }
+}
+
+/**
+ * How many queued updates subscribers may take in one turn of the event
+ * loop. Taking one resolves a promise, and the socket write that follows
+ * runs in the same turn; a burst of hundreds of changes to hundreds of
+ * subscribers would otherwise be written out in one turn of seconds, with
+ * no I/O, no timers and no other request served meanwhile.
+ */
+class DeliveryTurn {
+  #taken = 0;
+  #next: Promise<void> | undefined;
+
+  constructor(private readonly perTurn: number) {}
+
+  /** True while this turn has room for one more delivery (and counts it). */
+  take(): boolean {
+    if (this.#taken >= this.perTurn) return false;
+    if (this.#taken++ === 0) void this.next();
+    return true;
+  }
+
+  /** Resolves at the next turn, when the count starts again. */
+  next(): Promise<void> {
+    this.#next ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#taken = 0;
+        this.#next = undefined;
+        resolve();
+      }),
+    );
+    return this.#next;
   }
 }
 
@@ -152,6 +192,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
 
   constructor(
     private readonly options: SubscribeOptions,
+    private readonly turn: DeliveryTurn,
     private readonly onClose: () => void,
   ) {
     this.#maxQueue = options.maxQueue ?? 10_000;
@@ -179,6 +220,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   next(): Promise<IteratorResult<T>> {
     const first = this.#queue.entries().next();
     if (!first.done) {
+      // Past this turn's share, wait for the next: the rest waits in the queue (and conflates) meanwhile.
+      if (!this.turn.take()) return this.turn.next().then(() => this.next());
       const [key, queued] = first.value;
       this.#queue.delete(key);
       this.delivered++;

@@ -253,6 +253,26 @@ describe('a slow subscriber', () => {
     expect(pubsub.stats().subscribers).toBe(0);
   });
 
+  it('hands out a burst over several turns of the event loop, so I/O and timers run in between, and loses nothing', async () => {
+    const pubsub = new InProcessPubSub({ deliveriesPerTurn: 100 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    const received = Array.from({ length: 10 }, () => [] as number[]);
+    const readers = received.map(async (into) => {
+      const subscription = pubsub.subscribe();
+      for await (const update of subscription) {
+        into.push(update.eventId);
+        if (into.length === 1_000) await subscription.return();
+      }
+    });
+    let deliveredWhenTheLoopTurned: number | undefined;
+    setImmediate(() => (deliveredWhenTheLoopTurned = pubsub.stats().delivered));
+    for (let eventId = 1; eventId <= 1_000; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0, place });
+    await Promise.all(readers);
+    // 10 x 1,000 updates: the loop turned after about the first turn's share, not after all of them.
+    expect(deliveredWhenTheLoopTurned).toBeLessThan(1_000);
+    expect(received.every((ids) => ids.length === 1_000 && ids.every((id, i) => id === i + 1))).toBe(true);
+  });
+
   it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
