@@ -20,7 +20,8 @@ export const errorCatalogue = {
   // While executing.
   BAD_USER_INPUT: 'Variables of the wrong type (HTTP 400), or an argument out of range; `extensions.argumentName` names it.',
   TIMEOUT: 'Execution ran past `EXECUTION_TIMEOUT_MS` (HTTP 504).',
-  CURSOR_EXPIRED: "`oddsUpdated(after:)` names a place older than the change log keeps (`REPLAY_WINDOW_MINUTES`) or from a log since reset: query again, then subscribe after the new `oddsCursor`.",
+  CURSOR_EXPIRED:
+    "`oddsUpdated(after:)` names a place older than the change log keeps (`REPLAY_WINDOW_MINUTES`) or from a log since reset, or the gateway missed changes the log no longer holds: query again, then subscribe after the new `oddsCursor`.",
   UPSTREAM_UNAVAILABLE: "The database's circuit breaker is open: cached data is served, this read could not be.",
   INTERNAL_SERVER_ERROR: 'Anything else (a bug, a failing backend); with NODE_ENV=production only "Unexpected error." and `extensions.requestId`.',
 } as const;

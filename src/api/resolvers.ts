@@ -2,12 +2,28 @@ import { boardWindowMs } from '../read/board-index.js';
 import type { EventQuery } from '../domain/event-query.js';
 import type { EventPage, EventRecord } from '../domain/records.js';
 import type { EventFilter, Resolvers } from '../generated/graphql.js';
-import type { EventUpdateMessage, OddsUpdateMessage } from '../live/pubsub.js';
+import type { EventUpdateMessage, OddsSubscription, OddsUpdateMessage } from '../live/pubsub.js';
 import type { GraphQLContext } from './context.js';
 import { CursorExpiredError, resumeOdds } from '../live/resume.js';
 import { decodeCursor, decodeLogCursor, encodeCursor, encodeLogCursor } from './cursor.js';
 import { apiError, badUserInput, ErrorCode, nullIfNotFound } from './errors.js';
 import { DateTime } from './scalars.js';
+
+/** A subscription that cannot go on (src/live/resume.ts) as the API's `CURSOR_EXPIRED`; anything else as it is. */
+function throwAsApiError(error: unknown): never {
+  throw error instanceof CursorExpiredError ? apiError(ErrorCode.CURSOR_EXPIRED, error.message) : error;
+}
+
+/** The subscription, its errors as the API's. */
+function withApiErrors(subscription: OddsSubscription): AsyncIterableIterator<OddsUpdateMessage> {
+  return {
+    next: () => subscription.next().catch(throwAsApiError),
+    return: () => subscription.return(),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 /** The largest page `events` and `oddsHistory` return. */
 export const maxPageSize = 200;
@@ -60,10 +76,8 @@ export const resolvers: Resolvers = {
         const place = after == null ? undefined : decodeLogCursor(after);
         const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
         const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) };
-        if (!place) return pubsub.subscribe(options);
-        return resumeOdds(pubsub, reader, { ...options, after: place }).catch((error: unknown) => {
-          throw error instanceof CursorExpiredError ? apiError(ErrorCode.CURSOR_EXPIRED, `after ${error.message}`) : error;
-        });
+        const subscription = place ? await resumeOdds(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
+        return withApiErrors(subscription);
       },
       resolve: (message: OddsUpdateMessage) => message,
     },

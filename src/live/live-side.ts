@@ -4,6 +4,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { ReadSide } from '../read/read-side.js';
 import { LiveOdds } from './live-odds.js';
 import { LogFollower } from './log-follower.js';
+import { CursorExpiredError } from './resume.js';
 import type { OddsBus } from './odds-bus.js';
 import { InProcessPubSub } from './pubsub.js';
 
@@ -49,8 +50,10 @@ export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs
     },
     onLost: (missedAfter, oldest) => {
       const dropped = liveOdds.forgetOdds();
+      // Their subscribers missed those changes too: tell them, so they query again and resubscribe.
+      const ended = pubsub.expireOdds(new CursorExpiredError(`this gateway missed changes after ${missedAfter} that the change log no longer holds`));
       logger.warn(
-        { missedAfter: String(missedAfter), oldest: String(oldest) },
+        { missedAfter: String(missedAfter), oldest: String(oldest), subscriptionsEnded: ended },
         `change log: changes this gateway missed are older than the log keeps; dropped ${dropped} cached odds entries, the database will refill them`,
       );
     },

@@ -93,6 +93,13 @@ export class InProcessPubSub implements PubSub {
     return this.#add(this.#odds, options);
   }
 
+  /** Ends every odds subscription with `error`: they can no longer be told every change. */
+  expireOdds(error: Error): number {
+    const subscribers = [...this.#odds];
+    for (const subscriber of subscribers) subscriber.fail(error);
+    return subscribers.length;
+  }
+
   publishEvent(update: EventUpdateMessage): void {
     for (const subscriber of this.#events) subscriber.offer(update);
   }
@@ -187,6 +194,9 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   delivered = 0;
   readonly #queue = new Map<string, T>();
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  #failWaiting: ((error: Error) => void) | undefined;
+  /** Why this subscription can no longer go on (the next read throws it, once). */
+  #failure: Error | undefined;
   #done = false;
   readonly #maxQueue: number;
 
@@ -202,7 +212,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
     if (this.#done || !matches(this.options, update)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
-      this.#waiting = undefined;
+      this.#waiting = this.#failWaiting = undefined;
       this.delivered++;
       resolve({ value: update, done: false });
       return;
@@ -227,10 +237,28 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.delivered++;
       return Promise.resolve({ value: queued, done: false });
     }
+    if (this.#failure) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      return Promise.reject(failure);
+    }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.#waiting = resolve;
+      this.#failWaiting = reject;
     });
+  }
+
+  /** Ends the subscription with an error its reader gets at its next read (what it had queued is dropped). */
+  fail(error: Error): void {
+    if (this.#done) return;
+    const reject = this.#failWaiting;
+    this.#waiting = this.#failWaiting = undefined;
+    this.#queue.clear();
+    this.#done = true;
+    this.onClose();
+    if (reject) reject(error);
+    else this.#failure = error;
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -238,7 +266,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.#done = true;
       this.#queue.clear();
       this.#waiting?.({ value: undefined, done: true });
-      this.#waiting = undefined;
+      this.#waiting = this.#failWaiting = undefined;
       this.onClose();
     }
     return Promise.resolve({ value: undefined, done: true });

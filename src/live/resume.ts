@@ -2,9 +2,17 @@ import { seenBy, type LoggedOddsChange, type LogPlace } from '../domain/change-l
 import type { OddsReader } from '../db/odds-reader.js';
 import { matches, type OddsSubscription, type OddsUpdateMessage, type PubSub, type SubscribeOptions } from './pubsub.js';
 
-/** The place a subscriber asked to resume after is no longer (or not yet) in the change log. */
+/**
+ * A subscriber can no longer be told every change: the place it asked to
+ * resume after is no longer (or not yet) in the change log, or its gateway
+ * missed changes the log no longer holds.
+ */
 export class CursorExpiredError extends Error {
   override name = 'CursorExpiredError';
+
+  constructor(why: string) {
+    super(`${why}: query again, then subscribe after the new oddsCursor`);
+  }
 }
 
 export interface ResumeOptions extends SubscribeOptions {
@@ -30,7 +38,7 @@ export async function resumeOdds(pubsub: PubSub, reader: Pick<OddsReader, 'chang
     const { oldest, newest } = await reader.logBounds();
     if (options.after.position > (newest ?? 0n) || (oldest !== null && options.after.position < oldest - 1n)) {
       throw new CursorExpiredError(
-        `the change log holds positions ${oldest ?? 0}..${newest ?? 0}; ${options.after.position} is outside it: query again, then subscribe after the new oddsCursor`,
+        `after names position ${options.after.position}, outside the change log's ${oldest ?? 0}..${newest ?? 0}`,
       );
     }
   } catch (error) {

@@ -13,6 +13,7 @@ import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/d
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { logChange } from '../support/log-changes.js';
 
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
 
@@ -286,5 +287,26 @@ describe.skipIf(!postgresUrl)('resuming from a cursor the change log no longer h
 
     const made = await firstMessage(Buffer.from('log:12x').toString('base64url'));
     expect(made.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argumentName: 'after' }) })]);
+  });
+
+  it('ends a live subscription with CURSOR_EXPIRED when its gateway missed changes the log no longer holds', async () => {
+    const client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const failed = new Promise<unknown>((resolve) => {
+      client.subscribe({ query: live }, { next: () => {}, error: resolve, complete: () => resolve('completed without an error') });
+    });
+    try {
+      await expect.poll(() => gw.pubsub.stats().subscribers).toBe(1);
+      // The gateway was away while positions it never applied were committed and then pruned.
+      const applied = gw.gateway.follower.position;
+      await gw.test.db.prisma.$executeRawUnsafe(`DELETE FROM change_log WHERE position <= ${applied + 50n}`);
+      await gw.test.db.prisma.$executeRawUnsafe(`INSERT INTO change_log (position, feed) VALUES (${applied + 100n}, 'elsewhere')`);
+      await gw.test.db.prisma.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('change_log', 'position'), ${applied + 101n})`);
+      await gw.bus.publish(logChange(applied + 101n, []));
+      expect(await failed).toEqual([expect.objectContaining({ message: expect.stringMatching(/query again/), extensions: expect.objectContaining({ code: 'CURSOR_EXPIRED' }) })]);
+      expect(gw.gateway.follower.stats().lost).toBe(1);
+      expect(gw.pubsub.stats().subscribers).toBe(0);
+    } finally {
+      await client.dispose();
+    }
   });
 });
