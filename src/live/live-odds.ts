@@ -2,7 +2,7 @@ import { boardWindowMs, type BoardIndex } from '../read/board-index.js';
 import { type OddsCache } from '../read/odds-cache.js';
 import { cacheKey } from '../domain/cache-keys.js';
 import type { LogBatch } from '../domain/change-log.js';
-import { eventOddsRecord, type EventOddsRecord } from '../domain/records.js';
+import { eventOddsRecord, type EventOddsRecord, type SnapshotRecord } from '../domain/records.js';
 import type { PubSub } from './pubsub.js';
 
 export interface LiveOddsOptions {
@@ -46,7 +46,7 @@ export class LiveOdds {
         const key = cacheKey('EventOdds', eventId);
         const cached = cache.peek<EventOddsRecord>(key)?.value;
         if (cached) {
-          const kept = newest(cached, eventOddsRecord(eventId, [snapshot]));
+          const kept = withSnapshot(cached, snapshot);
           if (kept !== cached) cache.set(key, kept);
         }
         pubsub.publish({ eventId, bookmakerId, snapshot, changedMarkets, publishedAt, place: { position, index } });
@@ -96,20 +96,12 @@ export class LiveOdds {
 }
 
 /**
- * Per bookmaker, the later of the cached and the incoming snapshot: the
- * cache may hold odds read from the database after a later commit than the
- * one being applied, and the older must not win.
+ * The cached odds with `snapshot` as its bookmaker's, unless the cache
+ * holds a later one for that bookmaker (odds read from the database after a
+ * later commit than the one being applied): the older must not win.
  */
-function newest(cached: EventOddsRecord | undefined, incoming: EventOddsRecord): EventOddsRecord {
-  if (!cached) return incoming;
-  const byBookmaker = new Map(incoming.snapshots.map((s) => [s.bookmakerId, s]));
-  let changed = false;
-  for (const snapshot of cached.snapshots) {
-    const other = byBookmaker.get(snapshot.bookmakerId);
-    if (!other || Date.parse(snapshot.capturedAt) > Date.parse(other.capturedAt)) {
-      byBookmaker.set(snapshot.bookmakerId, snapshot);
-      changed = true;
-    }
-  }
-  return changed ? eventOddsRecord(incoming.eventId, [...byBookmaker.values()]) : incoming;
+function withSnapshot(cached: EventOddsRecord, snapshot: SnapshotRecord): EventOddsRecord {
+  const current = cached.snapshots.find((s) => s.bookmakerId === snapshot.bookmakerId);
+  if (current && Date.parse(current.capturedAt) > Date.parse(snapshot.capturedAt)) return cached;
+  return eventOddsRecord(cached.eventId, [...cached.snapshots.filter((s) => s !== current), snapshot]);
 }
