@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { invalidationTarget, type InvalidationTarget } from '../read/invalidation.js';
+import { bearerToken, sameSecret } from './secrets.js';
 
 export interface AdminOptions {
   /** `ADMIN_TOKEN`; unset turns the admin API off. */
@@ -16,7 +16,8 @@ export interface AdminOptions {
  */
 export async function handleAdmin(req: http.IncomingMessage, path: string, body: () => Promise<string | undefined>, options: AdminOptions): Promise<{ status: number; body: unknown }> {
   if (!options.token) return { status: 404, body: { error: 'The admin API is off: set ADMIN_TOKEN to turn it on.' } };
-  if (!tokenMatches(req.headers.authorization, options.token)) {
+  const given = bearerToken(req.headers.authorization);
+  if (given === undefined || !sameSecret(given, options.token)) {
     return { status: 401, body: { error: 'Missing or wrong token: send Authorization: Bearer <ADMIN_TOKEN>.' } };
   }
   if (path !== '/admin/invalidate' || req.method !== 'POST') {
@@ -37,18 +38,4 @@ export async function handleAdmin(req: http.IncomingMessage, path: string, body:
     };
   }
   return { status: 200, body: { invalidated: target.data, ...(await options.invalidate(target.data)) } };
-}
-
-/**
- * Compares SHA-256 digests, 32 bytes whatever the lengths: the time taken
- * tells a caller nothing about the token, not even its length (comparing the
- * tokens themselves has to refuse a wrong length before the constant-time compare).
- */
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = /^Bearer\s+(.*)$/i.exec(header ?? '')?.[1];
-  return given !== undefined && timingSafeEqual(sha256(given), sha256(token));
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

@@ -1,12 +1,13 @@
 import type http from 'node:http';
-import { getOperationAST, GraphQLError, specifiedRules, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Response as SseResponse } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/http';
 import type { Connection } from '../ops/log.js';
 import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
 import { ssePipeline, type PipelineOptions } from './operation-pipeline.js';
-import { checkOperation, sameSecret } from './websocket-guard.js';
+import { operationChecker } from './operation-check.js';
+import { bearerToken, sameSecret } from './secrets.js';
 
 // graphql-sse wants an indexable context object.
 type SseContext = GraphQLContext & Record<PropertyKey, unknown>;
@@ -29,7 +30,7 @@ export interface SseOptions extends PipelineOptions {
  * dead client is noticed at the next write.
  */
 export function createSseHandler(options: SseOptions): (req: http.IncomingMessage, res: http.ServerResponse, connection: Connection) => Promise<void> {
-  const rules = [...specifiedRules, ...options.limits.validationRules];
+  const checkOperation = operationChecker(options.schema, options.limits);
   const pipeline = ssePipeline(options);
   const connections = new WeakMap<http.IncomingMessage, Connection>();
   const connectionOf = (req: { raw: http.IncomingMessage }) => connections.get(req.raw)!;
@@ -42,13 +43,13 @@ export function createSseHandler(options: SseOptions): (req: http.IncomingMessag
   const handler = createHandler<SseContext>({
     onConnect(req) {
       if (options.token === undefined) return;
-      const given = /^Bearer (.+)$/.exec(req.headers.get('authorization') ?? '')?.[1];
+      const given = bearerToken(req.headers.get('authorization'));
       if (given !== undefined && sameSecret(given, options.token)) return;
       return [JSON.stringify({ errors: [{ message: 'Forbidden: send authorization: Bearer <WS_TOKEN>' }] }), { status: 403, statusText: 'Forbidden' }];
     },
     onSubscribe(req, params) {
       const connection = connectionOf(req);
-      const checked = checkOperation(options.schema, { ...params, variables: params.variables ?? null }, options.limits, rules);
+      const checked = checkOperation(params);
       if (Array.isArray(checked)) return refuse(connection, checked);
       const type = getOperationAST(checked.document, checked.operationName)?.operation;
       if (type !== 'subscription') {

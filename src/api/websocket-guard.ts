@@ -1,9 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { Context, ServerOptions, SubscribePayload } from 'graphql-ws';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Context, ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { Logger } from '../ops/log.js';
 import type { LimitsProtection } from './limits.js';
+import { operationChecker } from './operation-check.js';
+import { sameSecret } from './secrets.js';
 
 /** WebSocket close code for a connection over a per-connection limit (RFC 6455: policy violation). */
 export const POLICY_VIOLATION = 1008;
@@ -44,7 +45,7 @@ export function webSocketGuard(
 ): { serverOptions: Partial<ServerOptions<Record<string, unknown> | undefined, Extra>>; stats: WebSocketGuardStats } {
   const stats: WebSocketGuardStats = { forbidden: 0, tooManySubscriptions: 0, subscribeFloods: 0, rejectedOperations: 0 };
   const subscribeWindows = new WeakMap<WsContext, { startedAt: number; count: number }>();
-  const rules = [...specifiedRules, ...options.limits.validationRules];
+  const checkOperation = operationChecker(options.schema, options.limits);
 
   const refuse = (ctx: WsContext, reason: string, counter: keyof WebSocketGuardStats) => {
     stats[counter]++;
@@ -75,46 +76,10 @@ export function webSocketGuard(
         if (++window.count > options.maxSubscribesPerMinute) {
           return refuse(ctx, `Too many subscribe messages: at most ${options.maxSubscribesPerMinute} per minute`, 'subscribeFloods');
         }
-        const checked = checkOperation(options.schema, payload, options.limits, rules);
+        const checked = checkOperation(payload);
         if (checked instanceof Array) stats.rejectedOperations++;
         return checked;
       },
     },
   };
-}
-
-/** Parses and validates with the HTTP path's limits; errors carry the same codes as over HTTP. */
-export function checkOperation(
-  schema: GraphQLSchema,
-  payload: Pick<SubscribePayload, 'query' | 'operationName' | 'variables'>,
-  limits: LimitsProtection,
-  rules: typeof specifiedRules,
-) {
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, limits.parseOptions);
-  } catch (error) {
-    return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-  }
-  const errors = validate(schema, document, rules);
-  if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
-  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
-}
-
-/** An error coded as Apollo would code it; the operation pipeline then gives limit rejections their QUERY_TOO_COMPLEX. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    originalError: error,
-    extensions: { ...error.extensions, code },
-  });
-}
-
-/** Compares a secret in constant time. */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
