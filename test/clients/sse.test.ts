@@ -82,3 +82,27 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
     expect(invalid.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
   });
 });
+
+describe('a stream on a gateway with WS_TOKEN', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { wsToken: 's3cret' } });
+  });
+  afterAll(() => gw?.close());
+
+  const open = (headers: Record<string, string>) =>
+    fetch(`${gw.gateway.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+      body: JSON.stringify({ query: LIVE }),
+    });
+
+  it('refuses a stream without the token, or with another, and opens one with it as a Bearer token', async () => {
+    expect((await open({})).status).toBe(403);
+    expect((await open({ authorization: 'Bearer wrong' })).status).toBe(403);
+    const ok = await open({ authorization: 'Bearer s3cret' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await ok.body?.cancel();
+  });
+});
