@@ -57,3 +57,11 @@ export function seenBy(place: LogPlace, position: bigint, index: number): boolea
   if (position !== place.position) return position < place.position;
   return place.index === undefined || index <= place.index;
 }
+
+/**
+ * Whether the log still holds every position after `position`, its oldest
+ * being `oldest` (null: the log is empty): pruning took none of them.
+ */
+export function holdsEverythingAfter(position: bigint, oldest: bigint | null): boolean {
+  return oldest === null || oldest <= position + 1n;
+}

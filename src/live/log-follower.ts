@@ -1,4 +1,4 @@
-import type { LogBatch } from '../domain/change-log.js';
+import { holdsEverythingAfter, type LogBatch } from '../domain/change-log.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { Logger } from '../ops/log.js';
 import type { ChangeLogStats } from '../ops/metrics.js';
@@ -101,7 +101,7 @@ export class LogFollower {
     const { reader, logger, onLost } = this.#options;
     try {
       const { oldest } = await reader.logBounds();
-      if (oldest !== null && oldest > this.#applied + 1n) {
+      if (oldest !== null && !holdsEverythingAfter(this.#applied, oldest)) {
         this.#lost++;
         onLost(this.#applied, oldest);
         this.#applied = oldest - 1n;

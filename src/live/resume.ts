@@ -1,4 +1,4 @@
-import { seenBy, type LoggedOddsChange, type LogPlace } from '../domain/change-log.js';
+import { holdsEverythingAfter, seenBy, type LoggedOddsChange, type LogPlace } from '../domain/change-log.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import { matches, type OddsSubscription, type OddsUpdateMessage, type PubSub, type SubscribeOptions } from './pubsub.js';
 
@@ -36,7 +36,7 @@ export async function resumeOdds(pubsub: PubSub, reader: Pick<OddsReader, 'chang
   const live = pubsub.subscribe(options);
   try {
     const { oldest, newest } = await reader.logBounds();
-    if (options.after.position > (newest ?? 0n) || (oldest !== null && options.after.position < oldest - 1n)) {
+    if (options.after.position > (newest ?? 0n) || !holdsEverythingAfter(options.after.position, oldest)) {
       throw new CursorExpiredError(
         `after names position ${options.after.position}, outside the change log's ${oldest ?? 0}..${newest ?? 0}`,
       );
