@@ -30,32 +30,41 @@ describe.skipIf(!postgresUrl)('an ingest worker killed mid-run and started again
   });
 
   const startWorker = () => {
-    const worker = startProcess('src/cli/ingest.ts', { DATABASE_URL: test.url!, FEED_URL: feedUrl, REDIS_URL: '', METRICS_PORT: '' });
+    const url = new URL(test.url!);
+    url.searchParams.set('application_name', workerSessions);
+    const worker = startProcess('src/cli/ingest.ts', { DATABASE_URL: url.href, FEED_URL: feedUrl, REDIS_URL: '', METRICS_PORT: '' });
     workers.push(worker);
     return worker;
   };
   const storedFromFeed = () => test.db.prisma.oddsSnapshot.count();
   const feedName = () => `http ${feedUrl}`;
-  const otherSessionsAtWork = async () => {
+  // The workers' sessions carry this name, so the test can wait until a killed worker's last one has ended.
+  const workerSessions = 'crash-test-worker';
+  const workerSessionsLeft = async () => {
     const [row] = await test.db.prisma.$queryRawUnsafe<Array<{ n: number }>>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`,
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`,
+      workerSessions,
     );
     return row!.n;
+  };
+  const committedAndStored = async () => {
+    // One statement, one snapshot: the two figures cannot straddle a commit.
+    const [row] = await test.db.prisma.$queryRawUnsafe<Array<{ cursor: string; stored: number }>>(
+      `SELECT (SELECT cursor FROM feed_cursor WHERE feed = $1) AS cursor, (SELECT count(*)::int FROM odds_snapshot) AS stored`,
+      feedName(),
+    );
+    return { committed: Number(row!.cursor), stored: row!.stored };
   };
 
   it('resumes at the committed cursor: nothing lost, nothing stored twice, nothing committed downloaded again', async () => {
     const first = startWorker();
     await expect.poll(storedFromFeed, { timeout: 60_000, interval: 20 }).toBeGreaterThan(1_000);
+    expect(await workerSessionsLeft()).toBeGreaterThan(0); // the name reaches the server, so the wait below means something
     await first.stop('SIGKILL');
     const answersBeforeRestart = feed.answers.length;
-    // A COMMIT the worker sent just before it died may still land: wait until its sessions are done.
-    await expect.poll(otherSessionsAtWork, { timeout: 10_000, interval: 20 }).toBe(0);
-    const [cursorAtKill, storedAtKill] = await test.db.prisma.$transaction([
-      test.db.prisma.feedCursor.findUniqueOrThrow({ where: { feed: feedName() } }),
-      test.db.prisma.oddsSnapshot.count(),
-    ]);
-    const committedAtKill = Number(cursorAtKill.cursor);
+    // A COMMIT the worker sent just before it died may still land: wait until every session of it has ended.
+    await expect.poll(workerSessionsLeft, { timeout: 10_000, interval: 20 }).toBe(0);
+    const { committed: committedAtKill, stored: storedAtKill } = await committedAndStored();
     expect(storedAtKill).toBe(committedAtKill); // the cursor says exactly what was stored
 
     // Changes keep coming while the worker is away; a feed asked without a cursor would skip them.
