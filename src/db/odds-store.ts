@@ -280,7 +280,7 @@ function jsonArray(documents: readonly string[]): string {
 }
 
 /** Prices and lines as the store keeps them: prices to 3 decimals, lines to 2. */
-function asStored(snapshot: SnapshotInput): SnapshotInput {
+export function asStored(snapshot: SnapshotInput): SnapshotInput {
   return {
     ...snapshot,
     markets: snapshot.markets.map((market) => ({
@@ -297,6 +297,9 @@ function asStored(snapshot: SnapshotInput): SnapshotInput {
  * 2.0005 becomes 2.001, where `Math.round(2.0005 * 1000)` gives 2.000.
  */
 export function toScale(value: number, digits: number): number {
+  // Already at scale (as the feeds' prices mostly are): the nearest double to its own rounding.
+  const unit = 10 ** digits;
+  if (Math.round(value * unit) / unit === value) return value;
   const [mantissa, exponent = '0'] = String(Math.abs(value)).split('e');
   const scaled = Math.round(Number(`${mantissa}e${Number(exponent) + digits}`));
   return Math.sign(value) * Number(`${scaled}e-${digits}`);
