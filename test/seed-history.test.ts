@@ -25,7 +25,7 @@ describe.each(databaseKinds)('a seed with days of history on %s', (kind) => {
     );
   const latest = async () =>
     test.db.withSession((s) =>
-      s.query(`SELECT event_id, bookmaker_id, snapshot_id, captured_at, markets FROM latest_odds ORDER BY event_id, bookmaker_id`),
+      s.query<Record<string, unknown>>(`SELECT event_id, bookmaker_id, snapshot_id, captured_at, markets FROM latest_odds ORDER BY event_id, bookmaker_id`),
     );
 
   it('stores, for every pair, its newest snapshot as the latest odds, and no stray rows', async () => {
