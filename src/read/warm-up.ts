@@ -13,7 +13,7 @@ export interface WarmUpResult {
 }
 
 // Events per eventOdds read during warm-up: bounds one query's result size.
-const eventsPerRead = 500;
+const eventsPerRead = 250;
 
 /**
  * Loads the board (events kicking off after now - 2 h), their odds and the
