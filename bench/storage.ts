@@ -279,7 +279,7 @@ function section(sizes: SizeResult[], machine: ReturnType<typeof describeMachine
   const ratio = sizes.length === 2 ? (pick: (size: SizeResult) => number) => ` | ${(pick(sizes[1]!) / pick(sizes[0]!)).toFixed(2)}x` : () => '';
   const rows: string[] = [
     `| history snapshots (day partitions) | ${cells((s) => `${n(s.facts.snapshots)} (${s.facts.partitions})`)}${ratio((s) => s.facts.snapshots)} |`,
-    `| seed: seconds (snapshots/s) | ${cells((s) => (s.seedS === undefined ? 'seeded earlier' : `${n(s.seedS, 1)} (${n(s.facts.snapshots / s.seedS)})`))}${sizes.length === 2 ? ' | |' : ''} |`,
+    `| seed: seconds (snapshots/s) | ${cells((s) => (s.seedS === undefined ? 'seeded earlier' : `${n(s.seedS, 1)} (${n(s.facts.snapshots / s.seedS)})`))}${sizes.length === 2 ? ' |' : ''} |`,
     `| bytes on disk per history snapshot (tables and indexes) | ${cells((s) => n(s.facts.bytes / s.facts.snapshots))}${ratio((s) => s.facts.bytes / s.facts.snapshots)} |`,
     `| warm-up, whole board (ms, median of 3 starts) | ${cells((s) => n(s.warmUpMs))}${ratio((s) => s.warmUpMs)} |`,
     `| storage read alone: one event's history, first 20 (ms, median) | ${cells((s) => n(s.reader.historyMs, 1))}${ratio((s) => s.reader.historyMs)} |`,
