@@ -1,7 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 
@@ -11,6 +14,11 @@ export interface SqlSession {
   exec(script: string): Promise<void>;
   /** Runs one parameterised statement and returns its rows. */
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Loads `lines` (COPY's text format, each ending in a newline) with one `COPY table (columns) FROM STDIN`:
+   * one statement for many rows, no per-row parse of an INSERT. `target` is `table (columns)`.
+   */
+  copyIn(target: string, lines: readonly string[]): Promise<void>;
 }
 
 export interface Database {
@@ -91,6 +99,9 @@ function openPostgres(databaseUrl: string, options: DatabaseOptions): Database {
             await client.query(script);
           },
           query: async (sql, params) => (await client.query(sql, params)).rows,
+          copyIn: async (target, lines) => {
+            await pipeline(Readable.from(lines), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+          },
         });
       } catch (error) {
         // The next statement only learns the client "is not queryable"; the server said why.
@@ -126,6 +137,10 @@ export function pgliteDatabase(pglite: PGlite, location: string): Database {
       await pglite.exec(script);
     },
     query: async (sql, params) => (await pglite.query(sql, params)).rows as never,
+    // PGlite reads COPY's input from a blob it names /dev/blob.
+    copyIn: async (target, lines) => {
+      await pglite.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob(lines as string[]) });
+    },
   };
   return {
     kind: 'pglite',

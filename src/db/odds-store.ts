@@ -86,25 +86,40 @@ async function writeSnapshots(
   const headsBefore = new Map(heads);
   const moved = await withMovements(tx, snapshots, heads);
   const documents = moved.map((markets) => JSON.stringify(markets));
-  // ON CONFLICT DO NOTHING RETURNING yields only the rows this call inserted.
-  const inserted = await tx.$queryRawUnsafe<InsertedSnapshot[]>(
-    `INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at, markets)
-     SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::timestamptz[])[d.i], d.markets::jsonb
-     FROM json_array_elements($4::json) WITH ORDINALITY AS d(markets, i)
-     ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
-     RETURNING id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt"`,
+  // One statement: the history rows, then each pair's newest inserted row made its latest odds, only forward (a
+  // late, older snapshot joins history without becoming the latest). The latest odds take their document from
+  // the inserted rows, so each document is sent and parsed once. ON CONFLICT DO NOTHING RETURNING yields only
+  // the rows this call inserted.
+  const [written] = await tx.$queryRawUnsafe<[{ stored: number; latest: MovedLatest[] }]>(
+    `WITH inserted AS (
+       INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at, markets)
+       SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::timestamptz[])[d.i], d.markets::jsonb
+       FROM json_array_elements($4::json) WITH ORDINALITY AS d(markets, i)
+       ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
+       RETURNING id, event_id, bookmaker_id, captured_at, markets
+     ), moved AS (
+       INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)
+       SELECT DISTINCT ON (event_id, bookmaker_id) event_id, bookmaker_id, id, captured_at, markets
+       FROM inserted ORDER BY event_id, bookmaker_id, captured_at DESC
+       ON CONFLICT (event_id, bookmaker_id) DO UPDATE
+         SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at, markets = EXCLUDED.markets
+         WHERE latest_odds.captured_at < EXCLUDED.captured_at
+       RETURNING event_id, bookmaker_id, snapshot_id, captured_at
+     )
+     SELECT (SELECT count(*)::int FROM inserted) AS stored,
+            COALESCE((SELECT json_agg(json_build_object('eventId', event_id, 'bookmakerId', bookmaker_id, 'snapshotId', snapshot_id,
+                                                        'capturedAt', captured_at)) FROM moved), '[]') AS latest`,
     snapshots.map((s) => s.eventId),
     snapshots.map((s) => s.bookmakerId),
     snapshots.map((s) => s.capturedAt.toISOString()),
     jsonArray(documents),
   );
-  if (inserted.length === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
-  const documentByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), documents[i]!]));
+  const { stored, latest } = written!;
+  if (stored === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
   const marketsByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), moved[i]!]));
-  const latest = await moveLatest(tx, inserted, documentByKey);
   return {
-    stored: inserted.length,
-    duplicates: snapshots.length - inserted.length,
+    stored,
+    duplicates: snapshots.length - stored,
     // What moved is told against the latest odds before this batch: subscribers never saw a batch's earlier snapshots.
     latestChanged: latest.map((row) => {
       const capturedAt = new Date(row.capturedAt);
@@ -182,33 +197,6 @@ async function storedBefore(tx: Transaction, late: readonly SnapshotInput[]): Pr
 }
 
 /**
- * Makes each pair's newest inserted snapshot its latest odds, only forward:
- * a late, older snapshot joins history without becoming the latest.
- */
-async function moveLatest(tx: Transaction, inserted: InsertedSnapshot[], documentByKey: Map<string, string>): Promise<MovedLatest[]> {
-  const newestPerPair = new Map<string, InsertedSnapshot>();
-  for (const row of inserted) {
-    const current = newestPerPair.get(pairKey(row));
-    if (!current || current.capturedAt < row.capturedAt) newestPerPair.set(pairKey(row), row);
-  }
-  const candidates = [...newestPerPair.values()];
-  return tx.$queryRawUnsafe<MovedLatest[]>(
-    `INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)
-     SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::int[])[d.i], ($4::timestamptz[])[d.i], d.markets::jsonb
-     FROM json_array_elements($5::json) WITH ORDINALITY AS d(markets, i)
-     ON CONFLICT (event_id, bookmaker_id) DO UPDATE
-       SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at, markets = EXCLUDED.markets
-       WHERE latest_odds.captured_at < EXCLUDED.captured_at
-     RETURNING event_id AS "eventId", bookmaker_id AS "bookmakerId", snapshot_id AS "snapshotId", captured_at AS "capturedAt"`,
-    candidates.map((row) => row.eventId),
-    candidates.map((row) => row.bookmakerId),
-    candidates.map((row) => row.id),
-    candidates.map((row) => new Date(row.capturedAt).toISOString()),
-    jsonArray(candidates.map((row) => documentByKey.get(snapshotKey(row))!)),
-  );
-}
-
-/**
  * Moves each event's state forward: the newest state per event in the batch,
  * written only over an older one, so a late record never takes back a goal.
  */
@@ -241,14 +229,7 @@ async function storeEventStates(tx: Transaction, states: readonly EventStateInpu
   return changed.map((row) => row.id);
 }
 
-interface InsertedSnapshot {
-  id: number;
-  eventId: number;
-  bookmakerId: number;
-  capturedAt: Date;
-}
-
-/** A pair's newest snapshot as this batch goes: the stored latest, then each newer one of the batch. */
+/** A pair whose latest odds this batch moved forward, and the snapshot they are now. */
 interface MovedLatest {
   eventId: number;
   bookmakerId: number;
@@ -280,7 +261,7 @@ function jsonArray(documents: readonly string[]): string {
 }
 
 /** Prices and lines as the store keeps them: prices to 3 decimals, lines to 2. */
-function asStored(snapshot: SnapshotInput): SnapshotInput {
+export function asStored(snapshot: SnapshotInput): SnapshotInput {
   return {
     ...snapshot,
     markets: snapshot.markets.map((market) => ({
@@ -297,6 +278,9 @@ function asStored(snapshot: SnapshotInput): SnapshotInput {
  * 2.0005 becomes 2.001, where `Math.round(2.0005 * 1000)` gives 2.000.
  */
 export function toScale(value: number, digits: number): number {
+  // Already at scale (as the feeds' prices mostly are): the nearest double to its own rounding.
+  const unit = 10 ** digits;
+  if (Math.round(value * unit) / unit === value) return value;
   const [mantissa, exponent = '0'] = String(Math.abs(value)).split('e');
   const scaled = Math.round(Number(`${mantissa}e${Number(exponent) + digits}`));
   return Math.sign(value) * Number(`${scaled}e-${digits}`);

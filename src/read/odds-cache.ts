@@ -251,12 +251,20 @@ export function policyOf(key: CacheKey, value: object): { freshMs: number; ttlMs
 /**
  * Approximate heap bytes of a record: its JSON length counted as UTF-16,
  * plus per-object overhead. Computed once per set, never on reads.
+ * (JSON.stringify without a replacer keeps V8's fast path: the objects are counted by a walk of their own.)
  */
 export function estimateBytes(value: object): number {
-  let objects = 0;
-  const json = JSON.stringify(value, (_key, v: unknown) => {
-    if (v !== null && typeof v === 'object') objects++;
-    return v;
-  });
-  return Math.max(1, json.length * 2 + objects * 64);
+  return Math.max(1, JSON.stringify(value).length * 2 + countObjects(value) * 64);
+}
+
+/** Objects and arrays in a JSON value, itself included. */
+function countObjects(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let count = 1;
+  if (Array.isArray(value)) {
+    for (const item of value) count += countObjects(item);
+  } else {
+    for (const key in value) count += countObjects((value as Record<string, unknown>)[key]);
+  }
+  return count;
 }

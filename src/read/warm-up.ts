@@ -13,7 +13,7 @@ export interface WarmUpResult {
 }
 
 // Events per eventOdds read during warm-up: bounds one query's result size.
-const eventsPerRead = 500;
+const eventsPerRead = 250;
 
 /**
  * Loads the board (events kicking off after now - 2 h), their odds and the
@@ -33,9 +33,13 @@ export async function warmUp(reads: SharedReads, reader: OddsReader, cache: Odds
 
   const events = await reader.eventsFrom(new Date(board.windowStart()));
   const withOdds: number[] = [];
+  const read = (from: number) => reader.eventOdds(events.slice(from, from + eventsPerRead).map((e) => e.id));
+  // The next chunk is read while this one is cached: the database and this process work at the same time.
+  let next = events.length > 0 ? read(0) : undefined;
   for (let i = 0; i < events.length; i += eventsPerRead) {
     const chunk = events.slice(i, i + eventsPerRead);
-    const odds = await reader.eventOdds(chunk.map((e) => e.id));
+    const odds = await next!;
+    next = i + eventsPerRead < events.length ? read(i + eventsPerRead) : undefined;
     for (const event of chunk) {
       const eventOdds = odds.get(event.id)!;
       cache.set(cacheKey('Event', event.id), event);

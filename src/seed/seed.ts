@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import { ensureHistoryDays } from '../db/history-partitions.js';
-import { storeSnapshots } from '../db/odds-store.js';
+import { asStored } from '../db/odds-store.js';
+import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { SnapshotInput } from '../domain/odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles } from '../domain/pricing.js';
 import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from './catalogue.js';
@@ -25,9 +26,14 @@ export interface SeedResult {
 }
 
 const hour = 3_600_000;
-// Snapshots per (event, bookmaker) per write batch, about: each batch is one transaction of a fixed number of
-// statements, kept well inside its time limit however long the history (100 events at three snapshots per pair).
+// Snapshots per (event, bookmaker) generated per batch of events, about (100 events at three snapshots per pair).
+// The batches order the PRNG's draws: changing this changes the data set.
 const pairSnapshotsPerBatch = 300;
+// Rows per COPY statement: a few MB of text, well inside the connections' statement timeout.
+const rowsPerCopy = 5_000;
+// COPY statements running at once, each on its own connection (PGlite runs them one after another): on a 2-core
+// machine two halve the seed's time against one, a third gains nothing.
+const copiesInFlight = 2;
 
 type Random = () => number;
 type SeedCompetition = { id: number; sportId: number; sportKey: string; teams: string[]; weight: number };
@@ -50,6 +56,10 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   await ensureHistoryDays(prisma, new Date(dayStart - 24 * hour - 5 * 60_000 - (snapshotsPerPair - 1) * 6 * hour), now);
   const { bookmakers, competitions } = await createCatalogue(db, options.bookmakers);
+  // History is written as the ingest path would have written it (prices rounded as stored, each snapshot's
+  // movement following the pair's snapshot before), but by COPY: ids given here, in generation order.
+  const history = new CopyLoader(db, 'odds_snapshot (id, event_id, bookmaker_id, captured_at, markets)');
+  const newest = new Map<string, string>();
   let snapshotCount = 0;
   const eventsPerBatch = Math.max(1, Math.floor(pairSnapshotsPerBatch / snapshotsPerPair));
   for (let first = 0; first < options.events; first += eventsPerBatch) {
@@ -59,12 +69,68 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
       data: events.map(({ sportKey: _, ...event }) => event),
       select: { id: true },
     });
-    const snapshots = priceHistory(events, eventRows, bookmakers, { snapshotsPerPair, now, random });
-    snapshotCount += (await storeSnapshots(prisma, snapshots)).stored;
+    const previous = new Map<string, MovedMarket[]>();
+    for (const snapshot of priceHistory(events, eventRows, bookmakers, { snapshotsPerPair, now, random })) {
+      const { eventId, bookmakerId, capturedAt, markets } = asStored(snapshot);
+      const pair = `${eventId}\t${bookmakerId}`;
+      const moved = withMovement(markets, capturedAt.getTime(), previous.get(pair));
+      previous.set(pair, moved);
+      const id = ++snapshotCount;
+      const capturedAndMarkets = `${capturedAt.toISOString()}\t${copyText(JSON.stringify(moved))}\n`;
+      await history.add(`${id}\t${pair}\t${capturedAndMarkets}`);
+      // Snapshots come oldest first per pair: the last one seen is the latest.
+      newest.set(pair, `${pair}\t${id}\t${capturedAndMarkets}`);
+    }
     options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
   }
+  await history.end();
+  const latest = new CopyLoader(db, 'latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)');
+  for (const line of newest.values()) await latest.add(line);
+  await latest.end();
+  // The ids were given, not drawn: the sequence goes on after them, for ingest.
+  if (snapshotCount > 0) await prisma.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('odds_snapshot', 'id'), $1)`, snapshotCount);
   await analyze(db);
   return { events: options.events, bookmakers: options.bookmakers, snapshots: snapshotCount };
+}
+
+/**
+ * Rows sent `rowsPerCopy` at a time, each batch one COPY on a connection of
+ * its own, while the next batch is generated: on PostgreSQL the server
+ * stores earlier batches while this process prices the next.
+ */
+class CopyLoader {
+  #lines: string[] = [];
+  #inFlight: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly target: string,
+  ) {}
+
+  async add(line: string): Promise<void> {
+    this.#lines.push(line);
+    if (this.#lines.length >= rowsPerCopy) await this.#send();
+  }
+
+  async end(): Promise<void> {
+    if (this.#lines.length > 0) await this.#send();
+    await Promise.all(this.#inFlight);
+  }
+
+  async #send(): Promise<void> {
+    const lines = this.#lines;
+    this.#lines = [];
+    if (this.#inFlight.length >= copiesInFlight) await this.#inFlight.shift();
+    const copy = this.db.withSession((session) => session.copyIn(this.target, lines));
+    // Handled when awaited by a later send or `end`; until then a failure must not count as unhandled.
+    copy.catch(() => {});
+    this.#inFlight.push(copy);
+  }
+}
+
+/** A value in COPY's text format: JSON escapes every control character, so only its backslashes need doubling. */
+function copyText(json: string): string {
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
 /**
