@@ -10,7 +10,7 @@ import {
   type ExecutionResult,
   type OperationDefinitionNode,
 } from 'graphql';
-import { sharedPayload } from './shared-payload.js';
+import { payloadBytes, sharedPayload } from './shared-payload.js';
 
 /** Executions of subscription selections since start, for metrics and /health. */
 export interface SharedExecutionStats {
@@ -59,13 +59,15 @@ export class SharedExecutions {
     return { ...this.#stats };
   }
 
-  #execute(key: string | undefined, update: unknown, args: ExecutionArgs): Promise<ExecutionResult> {
+  /** `update` executed as `rootValue` (by default the update itself), remembered per update object. */
+  #execute(key: string | undefined, update: unknown, args: ExecutionArgs, rootValue = update): Promise<ExecutionResult> {
     const run = async () => {
       this.#stats.executions++;
-      const result = await execute({ ...args, rootValue: update });
+      const result = await execute({ ...args, rootValue });
       return result.errors ? result : sharedPayload(result);
     };
     if (key === undefined || typeof update !== 'object' || update === null) return run();
+    if (Array.isArray(update)) return this.#executeBatch(key, update, args, run);
     let byKey = this.#results.get(update);
     if (!byKey) this.#results.set(update, (byKey = new Map()));
     const known = byKey.get(key);
@@ -77,6 +79,37 @@ export class SharedExecutions {
     byKey.set(key, result);
     return result;
   }
+
+  /**
+   * A batch (`oddsUpdatedBatch`): a new array per subscriber, but of shared
+   * updates, so each update is executed (as a batch of one) and serialized
+   * once per selection, and a batch's bytes are its updates' bytes joined.
+   * A batch with an update whose execution has errors is executed for this
+   * subscriber alone, so the errors go through its pipeline as one answer.
+   */
+  async #executeBatch(key: string, updates: readonly unknown[], args: ExecutionArgs, alone: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    const items = await Promise.all(updates.map((update) => this.#execute(key, update, args, [update])));
+    if (items.some((item) => item.errors)) return alone();
+    const [field] = Object.keys(items[0]!.data!);
+    const values = items.map((item) => (item.data![field!] as unknown[])[0]);
+    return sharedPayload({ data: { [field!]: values } }, (): Buffer => batchBytes(field!, items));
+  }
+}
+
+const comma = Buffer.from(',');
+const batchTail = Buffer.from(']}}');
+
+/** `{"data":{"<field>":[...]}}` from one-update answers' bytes, each `{"data":{"<field>":[<update>]}}`. */
+function batchBytes(field: string, items: readonly ExecutionResult[]): Buffer {
+  const head = Buffer.from(`{"data":{${JSON.stringify(field)}:[`);
+  const parts: Buffer[] = [head];
+  items.forEach((item, i) => {
+    const bytes = payloadBytes(item);
+    if (i > 0) parts.push(comma);
+    parts.push(bytes.subarray(head.length, bytes.length - batchTail.length));
+  });
+  parts.push(batchTail);
+  return Buffer.concat(parts);
 }
 
 /** graphql-js's mapping of a source stream to results (its `mapAsyncIterator` is internal). */

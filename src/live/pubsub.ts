@@ -25,6 +25,11 @@ export interface EventUpdateMessage {
 export interface Subscription<T> extends AsyncIterableIterator<T> {
   /** Ends the subscription (what a client's `complete` or a closed socket does). */
   return(): Promise<IteratorResult<T>>;
+  /**
+   * Up to `max` updates already waiting, in the order `next` would give them, without waiting for
+   * more or for a turn of the event loop: what joins the update `next` gave in one batch.
+   */
+  takeQueued(max: number): T[];
   /** Updates dropped because this subscriber had more than its queue's length of (event, bookmaker)s waiting. */
   readonly dropped: number;
   /** Updates replaced in the queue by a newer one of the same (event, bookmaker) before the subscriber read them. */
@@ -247,6 +252,17 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.#waiting = resolve;
       this.#failWaiting = reject;
     });
+  }
+
+  takeQueued(max: number): T[] {
+    const taken: T[] = [];
+    for (const [key, queued] of this.#queue) {
+      if (taken.length >= max) break;
+      this.#queue.delete(key);
+      taken.push(queued);
+    }
+    this.delivered += taken.length;
+    return taken;
   }
 
   /** Ends the subscription with an error its reader gets at its next read (what it had queued is dropped). */

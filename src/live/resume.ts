@@ -80,6 +80,12 @@ class ResumedSubscription implements OddsSubscription {
     }
   }
 
+  takeQueued(max: number): OddsUpdateMessage[] {
+    // While replaying, the rest of the page read; live updates wait until the replay is done.
+    if (this.#replayed.length > 0 || this.#replaying) return this.#replayed.splice(0, max);
+    return this.live.takeQueued(max).filter((update) => !seenBy(this.#place, update.place.position, update.place.index));
+  }
+
   return(): Promise<IteratorResult<OddsUpdateMessage>> {
     this.#replaying = false;
     this.#replayed = [];
