@@ -44,7 +44,8 @@ type Stream = AsyncIterableIterator<ExecutionResult> & { return(): Promise<Itera
  * which masks and logs it under that subscriber's connection.
  */
 export class SharedExecutions {
-  readonly #results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  /** Per update and execution key: its answer, or the promise of it while it executes. */
+  readonly #results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
   readonly #stats: SharedExecutionStats = { executions: 0, shared: 0 };
 
   /** For graphql-ws's `subscribe` option. */
@@ -59,15 +60,20 @@ export class SharedExecutions {
     return { ...this.#stats };
   }
 
-  /** `update` executed as `rootValue` (by default the update itself), remembered per update object. */
-  #execute(key: string | undefined, update: unknown, args: ExecutionArgs, rootValue = update): Promise<ExecutionResult> {
-    const run = async () => {
-      this.#stats.executions++;
-      const result = await execute({ ...args, rootValue });
-      return result.errors ? result : sharedPayload(result);
-    };
-    if (key === undefined || typeof update !== 'object' || update === null) return run();
-    if (Array.isArray(update)) return this.#executeBatch(key, update, args, run);
+  #execute(key: string | undefined, update: unknown, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
+    if (key === undefined || typeof update !== 'object' || update === null) return this.#run(args, update);
+    if (Array.isArray(update)) return this.#executeBatch(key, update, args);
+    return this.#answer(key, update, args, update);
+  }
+
+  async #run(args: ExecutionArgs, rootValue: unknown): Promise<ExecutionResult> {
+    this.#stats.executions++;
+    const result = await execute({ ...args, rootValue });
+    return result.errors ? result : sharedPayload(result);
+  }
+
+  /** `update`'s answer executed as `rootValue`, remembered per update object: settled, or on its way. */
+  #answer(key: string, update: object, args: ExecutionArgs, rootValue: unknown): ExecutionResult | Promise<ExecutionResult> {
     let byKey = this.#results.get(update);
     if (!byKey) this.#results.set(update, (byKey = new Map()));
     const known = byKey.get(key);
@@ -75,7 +81,8 @@ export class SharedExecutions {
       this.#stats.shared++;
       return known;
     }
-    const result = run();
+    // Settled answers replace their promise, so a batch of answers already known takes no await.
+    const result = this.#run(args, rootValue).then((answer) => (byKey.set(key, answer), answer));
     byKey.set(key, result);
     return result;
   }
@@ -87,9 +94,10 @@ export class SharedExecutions {
    * A batch with an update whose execution has errors is executed for this
    * subscriber alone, so the errors go through its pipeline as one answer.
    */
-  async #executeBatch(key: string, updates: readonly unknown[], args: ExecutionArgs, alone: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
-    const items = await Promise.all(updates.map((update) => this.#execute(key, update, args, [update])));
-    if (items.some((item) => item.errors)) return alone();
+  async #executeBatch(key: string, updates: readonly object[], args: ExecutionArgs): Promise<ExecutionResult> {
+    const answers = updates.map((update) => this.#answer(key, update, args, [update]));
+    const items = answers.some((answer) => answer instanceof Promise) ? await Promise.all(answers) : (answers as ExecutionResult[]);
+    if (items.some((item) => item.errors)) return this.#run(args, updates);
     const [field] = Object.keys(items[0]!.data!);
     const values = items.map((item) => (item.data![field!] as unknown[])[0]);
     return sharedPayload({ data: { [field!]: values } }, (): Buffer => batchBytes(field!, items));
@@ -113,7 +121,7 @@ function batchBytes(field: string, items: readonly ExecutionResult[]): Buffer {
 }
 
 /** graphql-js's mapping of a source stream to results (its `mapAsyncIterator` is internal). */
-function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => Promise<ExecutionResult>): Stream {
+function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => ExecutionResult | Promise<ExecutionResult>): Stream {
   const iterator = source[Symbol.asyncIterator]();
   const close = async (): Promise<IteratorResult<ExecutionResult>> => {
     await iterator.return?.();
