@@ -7,7 +7,8 @@
 // (default 1000), FANOUT_FAST_SPEED (SIM_SPEED of the unfiltered scenario, default 10),
 // FANOUT_BATCHED (1, the default: unfiltered subscribers on `oddsUpdatedBatch`; 0: on `oddsUpdated`),
 // FANOUT_DRAIN_S (how long subscribers may take to hold every newest state once the changes stop,
-// default 10), FANOUT_CLIENT_PROCESSES (default 2), BENCH_OUTPUT.
+// default 10), FANOUT_CLIENT_PROCESSES (default 2), FANOUT_PROFILE (a file: the gateway's CPU profile
+// over the unfiltered scenario), BENCH_OUTPUT. A count of 0 leaves its scenarios out.
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -248,19 +249,21 @@ async function main(): Promise<void> {
   const scenarios: FanOutScenario[] = [];
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
-    gateway = await startGateway({ ...base, INGEST: 'off', CACHE: 'on', HTTP_MAX_CONNECTIONS: '100000', WS_MAX_SUBSCRIBES_PER_MINUTE: '1000' });
+    const started = await startGateway({ ...base, INGEST: 'off', CACHE: 'on', HTTP_MAX_CONNECTIONS: '100000', WS_MAX_SUBSCRIBES_PER_MINUTE: '1000' });
+    gateway = started;
     const boardIds = await boardEventIds(gateway.url);
     const { text } = await postGraphQL(gateway.url, JSON.stringify({ query: '{ bookmakers { key } }' }));
     const bookmakers = (JSON.parse(text) as { data: { bookmakers: Array<{ key: string }> } }).data.bookmakers.map((b) => b.key);
     const filtered = filtersFor(filteredCount, boardIds, filteredCount);
     const unfiltered = Array.from({ length: unfilteredCount }, () => null);
-    const slow = await runScenario('filtered, gateway', gatewayTarget(gateway, database, base, '1'), filtered, true, false);
-    const fast = await runScenario(`unfiltered${unfilteredBatched ? ', batched' : ''}, gateway`, gatewayTarget(gateway, database, base, fastSpeed), unfiltered, false, unfilteredBatched);
-    scenarios.push(slow, fast);
+    if (filteredCount > 0) scenarios.push(await runScenario('filtered, gateway', gatewayTarget(started, database, base, '1'), filtered, true, false));
+    const fast = () => runScenario(`unfiltered${unfilteredBatched ? ', batched' : ''}, gateway`, gatewayTarget(started, database, base, fastSpeed), unfiltered, false, unfilteredBatched);
+    if (unfilteredCount > 0) scenarios.push(await (env.FANOUT_PROFILE ? started.profile(path.resolve(env.FANOUT_PROFILE), fast) : fast()));
     const ceilingProcess = startNodeProcess('bench/child/fanout-ceiling.ts');
     try {
       const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
-      for (const [gatewayRun, filters] of [[slow, filtered], [fast, unfiltered]] as const) {
+      for (const gatewayRun of [...scenarios]) {
+        const filters = gatewayRun.name.startsWith('filtered') ? filtered : unfiltered;
         const target = ceilingTarget(ceilingProcess, ceilingUrl!, gatewayRun.changesPerSecond, boardIds, bookmakers);
         scenarios.push(await runScenario(gatewayRun.name.replace('gateway', 'ceiling'), target, filters, gatewayRun.lost !== null, gatewayRun.batched));
         await sleep(1_000);

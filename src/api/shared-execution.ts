@@ -46,6 +46,8 @@ type Stream = AsyncIterableIterator<ExecutionResult> & { return(): Promise<Itera
 export class SharedExecutions {
   /** Per update and execution key: its answer, or the promise of it while it executes. */
   readonly #results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
+  /** Per batch's last update and execution key: the batch answered last, with its updates. */
+  readonly #batches = new WeakMap<object, Map<string, { updates: readonly object[]; answer: Promise<ExecutionResult> }>>();
   readonly #stats: SharedExecutionStats = { executions: 0, shared: 0 };
 
   /** For graphql-ws's `subscribe` option. */
@@ -90,11 +92,26 @@ export class SharedExecutions {
   /**
    * A batch (`oddsUpdatedBatch`): a new array per subscriber, but of shared
    * updates, so each update is executed (as a batch of one) and serialized
-   * once per selection, and a batch's bytes are its updates' bytes joined.
-   * A batch with an update whose execution has errors is executed for this
-   * subscriber alone, so the errors go through its pipeline as one answer.
+   * once per selection, and a batch's bytes are its updates' bytes joined,
+   * once for all subscribers whose batch holds the same updates (those that
+   * keep up get the same bursts).
    */
-  async #executeBatch(key: string, updates: readonly object[], args: ExecutionArgs): Promise<ExecutionResult> {
+  #executeBatch(key: string, updates: readonly object[], args: ExecutionArgs): Promise<ExecutionResult> {
+    const last = updates.at(-1)!;
+    let byKey = this.#batches.get(last);
+    if (!byKey) this.#batches.set(last, (byKey = new Map()));
+    const known = byKey.get(key);
+    if (known && known.updates.length === updates.length && known.updates.every((update, i) => update === updates[i])) {
+      this.#stats.shared++;
+      return known.answer;
+    }
+    const answer = this.#joinBatch(key, updates, args);
+    byKey.set(key, { updates, answer });
+    return answer;
+  }
+
+  /** A batch with an update whose execution has errors is executed for this subscriber alone, so the errors go through its pipeline as one answer. */
+  async #joinBatch(key: string, updates: readonly object[], args: ExecutionArgs): Promise<ExecutionResult> {
     const answers = updates.map((update) => this.#answer(key, update, args, [update]));
     const items = answers.some((answer) => answer instanceof Promise) ? await Promise.all(answers) : (answers as ExecutionResult[]);
     if (items.some((item) => item.errors)) return this.#run(args, updates);

@@ -52,9 +52,12 @@ export function sendSharedPayloads(socket: WebSocket): void {
       const callback = rest.find((arg) => typeof arg === 'function');
       const payload = handedOver();
       handedOver = undefined;
-      const head = Buffer.from(data.slice(0, data.length - placeholder.length - 3)); // up to `"payload":`
-      // A Buffer goes out as a binary frame unless told otherwise; graphql-transport-ws messages are text.
-      return send(Buffer.concat([head, payload, closingBrace]), { binary: false }, callback);
+      const head = data.slice(0, data.length - placeholder.length - 3); // up to `"payload":`
+      // One text message in three frames (the shared bytes are written as they are, not copied into
+      // one buffer per socket); nothing else is sent in between, as this runs synchronously.
+      send(head, { binary: false, fin: false });
+      send(payload, { binary: false, fin: false });
+      return send(closingBrace, { binary: false, fin: true }, callback);
     }
     return send(data, ...rest);
   }) as WebSocket['send'];

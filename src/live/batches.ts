@@ -4,10 +4,10 @@ import type { Subscription } from './pubsub.js';
 export const maxBatchSize = 500;
 
 /**
- * A subscription read as batches: each batch is the next update and every
- * update already waiting behind it (at most `max`), in the order they would
- * have come one by one. A subscriber that keeps up gets each burst of
- * changes (everything one log batch published, synchronously) as one batch;
+ * A subscription read as batches: each batch is every update waiting (at
+ * most `max`), in the order they would have come one by one, or when none
+ * waits, the next burst of them. A subscriber that keeps up gets each burst
+ * of changes (everything one log batch published, synchronously) as one batch;
  * one that fell behind gets everything it missed, conflated to the newest
  * update per (event, bookmaker), in one batch instead of one message per
  * pair, so a client that cannot take a message per change still ends up
@@ -17,11 +17,7 @@ export const maxBatchSize = 500;
  */
 export function inBatches<T>(subscription: Subscription<T>, max = maxBatchSize): AsyncIterableIterator<T[]> & { return(): Promise<IteratorResult<T[]>> } {
   return {
-    async next() {
-      const first = await subscription.next();
-      if (first.done) return { value: undefined, done: true };
-      return { value: [first.value, ...subscription.takeQueued(max - 1)], done: false };
-    },
+    next: () => subscription.nextBatch(max),
     async return() {
       await subscription.return();
       return { value: undefined, done: true };

@@ -26,10 +26,10 @@ export interface Subscription<T> extends AsyncIterableIterator<T> {
   /** Ends the subscription (what a client's `complete` or a closed socket does). */
   return(): Promise<IteratorResult<T>>;
   /**
-   * Up to `max` updates already waiting, in the order `next` would give them, without waiting for
-   * more or for a turn of the event loop: what joins the update `next` gave in one batch.
+   * The next updates, several at once (src/live/batches.ts): everything waiting, at most `max`, in
+   * the order `next` would give them; when nothing waits, what the next burst of offers brings.
    */
-  takeQueued(max: number): T[];
+  nextBatch(max: number): Promise<IteratorResult<T[]>>;
   /** Updates dropped because this subscriber had more than its queue's length of (event, bookmaker)s waiting. */
   readonly dropped: number;
   /** Updates replaced in the queue by a newer one of the same (event, bookmaker) before the subscriber read them. */
@@ -77,8 +77,8 @@ export interface PubSubStats {
  * so a slow client costs at most `maxQueue` messages of memory.
  */
 export class InProcessPubSub implements PubSub {
-  readonly #odds = new Set<Subscriber<OddsUpdateMessage>>();
-  readonly #events = new Set<Subscriber<EventUpdateMessage>>();
+  readonly #odds = new Routes<OddsUpdateMessage>();
+  readonly #events = new Routes<EventUpdateMessage>();
   readonly #turn: DeliveryTurn;
 
   /** `deliveriesPerTurn`: queued updates handed out before the event loop gets a turn (default 500). */
@@ -91,7 +91,7 @@ export class InProcessPubSub implements PubSub {
   #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
-    for (const subscriber of this.#odds) subscriber.offer(update);
+    this.#odds.offer(update);
   }
 
   subscribe(options: SubscribeOptions = {}): OddsSubscription {
@@ -100,13 +100,13 @@ export class InProcessPubSub implements PubSub {
 
   /** Ends every odds subscription with `error`: they can no longer be told every change. */
   expireOdds(error: Error): number {
-    const subscribers = [...this.#odds];
+    const subscribers = [...this.#odds.all];
     for (const subscriber of subscribers) subscriber.fail(error);
     return subscribers.length;
   }
 
   publishEvent(update: EventUpdateMessage): void {
-    for (const subscriber of this.#events) subscriber.offer(update);
+    this.#events.offer(update);
   }
 
   subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds' | 'marketKeys'> = {}): Subscription<EventUpdateMessage> {
@@ -117,23 +117,63 @@ export class InProcessPubSub implements PubSub {
     let dropped = this.#dropped;
     let conflated = this.#conflated;
     let delivered = this.#delivered;
-    for (const subscriber of [...this.#odds, ...this.#events]) {
+    for (const subscriber of [...this.#odds.all, ...this.#events.all]) {
       dropped += subscriber.dropped;
       conflated += subscriber.conflated;
       delivered += subscriber.delivered;
     }
-    return { subscribers: this.#odds.size + this.#events.size, dropped, conflated, delivered };
+    return { subscribers: this.#odds.all.size + this.#events.all.size, dropped, conflated, delivered };
   }
 
-  #add<T extends Routed>(set: Set<Subscriber<T>>, options: SubscribeOptions): Subscriber<T> {
+  #add<T extends Routed>(routes: Routes<T>, options: SubscribeOptions): Subscriber<T> {
     const subscriber = new Subscriber<T>(options, this.#turn, () => {
-      set.delete(subscriber);
+      routes.delete(subscriber);
       this.#dropped += subscriber.dropped;
       this.#conflated += subscriber.conflated;
       this.#delivered += subscriber.delivered;
     });
-    set.add(subscriber);
+    routes.add(subscriber);
     return subscriber;
+  }
+}
+
+/**
+ * Subscribers by the events they follow: an update is offered to those on
+ * its event and those on every event, not to all (20,000 screens on a few
+ * events each would otherwise cost 20,000 filter checks per change).
+ */
+class Routes<T extends Routed> {
+  readonly all = new Set<Subscriber<T>>();
+  readonly #everyEvent = new Set<Subscriber<T>>();
+  readonly #byEvent = new Map<number, Set<Subscriber<T>>>();
+
+  add(subscriber: Subscriber<T>): void {
+    this.all.add(subscriber);
+    const { eventIds } = subscriber.options;
+    if (!eventIds) return void this.#everyEvent.add(subscriber);
+    for (const eventId of eventIds) {
+      let onEvent = this.#byEvent.get(eventId);
+      if (!onEvent) this.#byEvent.set(eventId, (onEvent = new Set()));
+      onEvent.add(subscriber);
+    }
+  }
+
+  delete(subscriber: Subscriber<T>): void {
+    this.all.delete(subscriber);
+    const { eventIds } = subscriber.options;
+    if (!eventIds) return void this.#everyEvent.delete(subscriber);
+    for (const eventId of eventIds) {
+      const onEvent = this.#byEvent.get(eventId);
+      onEvent?.delete(subscriber);
+      if (onEvent?.size === 0) this.#byEvent.delete(eventId);
+    }
+  }
+
+  offer(update: T): void {
+    const key = `${update.eventId}:${update.bookmakerId ?? ''}`; // one string, hashed once, for every queue
+    for (const subscriber of this.#everyEvent) subscriber.offer(update, key);
+    const onEvent = this.#byEvent.get(update.eventId);
+    if (onEvent) for (const subscriber of onEvent) subscriber.offer(update, key);
   }
 }
 
@@ -155,6 +195,11 @@ class DeliveryTurn {
     if (this.#taken >= this.perTurn) return false;
     if (this.#taken++ === 0) void this.next();
     return true;
+  }
+
+  /** Counts deliveries beyond the one `take` counted: the rest of a batch. */
+  spend(deliveries: number): void {
+    this.#taken += deliveries;
   }
 
   /** Resolves at the next turn, when the count starts again. */
@@ -198,7 +243,11 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   conflated = 0;
   delivered = 0;
   readonly #queue = new Map<string, T>();
+  /** A `next` waiting: the first update offered is handed to it at once. */
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  /** A `nextBatch` waiting: woken once the offering burst is over (a microtask later), to take all of it. */
+  #waitingBatch: { max: number; resolve: (result: Promise<IteratorResult<T[]>> | IteratorResult<T[]>) => void } | undefined;
+  #wakeScheduled = false;
   #failWaiting: ((error: Error) => void) | undefined;
   /** Why this subscription can no longer go on (the next read throws it, once). */
   #failure: Error | undefined;
@@ -206,14 +255,15 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   readonly #maxQueue: number;
 
   constructor(
-    private readonly options: SubscribeOptions,
+    readonly options: SubscribeOptions,
     private readonly turn: DeliveryTurn,
     private readonly onClose: () => void,
   ) {
     this.#maxQueue = options.maxQueue ?? 10_000;
   }
 
-  offer(update: T): void {
+  /** `key`: the update's (event, bookmaker), what conflates. */
+  offer(update: T, key: string): void {
     if (this.#done || !matches(this.options, update)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
@@ -222,7 +272,10 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       resolve({ value: update, done: false });
       return;
     }
-    const key = `${update.eventId}:${update.bookmakerId ?? ''}`;
+    if (this.#waitingBatch && !this.#wakeScheduled) {
+      this.#wakeScheduled = true;
+      queueMicrotask(() => this.#wakeBatch());
+    }
     if (this.#queue.delete(key)) {
       this.conflated++;
     } else if (this.#queue.size >= this.#maxQueue) {
@@ -242,34 +295,62 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.delivered++;
       return Promise.resolve({ value: queued, done: false });
     }
+    return (
+      this.#ended() ??
+      new Promise((resolve, reject) => {
+        this.#waiting = resolve;
+        this.#failWaiting = reject;
+      })
+    );
+  }
+
+  nextBatch(max: number): Promise<IteratorResult<T[]>> {
+    if (this.#queue.size > 0) {
+      // A batch counts as many deliveries as it holds: the turn's share bounds the bytes written in one turn.
+      if (!this.turn.take()) return this.turn.next().then(() => this.nextBatch(max));
+      const batch: T[] = [];
+      for (const [key, queued] of this.#queue) {
+        if (batch.length === max) break;
+        this.#queue.delete(key);
+        batch.push(queued);
+      }
+      this.turn.spend(batch.length - 1);
+      this.delivered += batch.length;
+      return Promise.resolve({ value: batch, done: false });
+    }
+    return (
+      this.#ended() ??
+      new Promise((resolve, reject) => {
+        this.#waitingBatch = { max, resolve };
+        this.#failWaiting = reject;
+      })
+    );
+  }
+
+  #wakeBatch(): void {
+    this.#wakeScheduled = false;
+    const waiting = this.#waitingBatch;
+    if (!waiting) return;
+    this.#waitingBatch = this.#failWaiting = undefined;
+    waiting.resolve(this.nextBatch(waiting.max));
+  }
+
+  /** What a read gets once nothing is queued and the subscription is over (its error, once); undefined while it goes on. */
+  #ended(): Promise<IteratorResult<never>> | undefined {
     if (this.#failure) {
       const failure = this.#failure;
       this.#failure = undefined;
       return Promise.reject(failure);
     }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.#waiting = resolve;
-      this.#failWaiting = reject;
-    });
-  }
-
-  takeQueued(max: number): T[] {
-    const taken: T[] = [];
-    for (const [key, queued] of this.#queue) {
-      if (taken.length >= max) break;
-      this.#queue.delete(key);
-      taken.push(queued);
-    }
-    this.delivered += taken.length;
-    return taken;
+    return undefined;
   }
 
   /** Ends the subscription with an error its reader gets at its next read (what it had queued is dropped). */
   fail(error: Error): void {
     if (this.#done) return;
     const reject = this.#failWaiting;
-    this.#waiting = this.#failWaiting = undefined;
+    this.#waiting = this.#waitingBatch = this.#failWaiting = undefined;
     this.#queue.clear();
     this.#done = true;
     this.onClose();
@@ -282,7 +363,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.#done = true;
       this.#queue.clear();
       this.#waiting?.({ value: undefined, done: true });
-      this.#waiting = this.#failWaiting = undefined;
+      this.#waitingBatch?.resolve({ value: undefined, done: true });
+      this.#waiting = this.#waitingBatch = this.#failWaiting = undefined;
       this.onClose();
     }
     return Promise.resolve({ value: undefined, done: true });

@@ -80,10 +80,15 @@ class ResumedSubscription implements OddsSubscription {
     }
   }
 
-  takeQueued(max: number): OddsUpdateMessage[] {
-    // While replaying, the rest of the page read; live updates wait until the replay is done.
-    if (this.#replayed.length > 0 || this.#replaying) return this.#replayed.splice(0, max);
-    return this.live.takeQueued(max).filter((update) => !seenBy(this.#place, update.place.position, update.place.index));
+  async nextBatch(max: number): Promise<IteratorResult<OddsUpdateMessage[]>> {
+    while (this.#replaying && this.#replayed.length === 0) await this.#readPage();
+    if (this.#replayed.length > 0) return { value: this.#replayed.splice(0, max), done: false };
+    for (;;) {
+      const result = await this.live.nextBatch(max);
+      if (result.done) return result;
+      const fresh = result.value.filter((update) => !seenBy(this.#place, update.place.position, update.place.index));
+      if (fresh.length > 0) return { value: fresh, done: false };
+    }
   }
 
   return(): Promise<IteratorResult<OddsUpdateMessage>> {

@@ -117,6 +117,9 @@ describe('shared execution of subscription updates', () => {
     for (const batch of batches.slice(0, 20)) expect(payloadBytes(batch).toString()).toBe(expected(updates));
     for (const batch of batches.slice(20)) expect(payloadBytes(batch).toString()).toBe(expected(updates.slice(1)));
     expect((batches[0]!.data!.odds as unknown[]).length).toBe(3);
+    // The same updates in a batch: one answer, so its bytes are joined once.
+    expect(new Set(batches.slice(0, 20)).size).toBe(1);
+    expect(new Set(batches.slice(20)).size).toBe(1);
     await Promise.all([...all, ...someOf].map((s) => s.return()));
   });
 
