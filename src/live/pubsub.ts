@@ -1,3 +1,4 @@
+import { ConflatingQueue } from './conflating-queue.js';
 import type { LogPlace } from '../domain/change-log.js';
 import type { EventRecord, SnapshotRecord } from '../domain/records.js';
 
@@ -197,10 +198,6 @@ class DeliveryTurn {
     return true;
   }
 
-  /** Counts deliveries beyond the one `take` counted: the rest of a batch. */
-  spend(deliveries: number): void {
-    this.#taken += deliveries;
-  }
 
   /** Resolves at the next turn, when the count starts again. */
   next(): Promise<void> {
@@ -242,7 +239,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   dropped = 0;
   conflated = 0;
   delivered = 0;
-  readonly #queue = new Map<string, T>();
+  readonly #queue = new ConflatingQueue<T>();
   /** A `next` waiting: the first update offered is handed to it at once. */
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
   /** A `nextBatch` waiting: woken once the offering burst is over (a microtask later), to take all of it. */
@@ -276,24 +273,20 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.#wakeScheduled = true;
       queueMicrotask(() => this.#wakeBatch());
     }
-    if (this.#queue.delete(key)) {
+    if (this.#queue.push(key, update)) {
       this.conflated++;
-    } else if (this.#queue.size >= this.#maxQueue) {
-      this.#queue.delete(this.#queue.keys().next().value!);
+    } else if (this.#queue.size > this.#maxQueue) {
+      this.#queue.shift();
       this.dropped++;
     }
-    this.#queue.set(key, update);
   }
 
   next(): Promise<IteratorResult<T>> {
-    const first = this.#queue.entries().next();
-    if (!first.done) {
+    if (this.#queue.size > 0) {
       // Past this turn's share, wait for the next: the rest waits in the queue (and conflates) meanwhile.
       if (!this.turn.take()) return this.turn.next().then(() => this.next());
-      const [key, queued] = first.value;
-      this.#queue.delete(key);
       this.delivered++;
-      return Promise.resolve({ value: queued, done: false });
+      return Promise.resolve({ value: this.#queue.shift()!, done: false });
     }
     return (
       this.#ended() ??
@@ -306,15 +299,10 @@ class Subscriber<T extends Routed> implements Subscription<T> {
 
   nextBatch(max: number): Promise<IteratorResult<T[]>> {
     if (this.#queue.size > 0) {
-      // A batch counts as many deliveries as it holds: the turn's share bounds the bytes written in one turn.
+      // A batch is one delivery of the turn's share: its bytes are shared, one socket write each.
       if (!this.turn.take()) return this.turn.next().then(() => this.nextBatch(max));
       const batch: T[] = [];
-      for (const [key, queued] of this.#queue) {
-        if (batch.length === max) break;
-        this.#queue.delete(key);
-        batch.push(queued);
-      }
-      this.turn.spend(batch.length - 1);
+      while (batch.length < max && this.#queue.size > 0) batch.push(this.#queue.shift()!);
       this.delivered += batch.length;
       return Promise.resolve({ value: batch, done: false });
     }
