@@ -81,10 +81,15 @@ export class InProcessPubSub implements PubSub {
   readonly #odds = new Routes<OddsUpdateMessage>();
   readonly #events = new Routes<EventUpdateMessage>();
   readonly #turn: DeliveryTurn;
+  readonly #fanOut: FanOut;
 
-  /** `deliveriesPerTurn`: queued updates handed out before the event loop gets a turn (default 500). */
-  constructor({ deliveriesPerTurn = 500 }: { deliveriesPerTurn?: number } = {}) {
+  /**
+   * `deliveriesPerTurn`: queued updates (or batches) handed out before the event loop gets a turn
+   * (default 500); `offersPerTurn`: updates put in subscribers' queues before it gets one (default 20,000).
+   */
+  constructor({ deliveriesPerTurn = 500, offersPerTurn = 20_000 }: { deliveriesPerTurn?: number; offersPerTurn?: number } = {}) {
     this.#turn = new DeliveryTurn(deliveriesPerTurn);
+    this.#fanOut = new FanOut(offersPerTurn);
   }
 
   #dropped = 0;
@@ -92,7 +97,7 @@ export class InProcessPubSub implements PubSub {
   #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
-    this.#odds.offer(update);
+    this.#fanOut.add(update, this.#odds.of(update));
   }
 
   subscribe(options: SubscribeOptions = {}): OddsSubscription {
@@ -107,7 +112,7 @@ export class InProcessPubSub implements PubSub {
   }
 
   publishEvent(update: EventUpdateMessage): void {
-    this.#events.offer(update);
+    this.#fanOut.add(update, this.#events.of(update));
   }
 
   subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds' | 'marketKeys'> = {}): Subscription<EventUpdateMessage> {
@@ -170,11 +175,61 @@ class Routes<T extends Routed> {
     }
   }
 
-  offer(update: T): void {
-    const key = `${update.eventId}:${update.bookmakerId ?? ''}`; // one string, hashed once, for every queue
-    for (const subscriber of this.#everyEvent) subscriber.offer(update, key);
+  /** The subscribers an update may reach (their other filters still apply), as they are now. */
+  of(update: T): Array<Subscriber<T>> {
     const onEvent = this.#byEvent.get(update.eventId);
-    if (onEvent) for (const subscriber of onEvent) subscriber.offer(update, key);
+    return onEvent ? [...this.#everyEvent, ...onEvent] : [...this.#everyEvent];
+  }
+}
+
+/**
+ * Puts published updates in their subscribers' queues, in publish order, at
+ * most `perTurn` offers per turn of the event loop: a worker's batch of 500
+ * changes to 1,000 unfiltered subscribers is 500,000 offers, which in one
+ * go would hold the loop for most of a second. Each update reaches those
+ * subscribed when it was published; the rest wait for the next turn.
+ */
+class FanOut {
+  readonly #pending: Array<{ update: Routed; key: string; to: Array<Subscriber<Routed>>; next: number }> = [];
+  #offered = 0;
+  /** This turn's offers are used up: what is published waits for the next. */
+  #full = false;
+  #resetScheduled = false;
+
+  constructor(private readonly perTurn: number) {}
+
+  add<T extends Routed>(update: T, to: Array<Subscriber<T>>): void {
+    if (to.length === 0) return;
+    const key = `${update.eventId}:${update.bookmakerId ?? ''}`; // one string, hashed once, for every queue
+    this.#pending.push({ update, key, to: to as unknown as Array<Subscriber<Routed>>, next: 0 });
+    if (!this.#full) this.#offer();
+  }
+
+  #offer(): void {
+    while (this.#pending.length > 0) {
+      const item = this.#pending[0]!;
+      while (item.next < item.to.length) {
+        if (this.#offered >= this.perTurn) {
+          this.#full = true;
+          return;
+        }
+        if (this.#offered++ === 0) this.#resetNextTurn();
+        item.to[item.next++]!.offer(item.update, item.key);
+      }
+      this.#pending.shift();
+    }
+  }
+
+  /** The count starts again next turn, and what is still pending is offered then. */
+  #resetNextTurn(): void {
+    if (this.#resetScheduled) return;
+    this.#resetScheduled = true;
+    setImmediate(() => {
+      this.#resetScheduled = false;
+      this.#offered = 0;
+      this.#full = false;
+      this.#offer();
+    });
   }
 }
 
