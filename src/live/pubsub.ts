@@ -254,6 +254,11 @@ class DeliveryTurn {
   }
 
 
+  /** Counts deliveries beyond the one `take` counted (the weight of a batch). */
+  spend(deliveries: number): void {
+    this.#taken += deliveries;
+  }
+
   /** Resolves at the next turn, when the count starts again. */
   next(): Promise<void> {
     this.#next ??= new Promise<void>((resolve) =>
@@ -354,10 +359,12 @@ class Subscriber<T extends Routed> implements Subscription<T> {
 
   nextBatch(max: number): Promise<IteratorResult<T[]>> {
     if (this.#queue.size > 0) {
-      // A batch is one delivery of the turn's share: its bytes are shared, one socket write each.
+      // A batch counts as one delivery of the turn's share plus one per 50 updates it holds: its
+      // bytes are joined once for everyone, but each socket still writes them all.
       if (!this.turn.take()) return this.turn.next().then(() => this.nextBatch(max));
       const batch: T[] = [];
       while (batch.length < max && this.#queue.size > 0) batch.push(this.#queue.shift()!);
+      this.turn.spend(Math.floor(batch.length / 50));
       this.delivered += batch.length;
       return Promise.resolve({ value: batch, done: false });
     }
