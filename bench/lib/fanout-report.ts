@@ -97,7 +97,7 @@ export function fanOutMarkdown(run: FanOutRun): string[] {
       `| ${formatNumber(filtered.subscribers)} filtered subscribers: publish -> receive p99 <= 100 ms | ${ms(filtered.publishToReceiveMs.p99)} ms | ceiling ${ms(filteredCeiling.publishToReceiveMs.p99)} ms; gateway CPU ${formatNumber(ratio(filtered.cpu.server, filteredCeiling.cpu.server), 1)}x the ceiling's | ${filtered.publishToReceiveMs.p99 <= 100 ? 'yes' : '**no**'} |`,
       `| filtered: 0 lost | ${formatNumber(filtered.lost ?? Number.NaN)} (ceiling ${formatNumber(filteredCeiling.lost ?? Number.NaN)}) | | ${filtered.lost === 0 ? 'yes' : '**no**'} |`,
       `| ${formatNumber(unfiltered.subscribers)} unfiltered subscribers: event-loop delay p99 < 50 ms | ${formatNumber(unfiltered.loopDelayP99Ms, 1)} ms at ${formatNumber(unfiltered.changesPerSecond)} changes/s | ceiling ${formatNumber(unfilteredCeiling.loopDelayP99Ms, 1)} ms | ${unfiltered.loopDelayP99Ms < 50 ? 'yes' : '**no**'} |`,
-      `| unfiltered: newest state always delivered | ${formatNumber(unfiltered.staleSubscribers)} stale of ${formatNumber(unfiltered.subscribers)} after ${drained(unfiltered)} | ceiling ${formatNumber(unfilteredCeiling.staleSubscribers)} stale after ${drained(unfilteredCeiling)} | ${unfiltered.staleSubscribers === 0 ? 'yes' : '**no**'} |`,
+      `| unfiltered: newest state always delivered | ${formatNumber(unfiltered.staleSubscribers)} stale of ${formatNumber(unfiltered.subscribers)} after ${drained(unfiltered)} | ceiling ${formatNumber(unfilteredCeiling.staleSubscribers)} stale after ${drained(unfilteredCeiling)} | ${unfiltered.drainMs !== null ? 'yes' : '**no**'} |`,
       '',
     );
   }
