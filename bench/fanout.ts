@@ -5,7 +5,10 @@
 // section of BENCHMARKS.md. Environment: BENCH_DURATION (s, default 10), BENCH_DATABASE_URL,
 // BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000), FANOUT_UNFILTERED
 // (default 1000), FANOUT_FAST_SPEED (SIM_SPEED of the unfiltered scenario, default 10),
-// FANOUT_CLIENT_PROCESSES (default 2), BENCH_OUTPUT.
+// FANOUT_BATCHED (1, the default: unfiltered subscribers on `oddsUpdatedBatch`; 0: on `oddsUpdated`),
+// FANOUT_DRAIN_S (how long subscribers may take to hold every newest state once the changes stop,
+// default 10), FANOUT_CLIENT_PROCESSES (default 2), FANOUT_PROFILE (a file: the gateway's CPU profile
+// over the unfiltered scenario), BENCH_OUTPUT. A count of 0 leaves its scenarios out.
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +29,8 @@ const filteredCount = Number(env.FANOUT_FILTERED ?? 20_000);
 const unfilteredCount = Number(env.FANOUT_UNFILTERED ?? 1_000);
 const fastSpeed = env.FANOUT_FAST_SPEED ?? '10';
 const clientProcesses = Number(env.FANOUT_CLIENT_PROCESSES ?? 2);
+const unfilteredBatched = (env.FANOUT_BATCHED ?? '1') !== '0';
+const drainBoundMs = Number(env.FANOUT_DRAIN_S ?? 10) * 1000;
 const databaseUrl = env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 const output = path.resolve(projectRoot, env.BENCH_OUTPUT ?? 'BENCHMARKS.md');
@@ -35,10 +40,24 @@ function log(message: string): void {
 }
 
 /** Subscribers spread over client processes, each a raw-socket load generator. */
-async function openClients(url: string, filters: Array<string[] | null>): Promise<NodeProcess[]> {
+async function openClients(url: string, filters: Array<string[] | null>, batched: boolean): Promise<NodeProcess[]> {
   const clients = Array.from({ length: clientProcesses }, () => startNodeProcess('bench/child/raw-subscribers.ts'));
-  await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
+  await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, batched, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
   return clients;
+}
+
+/**
+ * Once the changes stopped: how long until every subscriber holds the newest state of every pair it
+ * follows that changed (from the stop to the last such subscriber's last receipt), polled every
+ * 100 ms up to `drainBoundMs`; null when some still miss one then (counted as stale in the report).
+ */
+async function drain(clients: NodeProcess[], newest: Record<string, number>, stoppedAt: number): Promise<number | null> {
+  await Promise.all(clients.map((c) => c.request({ type: 'expect', newest }, 'expecting')));
+  for (const by = stoppedAt + drainBoundMs; ; await sleep(100)) {
+    const states = await Promise.all(clients.map((c) => c.request<{ stale: number; lastReceiptAt: number }>({ type: 'drain' }, 'draining')));
+    if (states.every((state) => state.stale === 0)) return Math.max(0, ...states.map((state) => state.lastReceiptAt - stoppedAt));
+    if (Date.now() > by) return null;
+  }
 }
 
 /** What the change source is: the gateway with its worker, or the ceiling server. */
@@ -49,15 +68,19 @@ interface Target {
   live(count: number): Promise<void>;
   /** Starts the changes; resolves once they flow. */
   start(): Promise<void>;
-  /** Stops them and waits until everything sent has arrived; the newest capturedAt per pair sent since `sinceMs`, and the updates captured in the window. */
-  stop(sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ newest: Record<string, number>; published: string[]; loopDelayP99Ms: number; conflated: number | null; dropped: number | null }>;
   /** Resets the target's event-loop delay histogram (the gateway's resets on each /metrics scrape). */
   resetLoopDelay(): Promise<void>;
+  /** The event-loop delay p99 since the reset. */
+  loopDelay(): Promise<number>;
+  /** Stops the changes; resolves with when they stopped, the newest capturedAt per pair sent since `sinceMs`, and the updates captured in the window. */
+  stop(sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ stoppedAt: number; newest: Record<string, number>; published: string[] }>;
+  /** After the drain: the updates conflated and dropped since `start` (null where nothing queues). */
+  counts(): Promise<{ conflated: number | null; dropped: number | null }>;
 }
 
-async function runScenario(name: string, target: Target, filters: Array<string[] | null>, trackEach: boolean): Promise<FanOutScenario> {
+async function runScenario(name: string, target: Target, filters: Array<string[] | null>, trackEach: boolean, batched: boolean): Promise<FanOutScenario> {
   const openedAt = performance.now();
-  const clients = await openClients(target.url, filters);
+  const clients = await openClients(target.url, filters, batched);
   try {
     const connectS = (performance.now() - openedAt) / 1000;
     await target.live(filters.length);
@@ -75,20 +98,26 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
     await sleep(toMs - Date.now());
     const cpuAfter = await Promise.all(pids.map((pid) => cpuSeconds(pid)));
     const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / durationS);
-    const { newest, published, loopDelayP99Ms, conflated, dropped } = await target.stop(sinceMs, { fromMs, toMs });
+    const loopDelayP99Ms = await target.loopDelay();
+    const { stoppedAt, newest, published } = await target.stop(sinceMs, { fromMs, toMs });
+    const drainMs = await drain(clients, newest, stoppedAt);
+    const { conflated, dropped } = await target.counts();
     const reports = await Promise.all(
-      clients.map((c) => c.request<{ report: ClientReport }>({ type: 'report', newest, published: trackEach ? published : [], samples: 20_000 }, 'report').then((r) => r.report)),
+      clients.map((c) => c.request<{ report: ClientReport }>({ type: 'report', published: trackEach ? published : [], samples: 20_000 }, 'report').then((r) => r.report)),
     );
     const latencies = reports.flatMap((r) => r.latencyMs);
     const sum = (pick: (r: ClientReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
     const scenario: FanOutScenario = {
       name,
+      batched,
       subscribers: filters.length,
       connectS,
       changesPerSecond: published.length / durationS,
       received: sum((r) => r.received),
+      messages: sum((r) => r.messages),
       lost: trackEach ? sum((r) => r.lost) : null,
       staleSubscribers: sum((r) => r.staleSubscribers),
+      drainMs,
       conflated,
       dropped,
       pairsChanged: Object.keys(newest).length,
@@ -101,7 +130,7 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
     };
     log(
       `${name}: ${filters.length} subscribers, ${scenario.changesPerSecond.toFixed(0)} changes/s, publish->receive p50 ${scenario.publishToReceiveMs.p50} p99 ${scenario.publishToReceiveMs.p99} ms, ` +
-        `lost ${scenario.lost ?? '-'}, stale ${scenario.staleSubscribers}, loop p99 ${loopDelayP99Ms.toFixed(1)} ms, CPU server ${(cpu[0]! * 100).toFixed(0)} %`,
+        `lost ${scenario.lost ?? '-'}, stale ${scenario.staleSubscribers} after ${drainMs ?? '>' + drainBoundMs} ms, ${scenario.messages} messages, loop p99 ${loopDelayP99Ms.toFixed(1)} ms, CPU server ${(cpu[0]! * 100).toFixed(0)} %`,
     );
     return scenario;
   } finally {
@@ -127,16 +156,16 @@ function gatewayTarget(gateway: Awaited<ReturnType<typeof startGateway>>, databa
     },
     async stop(sinceMs, window) {
       await worker?.stop();
+      const stoppedAt = Date.now();
+      return { stoppedAt, ...(await truth(database.url, sinceMs, window)) };
+    },
+    async counts() {
       await quiet(async () => (await gateway.health()).subscriptions.delivered);
       const after = (await gateway.health()).subscriptions;
-      return {
-        ...(await truth(database.url, sinceMs, window)),
-        loopDelayP99Ms: await gatewayLoopDelay(gateway.url),
-        conflated: after.conflated - before.conflated,
-        dropped: after.dropped - before.dropped,
-      };
+      return { conflated: after.conflated - before.conflated, dropped: after.dropped - before.dropped };
     },
     resetLoopDelay: async () => void (await gatewayLoopDelay(gateway.url)),
+    loopDelay: () => gatewayLoopDelay(gateway.url),
   };
 }
 
@@ -146,15 +175,17 @@ function ceilingTarget(ceiling: NodeProcess, url: string, perSecond: number, eve
     pid: ceiling.child.pid!,
     live: () => sleep(500),
     start: () => ceiling.request({ type: 'rate', perSecond, eventIds, bookmakers }, 'rating'),
+    loopDelay: async () => (await ceiling.request<{ loopDelayP99Ms: number }>({ type: 'loop-delay' }, 'loop-delay')).loopDelayP99Ms,
     async stop(_sinceMs, window) {
-      const { newest, sent, loopDelayP99Ms } = await ceiling.request<{ newest: Record<string, number>; sent: string[]; loopDelayP99Ms: number }>({ type: 'stop' }, 'stopped');
-      await sleep(3_000); // what is still in the sockets' buffers
+      const { newest, sent } = await ceiling.request<{ newest: Record<string, number>; sent: string[] }>({ type: 'stop' }, 'stopped');
+      const stoppedAt = Date.now();
       const published = sent.filter((key) => {
         const at = Number(key.slice(key.lastIndexOf('|') + 1));
         return at >= window.fromMs && at <= window.toMs;
       });
-      return { newest, published, loopDelayP99Ms, conflated: null, dropped: null };
+      return { stoppedAt, newest, published };
     },
+    counts: async () => ({ conflated: null, dropped: null }),
     resetLoopDelay: async () => {},
   };
 }
@@ -218,21 +249,23 @@ async function main(): Promise<void> {
   const scenarios: FanOutScenario[] = [];
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
-    gateway = await startGateway({ ...base, INGEST: 'off', CACHE: 'on', HTTP_MAX_CONNECTIONS: '100000', WS_MAX_SUBSCRIBES_PER_MINUTE: '1000' });
+    const started = await startGateway({ ...base, INGEST: 'off', CACHE: 'on', HTTP_MAX_CONNECTIONS: '100000', WS_MAX_SUBSCRIBES_PER_MINUTE: '1000' });
+    gateway = started;
     const boardIds = await boardEventIds(gateway.url);
     const { text } = await postGraphQL(gateway.url, JSON.stringify({ query: '{ bookmakers { key } }' }));
     const bookmakers = (JSON.parse(text) as { data: { bookmakers: Array<{ key: string }> } }).data.bookmakers.map((b) => b.key);
     const filtered = filtersFor(filteredCount, boardIds, filteredCount);
     const unfiltered = Array.from({ length: unfilteredCount }, () => null);
-    const slow = await runScenario('filtered, gateway', gatewayTarget(gateway, database, base, '1'), filtered, true);
-    const fast = await runScenario('unfiltered, gateway', gatewayTarget(gateway, database, base, fastSpeed), unfiltered, false);
-    scenarios.push(slow, fast);
+    if (filteredCount > 0) scenarios.push(await runScenario('filtered, gateway', gatewayTarget(started, database, base, '1'), filtered, true, false));
+    const fast = () => runScenario(`unfiltered${unfilteredBatched ? ', batched' : ''}, gateway`, gatewayTarget(started, database, base, fastSpeed), unfiltered, false, unfilteredBatched);
+    if (unfilteredCount > 0) scenarios.push(await (env.FANOUT_PROFILE ? started.profile(path.resolve(env.FANOUT_PROFILE), fast) : fast()));
     const ceilingProcess = startNodeProcess('bench/child/fanout-ceiling.ts');
     try {
       const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
-      for (const [gatewayRun, filters] of [[slow, filtered], [fast, unfiltered]] as const) {
+      for (const gatewayRun of [...scenarios]) {
+        const filters = gatewayRun.name.startsWith('filtered') ? filtered : unfiltered;
         const target = ceilingTarget(ceilingProcess, ceilingUrl!, gatewayRun.changesPerSecond, boardIds, bookmakers);
-        scenarios.push(await runScenario(gatewayRun.name.replace('gateway', 'ceiling'), target, filters, gatewayRun.lost !== null));
+        scenarios.push(await runScenario(gatewayRun.name.replace('gateway', 'ceiling'), target, filters, gatewayRun.lost !== null, gatewayRun.batched));
         await sleep(1_000);
       }
     } finally {
@@ -242,13 +275,13 @@ async function main(): Promise<void> {
     await gateway?.stop();
     await database.drop();
   }
-  const run: FanOutRun = { started: new Date(), durationS, clientProcesses, machine, scenarios, command: commandLine() };
+  const run: FanOutRun = { started: new Date(), durationS, drainBoundS: drainBoundMs / 1000, clientProcesses, machine, scenarios, command: commandLine() };
   await writeFanOutSection(run, output);
   log(`wrote ${path.relative(projectRoot, output)}`);
 }
 
 function commandLine(): string {
-  const set = ['BENCH_DURATION', 'FANOUT_FILTERED', 'FANOUT_UNFILTERED', 'FANOUT_FAST_SPEED', 'FANOUT_CLIENT_PROCESSES'].filter((name) => env[name]);
+  const set = ['BENCH_DURATION', 'FANOUT_FILTERED', 'FANOUT_UNFILTERED', 'FANOUT_FAST_SPEED', 'FANOUT_BATCHED', 'FANOUT_DRAIN_S', 'FANOUT_CLIENT_PROCESSES'].filter((name) => env[name]);
   return [...set.map((name) => `${name}=${env[name]}`), 'npx tsx bench/fanout.ts'].join(' ');
 }
 

@@ -35,3 +35,6 @@ export const traderOddsSubscription = /* GraphQL */ `
     }
   }
 `;
+
+/** The same screen on `oddsUpdatedBatch`: several updates per message. */
+export const traderOddsBatchSubscription = traderOddsSubscription.replace('oddsUpdated(', 'oddsUpdatedBatch(');

@@ -1,9 +1,10 @@
 import { boardWindowMs } from '../read/board-index.js';
 import type { EventQuery } from '../domain/event-query.js';
 import type { EventPage, EventRecord } from '../domain/records.js';
-import type { EventFilter, Resolvers } from '../generated/graphql.js';
+import type { EventFilter, Resolvers, SubscriptionOddsUpdatedArgs } from '../generated/graphql.js';
 import type { EventUpdateMessage, OddsSubscription, OddsUpdateMessage } from '../live/pubsub.js';
 import type { GraphQLContext } from './context.js';
+import { inBatches } from '../live/batches.js';
 import { CursorExpiredError, resumeOdds } from '../live/resume.js';
 import { decodeCursor, decodeLogCursor, encodeCursor, encodeLogCursor } from './cursor.js';
 import { apiError, badUserInput, ErrorCode, nullIfNotFound } from './errors.js';
@@ -15,7 +16,7 @@ function throwAsApiError(error: unknown): never {
 }
 
 /** The subscription, its errors as the API's. */
-function withApiErrors(subscription: OddsSubscription): AsyncIterableIterator<OddsUpdateMessage> {
+function withApiErrors<T>(subscription: AsyncIterableIterator<T> & { return(): Promise<IteratorResult<T>> }): AsyncIterableIterator<T> {
   return {
     next: () => subscription.next().catch(throwAsApiError),
     return: () => subscription.return(),
@@ -23,6 +24,17 @@ function withApiErrors(subscription: OddsSubscription): AsyncIterableIterator<Od
       return this;
     },
   };
+}
+
+/** `oddsUpdated`'s and `oddsUpdatedBatch`'s subscription: live, or resumed after `after`. */
+async function subscribeOdds(
+  { eventIds, bookmakers, markets, after }: SubscriptionOddsUpdatedArgs,
+  { pubsub, loaders, reader }: GraphQLContext,
+): Promise<OddsSubscription> {
+  const place = after == null ? undefined : decodeLogCursor(after);
+  const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
+  const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) };
+  return place ? await resumeOdds(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
 }
 
 /** The largest page `events` and `oddsHistory` return. */
@@ -72,14 +84,12 @@ export const resolvers: Resolvers = {
   },
   Subscription: {
     oddsUpdated: {
-      subscribe: async (_, { eventIds, bookmakers, markets, after }, { pubsub, loaders, reader }) => {
-        const place = after == null ? undefined : decodeLogCursor(after);
-        const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
-        const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) };
-        const subscription = place ? await resumeOdds(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
-        return withApiErrors(subscription);
-      },
+      subscribe: async (_, args, context) => withApiErrors(await subscribeOdds(args, context)),
       resolve: (message: OddsUpdateMessage) => message,
+    },
+    oddsUpdatedBatch: {
+      subscribe: async (_, args, context) => withApiErrors(inBatches(await subscribeOdds(args, context))),
+      resolve: (batch: OddsUpdateMessage[]) => batch,
     },
     eventUpdated: {
       subscribe: (_, { eventIds }, { pubsub }) => pubsub.subscribeEvents({ eventIds: eventIdSet(eventIds) }),

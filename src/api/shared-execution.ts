@@ -10,7 +10,7 @@ import {
   type ExecutionResult,
   type OperationDefinitionNode,
 } from 'graphql';
-import { sharedPayload } from './shared-payload.js';
+import { payloadBytes, sharedPayload } from './shared-payload.js';
 
 /** Executions of subscription selections since start, for metrics and /health. */
 export interface SharedExecutionStats {
@@ -44,7 +44,10 @@ type Stream = AsyncIterableIterator<ExecutionResult> & { return(): Promise<Itera
  * which masks and logs it under that subscriber's connection.
  */
 export class SharedExecutions {
-  readonly #results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  /** Per update and execution key: its answer, or the promise of it while it executes. */
+  readonly #results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
+  /** Per batch's last update and execution key: the batch answered last, with its updates. */
+  readonly #batches = new WeakMap<object, Map<string, { updates: readonly object[]; answer: Promise<ExecutionResult> }>>();
   readonly #stats: SharedExecutionStats = { executions: 0, shared: 0 };
 
   /** For graphql-ws's `subscribe` option. */
@@ -59,13 +62,20 @@ export class SharedExecutions {
     return { ...this.#stats };
   }
 
-  #execute(key: string | undefined, update: unknown, args: ExecutionArgs): Promise<ExecutionResult> {
-    const run = async () => {
-      this.#stats.executions++;
-      const result = await execute({ ...args, rootValue: update });
-      return result.errors ? result : sharedPayload(result);
-    };
-    if (key === undefined || typeof update !== 'object' || update === null) return run();
+  #execute(key: string | undefined, update: unknown, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
+    if (key === undefined || typeof update !== 'object' || update === null) return this.#run(args, update);
+    if (Array.isArray(update)) return this.#executeBatch(key, update, args);
+    return this.#answer(key, update, args, update);
+  }
+
+  async #run(args: ExecutionArgs, rootValue: unknown): Promise<ExecutionResult> {
+    this.#stats.executions++;
+    const result = await execute({ ...args, rootValue });
+    return result.errors ? result : sharedPayload(result);
+  }
+
+  /** `update`'s answer executed as `rootValue`, remembered per update object: settled, or on its way. */
+  #answer(key: string, update: object, args: ExecutionArgs, rootValue: unknown): ExecutionResult | Promise<ExecutionResult> {
     let byKey = this.#results.get(update);
     if (!byKey) this.#results.set(update, (byKey = new Map()));
     const known = byKey.get(key);
@@ -73,14 +83,62 @@ export class SharedExecutions {
       this.#stats.shared++;
       return known;
     }
-    const result = run();
+    // Settled answers replace their promise, so a batch of answers already known takes no await.
+    const result = this.#run(args, rootValue).then((answer) => (byKey.set(key, answer), answer));
     byKey.set(key, result);
     return result;
   }
+
+  /**
+   * A batch (`oddsUpdatedBatch`): a new array per subscriber, but of shared
+   * updates, so each update is executed (as a batch of one) and serialized
+   * once per selection, and a batch's bytes are its updates' bytes joined,
+   * once for all subscribers whose batch holds the same updates (those that
+   * keep up get the same bursts).
+   */
+  #executeBatch(key: string, updates: readonly object[], args: ExecutionArgs): Promise<ExecutionResult> {
+    const last = updates.at(-1)!;
+    let byKey = this.#batches.get(last);
+    if (!byKey) this.#batches.set(last, (byKey = new Map()));
+    const known = byKey.get(key);
+    if (known && known.updates.length === updates.length && known.updates.every((update, i) => update === updates[i])) {
+      this.#stats.shared++;
+      return known.answer;
+    }
+    const answer = this.#joinBatch(key, updates, args);
+    byKey.set(key, { updates, answer });
+    return answer;
+  }
+
+  /** A batch with an update whose execution has errors is executed for this subscriber alone, so the errors go through its pipeline as one answer. */
+  async #joinBatch(key: string, updates: readonly object[], args: ExecutionArgs): Promise<ExecutionResult> {
+    const answers = updates.map((update) => this.#answer(key, update, args, [update]));
+    const items = answers.some((answer) => answer instanceof Promise) ? await Promise.all(answers) : (answers as ExecutionResult[]);
+    if (items.some((item) => item.errors)) return this.#run(args, updates);
+    const [field] = Object.keys(items[0]!.data!);
+    const values = items.map((item) => (item.data![field!] as unknown[])[0]);
+    return sharedPayload({ data: { [field!]: values } }, (): Buffer => batchBytes(field!, items));
+  }
+}
+
+const comma = Buffer.from(',');
+const batchTail = Buffer.from(']}}');
+
+/** `{"data":{"<field>":[...]}}` from one-update answers' bytes, each `{"data":{"<field>":[<update>]}}`. */
+function batchBytes(field: string, items: readonly ExecutionResult[]): Buffer {
+  const head = Buffer.from(`{"data":{${JSON.stringify(field)}:[`);
+  const parts: Buffer[] = [head];
+  items.forEach((item, i) => {
+    const bytes = payloadBytes(item);
+    if (i > 0) parts.push(comma);
+    parts.push(bytes.subarray(head.length, bytes.length - batchTail.length));
+  });
+  parts.push(batchTail);
+  return Buffer.concat(parts);
 }
 
 /** graphql-js's mapping of a source stream to results (its `mapAsyncIterator` is internal). */
-function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => Promise<ExecutionResult>): Stream {
+function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => ExecutionResult | Promise<ExecutionResult>): Stream {
   const iterator = source[Symbol.asyncIterator]();
   const close = async (): Promise<IteratorResult<ExecutionResult>> => {
     await iterator.return?.();

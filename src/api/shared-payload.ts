@@ -17,11 +17,17 @@ const placeholderTail = `"payload":"${placeholder}"}`;
 const closingBrace = Buffer.from('}');
 let handedOver: (() => Buffer) | undefined;
 
-/** The answer with its serialization shared by every message that carries it. */
-export function sharedPayload(result: ExecutionResult): ExecutionResult {
+const bytesOf = new WeakMap<ExecutionResult, () => Buffer>();
+
+/**
+ * The answer with its serialization shared by every message that carries it:
+ * `JSON.stringify(result)`, or what `serialize` makes (the same JSON, built
+ * from parts serialized before), once, on first use.
+ */
+export function sharedPayload(result: ExecutionResult, serialize: () => Buffer = () => Buffer.from(JSON.stringify(result))): ExecutionResult {
   let bytes: Buffer | undefined;
-  const serialized = () => (bytes ??= Buffer.from(JSON.stringify(result)));
-  return {
+  const serialized = () => (bytes ??= serialize());
+  const shared = {
     ...result,
     // Enumerable: graphql-ws builds the payload by spreading the answer.
     toJSON: () => {
@@ -29,6 +35,13 @@ export function sharedPayload(result: ExecutionResult): ExecutionResult {
       return placeholder;
     },
   } as ExecutionResult;
+  bytesOf.set(shared, serialized);
+  return shared;
+}
+
+/** A shared answer's bytes (serialized now if no message has carried it yet); any other answer's JSON. */
+export function payloadBytes(result: ExecutionResult): Buffer {
+  return bytesOf.get(result)?.() ?? Buffer.from(JSON.stringify(result));
 }
 
 /** Makes `socket.send` splice shared answers' bytes into graphql-ws's messages (call before graphql-ws sees the socket). */
@@ -39,9 +52,12 @@ export function sendSharedPayloads(socket: WebSocket): void {
       const callback = rest.find((arg) => typeof arg === 'function');
       const payload = handedOver();
       handedOver = undefined;
-      const head = Buffer.from(data.slice(0, data.length - placeholder.length - 3)); // up to `"payload":`
-      // A Buffer goes out as a binary frame unless told otherwise; graphql-transport-ws messages are text.
-      return send(Buffer.concat([head, payload, closingBrace]), { binary: false }, callback);
+      const head = data.slice(0, data.length - placeholder.length - 3); // up to `"payload":`
+      // One text message in three frames (the shared bytes are written as they are, not copied into
+      // one buffer per socket); nothing else is sent in between, as this runs synchronously.
+      send(head, { binary: false, fin: false });
+      send(payload, { binary: false, fin: false });
+      return send(closingBrace, { binary: false, fin: true }, callback);
     }
     return send(data, ...rest);
   }) as WebSocket['send'];

@@ -1,3 +1,4 @@
+import { ConflatingQueue } from './conflating-queue.js';
 import type { LogPlace } from '../domain/change-log.js';
 import type { EventRecord, SnapshotRecord } from '../domain/records.js';
 
@@ -25,6 +26,11 @@ export interface EventUpdateMessage {
 export interface Subscription<T> extends AsyncIterableIterator<T> {
   /** Ends the subscription (what a client's `complete` or a closed socket does). */
   return(): Promise<IteratorResult<T>>;
+  /**
+   * The next updates, several at once (src/live/batches.ts): everything waiting, at most `max`, in
+   * the order `next` would give them; when nothing waits, what the next burst of offers brings.
+   */
+  nextBatch(max: number): Promise<IteratorResult<T[]>>;
   /** Updates dropped because this subscriber had more than its queue's length of (event, bookmaker)s waiting. */
   readonly dropped: number;
   /** Updates replaced in the queue by a newer one of the same (event, bookmaker) before the subscriber read them. */
@@ -72,13 +78,18 @@ export interface PubSubStats {
  * so a slow client costs at most `maxQueue` messages of memory.
  */
 export class InProcessPubSub implements PubSub {
-  readonly #odds = new Set<Subscriber<OddsUpdateMessage>>();
-  readonly #events = new Set<Subscriber<EventUpdateMessage>>();
+  readonly #odds = new Routes<OddsUpdateMessage>();
+  readonly #events = new Routes<EventUpdateMessage>();
   readonly #turn: DeliveryTurn;
+  readonly #fanOut: FanOut;
 
-  /** `deliveriesPerTurn`: queued updates handed out before the event loop gets a turn (default 500). */
-  constructor({ deliveriesPerTurn = 500 }: { deliveriesPerTurn?: number } = {}) {
+  /**
+   * `deliveriesPerTurn`: queued updates (or batches) handed out before the event loop gets a turn
+   * (default 500); `offersPerTurn`: updates put in subscribers' queues before it gets one (default 20,000).
+   */
+  constructor({ deliveriesPerTurn = 500, offersPerTurn = 20_000 }: { deliveriesPerTurn?: number; offersPerTurn?: number } = {}) {
     this.#turn = new DeliveryTurn(deliveriesPerTurn);
+    this.#fanOut = new FanOut(offersPerTurn);
   }
 
   #dropped = 0;
@@ -86,7 +97,7 @@ export class InProcessPubSub implements PubSub {
   #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
-    for (const subscriber of this.#odds) subscriber.offer(update);
+    this.#fanOut.add(update, this.#odds.of(update));
   }
 
   subscribe(options: SubscribeOptions = {}): OddsSubscription {
@@ -95,13 +106,13 @@ export class InProcessPubSub implements PubSub {
 
   /** Ends every odds subscription with `error`: they can no longer be told every change. */
   expireOdds(error: Error): number {
-    const subscribers = [...this.#odds];
+    const subscribers = [...this.#odds.all];
     for (const subscriber of subscribers) subscriber.fail(error);
     return subscribers.length;
   }
 
   publishEvent(update: EventUpdateMessage): void {
-    for (const subscriber of this.#events) subscriber.offer(update);
+    this.#fanOut.add(update, this.#events.of(update));
   }
 
   subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds' | 'marketKeys'> = {}): Subscription<EventUpdateMessage> {
@@ -112,23 +123,113 @@ export class InProcessPubSub implements PubSub {
     let dropped = this.#dropped;
     let conflated = this.#conflated;
     let delivered = this.#delivered;
-    for (const subscriber of [...this.#odds, ...this.#events]) {
+    for (const subscriber of [...this.#odds.all, ...this.#events.all]) {
       dropped += subscriber.dropped;
       conflated += subscriber.conflated;
       delivered += subscriber.delivered;
     }
-    return { subscribers: this.#odds.size + this.#events.size, dropped, conflated, delivered };
+    return { subscribers: this.#odds.all.size + this.#events.all.size, dropped, conflated, delivered };
   }
 
-  #add<T extends Routed>(set: Set<Subscriber<T>>, options: SubscribeOptions): Subscriber<T> {
+  #add<T extends Routed>(routes: Routes<T>, options: SubscribeOptions): Subscriber<T> {
     const subscriber = new Subscriber<T>(options, this.#turn, () => {
-      set.delete(subscriber);
+      routes.delete(subscriber);
       this.#dropped += subscriber.dropped;
       this.#conflated += subscriber.conflated;
       this.#delivered += subscriber.delivered;
     });
-    set.add(subscriber);
+    routes.add(subscriber);
     return subscriber;
+  }
+}
+
+/**
+ * Subscribers by the events they follow: an update is offered to those on
+ * its event and those on every event, not to all (20,000 screens on a few
+ * events each would otherwise cost 20,000 filter checks per change).
+ */
+class Routes<T extends Routed> {
+  readonly all = new Set<Subscriber<T>>();
+  readonly #everyEvent = new Set<Subscriber<T>>();
+  readonly #byEvent = new Map<number, Set<Subscriber<T>>>();
+
+  add(subscriber: Subscriber<T>): void {
+    this.all.add(subscriber);
+    const { eventIds } = subscriber.options;
+    if (!eventIds) return void this.#everyEvent.add(subscriber);
+    for (const eventId of eventIds) {
+      let onEvent = this.#byEvent.get(eventId);
+      if (!onEvent) this.#byEvent.set(eventId, (onEvent = new Set()));
+      onEvent.add(subscriber);
+    }
+  }
+
+  delete(subscriber: Subscriber<T>): void {
+    this.all.delete(subscriber);
+    const { eventIds } = subscriber.options;
+    if (!eventIds) return void this.#everyEvent.delete(subscriber);
+    for (const eventId of eventIds) {
+      const onEvent = this.#byEvent.get(eventId);
+      onEvent?.delete(subscriber);
+      if (onEvent?.size === 0) this.#byEvent.delete(eventId);
+    }
+  }
+
+  /** The subscribers an update may reach (their other filters still apply), as they are now. */
+  of(update: T): Array<Subscriber<T>> {
+    const onEvent = this.#byEvent.get(update.eventId);
+    return onEvent ? [...this.#everyEvent, ...onEvent] : [...this.#everyEvent];
+  }
+}
+
+/**
+ * Puts published updates in their subscribers' queues, in publish order, at
+ * most `perTurn` offers per turn of the event loop: a worker's batch of 500
+ * changes to 1,000 unfiltered subscribers is 500,000 offers, which in one
+ * go would hold the loop for most of a second. Each update reaches those
+ * subscribed when it was published; the rest wait for the next turn.
+ */
+class FanOut {
+  readonly #pending: Array<{ update: Routed; key: string; to: Array<Subscriber<Routed>>; next: number }> = [];
+  #offered = 0;
+  /** This turn's offers are used up: what is published waits for the next. */
+  #full = false;
+  #resetScheduled = false;
+
+  constructor(private readonly perTurn: number) {}
+
+  add<T extends Routed>(update: T, to: Array<Subscriber<T>>): void {
+    if (to.length === 0) return;
+    const key = `${update.eventId}:${update.bookmakerId ?? ''}`; // one string, hashed once, for every queue
+    this.#pending.push({ update, key, to: to as unknown as Array<Subscriber<Routed>>, next: 0 });
+    if (!this.#full) this.#offer();
+  }
+
+  #offer(): void {
+    while (this.#pending.length > 0) {
+      const item = this.#pending[0]!;
+      while (item.next < item.to.length) {
+        if (this.#offered >= this.perTurn) {
+          this.#full = true;
+          return;
+        }
+        if (this.#offered++ === 0) this.#resetNextTurn();
+        item.to[item.next++]!.offer(item.update, item.key);
+      }
+      this.#pending.shift();
+    }
+  }
+
+  /** The count starts again next turn, and what is still pending is offered then. */
+  #resetNextTurn(): void {
+    if (this.#resetScheduled) return;
+    this.#resetScheduled = true;
+    setImmediate(() => {
+      this.#resetScheduled = false;
+      this.#offered = 0;
+      this.#full = false;
+      this.#offer();
+    });
   }
 }
 
@@ -150,6 +251,12 @@ class DeliveryTurn {
     if (this.#taken >= this.perTurn) return false;
     if (this.#taken++ === 0) void this.next();
     return true;
+  }
+
+
+  /** Counts deliveries beyond the one `take` counted (the weight of a batch). */
+  spend(deliveries: number): void {
+    this.#taken += deliveries;
   }
 
   /** Resolves at the next turn, when the count starts again. */
@@ -192,8 +299,12 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   dropped = 0;
   conflated = 0;
   delivered = 0;
-  readonly #queue = new Map<string, T>();
+  readonly #queue = new ConflatingQueue<T>();
+  /** A `next` waiting: the first update offered is handed to it at once. */
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  /** A `nextBatch` waiting: woken once the offering burst is over (a microtask later), to take all of it. */
+  #waitingBatch: { max: number; resolve: (result: Promise<IteratorResult<T[]>> | IteratorResult<T[]>) => void } | undefined;
+  #wakeScheduled = false;
   #failWaiting: ((error: Error) => void) | undefined;
   /** Why this subscription can no longer go on (the next read throws it, once). */
   #failure: Error | undefined;
@@ -201,14 +312,15 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   readonly #maxQueue: number;
 
   constructor(
-    private readonly options: SubscribeOptions,
+    readonly options: SubscribeOptions,
     private readonly turn: DeliveryTurn,
     private readonly onClose: () => void,
   ) {
     this.#maxQueue = options.maxQueue ?? 10_000;
   }
 
-  offer(update: T): void {
+  /** `key`: the update's (event, bookmaker), what conflates. */
+  offer(update: T, key: string): void {
     if (this.#done || !matches(this.options, update)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
@@ -217,43 +329,78 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       resolve({ value: update, done: false });
       return;
     }
-    const key = `${update.eventId}:${update.bookmakerId ?? ''}`;
-    if (this.#queue.delete(key)) {
+    if (this.#waitingBatch && !this.#wakeScheduled) {
+      this.#wakeScheduled = true;
+      queueMicrotask(() => this.#wakeBatch());
+    }
+    if (this.#queue.push(key, update)) {
       this.conflated++;
-    } else if (this.#queue.size >= this.#maxQueue) {
-      this.#queue.delete(this.#queue.keys().next().value!);
+    } else if (this.#queue.size > this.#maxQueue) {
+      this.#queue.shift();
       this.dropped++;
     }
-    this.#queue.set(key, update);
   }
 
   next(): Promise<IteratorResult<T>> {
-    const first = this.#queue.entries().next();
-    if (!first.done) {
+    if (this.#queue.size > 0) {
       // Past this turn's share, wait for the next: the rest waits in the queue (and conflates) meanwhile.
       if (!this.turn.take()) return this.turn.next().then(() => this.next());
-      const [key, queued] = first.value;
-      this.#queue.delete(key);
       this.delivered++;
-      return Promise.resolve({ value: queued, done: false });
+      return Promise.resolve({ value: this.#queue.shift()!, done: false });
     }
+    return (
+      this.#ended() ??
+      new Promise((resolve, reject) => {
+        this.#waiting = resolve;
+        this.#failWaiting = reject;
+      })
+    );
+  }
+
+  nextBatch(max: number): Promise<IteratorResult<T[]>> {
+    if (this.#queue.size > 0) {
+      // A batch counts as one delivery of the turn's share plus one per 50 updates it holds: its
+      // bytes are joined once for everyone, but each socket still writes them all.
+      if (!this.turn.take()) return this.turn.next().then(() => this.nextBatch(max));
+      const batch: T[] = [];
+      while (batch.length < max && this.#queue.size > 0) batch.push(this.#queue.shift()!);
+      this.turn.spend(Math.floor(batch.length / 50));
+      this.delivered += batch.length;
+      return Promise.resolve({ value: batch, done: false });
+    }
+    return (
+      this.#ended() ??
+      new Promise((resolve, reject) => {
+        this.#waitingBatch = { max, resolve };
+        this.#failWaiting = reject;
+      })
+    );
+  }
+
+  #wakeBatch(): void {
+    this.#wakeScheduled = false;
+    const waiting = this.#waitingBatch;
+    if (!waiting) return;
+    this.#waitingBatch = this.#failWaiting = undefined;
+    waiting.resolve(this.nextBatch(waiting.max));
+  }
+
+  /** What a read gets once nothing is queued and the subscription is over (its error, once); undefined while it goes on. */
+  #ended(): Promise<IteratorResult<never>> | undefined {
     if (this.#failure) {
       const failure = this.#failure;
       this.#failure = undefined;
       return Promise.reject(failure);
     }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.#waiting = resolve;
-      this.#failWaiting = reject;
-    });
+    return undefined;
   }
 
   /** Ends the subscription with an error its reader gets at its next read (what it had queued is dropped). */
   fail(error: Error): void {
     if (this.#done) return;
     const reject = this.#failWaiting;
-    this.#waiting = this.#failWaiting = undefined;
+    this.#waiting = this.#waitingBatch = this.#failWaiting = undefined;
     this.#queue.clear();
     this.#done = true;
     this.onClose();
@@ -266,7 +413,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       this.#done = true;
       this.#queue.clear();
       this.#waiting?.({ value: undefined, done: true });
-      this.#waiting = this.#failWaiting = undefined;
+      this.#waitingBatch?.resolve({ value: undefined, done: true });
+      this.#waiting = this.#waitingBatch = this.#failWaiting = undefined;
       this.onClose();
     }
     return Promise.resolve({ value: undefined, done: true });

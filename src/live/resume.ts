@@ -80,6 +80,17 @@ class ResumedSubscription implements OddsSubscription {
     }
   }
 
+  async nextBatch(max: number): Promise<IteratorResult<OddsUpdateMessage[]>> {
+    while (this.#replaying && this.#replayed.length === 0) await this.#readPage();
+    if (this.#replayed.length > 0) return { value: this.#replayed.splice(0, max), done: false };
+    for (;;) {
+      const result = await this.live.nextBatch(max);
+      if (result.done) return result;
+      const fresh = result.value.filter((update) => !seenBy(this.#place, update.place.position, update.place.index));
+      if (fresh.length > 0) return { value: fresh, done: false };
+    }
+  }
+
   return(): Promise<IteratorResult<OddsUpdateMessage>> {
     this.#replaying = false;
     this.#replayed = [];

@@ -1,7 +1,8 @@
-import { parse, type ExecutionResult, type GraphQLFieldResolver, type GraphQLObjectType } from 'graphql';
+import { execute, parse, type ExecutionResult, type GraphQLFieldResolver, type GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/api/schema.js';
 import { executionKey, SharedExecutions } from '../../src/api/shared-execution.js';
+import { payloadBytes } from '../../src/api/shared-payload.js';
 import type { SnapshotRecord } from '../../src/domain/records.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
 
@@ -85,6 +86,41 @@ describe('shared execution of subscription updates', () => {
     expect(calls.count).toBe(3);
     expect(shared.stats()).toEqual({ executions: 3, shared: 1 });
     await Promise.all(streams.map((s) => s.return()));
+  });
+
+  it('executes each update of a batch once for all batch subscribers, and joins the bytes into exactly what executing the batch serializes to', async () => {
+    const { schema, calls } = countingSchema();
+    const batchDocument = parse(/* GraphQL */ `
+      subscription Odds($ids: [ID!], $keys: [String!]) {
+        odds: oddsUpdatedBatch(eventIds: $ids) { cursor snapshot { capturedAt markets(keys: $keys) { key } } }
+      }
+    `);
+    const pubsub = new InProcessPubSub();
+    const shared = new SharedExecutions();
+    const subscribe = async (ids: string[]) => {
+      const stream = await shared.subscribe({ schema, document: batchDocument, contextValue: { pubsub }, variableValues: { ids, keys: ['1x2'] } });
+      if (!(Symbol.asyncIterator in stream)) throw new Error(`subscribe failed: ${JSON.stringify(stream)}`);
+      return stream;
+    };
+    const all = await Promise.all(Array.from({ length: 20 }, () => subscribe(['1', '2', '3'])));
+    const someOf = await Promise.all(Array.from({ length: 20 }, () => subscribe(['2', '3'])));
+
+    const updates = [1, 2, 3].map((eventId, i) => update(eventId, BigInt(i + 1)));
+    for (const published of updates) pubsub.publish(published);
+    const batches = await Promise.all([...all, ...someOf].map(async (s) => (await s.next()).value as ExecutionResult));
+
+    // One burst, one message each; three updates executed once, whoever's batch they are in.
+    expect(calls.count).toBe(3);
+    expect(shared.stats().executions).toBe(3);
+    const expected = (published: OddsUpdateMessage[]) =>
+      JSON.stringify(execute({ schema, document: batchDocument, rootValue: published, contextValue: { pubsub }, variableValues: { keys: ['1x2'] } }));
+    for (const batch of batches.slice(0, 20)) expect(payloadBytes(batch).toString()).toBe(expected(updates));
+    for (const batch of batches.slice(20)) expect(payloadBytes(batch).toString()).toBe(expected(updates.slice(1)));
+    expect((batches[0]!.data!.odds as unknown[]).length).toBe(3);
+    // The same updates in a batch: one answer, so its bytes are joined once.
+    expect(new Set(batches.slice(0, 20)).size).toBe(1);
+    expect(new Set(batches.slice(20)).size).toBe(1);
+    await Promise.all([...all, ...someOf].map((s) => s.return()));
   });
 
   it('keys an execution by the document without the root field arguments and by the variables used elsewhere', () => {

@@ -233,7 +233,7 @@ describe('the ingest worker', () => {
 describe('a slow subscriber', () => {
   const place = { position: 1n, index: 0 };
   it('gets the newest snapshot of each (event, bookmaker) it fell behind on, and counts what it skipped', async () => {
-    const pubsub = new InProcessPubSub();
+    const pubsub = new InProcessPubSub({ offersPerTurn: 100_000 }); // every offer in this turn
     const slow = pubsub.subscribe({ maxQueue: 50 });
     const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
     for (let i = 0; i < 100_000; i++) {
@@ -251,6 +251,33 @@ describe('a slow subscriber', () => {
     expect(pubsub.stats()).toEqual({ subscribers: 1, dropped: 0, conflated: 100_000 - 3, delivered: 3 });
     await slow.return();
     expect(pubsub.stats().subscribers).toBe(0);
+  });
+
+  it('puts a burst in many subscribers\' queues over several turns of the event loop, in publish order, each update to those subscribed when it was published', async () => {
+    const pubsub = new InProcessPubSub({ offersPerTurn: 1_000 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    // A probe that keeps one update and drops the others counts the offers it got.
+    const probe = pubsub.subscribe({ maxQueue: 1 });
+    const subscribers = Array.from({ length: 99 }, () => pubsub.subscribe());
+    for (let eventId = 1; eventId <= 100; eventId++) pubsub.publish({ eventId, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0, place });
+    const late = pubsub.subscribe();
+    // 100 x 100 offers: the first 1,000 (10 updates to each) in this turn, the rest over the next turns.
+    expect(probe.dropped).toBe(9);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(probe.dropped).toBe(19);
+    const received = await Promise.all(
+      subscribers.map(async (subscription) => {
+        const ids: number[] = [];
+        while (ids.length < 100) ids.push((await subscription.next()).value!.eventId);
+        return ids;
+      }),
+    );
+    expect(received.every((ids) => ids.every((id, i) => id === i + 1))).toBe(true);
+    expect(pubsub.stats().conflated).toBe(0);
+    expect(probe.dropped).toBe(99);
+    await late.return();
+    expect(pubsub.stats().delivered).toBe(99 * 100);
+    await Promise.all([probe, ...subscribers].map((s) => s.return()));
   });
 
   it('hands out a burst over several turns of the event loop, so I/O and timers run in between, and loses nothing', async () => {

@@ -18,6 +18,7 @@ import { logChange } from '../support/log-changes.js';
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
 
 const live = `subscription Live($after: String) { oddsUpdated(after: $after) { cursor event { id } snapshot { id capturedAt } } }`;
+const liveBatches = `subscription Live($after: String) { oddsUpdatedBatch(after: $after) { cursor event { id } snapshot { id capturedAt } } }`;
 const clean = { missed: 0, duplicates: 0, outOfOrder: 0, notInLog: 0 };
 
 interface Received {
@@ -26,23 +27,31 @@ interface Received {
   pair: string;
 }
 
-/** A graphql-ws subscriber that records every update it receives, and its error if the server sends one. */
-function subscriber(gatewayUrl: string, after: string | null) {
+type Update = { cursor: string; snapshot: { id: string } };
+
+/**
+ * A graphql-ws subscriber that records every update it receives, and its error if the server sends
+ * one; `batched`: on `oddsUpdatedBatch`, with the size of each message it received.
+ */
+function subscriber(gatewayUrl: string, after: string | null, batched = false) {
   const client: Client = createClient({ url: `${gatewayUrl.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
   const received: Received[] = [];
+  const batchSizes: number[] = [];
   const errors: unknown[] = [];
-  client.subscribe<{ oddsUpdated: { cursor: string; snapshot: { id: string } } }>(
-    { query: live, variables: { after } },
+  client.subscribe<{ oddsUpdated?: Update; oddsUpdatedBatch?: Update[] }>(
+    { query: batched ? liveBatches : live, variables: { after } },
     {
       next: ({ data, errors: graphqlErrors }) => {
         if (graphqlErrors) errors.push(...graphqlErrors);
-        if (data) received.push({ cursor: data.oddsUpdated.cursor, pair: data.oddsUpdated.snapshot.id });
+        const updates = data?.oddsUpdatedBatch ?? (data?.oddsUpdated ? [data.oddsUpdated] : []);
+        if (data?.oddsUpdatedBatch) batchSizes.push(updates.length);
+        for (const update of updates) received.push({ cursor: update.cursor, pair: update.snapshot.id });
       },
       error: (error) => errors.push(error),
       complete: () => {},
     },
   );
-  return { client, received, errors, last: () => received.at(-1)?.cursor ?? after };
+  return { client, received, batchSizes, errors, last: () => received.at(-1)?.cursor ?? after };
 }
 
 interface Place {
@@ -135,8 +144,8 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     await closing!.gateway.close();
     await closing!.bus.close();
   };
-  const subscribe = (url: string, after: string | null) => {
-    const s = subscriber(url, after);
+  const subscribe = (url: string, after: string | null, batched = false) => {
+    const s = subscriber(url, after, batched);
     clients.push(s.client);
     return s;
   };
@@ -188,6 +197,26 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     expect(result).toMatchObject(clean);
     expect(result.expected).toBeGreaterThan(30);
     expect([...first.errors, ...second.errors]).toEqual([]);
+  }, 90_000);
+
+  it('does the same with oddsUpdatedBatch, several updates a message, resuming after the last cursor of the last message: 0 missed', async () => {
+    const gateway = await startFleetGateway();
+    startWorker();
+    const start = await oddsCursor(gateway.url);
+    const first = subscribe(gateway.url, start, true);
+    await expect.poll(() => first.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(10);
+    await first.client.dispose();
+    const resumeAfter = first.last()!;
+    await logGrows(test, 20);
+    const second = subscribe(gateway.url, resumeAfter, true);
+    await expect.poll(() => second.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(10);
+    await worker.stop();
+
+    const result = await tally(test, start, () => [...first.received, ...second.received]);
+    expect(result).toMatchObject(clean);
+    expect([...first.errors, ...second.errors]).toEqual([]);
+    // What changed while it was away came back in fewer messages than updates.
+    expect(second.batchSizes.length).toBeLessThan(second.received.length);
   }, 90_000);
 
   it('resumes on a gateway started after the one it was subscribed to stopped: 0 missed', async () => {

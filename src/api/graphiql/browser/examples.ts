@@ -118,6 +118,30 @@ subscription LiveOdds(
     variables: JSON.stringify({ eventIds: [eventId], markets: ['1x2'] }, null, 2),
   },
   {
+    query: `# The same updates several per message, for
+# screens that follow many prices: each message
+# holds everything waiting for you (at most 500),
+# the newest per (event, bookmaker), in log order.
+# Resume with $after = the last update's cursor.
+subscription LiveOddsBatches($after: String) {
+  oddsUpdatedBatch(after: $after) {
+    cursor
+    event { id home away }
+    snapshot {
+      id
+      bookmaker { key }
+      capturedAt
+      markets(keys: ["1x2"]) {
+        id key
+        outcomes { id key price }
+      }
+    }
+  }
+}
+`,
+    variables: JSON.stringify({ after: null }, null, 2),
+  },
+  {
     query: `# Events in play: score, match clock, and each
 # market's status (SUSPENDED around goals: the last
 # prices stay visible; SETTLED markets carry results).
