@@ -234,8 +234,12 @@ export class SplicedOperation {
     return condition !== undefined && isAbstractType(condition) && this.#schema.isSubType(condition, type);
   }
 
-  #completeObject(plan: ObjectPlan, source: unknown, execution: Execution): string | Promise<string> {
-    const memoised = plan.shape !== undefined && typeof source === 'object' && source !== null && Object.isFrozen(source);
+  /**
+   * `memo`: false inside a part being memoised already (the outermost record's JSON holds its children's, kept
+   * once rather than again per level).
+   */
+  #completeObject(plan: ObjectPlan, source: unknown, execution: Execution, memo = true): string | Promise<string> {
+    const memoised = memo && plan.shape !== undefined && typeof source === 'object' && source !== null && Object.isFrozen(source);
     if (memoised) {
       const json = this.#memo.get(source)?.get(plan.shape!);
       if (json !== undefined) return json;
@@ -244,7 +248,7 @@ export class SplicedOperation {
     const values: Array<string | Promise<string>> = [];
     let pending = false;
     for (const field of plan.fields) {
-      const value = this.#completeField(field, plan.type, source, execution);
+      const value = this.#completeField(field, plan.type, source, execution, !memoised && memo);
       if (typeof value !== 'string') pending = true;
       values.push(value);
     }
@@ -265,7 +269,7 @@ export class SplicedOperation {
   }
 
   /** The field's value as JSON (without its key). */
-  #completeField(field: FieldPlan, parentType: GraphQLObjectType, source: unknown, execution: Execution): string | Promise<string> {
+  #completeField(field: FieldPlan, parentType: GraphQLObjectType, source: unknown, execution: Execution, memo: boolean): string | Promise<string> {
     if (field.field === undefined) return JSON.stringify(parentType.name);
     let value: unknown;
     if (field.resolve) {
@@ -277,37 +281,38 @@ export class SplicedOperation {
     } else {
       value = defaultValue(source, field.fieldName);
     }
-    return this.#completeValue(field.completion, value, execution);
+    return this.#completeValue(field.completion, value, execution, memo);
   }
 
-  #completeValue(completion: Completion, value: unknown, execution: Execution): string | Promise<string> {
+  #completeValue(completion: Completion, value: unknown, execution: Execution, memo: boolean): string | Promise<string> {
     if (isPromiseLike(value)) {
       let byCompletion = execution.completions.get(value);
       if (!byCompletion) execution.completions.set(value, (byCompletion = new Map()));
       let json = byCompletion.get(completion);
-      if (!json) byCompletion.set(completion, (json = Promise.resolve(value).then((v) => this.#completeValue(completion, v, execution))));
+      // Only resolvers return promises, and memoised parts have none: the value starts a part of its own.
+      if (!json) byCompletion.set(completion, (json = Promise.resolve(value).then((v) => this.#completeValue(completion, v, execution, true))));
       return json;
     }
     switch (completion.kind) {
       case 'nonNull':
         // graphql-js reports it and nulls the parent.
-        return value == null ? abandon() : this.#completeValue(completion.of, value, execution);
+        return value == null ? abandon() : this.#completeValue(completion.of, value, execution, memo);
       case 'leaf': {
         if (value == null) return 'null';
         const serialized = completion.type.serialize(value);
         return serialized === undefined ? abandon() : JSON.stringify(serialized);
       }
       case 'object':
-        return value == null ? 'null' : this.#completeObject(completion.plan, value, execution);
+        return value == null ? 'null' : this.#completeObject(completion.plan, value, execution, memo);
       case 'list':
-        return value == null ? 'null' : this.#completeList(completion, value, execution);
+        return value == null ? 'null' : this.#completeList(completion, value, execution, memo);
     }
   }
 
-  #completeList(completion: Extract<Completion, { kind: 'list' }>, value: unknown, execution: Execution): string | Promise<string> {
+  #completeList(completion: Extract<Completion, { kind: 'list' }>, value: unknown, execution: Execution, memo: boolean): string | Promise<string> {
     if (!Array.isArray(value)) return abandon();
     // A frozen list of records (a snapshot's markets) is as immutable as they are: one lookup for all of it.
-    const memoised = completion.shape !== undefined && Object.isFrozen(value);
+    const memoised = memo && completion.shape !== undefined && Object.isFrozen(value);
     if (memoised) {
       const json = this.#memo.get(value)?.get(completion.shape!);
       if (json !== undefined) return json;
@@ -315,7 +320,7 @@ export class SplicedOperation {
     const items: Array<string | Promise<string>> = [];
     let pending = false;
     for (const item of value) {
-      const part = this.#completeValue(completion.of, item, execution);
+      const part = this.#completeValue(completion.of, item, execution, !memoised && memo);
       if (typeof part !== 'string') pending = true;
       items.push(part);
     }
