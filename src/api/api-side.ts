@@ -84,6 +84,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     ? new ResponseCache({
         maxBytes: config.responseCacheMaxBytes,
         boardVersion: () => read.board!.version,
+        boardStableForMs: () => read.board!.stableForMs(),
         bypass: read.databaseDown,
         countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),
       })
