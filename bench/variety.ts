@@ -27,6 +27,8 @@ export interface VarietyResults {
   ceilingCpuMsPerRequest: number;
   profile: SelfTime[];
   residentBytes: number;
+  /** Where the resident set goes (after two forced GCs), and what the caches count against their budgets. */
+  memory: { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; oddsCacheBytes: number };
   responseCache: object | null;
   variants: { count: number; bytes: number };
 }
@@ -72,8 +74,10 @@ export async function runVariety(databaseUrl: string, durationS: number, profile
     const coldBoard = variants.map((b) => uncached(b, 0).replace('"_nonce":0', `"_nonce":"${nonce}"`));
     await gateway.profile(profileFile, () => runWrk({ url: `${gateway.url}/graphql`, connections: 16, durationS, bodies: coldBoard, nonce }));
     const profile = topSelfTimes(JSON.parse(await readFile(profileFile, 'utf8')) as CpuProfile, 15);
-    const residentBytes = (await gateway.memory()).rss;
-    results = { rows, profile, residentBytes, responseCache: (await gateway.health()).responses, variants: { count: variants.length, bytes: variantBytes } };
+    const usage = await gateway.memory();
+    const health = await gateway.health();
+    const memory = { heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers, oddsCacheBytes: health.cache.bytes };
+    results = { rows, profile, residentBytes: usage.rss, memory, responseCache: health.responses, variants: { count: variants.length, bytes: variantBytes } };
   } finally {
     await gateway.stop();
   }
@@ -115,7 +119,7 @@ export function withVarietySection(markdown: string, results: VarietyResults, du
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}; 1-minute load average ${machine.loadAverage.toFixed(1)} at the end (shared with other work: compare ratios, not absolute figures).`,
     `- Board variants: ${results.variants.count} (10 filters x page sizes 10/20/50 x pages walked by cursor), ${mib(results.variants.bytes)} of answers.`,
-    `- Gateway resident set after these runs (after two forced GCs): ${mib(results.residentBytes)}. Response cache: \`${JSON.stringify(results.responseCache)}\`.`,
+    `- Gateway resident set after these runs (after two forced GCs): ${mib(results.residentBytes)}: V8 heap ${mib(results.memory.heapUsed)} used of ${mib(results.memory.heapTotal)}, external ${mib(results.memory.external)} (of which array buffers, the response cache's bodies among them, ${mib(results.memory.arrayBuffers)}); the odds cache counts ${mib(results.memory.oddsCacheBytes)} against its budget. Response cache: \`${JSON.stringify(results.responseCache)}\`.`,
     '',
     '| scenario | connections | req/s | of ceiling | p50 ms | p99 ms | errors | CPU ms / request |',
     '|---|---|---|---|---|---|---|---|',

@@ -12,7 +12,7 @@ import { createHttpServer, openConnections, type Endpoint } from './http-server.
 import { queryLimits } from './limits.js';
 import { createLoaders } from './loaders.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
-import { createRequestReads, trackDirectReads } from './request-reads.js';
+import { createRequestReads, readOncePerRequest, trackDirectReads } from './request-reads.js';
 import { ResponseCache } from './response-cache.js';
 import { buildSchema } from './schema.js';
 import { createSseHandler } from './sse-server.js';
@@ -84,6 +84,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     ? new ResponseCache({
         maxBytes: config.responseCacheMaxBytes,
         boardVersion: () => read.board!.version,
+        boardStableForMs: () => read.board!.stableForMs(),
         bypass: read.databaseDown,
         countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),
       })
@@ -110,11 +111,11 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     logger,
     createContext: (log): GraphQLContext => {
       const logPosition = follower.position;
-      if (!responses) return { loaders: createLoaders(sharedReads), reader, board, pubsub, log, logPosition };
+      if (!responses) return { loaders: createLoaders(sharedReads), reader: readOncePerRequest(reader), board, pubsub, log, logPosition };
       // What the request reads tags its cached response; a direct database read makes it uncacheable.
       const reads = createRequestReads();
       const loaders = createLoaders(sharedReads, { track: reads.keys });
-      return { loaders, reader: trackDirectReads(reader, reads, read.history), board, pubsub, log, reads, logPosition };
+      return { loaders, reader: readOncePerRequest(trackDirectReads(reader, reads, read.history)), board, pubsub, log, reads, logPosition };
     },
     admin: { token: config.adminToken, invalidate: (target) => read.invalidate(target) },
     endpoints,

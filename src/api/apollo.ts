@@ -7,6 +7,7 @@ import type { GraphQLContext } from './context.js';
 import { formatError } from './error-reporting.js';
 import { executionTimeoutPlugin } from './execution-timeout.js';
 import { compiledExecution } from './compiled-execution.js';
+import { stringifyResult } from './spliced-execution.js';
 import { apolloPipeline } from './operation-pipeline.js';
 import type { LimitsProtection } from './limits.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
@@ -32,6 +33,8 @@ export function createApollo({ config, schema, limits, persistedQueries, metrics
     persistedQueries: { cache: persistedQueries },
     csrfPrevention: true,
     formatError,
+    // Spliced answers (src/api/spliced-execution.ts) arrive as JSON already; the rest as Apollo's default does.
+    stringifyResult,
     includeStacktraceInErrorResponses: !config.maskErrors,
     // main.ts owns SIGTERM: Apollo's own handler would stop it before HTTP drains, then re-raise the signal.
     stopOnTerminationSignals: false,

@@ -2,6 +2,7 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { GraphQLContext } from './context.js';
+import { SplicedOperation } from './spliced-execution.js';
 
 type Gateway = NonNullable<ApolloServerOptionsWithGateway<GraphQLContext>['gateway']>;
 type GatewayExecutor = Awaited<ReturnType<Gateway['load']>>['executor'];
@@ -9,9 +10,12 @@ type GatewayExecutor = Awaited<ReturnType<Gateway['load']>>['executor'];
 /**
  * Compiled execution (graphql-jit) for the operations clients repeat, behind
  * Apollo Server's one execution hook (a "gateway" that serves `schema` and
- * executes it). Apollo still parses, validates, runs every plugin hook and
- * serialises; only execution changes. A board of 50 events took about 55 ms
- * of CPU in graphql-js's `execute` and 7 ms compiled (bench/cpu.ts).
+ * executes it). Apollo still parses, validates and runs every plugin hook;
+ * only execution changes. A board of 50 events took about 55 ms of CPU in
+ * graphql-js's `execute` and 7 ms compiled (bench/cpu.ts). Over HTTP a
+ * repeated query is first tried spliced (src/api/spliced-execution.ts: its
+ * JSON written directly, immutable records' parts serialised once), and
+ * compiled only when that path declines it.
  *
  * Answers stay those of graphql-js byte for byte: an operation is compiled on
  * its second execution (a one-off document is not worth compiling); errors
@@ -37,22 +41,51 @@ export function compiledExecution(schema: GraphQLSchema, count: (engine: Executi
   };
 }
 
-/** How an operation was executed: `recomputed` is a compiled answer with request errors, executed again by graphql-js. */
-export type ExecutionEngine = 'compiled' | 'graphql-js' | 'recomputed';
+/**
+ * How an operation was executed: `spliced` is an answer written as JSON (src/api/spliced-execution.ts),
+ * `recomputed` a compiled answer with request errors, executed again by graphql-js.
+ */
+export type ExecutionEngine = 'spliced' | 'compiled' | 'graphql-js' | 'recomputed';
 
-/** Per operation of a document: how often it ran uncompiled, or its compiled form (null: graphql-jit refused it). */
-type Plans = Map<string, number | CompiledQuery | null>;
+/**
+ * Per operation of a document: how often it ran, its spliced form (HTTP answers) and its compiled form,
+ * each made when first needed (null: refused, by the splicer or by graphql-jit).
+ */
+interface Plan {
+  runs: number;
+  spliced?: SplicedOperation | null;
+  compiled?: CompiledQuery | null;
+}
+type Plans = Map<string, Plan>;
 
 function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine) => void): GatewayExecutor {
   // Apollo keeps parsed documents in its own bounded store, so the same query text brings the same
   // DocumentNode: plans live exactly as long as the documents Apollo keeps.
   const plans = new WeakMap<DocumentNode, Plans>();
+  // Spliced JSON of immutable records, per record and selection shape (src/api/spliced-execution.ts).
+  const memo = new WeakMap<object, Map<string, string>>();
   return async ({ document, operationName, request, context }) => {
     const reference = (engine: ExecutionEngine) => {
       count(engine);
       return execute({ schema, document, operationName, variableValues: request.variables, contextValue: context }) as Promise<ExecutionResult>;
     };
-    const compiled = planFor(schema, plans, document, operationName ?? '');
+    const plan = planFor(plans, document, operationName ?? '');
+    // What runs once is not worth compiling.
+    if (plan.runs++ < 1) return reference('graphql-js');
+    // Spliced only over HTTP, where Apollo serialises with `stringifyResult`; executeOperation's callers read `data`.
+    if (request.http && plan.spliced !== null) {
+      plan.spliced ??= SplicedOperation.of(schema, document, operationName ?? '', memo) ?? null;
+      const data = await plan.spliced?.execute(request.variables, context);
+      if (data) {
+        count('spliced');
+        return { data: data as unknown as Record<string, unknown> };
+      }
+    }
+    if (plan.compiled === undefined) {
+      const compiled = compileQuery(schema, document, operationName || undefined);
+      plan.compiled = isCompiledQuery(compiled) ? compiled : null;
+    }
+    const { compiled } = plan;
     if (!compiled) return reference('graphql-js');
     const result = (await compiled.query(undefined, context, request.variables)) as ExecutionResult;
     // Errors of the request itself (variables that do not coerce: no path) are worded by graphql-jit its own way;
@@ -63,21 +96,12 @@ function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine
   };
 }
 
-function planFor(schema: GraphQLSchema, plans: WeakMap<DocumentNode, Plans>, document: DocumentNode, operationName: string): CompiledQuery | undefined {
+function planFor(plans: WeakMap<DocumentNode, Plans>, document: DocumentNode, operationName: string): Plan {
   let byOperation = plans.get(document);
   if (!byOperation) plans.set(document, (byOperation = new Map()));
-  const plan = byOperation.get(operationName);
-  if (plan === undefined || typeof plan === 'number') {
-    // Compiled on its second run: what runs once is not worth compiling.
-    if ((plan ?? 0) < 1) {
-      byOperation.set(operationName, 1);
-      return undefined;
-    }
-    const compiled = compileQuery(schema, document, operationName || undefined);
-    byOperation.set(operationName, isCompiledQuery(compiled) ? compiled : null);
-    return isCompiledQuery(compiled) ? compiled : undefined;
-  }
-  return plan ?? undefined;
+  let plan = byOperation.get(operationName);
+  if (!plan) byOperation.set(operationName, (plan = { runs: 0 }));
+  return plan;
 }
 
 /**

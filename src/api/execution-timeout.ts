@@ -69,12 +69,26 @@ export function withExecutionTimeout(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+/** The deadline of `context`'s operation, for an executor that checks it itself (src/api/spliced-execution.ts). */
+export function deadlineOf(context: object): Pick<Deadline, 'expired' | 'reached'> | undefined {
+  return deadlines.get(context);
+}
+
+const unwrapped = new WeakMap<GraphQLFieldResolver<unknown, unknown>, GraphQLFieldResolver<unknown, unknown>>();
+
+/** A resolver without the deadline check `withExecutionTimeout` put around it: the caller checks `deadlineOf` itself. */
+export function withoutDeadline(resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
+  return unwrapped.get(resolve) ?? resolve;
+}
+
 function checkingDeadline(resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
-  return (source, args, context, info) => {
+  const checking: GraphQLFieldResolver<unknown, unknown> = (source, args, context, info) => {
     const deadline = deadlines.get(context as object);
     if (!deadline) return resolve(source, args, context, info);
     if (deadline.expired) throw deadline.error!;
     const result: unknown = resolve(source, args, context, info);
     return result instanceof Promise ? Promise.race([result, deadline.reached]) : result;
   };
+  unwrapped.set(checking, resolve);
+  return checking;
 }

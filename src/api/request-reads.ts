@@ -36,3 +36,23 @@ export function trackDirectReads(reader: OddsReader, reads: RequestReads, histor
     },
   });
 }
+
+/**
+ * The reader with each distinct read made once per request: an executor that gives up on an operation
+ * and the one that runs it again (src/api/compiled-execution.ts) share its answer, or its failure, which
+ * then counts once against the database's breaker. What loaders read is memoised by their own cache.
+ */
+export function readOncePerRequest(reader: OddsReader): OddsReader {
+  const made = new Map<string, unknown>();
+  return new Proxy(reader, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const key = `${String(property)}:${JSON.stringify(args)}`;
+        if (!made.has(key)) made.set(key, (value as (...a: unknown[]) => unknown).apply(target, args));
+        return made.get(key);
+      };
+    },
+  });
+}

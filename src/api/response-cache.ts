@@ -34,12 +34,15 @@ export interface ResponseCacheOptions {
    */
   maxBytes?: number;
   /**
-   * How long a response may be served at most, in milliseconds (default 5,000). It bounds what no
-   * cache write announces: the board's window sliding past an event's kick-off + 2 h.
+   * How long a response may be served at most, in milliseconds (default 60,000): a backstop. Every change
+   * a response depends on is announced (its tags, the board's version) but one, the board's window sliding
+   * past an event's kick-off + 2 h, and that moment is known in advance (`boardStableForMs`).
    */
   maxAgeMs?: number;
   /** A number that changes whenever the board's membership does (BoardIndex.version); absent = no board. */
   boardVersion?: () => number;
+  /** For how many milliseconds the board's membership stays as it is by the clock alone (BoardIndex.stableForMs). */
+  boardStableForMs?: () => number;
   /** True while responses should be computed afresh (the database is down: reads are then counted as stale serves). */
   bypass?: () => boolean;
   /** Told of each answer that skipped Apollo (a stored or shared response), so request metrics count it like any other. */
@@ -67,7 +70,7 @@ export interface ResponseCacheStats {
 interface Entry {
   /** The body encoded once (and only so: a string copy would double the bytes): writing a 600 KB string re-encodes it on every send. */
   bytes: Buffer;
-  /** When it may no longer be served (`maxAgeMs` after it was stored; performance.now()). */
+  /** When it may no longer be served (performance.now()): `maxAgeMs` after its execution began, or sooner when the board's window moves. */
   expiresAt: number;
   headers: Array<[string, string]>;
   tags: CacheKey[];
@@ -103,6 +106,7 @@ export class ResponseCache {
   readonly #tagGenerations = new Map<CacheKey, number>();
   readonly #documents = new Map<string, NormalisedDocument | null>();
   readonly #boardVersion: () => number;
+  readonly #boardStableForMs: () => number;
   readonly #bypass: () => boolean;
   readonly #countCachedAnswer: (seconds: number) => void;
   #generation = 0;
@@ -115,8 +119,9 @@ export class ResponseCache {
 
   constructor({
     maxBytes = defaultResponseCacheBytes,
-    maxAgeMs = 5_000,
+    maxAgeMs = 60_000,
     boardVersion = () => 0,
+    boardStableForMs = () => Infinity,
     bypass = () => false,
     countCachedAnswer = () => {},
   }: ResponseCacheOptions = {}) {
@@ -129,6 +134,7 @@ export class ResponseCache {
     });
     this.#maxAgeMs = maxAgeMs;
     this.#boardVersion = boardVersion;
+    this.#boardStableForMs = boardStableForMs;
     this.#bypass = bypass;
     this.#countCachedAnswer = countCachedAnswer;
   }
@@ -186,6 +192,8 @@ export class ResponseCache {
     this.#stats.misses++;
     const generation = this.#generation;
     const boardVersion = this.#boardVersion();
+    // Taken before execution, as the generation is: an event leaving the window during it makes the answer old.
+    const expiresAt = performance.now() + Math.min(this.#maxAgeMs, this.#boardStableForMs());
     let settle!: (entry: Entry | undefined) => void;
     const leading = !this.#inFlight.has(key);
     if (leading) this.#inFlight.set(key, new Promise((resolve) => (settle = resolve)));
@@ -194,7 +202,7 @@ export class ResponseCache {
       const context = await args.context();
       const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: args.httpGraphQLRequest, context: async () => context });
       const admitted = this.#secondSight(key);
-      if (admitted || this.#awaited.has(key)) entry = this.#storable(response, context.reads, generation, boardVersion);
+      if (admitted || this.#awaited.has(key)) entry = this.#storable(response, context.reads, generation, boardVersion, expiresAt);
       if (entry && admitted) {
         this.#entries.set(key, entry);
         this.#stats.stored++;
@@ -237,7 +245,7 @@ export class ResponseCache {
     return true;
   }
 
-  #storable(response: HTTPGraphQLResponse, reads: RequestReads | undefined, generation: number, boardVersion: number): Entry | undefined {
+  #storable(response: HTTPGraphQLResponse, reads: RequestReads | undefined, generation: number, boardVersion: number, expiresAt: number): Entry | undefined {
     if (!reads || reads.uncacheable || (response.status ?? 200) !== 200 || response.body.kind !== 'complete') return undefined;
     const body = response.body.string;
     // `"errors":` can only be a key in JSON (inside strings the quotes are escaped): the answer has errors.
@@ -246,7 +254,7 @@ export class ResponseCache {
     if (!this.#unchangedSince(tags, generation, boardVersion)) return undefined;
     // The request id belongs to the request that computed it, not to the ones that reuse it.
     const headers = [...response.headers].filter(([name]) => name !== 'x-request-id');
-    return { bytes: Buffer.from(body, 'utf8'), expiresAt: performance.now() + this.#maxAgeMs, headers, tags, generation, boardVersion };
+    return { bytes: Buffer.from(body, 'utf8'), expiresAt, headers, tags, generation, boardVersion };
   }
 
   /** The key of a cacheable request (a POSTed JSON query), or undefined. */

@@ -120,7 +120,7 @@ export class Metrics {
   });
   readonly #graphqlExecutions = new Counter({
     name: 'oddsgate_graphql_executions_total',
-    help: 'HTTP operations executed (not answered from the response cache), by engine: compiled, graphql-js, recomputed (a compiled answer whose variables did not coerce, answered again by graphql-js).',
+    help: 'HTTP operations executed (not answered from the response cache), by engine: spliced (written as JSON, immutable records serialised once), compiled, graphql-js, recomputed (a compiled answer whose variables did not coerce, answered again by graphql-js).',
     labelNames: ['engine'],
     registers: this.#registers,
   });
@@ -468,7 +468,7 @@ export class Metrics {
   }
 
   /** One HTTP operation executed by `engine` (src/api/compiled-execution.ts). */
-  graphqlExecution(engine: 'compiled' | 'graphql-js' | 'recomputed'): void {
+  graphqlExecution(engine: 'spliced' | 'compiled' | 'graphql-js' | 'recomputed'): void {
     this.#graphqlExecutions.inc({ engine });
   }
 

@@ -37,6 +37,17 @@ export class BoardIndex {
     return this.now() - boardWindowMs;
   }
 
+  /**
+   * How long, in milliseconds from now, the board's membership stays as it is by the clock alone: until the
+   * earliest event still in the window kicks off more than 2 h ago (Infinity on an empty board). What
+   * changes it otherwise (joins, leaves, odds) changes `version`.
+   */
+  stableForMs(): number {
+    const windowStart = this.windowStart();
+    const first = this.#events.find((e) => e.kickoffAtMs >= windowStart);
+    return first ? first.kickoffAtMs - windowStart + 1 : Infinity;
+  }
+
   /** Whether a query starting at `kickoffFrom` (or at the window, when unset) can be answered from the board. */
   covers(kickoffFrom: Date | undefined): boolean {
     return kickoffFrom === undefined || kickoffFrom.getTime() >= this.windowStart();

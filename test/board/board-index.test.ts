@@ -54,6 +54,12 @@ describe('BoardIndex', () => {
     expect(changed()).toBe(true);
   });
 
+  it('says how long its membership holds by the clock alone: until its earliest event kicked off two hours ago', () => {
+    // Event 1 (three hours ago) is out of the window already; event 2, 90 minutes ago, leaves it in 30 minutes.
+    expect(board().stableForMs()).toBe(30 * minutes + 1);
+    expect(new BoardIndex(() => now).stableForMs()).toBe(Infinity);
+  });
+
   it('lists events from two hours ago on, in kick-off then id order', () => {
     const page = board().page({ first: 10 });
     expect(ids(page)).toEqual([2, 3, 4, 5]);
