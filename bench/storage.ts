@@ -141,7 +141,7 @@ async function storageFacts(url: string): Promise<{ bytes: number; snapshots: nu
 
 /** The storage reads alone (no HTTP, no GraphQL), in this process: median of 30 calls one after another. */
 async function readerTimings(db: Database, eventIds: number[]): Promise<{ historyMs: number; boardOddsMs: number }> {
-  const reader = new OddsReader(db.prisma);
+  const reader = new OddsReader(db.prisma, undefined, db.query);
   const median = async (read: (i: number) => Promise<unknown>) => {
     const times: number[] = [];
     for (let i = 0; i < 30; i++) {

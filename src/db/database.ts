@@ -13,7 +13,7 @@ export interface SqlSession {
   /** Runs a script of one or more statements, without parameters. */
   exec(script: string): Promise<void>;
   /** Runs one parameterised statement and returns its rows. */
-  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  query: RowQuery;
   /**
    * Loads `lines` (COPY's text format, each ending in a newline) with one `COPY table (columns) FROM STDIN`:
    * one statement for many rows, no per-row parse of an INSERT. `target` is `table (columns)`.
@@ -21,11 +21,19 @@ export interface SqlSession {
   copyIn(target: string, lines: readonly string[]): Promise<void>;
 }
 
+/** One parameterised statement and its rows. */
+export type RowQuery = <Row>(sql: string, params?: unknown[]) => Promise<Row[]>;
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   /** Where it lives, for logs: the URL without its password, or the PGlite directory. */
   readonly location: string;
   readonly prisma: PrismaClient;
+  /**
+   * Runs one parameterised statement on the driver itself, past Prisma: reads of many JSON documents, whose
+   * rows the driver adapter decodes at about twice the CPU (src/db/odds-reader.ts). Not inside Prisma's transactions.
+   */
+  readonly query: RowQuery;
   /** Lends one connection for the duration of `work` (migrations need one session for their lock). */
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -86,6 +94,7 @@ function openPostgres(databaseUrl: string, options: DatabaseOptions): Database {
     kind: 'postgres',
     location: location.toString(),
     prisma,
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
     async withSession(work) {
       const client = await pool.connect();
       // A lent client has none of the pool's listeners: the server ending its session while no statement runs
@@ -131,12 +140,13 @@ async function openPGlite(dataDir: string): Promise<Database> {
  */
 export function pgliteDatabase(pglite: PGlite, location: string): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const query: RowQuery = async (sql, params) => (await pglite.query(sql, params)).rows as never;
   // PGlite is a single connection: every session is the same one.
   const session: SqlSession = {
     exec: async (script) => {
       await pglite.exec(script);
     },
-    query: async (sql, params) => (await pglite.query(sql, params)).rows as never,
+    query,
     // PGlite reads COPY's input from a blob it names /dev/blob.
     copyIn: async (target, lines) => {
       await pglite.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob(lines as string[]) });
@@ -146,6 +156,7 @@ export function pgliteDatabase(pglite: PGlite, location: string): Database {
     kind: 'pglite',
     location,
     prisma,
+    query,
     withSession: (work) => work(session),
     async close() {
       await prisma.$disconnect();

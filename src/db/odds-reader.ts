@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { RowQuery } from './database.js';
 import type { LogBatch, LogEntry, LoggedOddsChange, LogPlace } from '../domain/change-log.js';
 import { seenBy } from '../domain/change-log.js';
 import type { EventPosition, EventQuery } from '../domain/event-query.js';
@@ -28,6 +29,11 @@ export class OddsReader {
     private readonly prisma: PrismaClient,
     /** The clock that says which history is recent (epoch ms). */
     private readonly now: () => number = Date.now,
+    /**
+     * Runs the statements that return odds documents: the database's own driver (`Database.query`) decodes
+     * their rows for about half the CPU of Prisma's raw queries; by default Prisma's.
+     */
+    private readonly documents: RowQuery = (sql, params = []) => prisma.$queryRawUnsafe(sql, ...params),
   ) {}
 
   async sports(ids?: readonly number[]): Promise<Map<number, SportRecord>> {
@@ -107,10 +113,10 @@ export class OddsReader {
   /** The latest snapshot of every bookmaker for each event; every id gets a record, empty if it has no odds. */
   async eventOdds(eventIds: readonly number[]): Promise<Map<number, EventOddsRecord>> {
     // One primary-key range per event: the latest odds hold their own document.
-    const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
+    const rows = await this.documents<SnapshotRow>(
       `SELECT snapshot_id AS id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
        FROM latest_odds WHERE event_id = ANY($1::int[])`,
-      [...eventIds],
+      [[...eventIds]],
     );
     const snapshotsByEvent = new Map<number, SnapshotRecord[]>(eventIds.map((id) => [id, []]));
     for (const row of rows) snapshotsByEvent.get(row.eventId)!.push(snapshotRecord(row, latestOddsId(row.eventId, row.bookmakerId)));
@@ -204,12 +210,10 @@ export class OddsReader {
     const times = changes.map((c) => Date.parse(c.capturedAt));
     const [from, to] = times.reduce(([min, max], t) => [Math.min(min, t), Math.max(max, t)], [Infinity, -Infinity]);
     // The capture times bound the scan to their day partitions.
-    const rows = await this.prisma.$queryRawUnsafe<SnapshotRow[]>(
+    const rows = await this.documents<SnapshotRow>(
       `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
        FROM odds_snapshot WHERE id = ANY($1::int[]) AND captured_at BETWEEN $2::timestamptz AND $3::timestamptz`,
-      changes.map((c) => c.snapshotId),
-      new Date(from).toISOString(),
-      new Date(to).toISOString(),
+      [changes.map((c) => c.snapshotId), new Date(from).toISOString(), new Date(to).toISOString()],
     );
     return new Map(rows.map((row) => [row.id, snapshotRecord(row, latestOddsId(row.eventId, row.bookmakerId))]));
   }
@@ -230,12 +234,12 @@ export class OddsReader {
     // With a market, only snapshots that hold it: a snapshot without it would come back with no markets.
     if (query.marketKey !== undefined) filter('markets @>', JSON.stringify([{ key: query.marketKey }]), '::jsonb');
     params.push(query.first);
-    return this.prisma.$queryRawUnsafe<SnapshotRow[]>(
+    return this.documents<SnapshotRow>(
       `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${marketsAsText}
        FROM odds_snapshot WHERE ${where.join(' AND ')}
        ORDER BY captured_at DESC, bookmaker_id
        LIMIT $${params.length}`,
-      ...params,
+      params,
     );
   }
 }
@@ -268,7 +272,7 @@ interface SnapshotRow {
   markets: string;
 }
 
-// Parsed here rather than by the driver adapter: a third faster for a board of documents.
+// Parsed here rather than by the driver: a third faster for a board of documents.
 const marketsAsText = 'markets::text AS markets';
 
 /** `nodeId`: the client's id, the (event, bookmaker)'s for current odds, the snapshot's own in history. */

@@ -249,22 +249,25 @@ export function policyOf(key: CacheKey, value: object): { freshMs: number; ttlMs
 }
 
 /**
- * Approximate heap bytes of a record: its JSON length counted as UTF-16,
- * plus per-object overhead. Computed once per set, never on reads.
- * (JSON.stringify without a replacer keeps V8's fast path: the objects are counted by a walk of their own.)
+ * Approximate heap bytes of a record: about its JSON length counted as UTF-16, plus per-object overhead.
+ * Computed once per set, never on reads, by one walk: JSON.stringify costs four times as much, most of
+ * it writing prices as decimals (2-5 % of the gateway's CPU while odds change).
  */
 export function estimateBytes(value: object): number {
-  return Math.max(1, JSON.stringify(value).length * 2 + countObjects(value) * 64);
+  return Math.max(1, jsonBytes(value));
 }
 
-/** Objects and arrays in a JSON value, itself included. */
-function countObjects(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  let count = 1;
+// Each part as its JSON text would count it (a number as 8 characters), objects and arrays 64 bytes more.
+function jsonBytes(value: unknown): number {
+  if (typeof value === 'string') return 2 * value.length + 4;
+  if (typeof value !== 'object') return 16;
+  if (value === null) return 8;
+  let bytes = 64 + 4;
   if (Array.isArray(value)) {
-    for (const item of value) count += countObjects(item);
+    for (const item of value) bytes += jsonBytes(item) + 2;
   } else {
-    for (const key in value) count += countObjects((value as Record<string, unknown>)[key]);
+    // for...in: no array of keys per object (a board of records is tens of thousands of objects).
+    for (const key in value) bytes += 2 * key.length + 8 + jsonBytes((value as Record<string, unknown>)[key]);
   }
-  return count;
+  return bytes;
 }

@@ -65,7 +65,7 @@ export async function startReadSide({ config, db, sharedTier, metrics, health, l
     logger,
     onStateChange: (state) => metrics.setBreakerState('database', state),
   });
-  const reader = guarded(new OddsReader(db.prisma), databaseBreaker);
+  const reader = guarded(new OddsReader(db.prisma, undefined, db.query), databaseBreaker);
   const databaseDown = () => databaseBreaker.state !== 'closed';
   const hitWindow = new HitWindow();
   const board = config.cache ? new BoardIndex() : null;

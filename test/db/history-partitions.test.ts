@@ -116,6 +116,27 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
     );
   });
 
+  it("reads the same records through the database's own driver as through Prisma", async () => {
+    await test.db.withSession((s) => s.exec('TRUNCATE change_log'));
+    await ensureHistoryDays(test.db.prisma, new Date('2026-11-29T00:00:00Z'), new Date('2026-12-01T00:00:00Z'));
+    await storeSnapshots(test.db.prisma, [snapshot('2026-11-29T08:00:00.123Z', 2.05), snapshot('2026-11-30T08:00:00Z', 2.1)]);
+    await storeSnapshots(test.db.prisma, [snapshot('2026-12-01T08:00:00Z', 2.2)], [], { feed: 'driver-test', cursor: '1' });
+    const now = () => Date.parse('2026-12-01T12:00:00Z');
+    const viaPrisma = new OddsReader(test.db.prisma, now);
+    const viaDriver = new OddsReader(test.db.prisma, now, test.db.query);
+    for (const query of [{ eventId: 1, first: 10 }, { eventId: 1, first: 2, marketKey: 'btts', since: new Date('2026-11-29T00:00:00Z') }]) {
+      const history = await viaDriver.history(query);
+      expect(history, JSON.stringify(query)).toEqual(await viaPrisma.history(query));
+      expect(history.length).toBeGreaterThan(0);
+    }
+    const odds = await viaDriver.eventOdds([1, 2]);
+    expect(odds).toEqual(await viaPrisma.eventOdds([1, 2]));
+    expect(odds.get(1)!.snapshots.map((s) => s.capturedAt)).toEqual(['2026-12-01T08:00:00.000Z']);
+    const changes = await viaDriver.changesAfter({ position: 0n });
+    expect(changes).toEqual(await viaPrisma.changesAfter({ position: 0n }));
+    expect(changes.entries.flatMap((entry) => entry.odds)).toHaveLength(1);
+  });
+
   it('prunes the change log beyond the replay window, always keeping its newest position', async () => {
     await test.db.withSession((s) => s.exec('TRUNCATE change_log'));
     const commit = (at: string) =>
