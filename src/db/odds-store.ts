@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { LoggedOddsChange } from '../domain/change-log.js';
 import { changedMarketKeys } from '../domain/market-changes.js';
@@ -43,41 +42,16 @@ export async function storeSnapshots(
   if (snapshots.length === 0 && eventStates.length === 0 && !commit) {
     return { stored: 0, duplicates: 0, latestChanged: [], eventsChanged: [], position: null };
   }
-  const known = knownHeadsOf(prisma);
-  const { newHeads, ...result } = await prisma.$transaction(
+  return prisma.$transaction(
     async (tx) => {
       const eventsChanged = await storeEventStates(tx, eventStates);
-      const stored = await writeSnapshots(tx, snapshots, known);
+      const stored = await writeSnapshots(tx, snapshots);
       const position = commit ? await writeFeedCommit(tx, commit, stored.latestChanged, eventsChanged) : null;
       return { ...stored, eventsChanged, position };
     },
     // A seed batch of tens of thousands of rows can outlast Prisma's 5 s default.
     { timeout: 60_000 },
   );
-  // Only once committed: a rolled-back document must never pass for a stored one.
-  for (const [pair, head] of newHeads) known.set(pair, head);
-  return result;
-}
-
-/**
- * The latest documents this process committed, by (event, bookmaker), with
- * the snapshot each belongs to. The next batch for a pair needs its latest
- * document to derive movement; when the stored latest is still the snapshot
- * known here (the usual case: one worker writes a feed's pairs), the
- * document (about 1.4 KB of jsonb for 5 markets) is not printed, sent and
- * parsed again. Bounded: a pair not held is read as before.
- */
-const knownHeads = new WeakMap<PrismaClient, LRUCache<string, KnownHead>>();
-
-function knownHeadsOf(prisma: PrismaClient): LRUCache<string, KnownHead> {
-  let known = knownHeads.get(prisma);
-  if (!known) knownHeads.set(prisma, (known = new LRUCache({ max: 20_000 })));
-  return known;
-}
-
-interface KnownHead {
-  snapshotId: number;
-  markets: MovedMarket[];
 }
 
 /**
@@ -91,7 +65,7 @@ export async function trySnapshots(prisma: PrismaClient, snapshots: readonly Sna
     await prisma.$transaction(
       async (tx) => {
         await storeEventStates(tx, eventStates);
-        await writeSnapshots(tx, snapshots, knownHeadsOf(prisma));
+        await writeSnapshots(tx, snapshots);
         throw rollback;
       },
       { timeout: 60_000 },
@@ -105,11 +79,10 @@ export async function trySnapshots(prisma: PrismaClient, snapshots: readonly Sna
 async function writeSnapshots(
   tx: Transaction,
   input: readonly SnapshotInput[],
-  known: LRUCache<string, KnownHead>,
-): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'> & { newHeads: Array<[string, KnownHead]> }> {
-  if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [], newHeads: [] };
+): Promise<Pick<StoreResult, 'stored' | 'duplicates' | 'latestChanged'>> {
+  if (input.length === 0) return { stored: 0, duplicates: 0, latestChanged: [] };
   const snapshots = input.map(asStored);
-  const heads = await lockLatest(tx, snapshots, known);
+  const heads = await lockLatest(tx, snapshots);
   const headsBefore = new Map(heads);
   const moved = await withMovements(tx, snapshots, heads);
   const documents = moved.map((markets) => JSON.stringify(markets));
@@ -142,21 +115,23 @@ async function writeSnapshots(
     jsonArray(documents),
   );
   const { stored, latest } = written!;
-  if (stored === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [], newHeads: [] };
+  if (stored === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
   const marketsByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), moved[i]!]));
-  const markets = (row: MovedLatest) => marketsByKey.get(snapshotKey({ ...row, capturedAt: new Date(row.capturedAt) }))!;
   return {
     stored,
     duplicates: snapshots.length - stored,
-    newHeads: latest.map((row) => [pairKey(row), { snapshotId: row.snapshotId, markets: markets(row) }]),
     // What moved is told against the latest odds before this batch: subscribers never saw a batch's earlier snapshots.
-    latestChanged: latest.map((row) => ({
-      eventId: row.eventId,
-      bookmakerId: row.bookmakerId,
-      snapshotId: row.snapshotId,
-      capturedAt: new Date(row.capturedAt).toISOString(),
-      changedMarkets: changedMarketKeys(headsBefore.get(pairKey(row))?.markets, markets(row)),
-    })),
+    latestChanged: latest.map((row) => {
+      const capturedAt = new Date(row.capturedAt);
+      const markets = marketsByKey.get(snapshotKey({ ...row, capturedAt }))!;
+      return {
+        eventId: row.eventId,
+        bookmakerId: row.bookmakerId,
+        snapshotId: row.snapshotId,
+        capturedAt: capturedAt.toISOString(),
+        changedMarkets: changedMarketKeys(headsBefore.get(pairKey(row))?.markets, markets),
+      };
+    }),
   };
 }
 
@@ -189,34 +164,18 @@ async function withMovements(tx: Transaction, snapshots: readonly SnapshotInput[
   return documents;
 }
 
-/**
- * The stored latest odds of each pair in the batch, locked until the
- * transaction ends. A document is read only when the stored latest is not
- * the snapshot `known` holds for the pair.
- */
-async function lockLatest(tx: Transaction, snapshots: readonly SnapshotInput[], known: LRUCache<string, KnownHead>): Promise<Map<string, Head>> {
+/** The stored latest odds of each pair in the batch, locked until the transaction ends. */
+async function lockLatest(tx: Transaction, snapshots: readonly SnapshotInput[]): Promise<Map<string, Head>> {
   const pairs = [...new Map(snapshots.map((s) => [pairKey(s), s])).values()];
-  // Taken now: a concurrent commit may replace or evict an entry while this waits for its locks.
-  const assumed = new Map(pairs.map((s) => [pairKey(s), known.get(pairKey(s))]));
   // Locked in key order, so two batches locking overlapping pairs cannot deadlock.
-  const rows = await tx.$queryRawUnsafe<
-    Array<{ eventId: number; bookmakerId: number; capturedAt: Date | string; markets: MovedMarket[] | null }>
-  >(
-    `SELECT l.event_id AS "eventId", l.bookmaker_id AS "bookmakerId", l.captured_at AS "capturedAt",
-            CASE WHEN l.snapshot_id = p.known THEN NULL ELSE l.markets END AS markets
-     FROM latest_odds l JOIN unnest($1::int[], $2::int[], $3::int[]) AS p(event_id, bookmaker_id, known)
-       ON l.event_id = p.event_id AND l.bookmaker_id = p.bookmaker_id
-     ORDER BY l.event_id, l.bookmaker_id FOR UPDATE OF l`,
+  const rows = await tx.$queryRawUnsafe<Array<{ eventId: number; bookmakerId: number; capturedAt: Date | string; markets: MovedMarket[] }>>(
+    `SELECT event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
+     FROM latest_odds WHERE (event_id, bookmaker_id) IN (SELECT * FROM unnest($1::int[], $2::int[]))
+     ORDER BY event_id, bookmaker_id FOR UPDATE`,
     pairs.map((s) => s.eventId),
     pairs.map((s) => s.bookmakerId),
-    pairs.map((s) => assumed.get(pairKey(s))?.snapshotId ?? null),
   );
-  return new Map(
-    rows.map((row) => [
-      pairKey(row),
-      { capturedAtMs: new Date(row.capturedAt).getTime(), markets: row.markets ?? assumed.get(pairKey(row))!.markets },
-    ]),
-  );
+  return new Map(rows.map((row) => [pairKey(row), { capturedAtMs: new Date(row.capturedAt).getTime(), markets: row.markets }]));
 }
 
 /** For each late snapshot, the markets of the same pair's stored snapshot just before it (none: absent). */
