@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OddsReader } from '../../src/db/odds-reader.js';
 import { storeSnapshots } from '../../src/db/odds-store.js';
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { MarketInput, SnapshotInput } from '../../src/domain/odds.js';
 import type { MarketRecord } from '../../src/domain/records.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
@@ -110,6 +111,16 @@ describe.each(databaseKinds)('price movement stored with each snapshot on %s', (
     expect(await latest(event)).toEqual(before);
     const [, middle] = await reader.history({ eventId: event, first: 10 });
     expect(movement(middle!.markets)[0]).toEqual(['1x2', 'home', 2.1, 2.0, 1]);
+  });
+
+  it('follows the stored latest when another writer moved it since this one wrote', async () => {
+    const event = await newEvent();
+    // Another client: the latest documents a writer remembers are its own.
+    const other = test.db.prisma.$extends({}) as unknown as PrismaClient;
+    await store(snapshot(event, 0, opening, null));
+    await storeSnapshots(other, [snapshot(event, 1, { ...opening, home: 2.1 }, null)]);
+    await store(snapshot(event, 2, { ...opening, home: 2.2 }, null));
+    expect((await latest(event))[0]).toEqual(['1x2', 'home', 2.2, 2.1, 2]);
   });
 
   it('stores a snapshot delivered again once, its movement untouched', async () => {
