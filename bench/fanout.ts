@@ -201,7 +201,11 @@ async function quiet(read: () => Promise<number>): Promise<void> {
   }
 }
 
-/** From the database: the newest capturedAt of every pair that changed since `sinceMs`, and every snapshot captured in the window. */
+/**
+ * From the database: the newest capturedAt of every pair that changed since `sinceMs`, and every change the log
+ * holds captured in the window: what subscribers are owed. (Not history: a commit holding two snapshots of one
+ * pair logs only the newer, and a late snapshot joins history without becoming the latest; neither is an update.)
+ */
 async function truth(url: string, sinceMs: number, window: { fromMs: number; toMs: number }): Promise<{ newest: Record<string, number>; published: string[] }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -212,9 +216,11 @@ async function truth(url: string, sinceMs: number, window: { fromMs: number; toM
       [sinceMs],
     );
     const inWindow = await client.query<{ key: string }>(
-      `SELECT s.event_id || '|' || b.key || '|' || (extract(epoch FROM s.captured_at) * 1000)::bigint AS key
-         FROM odds_snapshot s JOIN bookmaker b ON b.id = s.bookmaker_id
-        WHERE s.captured_at BETWEEN to_timestamp($1 / 1000.0) AND to_timestamp($2 / 1000.0)`,
+      `SELECT c."eventId" || '|' || b.key || '|' || (extract(epoch FROM c."capturedAt") * 1000)::bigint AS key
+         FROM change_log l
+        CROSS JOIN jsonb_to_recordset(l.changes) AS c("eventId" int, "bookmakerId" int, "capturedAt" timestamptz)
+         JOIN bookmaker b ON b.id = c."bookmakerId"
+        WHERE c."capturedAt" BETWEEN to_timestamp($1 / 1000.0) AND to_timestamp($2 / 1000.0)`,
       [window.fromMs, window.toMs],
     );
     return { newest: Object.fromEntries(latest.rows.map((r) => [r.pair, Number(r.at)])), published: inWindow.rows.map((r) => r.key) };
