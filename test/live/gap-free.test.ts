@@ -38,10 +38,15 @@ function subscriber(gatewayUrl: string, after: string | null, batched = false) {
   const received: Received[] = [];
   const batchSizes: number[] = [];
   const errors: unknown[] = [];
+  // A reconnecting client resumes after the last update it handled; graphql-ws still delivers what
+  // arrives while its socket closes, so stop() stops handling first, as a client moving on would.
+  let handling = true;
+  const closed = new Promise<void>((resolve) => client.on('closed', () => resolve()));
   client.subscribe<{ oddsUpdated?: Update; oddsUpdatedBatch?: Update[] }>(
     { query: batched ? liveBatches : live, variables: { after } },
     {
       next: ({ data, errors: graphqlErrors }) => {
+        if (!handling) return;
         if (graphqlErrors) errors.push(...graphqlErrors);
         const updates = data?.oddsUpdatedBatch ?? (data?.oddsUpdated ? [data.oddsUpdated] : []);
         if (data?.oddsUpdatedBatch) batchSizes.push(updates.length);
@@ -51,7 +56,11 @@ function subscriber(gatewayUrl: string, after: string | null, batched = false) {
       complete: () => {},
     },
   );
-  return { client, received, batchSizes, errors, last: () => received.at(-1)?.cursor ?? after };
+  const stop = async () => {
+    handling = false;
+    await client.dispose();
+  };
+  return { client, received, batchSizes, errors, stop, closed, last: () => received.at(-1)?.cursor ?? after };
 }
 
 interface Place {
@@ -186,7 +195,7 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     const start = await oddsCursor(gateway.url);
     const first = subscribe(gateway.url, start);
     await expect.poll(() => first.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(10);
-    await first.client.dispose();
+    await first.stop();
     const resumeAfter = first.last()!;
     await logGrows(test, 20);
     const second = subscribe(gateway.url, resumeAfter);
@@ -205,7 +214,7 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     const start = await oddsCursor(gateway.url);
     const first = subscribe(gateway.url, start, true);
     await expect.poll(() => first.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(10);
-    await first.client.dispose();
+    await first.stop();
     const resumeAfter = first.last()!;
     await logGrows(test, 20);
     const second = subscribe(gateway.url, resumeAfter, true);
@@ -226,6 +235,7 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     const first = subscribe(before.url, start);
     await expect.poll(() => first.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(10);
     await closeGateway(before); // SIGTERM's path: drains, closes the sockets
+    await first.closed; // and the client handled all it was sent before the close
     const resumeAfter = first.last()!;
     await logGrows(test, 20);
     const after = await startFleetGateway();
