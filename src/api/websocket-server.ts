@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { GraphQLSchema } from 'graphql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -35,7 +36,11 @@ export interface GraphQLWebSockets {
 /** graphql-ws on the same port and path as HTTP, behind the WebSocket guard and through the operation pipeline. */
 export function startWebSockets({ config, server, schema, limits, createContext, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
   // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
-  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  // noServer: the HTTP server's own errors (a port in use) stay its own, not graphql-ws's "internal error".
+  const webSockets = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: 1024 * 1024 });
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    webSockets.handleUpgrade(req, socket, head, (ws) => webSockets.emit('connection', ws, req));
+  server.on('upgrade', upgrade);
   // Before graphql-ws's own listener: its sends go through the splice of shared answers.
   webSockets.on('connection', sendSharedPayloads);
   const shared = new SharedExecutions();
@@ -70,6 +75,7 @@ export function startWebSockets({ config, server, schema, limits, createContext,
     executions: () => shared.stats(),
     // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.
     close: async () => {
+      server.off('upgrade', upgrade);
       await subscriptions.dispose();
     },
   };
