@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { storeSnapshots } from "../src/db/odds-store.js";
-import type { SnapshotInput } from "../src/domain/odds.js";
-import { seedDatabase } from "../src/seed/seed.js";
-import {
-  createTestDatabase,
-  databaseKinds,
-  type TestDatabase,
-} from "./support/databases.js";
-import { withMarkets } from "./support/stored-markets.js";
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeSnapshots } from '../src/db/odds-store.js';
+import type { SnapshotInput } from '../src/domain/odds.js';
+import { seedDatabase } from '../src/seed/seed.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
+import { withMarkets } from './support/stored-markets.js';
 
 // The seed loads history by COPY: it must hold what the ingest path (storeSnapshots) would have stored.
-describe.each(databaseKinds)("a seed with days of history on %s", (kind) => {
+describe.each(databaseKinds)('a seed with days of history on %s', (kind) => {
   let test: TestDatabase;
-  const now = new Date("2026-11-22T12:00:00Z");
+  const now = new Date('2026-11-22T12:00:00Z');
   const days = 3;
   beforeAll(async () => {
-    test = await createTestDatabase(kind, "migrated");
-    await seedDatabase(test.db, {
-      events: 12,
-      bookmakers: 3,
-      now,
-      snapshotsPerPair: days * 4 + 1,
-    });
+    test = await createTestDatabase(kind, 'migrated');
+    await seedDatabase(test.db, { events: 12, bookmakers: 3, now, snapshotsPerPair: days * 4 + 1 });
   });
   afterAll(() => test.drop());
 
@@ -29,14 +20,7 @@ describe.each(databaseKinds)("a seed with days of history on %s", (kind) => {
     withMarkets(
       test.db,
       await test.db.withSession((s) =>
-        s.query<{
-          id: number;
-          eventId: number;
-          bookmakerId: number;
-          capturedAt: Date;
-          shape: string;
-          prices: unknown;
-        }>(
+        s.query<{ id: number; eventId: number; bookmakerId: number; capturedAt: Date; shape: string; prices: unknown }>(
           `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", shape::text AS shape, prices
            FROM odds_snapshot ORDER BY id`,
         ),
@@ -49,15 +33,9 @@ describe.each(databaseKinds)("a seed with days of history on %s", (kind) => {
       ),
     );
 
-  it("stores, for every pair, its newest snapshot as the latest odds, and no stray rows", async () => {
+  it('stores, for every pair, its newest snapshot as the latest odds, and no stray rows', async () => {
     const [check] = await test.db.withSession((s) =>
-      s.query<{
-        snapshots: number;
-        pairs: number;
-        mismatched: number;
-        strays: number;
-        unanalyzed: number;
-      }>(
+      s.query<{ snapshots: number; pairs: number; mismatched: number; strays: number; unanalyzed: number }>(
         `SELECT (SELECT count(*)::int FROM odds_snapshot) AS snapshots,
                 (SELECT count(*)::int FROM latest_odds) AS pairs,
                 (SELECT count(*)::int FROM latest_odds l CROSS JOIN LATERAL (
@@ -68,16 +46,10 @@ describe.each(databaseKinds)("a seed with days of history on %s", (kind) => {
                 (SELECT count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND reltuples < 0) AS unanalyzed`,
       ),
     );
-    expect(check).toEqual({
-      snapshots: 12 * 3 * (days * 4 + 1),
-      pairs: 12 * 3,
-      mismatched: 0,
-      strays: 0,
-      unanalyzed: 0,
-    });
+    expect(check).toEqual({ snapshots: 12 * 3 * (days * 4 + 1), pairs: 12 * 3, mismatched: 0, strays: 0, unanalyzed: 0 });
   });
 
-  it("holds the shapes, prices, movement and latest odds the ingest path writes for the same snapshots", async () => {
+  it('holds the shapes, prices, movement and latest odds the ingest path writes for the same snapshots', async () => {
     const seeded = await history();
     const seededLatest = await latest();
     // Markets as a feed sends them (movement left out), stored again through the ingest path in capture order.
@@ -90,88 +62,33 @@ describe.each(databaseKinds)("a seed with days of history on %s", (kind) => {
         name,
         line,
         status,
-        outcomes: outcomes.map(({ key, name, price, result }) => ({
-          key,
-          name,
-          price,
-          ...(result !== null && { result }),
-        })),
+        outcomes: outcomes.map(({ key, name, price, result }) => ({ key, name, price, ...(result !== null && { result }) })),
       })),
     }));
-    await test.db.prisma.$executeRawUnsafe(
-      "TRUNCATE latest_odds, odds_snapshot",
-    );
-    await test.db.prisma.$executeRawUnsafe(
-      `SELECT setval(pg_get_serial_sequence('odds_snapshot', 'id'), 1, false)`,
-    );
-    const byCapture = inputs
-      .map((input, i) => ({ input, i }))
-      .sort(
-        (a, b) => a.input.capturedAt.getTime() - b.input.capturedAt.getTime(),
-      );
+    await test.db.prisma.$executeRawUnsafe('TRUNCATE latest_odds, odds_snapshot');
+    await test.db.prisma.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('odds_snapshot', 'id'), 1, false)`);
+    const byCapture = inputs.map((input, i) => ({ input, i })).sort((a, b) => a.input.capturedAt.getTime() - b.input.capturedAt.getTime());
     for (let start = 0; start < byCapture.length; start += 50) {
-      await storeSnapshots(
-        test.db.prisma,
-        byCapture.slice(start, start + 50).map(({ input }) => input),
-      );
+      await storeSnapshots(test.db.prisma, byCapture.slice(start, start + 50).map(({ input }) => input));
     }
     const stored = await history();
-    const key = (row: {
-      eventId: number;
-      bookmakerId: number;
-      capturedAt: Date;
-    }) =>
-      `${row.eventId}:${row.bookmakerId}:${new Date(row.capturedAt).getTime()}`;
+    const key = (row: { eventId: number; bookmakerId: number; capturedAt: Date }) => `${row.eventId}:${row.bookmakerId}:${new Date(row.capturedAt).getTime()}`;
     const storedByKey = new Map(stored.map((row) => [key(row), row.markets]));
-    expect(
-      seeded.some((row) =>
-        row.markets.some((m) =>
-          m.outcomes.some((o) => o.previousPrice !== null),
-        ),
-      ),
-    ).toBe(true);
-    for (const row of seeded)
-      expect(storedByKey.get(key(row)), key(row)).toEqual(row.markets);
+    expect(seeded.some((row) => row.markets.some((m) => m.outcomes.some((o) => o.previousPrice !== null)))).toBe(true);
+    for (const row of seeded) expect(storedByKey.get(key(row)), key(row)).toEqual(row.markets);
     // Ids differ (the ingest path numbered them in capture order); the rest of the latest odds must not.
-    const withoutId = (rows: Array<Record<string, unknown>>) =>
-      rows.map(({ snapshot_id: _, ...rest }) => rest);
+    const withoutId = (rows: Array<Record<string, unknown>>) => rows.map(({ snapshot_id: _, ...rest }) => rest);
     expect(withoutId(await latest())).toEqual(withoutId(seededLatest));
   });
 
-  it("leaves the id sequence after the ids it gave, so ingest goes on after a seed", async () => {
-    await seedDatabase(test.db, {
-      events: 2,
-      bookmakers: 1,
-      now,
-      snapshotsPerPair: 5,
-    });
-    const [latestRow] = await test.db.withSession((s) =>
-      s.query<{ eventId: number }>(
-        'SELECT event_id AS "eventId" FROM latest_odds LIMIT 1',
-      ),
-    );
+  it('leaves the id sequence after the ids it gave, so ingest goes on after a seed', async () => {
+    await seedDatabase(test.db, { events: 2, bookmakers: 1, now, snapshotsPerPair: 5 });
+    const [latestRow] = await test.db.withSession((s) => s.query<{ eventId: number }>('SELECT event_id AS "eventId" FROM latest_odds LIMIT 1'));
     const { stored } = await storeSnapshots(test.db.prisma, [
-      {
-        eventId: latestRow!.eventId,
-        bookmakerId: 1,
-        capturedAt: new Date(now.getTime() + 60_000),
-        markets: [
-          {
-            key: "btts",
-            name: "Both teams to score",
-            line: null,
-            outcomes: [
-              { key: "yes", name: "Yes", price: 1.8 },
-              { key: "no", name: "No", price: 2 },
-            ],
-          },
-        ],
-      },
+      { eventId: latestRow!.eventId, bookmakerId: 1, capturedAt: new Date(now.getTime() + 60_000), markets: [{ key: 'btts', name: 'Both teams to score', line: null, outcomes: [{ key: 'yes', name: 'Yes', price: 1.8 }, { key: 'no', name: 'No', price: 2 }] }] },
     ]);
     expect(stored).toBe(1);
-    const [{ max }] = (await test.db.withSession((s) =>
-      s.query<{ max: number }>("SELECT max(id)::int AS max FROM odds_snapshot"),
-    )) as [{ max: number }];
+    const [{ max }] = (await test.db.withSession((s) => s.query<{ max: number }>('SELECT max(id)::int AS max FROM odds_snapshot'))) as [{ max: number }];
     expect(max).toBe(2 * 1 * 5 + 1);
   });
 });
