@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeSnapshots } from '../src/db/odds-store.js';
-import type { MovedMarket } from '../src/domain/movement.js';
 import type { SnapshotInput } from '../src/domain/odds.js';
 import { seedDatabase } from '../src/seed/seed.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
+import { withMarkets } from './support/stored-markets.js';
 
 // The seed loads history by COPY: it must hold what the ingest path (storeSnapshots) would have stored.
 describe.each(databaseKinds)('a seed with days of history on %s', (kind) => {
@@ -17,15 +17,20 @@ describe.each(databaseKinds)('a seed with days of history on %s', (kind) => {
   afterAll(() => test.drop());
 
   const history = async () =>
-    test.db.withSession((s) =>
-      s.query<{ id: number; eventId: number; bookmakerId: number; capturedAt: Date; markets: MovedMarket[] }>(
-        `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
-         FROM odds_snapshot ORDER BY id`,
+    withMarkets(
+      test.db,
+      await test.db.withSession((s) =>
+        s.query<{ id: number; eventId: number; bookmakerId: number; capturedAt: Date; shape: string; prices: unknown }>(
+          `SELECT id, event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", shape::text AS shape, prices
+           FROM odds_snapshot ORDER BY id`,
+        ),
       ),
     );
   const latest = async () =>
     test.db.withSession((s) =>
-      s.query<Record<string, unknown>>(`SELECT event_id, bookmaker_id, snapshot_id, captured_at, markets FROM latest_odds ORDER BY event_id, bookmaker_id`),
+      s.query<Record<string, unknown>>(
+        `SELECT event_id, bookmaker_id, snapshot_id, captured_at, shape::text AS shape, prices::text AS prices FROM latest_odds ORDER BY event_id, bookmaker_id`,
+      ),
     );
 
   it('stores, for every pair, its newest snapshot as the latest odds, and no stray rows', async () => {
@@ -34,9 +39,9 @@ describe.each(databaseKinds)('a seed with days of history on %s', (kind) => {
         `SELECT (SELECT count(*)::int FROM odds_snapshot) AS snapshots,
                 (SELECT count(*)::int FROM latest_odds) AS pairs,
                 (SELECT count(*)::int FROM latest_odds l CROSS JOIN LATERAL (
-                   SELECT s.id, s.captured_at, s.markets FROM odds_snapshot s
+                   SELECT s.id, s.captured_at, s.shape, s.prices FROM odds_snapshot s
                    WHERE s.event_id = l.event_id AND s.bookmaker_id = l.bookmaker_id ORDER BY s.captured_at DESC LIMIT 1) n
-                 WHERE (l.snapshot_id, l.captured_at, l.markets) IS DISTINCT FROM (n.id, n.captured_at, n.markets)) AS mismatched,
+                 WHERE (l.snapshot_id, l.captured_at, l.shape, l.prices::text) IS DISTINCT FROM (n.id, n.captured_at, n.shape, n.prices::text)) AS mismatched,
                 (SELECT count(*)::int FROM odds_snapshot_default) AS strays,
                 (SELECT count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND reltuples < 0) AS unanalyzed`,
       ),
@@ -44,7 +49,7 @@ describe.each(databaseKinds)('a seed with days of history on %s', (kind) => {
     expect(check).toEqual({ snapshots: 12 * 3 * (days * 4 + 1), pairs: 12 * 3, mismatched: 0, strays: 0, unanalyzed: 0 });
   });
 
-  it('holds the documents, movement and latest odds the ingest path writes for the same snapshots', async () => {
+  it('holds the shapes, prices, movement and latest odds the ingest path writes for the same snapshots', async () => {
     const seeded = await history();
     const seededLatest = await latest();
     // Markets as a feed sends them (movement left out), stored again through the ingest path in capture order.

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MovedMarket } from '../src/domain/movement.js';
 import { overround } from '../src/domain/odds.js';
 import { seedDatabase } from '../src/seed/seed.js';
 import { anyKind, createTestDatabase, type TestDatabase } from './support/databases.js';
+import { withMarkets } from './support/stored-markets.js';
 
 describe('the seed', () => {
   let test: TestDatabase;
@@ -37,14 +37,14 @@ describe('the seed', () => {
 
   it('offers result, over/under at several lines, handicap and both-teams-to-score markets for football', async () => {
     const football = await test.db.prisma.latestOdds.findFirstOrThrow({ where: { event: { sport: { key: 'football' } } } });
-    const markets = football.markets as unknown as MovedMarket[];
+    const { markets } = (await withMarkets(test.db, [football]))[0]!;
     expect(new Set(markets.map((m) => m.key))).toEqual(new Set(['1x2', 'over_under', 'handicap', 'btts']));
     expect(markets.filter((m) => m.key === 'over_under').map((m) => m.line)).toEqual([1.5, 2.5, 3.5]);
   });
 
   it('prices every market with a believable margin', async () => {
-    const snapshots = await test.db.prisma.oddsSnapshot.findMany({ select: { markets: true } });
-    const markets = snapshots.flatMap((s) => s.markets as unknown as MovedMarket[]);
+    const snapshots = await withMarkets(test.db, await test.db.prisma.oddsSnapshot.findMany());
+    const markets = snapshots.flatMap((s) => s.markets);
     const margins = markets.map((m) => overround(m.outcomes.map((o) => o.price)));
     const average = margins.reduce((a, b) => a + b, 0) / margins.length;
     expect(average).toBeGreaterThan(0.03);
@@ -62,7 +62,7 @@ describe('the seed', () => {
       where: { eventId: latest.eventId, bookmakerId: latest.bookmakerId },
       orderBy: { capturedAt: 'desc' },
     });
-    expect([latest.snapshotId, latest.markets]).toEqual([newest.id, newest.markets]);
+    expect([latest.snapshotId, latest.shape, latest.prices]).toEqual([newest.id, newest.shape, newest.prices]);
   });
 
   it('lays history out in day partitions and leaves the planner statistics', async () => {
@@ -99,8 +99,8 @@ describe('the seed', () => {
   // Last: it seeds the database again (the seed replaces what is there), so the data set is compared with itself.
   it('writes the same data set for the same seed and day', async () => {
     const prices = async () =>
-      (await test.db.prisma.oddsSnapshot.findMany({ select: { id: true, markets: true }, orderBy: { id: 'asc' } })).map(
-        (s) => `${s.id}:${(s.markets as unknown as MovedMarket[]).flatMap((m) => m.outcomes.map((o) => o.price)).join(',')}`,
+      (await withMarkets(test.db, await test.db.prisma.oddsSnapshot.findMany({ orderBy: { id: 'asc' } }))).map(
+        (s) => `${s.id}:${s.markets.flatMap((m) => m.outcomes.map((o) => o.price)).join(',')}`,
       );
     const first = await prices();
     await seedDatabase(test.db, { events: 60, bookmakers: 4, now: new Date(now.getTime() + 3_600_000) });

@@ -3,7 +3,10 @@ import type { LoggedOddsChange } from '../domain/change-log.js';
 import { changedMarketKeys } from '../domain/market-changes.js';
 import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
+import { movedMarkets, storedMarkets, type ShapeMarket, type StoredPrices } from '../domain/stored-odds.js';
+import type { RowQuery } from './database.js';
 import { writeFeedCommit, type FeedCommit, type Transaction } from './feed-commit.js';
+import { readShapes, shapeOf, writeShapes } from './market-shapes.js';
 
 export interface StoreResult {
   /** Snapshots written; one already stored (same event, bookmaker, capturedAt) is not counted. */
@@ -85,24 +88,25 @@ async function writeSnapshots(
   const heads = await lockLatest(tx, snapshots);
   const headsBefore = new Map(heads);
   const moved = await withMovements(tx, snapshots, heads);
-  const documents = moved.map((markets) => JSON.stringify(markets));
+  const stored = moved.map((markets, i) => storedMarkets(markets, snapshots[i]!.capturedAt.getTime()));
+  await writeShapes(rowQuery(tx), stored);
   // One statement: the history rows, then each pair's newest inserted row made its latest odds, only forward (a
-  // late, older snapshot joins history without becoming the latest). The latest odds take their document from
-  // the inserted rows, so each document is sent and parsed once. ON CONFLICT DO NOTHING RETURNING yields only
+  // late, older snapshot joins history without becoming the latest). The latest odds take their prices from
+  // the inserted rows, so each is sent and parsed once. ON CONFLICT DO NOTHING RETURNING yields only
   // the rows this call inserted.
   const [written] = await tx.$queryRawUnsafe<[{ stored: number; latest: MovedLatest[] }]>(
     `WITH inserted AS (
-       INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at, markets)
-       SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::timestamptz[])[d.i], d.markets::jsonb
-       FROM json_array_elements($4::json) WITH ORDINALITY AS d(markets, i)
+       INSERT INTO odds_snapshot (event_id, bookmaker_id, captured_at, shape, prices)
+       SELECT ($1::int[])[d.i], ($2::int[])[d.i], ($3::timestamptz[])[d.i], ($5::uuid[])[d.i], d.prices
+       FROM json_array_elements($4::json) WITH ORDINALITY AS d(prices, i)
        ON CONFLICT (event_id, bookmaker_id, captured_at) DO NOTHING
-       RETURNING id, event_id, bookmaker_id, captured_at, markets
+       RETURNING id, event_id, bookmaker_id, captured_at, shape, prices
      ), moved AS (
-       INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)
-       SELECT DISTINCT ON (event_id, bookmaker_id) event_id, bookmaker_id, id, captured_at, markets
+       INSERT INTO latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, shape, prices)
+       SELECT DISTINCT ON (event_id, bookmaker_id) event_id, bookmaker_id, id, captured_at, shape, prices
        FROM inserted ORDER BY event_id, bookmaker_id, captured_at DESC
        ON CONFLICT (event_id, bookmaker_id) DO UPDATE
-         SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at, markets = EXCLUDED.markets
+         SET snapshot_id = EXCLUDED.snapshot_id, captured_at = EXCLUDED.captured_at, shape = EXCLUDED.shape, prices = EXCLUDED.prices
          WHERE latest_odds.captured_at < EXCLUDED.captured_at
        RETURNING event_id, bookmaker_id, snapshot_id, captured_at
      )
@@ -112,14 +116,15 @@ async function writeSnapshots(
     snapshots.map((s) => s.eventId),
     snapshots.map((s) => s.bookmakerId),
     snapshots.map((s) => s.capturedAt.toISOString()),
-    jsonArray(documents),
+    jsonArray(stored.map((s) => s.pricesJson)),
+    stored.map((s) => s.digest),
   );
-  const { stored, latest } = written!;
-  if (stored === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
+  const { stored: count, latest } = written!;
+  if (count === 0) return { stored: 0, duplicates: snapshots.length, latestChanged: [] };
   const marketsByKey = new Map(snapshots.map((snapshot, i) => [snapshotKey(snapshot), moved[i]!]));
   return {
-    stored,
-    duplicates: snapshots.length - stored,
+    stored: count,
+    duplicates: snapshots.length - count,
     // What moved is told against the latest odds before this batch: subscribers never saw a batch's earlier snapshots.
     latestChanged: latest.map((row) => {
       const capturedAt = new Date(row.capturedAt);
@@ -168,24 +173,30 @@ async function withMovements(tx: Transaction, snapshots: readonly SnapshotInput[
 async function lockLatest(tx: Transaction, snapshots: readonly SnapshotInput[]): Promise<Map<string, Head>> {
   const pairs = [...new Map(snapshots.map((s) => [pairKey(s), s])).values()];
   // Locked in key order, so two batches locking overlapping pairs cannot deadlock.
-  const rows = await tx.$queryRawUnsafe<Array<{ eventId: number; bookmakerId: number; capturedAt: Date | string; markets: MovedMarket[] }>>(
-    `SELECT event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", markets
+  const rows = await tx.$queryRawUnsafe<Array<{ eventId: number; bookmakerId: number } & StoredRow>>(
+    `SELECT event_id AS "eventId", bookmaker_id AS "bookmakerId", captured_at AS "capturedAt", ${storedColumns}
      FROM latest_odds WHERE (event_id, bookmaker_id) IN (SELECT * FROM unnest($1::int[], $2::int[]))
      ORDER BY event_id, bookmaker_id FOR UPDATE`,
     pairs.map((s) => s.eventId),
     pairs.map((s) => s.bookmakerId),
   );
-  return new Map(rows.map((row) => [pairKey(row), { capturedAtMs: new Date(row.capturedAt).getTime(), markets: row.markets }]));
+  const shapes = await readShapes(rowQuery(tx), rows.map((row) => row.shape));
+  return new Map(
+    rows.map((row) => {
+      const capturedAtMs = new Date(row.capturedAt).getTime();
+      return [pairKey(row), { capturedAtMs, markets: storedMoved(row, shapes, capturedAtMs, `the latest odds of ${pairKey(row)}`) }];
+    }),
+  );
 }
 
 /** For each late snapshot, the markets of the same pair's stored snapshot just before it (none: absent). */
 async function storedBefore(tx: Transaction, late: readonly SnapshotInput[]): Promise<Map<string, MovedMarket[]>> {
   if (late.length === 0) return new Map();
-  const rows = await tx.$queryRawUnsafe<Array<{ i: number; markets: MovedMarket[] }>>(
-    `SELECT l.i::int AS i, p.markets
+  const rows = await tx.$queryRawUnsafe<Array<{ i: number } & StoredRow>>(
+    `SELECT l.i::int AS i, p.captured_at AS "capturedAt", p.shape::text AS shape, p.prices::text AS prices
      FROM unnest($1::int[], $2::int[], $3::timestamptz[]) WITH ORDINALITY AS l(event_id, bookmaker_id, captured_at, i)
      JOIN LATERAL (
-       SELECT s.markets FROM odds_snapshot s
+       SELECT s.captured_at, s.shape, s.prices FROM odds_snapshot s
        WHERE s.event_id = l.event_id AND s.bookmaker_id = l.bookmaker_id AND s.captured_at < l.captured_at
        ORDER BY s.captured_at DESC LIMIT 1
      ) p ON true`,
@@ -193,7 +204,31 @@ async function storedBefore(tx: Transaction, late: readonly SnapshotInput[]): Pr
     late.map((s) => s.bookmakerId),
     late.map((s) => s.capturedAt.toISOString()),
   );
-  return new Map(rows.map((row) => [snapshotKey(late[row.i - 1]!), row.markets]));
+  const shapes = await readShapes(rowQuery(tx), rows.map((row) => row.shape));
+  return new Map(
+    rows.map((row) => {
+      const key = snapshotKey(late[row.i - 1]!);
+      return [key, storedMoved(row, shapes, new Date(row.capturedAt).getTime(), `the snapshot before ${key}`)];
+    }),
+  );
+}
+
+/** A snapshot's stored shape and prices, as read by `storedColumns`. */
+interface StoredRow {
+  capturedAt: Date | string;
+  shape: string;
+  prices: string;
+}
+
+const storedColumns = 'shape::text AS shape, prices::text AS prices';
+
+function storedMoved(row: StoredRow, shapes: ReadonlyMap<string, readonly ShapeMarket[]>, capturedAtMs: number, what: string): MovedMarket[] {
+  return movedMarkets(shapeOf(shapes, row.shape, what), JSON.parse(row.prices) as StoredPrices, capturedAtMs);
+}
+
+/** Raw statements inside the transaction, as `RowQuery`s. */
+function rowQuery(tx: Transaction): RowQuery {
+  return (sql, params = []) => tx.$queryRawUnsafe(sql, ...params);
 }
 
 /**
@@ -251,10 +286,9 @@ function snapshotKey(row: { eventId: number; bookmakerId: number; capturedAt: Da
 }
 
 /**
- * Documents travel as one JSON array, split by `json_array_elements` and
- * matched to the other columns by position: a `jsonb[]` parameter is an
- * array literal with every quote escaped, three to four times slower to
- * send and parse for a batch of full snapshots.
+ * Prices travel as one JSON array, split by `json_array_elements` and
+ * matched to the other columns by position: a `json[]` parameter is an
+ * array literal with every quote escaped, slower to send and parse.
  */
 function jsonArray(documents: readonly string[]): string {
   return `[${documents.join(',')}]`;

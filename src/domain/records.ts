@@ -1,4 +1,5 @@
-import { outcomeKey, type MovedMarket } from './movement.js';
+import { outcomeKey } from './movement.js';
+import type { ShapeMarket, StoredPrices } from './stored-odds.js';
 import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 import { marketId, outcomeId } from './odds-ids.js';
@@ -150,31 +151,48 @@ export function eventRecord(row: {
   });
 }
 
-/** Markets as stored, movement included, with each market's margin; `ownerId` is their snapshot's `nodeId`. */
-export function marketRecords(ownerId: string, markets: readonly MovedMarket[]): MarketRecord[] {
+/**
+ * Markets as stored (a shape and its numbers, src/domain/stored-odds.ts), movement included, with each
+ * market's margin; `ownerId` is their snapshot's `nodeId`. Built straight from the numbers, with no
+ * document in between: a board page builds 300 snapshots' markets per miss. `keep`: only these markets.
+ */
+export function marketRecords(
+  ownerId: string,
+  shape: readonly ShapeMarket[],
+  prices: StoredPrices,
+  capturedAtMs: number,
+  keep?: (market: ShapeMarket) => boolean,
+): MarketRecord[] {
   // Outcomes of a snapshot mostly share a few change times: format each once.
   const isoByMs = new Map<number, string>();
   const iso = (ms: number) => isoByMs.get(ms) ?? isoByMs.set(ms, new Date(ms).toISOString()).get(ms)!;
-  return markets.map((market) => {
+  const records: MarketRecord[] = [];
+  let at = 0;
+  for (const market of shape) {
+    const first = at;
+    at += market.outcomes.length * 3;
+    if (keep && !keep(market)) continue;
     const id = marketId(ownerId, market);
-    return {
+    const outcomes = market.outcomes.map((outcome, i) => ({
+      id: outcomeId(id, outcome.key),
+      key: outcome.key,
+      name: outcome.name,
+      price: prices[first + i * 3]!,
+      previousPrice: prices[first + i * 3 + 1] ?? null,
+      changedAt: iso(capturedAtMs - prices[first + i * 3 + 2]!),
+      result: outcome.result,
+    }));
+    records.push({
       id,
       key: market.key,
       name: market.name,
       line: market.line,
       status: market.status,
-      margin: round(overround(market.outcomes.map((o) => o.price)), 6),
-      outcomes: market.outcomes.map((outcome) => ({
-        id: outcomeId(id, outcome.key),
-        key: outcome.key,
-        name: outcome.name,
-        price: outcome.price,
-        previousPrice: outcome.previousPrice,
-        changedAt: iso(outcome.changedAtMs),
-        result: outcome.result,
-      })),
-    };
-  });
+      margin: round(overround(outcomes.map((o) => o.price)), 6),
+      outcomes,
+    });
+  }
+  return records;
 }
 
 export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): EventOddsRecord {

@@ -1,8 +1,10 @@
 import type { Database } from '../db/database.js';
 import { ensureHistoryDays } from '../db/history-partitions.js';
+import { writeShapes } from '../db/market-shapes.js';
 import { asStored } from '../db/odds-store.js';
 import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { SnapshotInput } from '../domain/odds.js';
+import { storedMarkets, type StoredMarkets } from '../domain/stored-odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles } from '../domain/pricing.js';
 import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from './catalogue.js';
 import type { EventStatus } from '../generated/prisma/enums.js';
@@ -58,8 +60,10 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   const { bookmakers, competitions } = await createCatalogue(db, options.bookmakers);
   // History is written as the ingest path would have written it (prices rounded as stored, each snapshot's
   // movement following the pair's snapshot before), but by COPY: ids given here, in generation order.
-  const history = new CopyLoader(db, 'odds_snapshot (id, event_id, bookmaker_id, captured_at, markets)');
+  const history = new CopyLoader(db, 'odds_snapshot (id, event_id, bookmaker_id, captured_at, shape, prices)');
   const newest = new Map<string, string>();
+  // Shapes are few (one per sport's market template and line set): stored once each, after the history naming them.
+  const shapes = new Map<string, StoredMarkets>();
   let snapshotCount = 0;
   const eventsPerBatch = Math.max(1, Math.floor(pairSnapshotsPerBatch / snapshotsPerPair));
   for (let first = 0; first < options.events; first += eventsPerBatch) {
@@ -76,7 +80,9 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
       const moved = withMovement(markets, capturedAt.getTime(), previous.get(pair));
       previous.set(pair, moved);
       const id = ++snapshotCount;
-      const capturedAndMarkets = `${capturedAt.toISOString()}\t${copyText(JSON.stringify(moved))}\n`;
+      const stored = storedMarkets(moved, capturedAt.getTime());
+      if (!shapes.has(stored.digest)) shapes.set(stored.digest, stored);
+      const capturedAndMarkets = `${capturedAt.toISOString()}\t${stored.digest}\t${stored.pricesJson}\n`;
       await history.add(`${id}\t${pair}\t${capturedAndMarkets}`);
       // Snapshots come oldest first per pair: the last one seen is the latest.
       newest.set(pair, `${pair}\t${id}\t${capturedAndMarkets}`);
@@ -84,7 +90,8 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
     options.onProgress?.({ events: first + count, totalEvents: options.events, snapshots: snapshotCount });
   }
   await history.end();
-  const latest = new CopyLoader(db, 'latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, markets)');
+  await db.withSession((session) => writeShapes(session.query, [...shapes.values()]));
+  const latest = new CopyLoader(db, 'latest_odds (event_id, bookmaker_id, snapshot_id, captured_at, shape, prices)');
   for (const line of newest.values()) await latest.add(line);
   await latest.end();
   // The ids were given, not drawn: the sequence goes on after them, for ingest.
@@ -126,11 +133,6 @@ class CopyLoader {
     copy.catch(() => {});
     this.#inFlight.push(copy);
   }
-}
-
-/** A value in COPY's text format: JSON escapes every control character, so only its backslashes need doubling. */
-function copyText(json: string): string {
-  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
 /**

@@ -6,6 +6,7 @@ import { OddsReader } from '../../src/db/odds-reader.js';
 import type { MovedMarket } from '../../src/domain/movement.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
+import { withMarkets } from '../support/stored-markets.js';
 
 describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
   let test: TestDatabase;
@@ -77,21 +78,21 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
   it('stores each snapshot as one row with its markets, lines and outcome prices as a document', async () => {
     const result = await storeSnapshots(test.db.prisma, [snapshot(0, 0, '2026-11-30T10:00:00Z', 2.05)]);
     expect(result).toMatchObject({ stored: 1, duplicates: 0 });
-    const stored = await test.db.prisma.oddsSnapshot.findFirstOrThrow();
-    expect(prices(stored.markets)).toEqual([
+    const [stored] = await withMarkets(test.db, [await test.db.prisma.oddsSnapshot.findFirstOrThrow()]);
+    expect(prices(stored!.markets)).toEqual([
       ['1x2', null, [2.05, 3.4, 3.9]],
       ['over_under', 2.5, [1.91, 1.95]],
     ]);
-    const latest = await test.db.prisma.latestOdds.findFirstOrThrow();
-    expect([latest.snapshotId, latest.markets]).toEqual([stored.id, stored.markets]);
+    const [latest] = await withMarkets(test.db, [await test.db.prisma.latestOdds.findFirstOrThrow()]);
+    expect([latest!.snapshotId, latest!.markets]).toEqual([stored!.id, stored!.markets]);
   });
 
   it('keeps prices to 3 decimals and lines to 2, rounding half away from zero on the decimal digits', async () => {
     const odd = snapshot(0, 0, '2026-11-30T10:00:00Z', 2.0005);
     odd.markets[1] = { ...odd.markets[1]!, key: 'handicap', line: -1.255 };
     await storeSnapshots(test.db.prisma, [odd]);
-    const stored = await test.db.prisma.oddsSnapshot.findFirstOrThrow();
-    expect(prices(stored.markets)).toEqual([
+    const [stored] = await withMarkets(test.db, [await test.db.prisma.oddsSnapshot.findFirstOrThrow()]);
+    expect(prices(stored!.markets)).toEqual([
       ['1x2', null, [2.001, 3.4, 3.9]],
       ['handicap', -1.26, [1.91, 1.95]],
     ]);
@@ -135,16 +136,19 @@ describe.each(databaseKinds)('storing odds snapshots on %s', (kind) => {
       { eventId: eventIds[1], bookmakerId: bookmakerIds[0], snapshotId: expect.any(Number), capturedAt: '2026-11-30T12:00:00.000Z', changedMarkets: ['1x2'] },
     ]);
 
-    const latest = await prisma.latestOdds.findMany({
-      where: { eventId: { in: eventIds } },
-      orderBy: [{ eventId: 'asc' }, { bookmakerId: 'asc' }],
-    });
+    const latest = await withMarkets(
+      test.db,
+      await prisma.latestOdds.findMany({
+        where: { eventId: { in: eventIds } },
+        orderBy: [{ eventId: 'asc' }, { bookmakerId: 'asc' }],
+      }),
+    );
     expect(
       latest.map((l) => [
         eventIds.indexOf(l.eventId),
         bookmakerIds.indexOf(l.bookmakerId),
         l.capturedAt.toISOString(),
-        (l.markets as unknown as MovedMarket[])[0]!.outcomes[0]!.price,
+        l.markets[0]!.outcomes[0]!.price,
       ]),
     ).toEqual([
       [0, 0, '2026-11-30T11:00:00.000Z', 2.1],

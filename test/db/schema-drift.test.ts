@@ -30,10 +30,10 @@ describe.each(databaseKinds)('schema.prisma and the SQL migrations on %s', (kind
   it('disagree when a field changes type or nullability only in schema.prisma', async () => {
     const changed = schema
       .replace(/ home +String/, ' home String?')
-      .replace(/(model LatestOdds[^}]*markets +)Json +@db.JsonB/, '$1Json @db.Json');
+      .replace(/(model LatestOdds[^}]*prices +)Json +@db.Json/, '$1Json @db.JsonB');
     expect(await drift(changed)).toEqual([
       'columns event.home: schema.prisma has text NULL, the database has text NOT NULL',
-      'columns latest_odds.markets: schema.prisma has json NOT NULL, the database has jsonb NOT NULL',
+      'columns latest_odds.prices: schema.prisma has jsonb NOT NULL, the database has json NOT NULL',
     ]);
   });
 

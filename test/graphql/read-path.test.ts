@@ -27,6 +27,10 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
   });
 
   it('costs the same few statements for a 50-event board as for a 10-event board with CACHE=off', async () => {
+    // The first read of odds also reads the market shapes it has not seen (one statement); later ones know them.
+    cold.resetStatements();
+    await cold.query<{ data: BoardData }>(boardQuery, { first: 50 });
+    const firstCount = cold.statements.length;
     cold.resetStatements();
     const small = await cold.query<{ data: BoardData }>(boardQuery, { first: 10 });
     const smallCount = cold.statements.length;
@@ -38,8 +42,9 @@ describe.runIf(postgresUrl)('SQL statements per board on PostgreSQL (needs TEST_
     expect(large.data.events.edges).toHaveLength(50);
     expect(large.data.events.edges.every((edge) => edge.node.odds.length === seededShapes.seeded.bookmakers)).toBe(true);
     expect(largeCount).toBe(smallCount);
-    // page + count, sports, competitions, latest snapshots, their markets, bookmakers
-    expect(largeCount).toBeLessThanOrEqual(8);
+    expect(firstCount).toBe(largeCount + 1);
+    // page + count, sports, competitions, latest odds, bookmakers (+ market shapes the first time)
+    expect(firstCount).toBeLessThanOrEqual(8);
   });
 
   it('costs no statement at all for a hot board, any page, any filter', async () => {

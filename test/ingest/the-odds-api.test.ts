@@ -8,8 +8,8 @@ import { OddsApiFeed } from '../../src/ingest/feeds/the-odds-api.js';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
-import type { MovedMarket } from '../../src/domain/movement.js';
 import { startOddsApiServer } from '../support/odds-api-server.js';
+import { withMarkets } from '../support/stored-markets.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/the-odds-api');
 const fixtureEvents = ['soccer_epl', 'basketball_nba'].flatMap((sport) => JSON.parse(readFileSync(path.join(fixtures, `${sport}.json`), 'utf8')) as OddsApiEvent[]);
@@ -133,7 +133,8 @@ describe('The Odds API feed', () => {
     });
     expect(event).toMatchObject({ home: 'Boston Celtics', away: 'Miami Heat', competition: { key: 'usa-pro-basketball' } });
     expect(event.latestOdds[0]!.bookmaker).toMatchObject({ key: 'pinnacle', name: 'Pinnacle' });
-    const handicap = (event.latestOdds[0]!.markets as unknown as MovedMarket[]).find((m) => m.key === 'handicap')!;
+    const [latest] = await withMarkets(test.db, event.latestOdds);
+    const handicap = latest!.markets.find((m) => m.key === 'handicap')!;
     expect([handicap.line, handicap.outcomes.map((o) => [o.key, o.price])]).toEqual([
       -7.5,
       [
