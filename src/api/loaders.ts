@@ -11,6 +11,7 @@ import type {
 } from '../domain/records.js';
 import { NotFoundError } from './errors.js';
 import type { MaybePromise } from './maybe-promise.js';
+import { ReadJournal } from './read-journal.js';
 
 /**
  * Per-request loaders over the shared cache. Never share one between
@@ -26,6 +27,8 @@ export interface Loaders {
   sports(): MaybePromise<readonly SportRecord[]>;
   competitions(): MaybePromise<readonly CompetitionRecord[]>;
   bookmakers(): MaybePromise<readonly BookmakerRecord[]>;
+  /** Every value these loaders answer at once, while spliced execution records a part. */
+  journal: ReadJournal;
 }
 
 export interface LoaderOptions {
@@ -36,9 +39,12 @@ export interface LoaderOptions {
   memoize?: boolean;
   /** Collects the cache keys read (the response cache's tags). */
   track?: Set<CacheKey> | undefined;
+  journal?: ReadJournal | undefined;
 }
 
-export function createLoaders(reads: SharedReads, options: LoaderOptions = {}): Loaders {
+export function createLoaders(reads: SharedReads, { memoize, track }: Omit<LoaderOptions, 'journal'> = {}): Loaders {
+  const journal = new ReadJournal();
+  const options = { memoize, track, journal };
   const lists = new RequestLoader<string, readonly object[]>(reads.lists, 'List', options);
   return {
     sport: new RequestLoader(reads.sport, 'Sport', options),
@@ -49,6 +55,7 @@ export function createLoaders(reads: SharedReads, options: LoaderOptions = {}): 
     sports: () => lists.get('sports') as MaybePromise<readonly SportRecord[]>,
     competitions: () => lists.get('competitions') as MaybePromise<readonly CompetitionRecord[]>,
     bookmakers: () => lists.get('bookmakers') as MaybePromise<readonly BookmakerRecord[]>,
+    journal,
   };
 }
 
@@ -66,16 +73,19 @@ export class RequestLoader<K extends Id, V extends object> {
   readonly #reads: ReadThrough<V>;
   readonly #kind: CacheKind;
   readonly #track: Set<CacheKey> | undefined;
+  readonly #journal: ReadJournal | undefined;
   /** Values read at once or by a settled batch; undefined without a memo. */
   readonly #values: Map<K, V> | undefined;
   /** Keys handed to a batch: DataLoader's memo answers them from then on. */
   readonly #batched: Set<K> | undefined;
   readonly #batches: DataLoader<K, V>;
 
-  constructor(reads: ReadThrough<V>, kind: CacheKind, { memoize = true, track }: LoaderOptions = {}) {
+  constructor(reads: ReadThrough<V>, kind: CacheKind, { memoize = true, track, journal }: LoaderOptions = {}) {
     this.#reads = reads;
     this.#kind = kind;
     this.#track = track;
+    this.#journal = journal;
+    journal?.add(kind, this);
     if (memoize) {
       this.#values = new Map();
       this.#batched = new Set();
@@ -100,6 +110,12 @@ export class RequestLoader<K extends Id, V extends object> {
 
   /** The value when this request or the shared cache has it (a miss is left to `load`, which counts it). */
   peek(id: K): V | undefined {
+    const value = this.#answerNow(id);
+    if (value !== undefined) this.#journal?.read(this.#kind, id, value);
+    return value;
+  }
+
+  #answerNow(id: K): V | undefined {
     const values = this.#values;
     if (values) {
       const value = values.get(id);

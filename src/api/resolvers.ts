@@ -41,6 +41,14 @@ async function subscribeOdds(
 /** The largest page `events` and `oddsHistory` return. */
 export const maxPageSize = 200;
 
+/**
+ * Types whose resolvers read nothing but their parent, their arguments and the request's loaders, through
+ * `get` or `peek` (which the loaders' journal sees): spliced execution reuses such a part's JSON while every
+ * record it read is still the one the request reads (src/api/spliced-execution.ts). A field of these types
+ * that read anything else (the context's board, reader or log position, the clock) would be answered stale.
+ */
+export const typesResolvedFromLoaders: ReadonlySet<string> = new Set(['Event', 'Competition', 'OddsSnapshot', 'BestPrice']);
+
 // Resolvers stay thin: arguments are checked here, data comes through the loaders.
 export const resolvers: Resolvers = {
   DateTime,
