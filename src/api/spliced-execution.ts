@@ -410,7 +410,14 @@ function joinObject(fields: readonly FieldPlan[], values: readonly string[]): st
   return `${json}}`;
 }
 
-const joinList = (items: readonly string[]) => `[${items.join(',')}]`;
+function joinList(items: readonly string[]): string {
+  // A few large parts (a page's events, each memoised whole) are concatenated as ropes: a join would copy them
+  // into one more large string, which the answer's encoding copies again. Many small ones are joined.
+  if (items.length > 64) return `[${items.join(',')}]`;
+  let json = '[';
+  for (let i = 0; i < items.length; i++) json += (i === 0 ? '' : ',') + items[i]!;
+  return `${json}]`;
+}
 
 /**
  * `join` of `parts` once every promise among them has settled. Not Promise.all: that makes a promise of every
