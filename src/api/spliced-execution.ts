@@ -50,10 +50,11 @@ import {
  * record in this request: an event's part stands while its odds, competition
  * and bookmakers are the records it was made from. Checking them reads them
  * through the request's loaders, so the response cache's tags are what a
- * fresh execution would have read. Anything off the common path (a resolver's error, a null in
- * a non-null field, an abstract type, introspection) abandons the attempt,
- * and the operation runs in graphql-jit or graphql-js, which word errors and
- * propagate nulls; reads are idempotent, so running again changes nothing.
+ * fresh execution would have read. Anything off the common path (a
+ * resolver's error, a null in a non-null field, an abstract type,
+ * introspection) abandons the attempt, and the operation runs in graphql-jit
+ * or graphql-js, which word errors and propagate nulls; reads are
+ * idempotent, so running again changes nothing.
  * test/graphql/compiled-execution.test.ts compares the bytes with graphql-js.
  */
 
