@@ -2,7 +2,8 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { GraphQLContext } from './context.js';
-import { SplicedOperation } from './spliced-execution.js';
+import { typesResolvedFromLoaders } from './resolvers.js';
+import { SplicedOperation, type SpliceOptions } from './spliced-execution.js';
 
 type Gateway = NonNullable<ApolloServerOptionsWithGateway<GraphQLContext>['gateway']>;
 type GatewayExecutor = Awaited<ReturnType<Gateway['load']>>['executor'];
@@ -62,8 +63,12 @@ function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine
   // Apollo keeps parsed documents in its own bounded store, so the same query text brings the same
   // DocumentNode: plans live exactly as long as the documents Apollo keeps.
   const plans = new WeakMap<DocumentNode, Plans>();
-  // Spliced JSON of immutable records, per record and selection shape (src/api/spliced-execution.ts).
-  const memo = new WeakMap<object, Map<string, string>>();
+  const splicing: SpliceOptions = {
+    // Spliced JSON of immutable records, per record and selection shape (src/api/spliced-execution.ts).
+    memo: new WeakMap(),
+    journalOf: (context) => (context as GraphQLContext).loaders.journal,
+    resolvedFromLoaders: typesResolvedFromLoaders,
+  };
   return async ({ document, operationName, request, context }) => {
     const reference = (engine: ExecutionEngine) => {
       count(engine);
@@ -74,7 +79,7 @@ function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine
     if (plan.runs++ < 1) return reference('graphql-js');
     // Spliced only over HTTP, where Apollo serialises with `stringifyResult`; executeOperation's callers read `data`.
     if (request.http && plan.spliced !== null) {
-      plan.spliced ??= SplicedOperation.of(schema, document, operationName ?? '', memo) ?? null;
+      plan.spliced ??= SplicedOperation.of(schema, document, operationName ?? '', splicing) ?? null;
       const data = await plan.spliced?.execute(request.variables, context);
       if (data) {
         count('spliced');

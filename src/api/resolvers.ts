@@ -8,6 +8,7 @@ import { inBatches } from '../live/batches.js';
 import { CursorExpiredError, resumeOdds } from '../live/resume.js';
 import { decodeCursor, decodeLogCursor, encodeCursor, encodeLogCursor } from './cursor.js';
 import { apiError, badUserInput, ErrorCode, nullIfNotFound } from './errors.js';
+import { andThen, type MaybePromise } from './maybe-promise.js';
 import { DateTime } from './scalars.js';
 
 /** A subscription that cannot go on (src/live/resume.ts) as the API's `CURSOR_EXPIRED`; anything else as it is. */
@@ -40,6 +41,14 @@ async function subscribeOdds(
 /** The largest page `events` and `oddsHistory` return. */
 export const maxPageSize = 200;
 
+/**
+ * Types whose resolvers read nothing but their parent, their arguments and the request's loaders, through
+ * `get` or `peek` (which the loaders' journal sees): spliced execution reuses such a part's JSON while every
+ * record it read is still the one the request reads (src/api/spliced-execution.ts). A field of these types
+ * that read anything else (the context's board, reader or log position, the clock) would be answered stale.
+ */
+export const typesResolvedFromLoaders: ReadonlySet<string> = new Set(['Event', 'Competition', 'OddsSnapshot', 'BestPrice']);
+
 // Resolvers stay thin: arguments are checked here, data comes through the loaders.
 export const resolvers: Resolvers = {
   DateTime,
@@ -47,7 +56,7 @@ export const resolvers: Resolvers = {
     events: (_, { filter, ...page }, context) => eventsPage(context, filter ?? {}, pageRequest(page)),
     event: (_, { id }, { loaders }) => {
       const eventId = parseId(id);
-      return eventId === undefined ? null : nullIfNotFound(loaders.event.load(eventId));
+      return eventId === undefined ? null : (loaders.event.peek(eventId) ?? nullIfNotFound(loaders.event.load(eventId)));
     },
     sports: (_, __, { loaders }) => loaders.sports(),
     bookmakers: (_, __, { loaders }) => loaders.bookmakers(),
@@ -97,7 +106,7 @@ export const resolvers: Resolvers = {
     },
   },
   OddsUpdate: {
-    event: (update, _, { loaders }) => loaders.event.load(update.eventId),
+    event: (update, _, { loaders }) => loaders.event.get(update.eventId),
     snapshot: (update) => update.snapshot,
     cursor: (update) => encodeLogCursor(update.place),
   },
@@ -113,30 +122,27 @@ export const resolvers: Resolvers = {
     totalCount: (page) => page.totalCount,
   },
   Competition: {
-    sport: (competition, _, { loaders }) => loaders.sport.load(competition.sportId),
+    sport: (competition, _, { loaders }) => loaders.sport.get(competition.sportId),
   },
   Event: {
-    sport: (event, _, { loaders }) => loaders.sport.load(event.sportId),
-    competition: (event, _, { loaders }) => loaders.competition.load(event.competitionId),
-    odds: async (event, { bookmakers }, { loaders }) => {
-      const { snapshots } = await loaders.eventOdds.load(event.id);
-      if (bookmakers == null) return snapshots;
-      const ids = await bookmakerIdsByKeys(loaders, bookmakers);
-      return snapshots.filter((s) => ids.has(s.bookmakerId));
-    },
-    bestPrices: async (event, { market }, { loaders }) => {
-      const { bestPrices } = await loaders.eventOdds.load(event.id);
-      return market == null ? bestPrices : bestPrices.filter((best) => best.market === market);
-    },
+    // Reads chained with `andThen`, not awaited: what the cache holds is answered without a promise.
+    sport: (event, _, { loaders }) => loaders.sport.get(event.sportId),
+    competition: (event, _, { loaders }) => loaders.competition.get(event.competitionId),
+    odds: (event, { bookmakers }, { loaders }) =>
+      andThen(loaders.eventOdds.get(event.id), ({ snapshots }) =>
+        bookmakers == null ? snapshots : andThen(bookmakerIdsByKeys(loaders, bookmakers), (ids) => snapshots.filter((s) => ids.has(s.bookmakerId))),
+      ),
+    bestPrices: (event, { market }, { loaders }) =>
+      andThen(loaders.eventOdds.get(event.id), ({ bestPrices }) => (market == null ? bestPrices : bestPrices.filter((best) => best.market === market))),
   },
   OddsSnapshot: {
     id: (snapshot) => snapshot.nodeId,
     snapshotId: (snapshot) => String(snapshot.id),
-    bookmaker: (snapshot, _, { loaders }) => loaders.bookmaker.load(snapshot.bookmakerId),
+    bookmaker: (snapshot, _, { loaders }) => loaders.bookmaker.get(snapshot.bookmakerId),
     markets: (snapshot, { keys }) => (keys == null ? snapshot.markets : snapshot.markets.filter((m) => keys.includes(m.key))),
   },
   BestPrice: {
-    bookmaker: (best, _, { loaders }) => loaders.bookmaker.load(best.bookmakerId),
+    bookmaker: (best, _, { loaders }) => loaders.bookmaker.get(best.bookmakerId),
   },
 };
 
@@ -145,8 +151,8 @@ function eventIdSet(eventIds: readonly string[] | null | undefined): Set<number>
   return eventIds == null ? undefined : new Set(eventIds.map(parseId).filter((id) => id !== undefined));
 }
 
-async function bookmakerIdsByKeys(loaders: GraphQLContext['loaders'], keys: readonly string[]): Promise<Set<number>> {
-  return new Set((await loaders.bookmakers()).filter((b) => keys.includes(b.key)).map((b) => b.id));
+function bookmakerIdsByKeys(loaders: GraphQLContext['loaders'], keys: readonly string[]): MaybePromise<Set<number>> {
+  return andThen(loaders.bookmakers(), (bookmakers) => new Set(bookmakers.filter((b) => keys.includes(b.key)).map((b) => b.id)));
 }
 
 /** Where a page starts and how long it is, from `first`/`after` or `last`/`before` (Relay's connection arguments). */

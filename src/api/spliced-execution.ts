@@ -1,5 +1,6 @@
 import type { FormattedExecutionResult } from 'graphql';
 import { deadlineOf, withoutDeadline } from './execution-timeout.js';
+import type { ReadJournal, Reads } from './read-journal.js';
 import {
   getArgumentValues,
   getDirectiveValues,
@@ -41,13 +42,19 @@ import {
  * page is mostly such parts; they are spliced in from a WeakMap keyed by the
  * record (it lives exactly as long as the record does).
  *
- * Only a subtree whose every field reads the record's own property (no
- * resolver: no loader, no context, no arguments that matter) is memoised, so
- * what a request reads through its loaders (the response cache's tags) is
- * read as before. Anything off the common path (a resolver's error, a null in
- * a non-null field, an abstract type, introspection) abandons the attempt,
- * and the operation runs in graphql-jit or graphql-js, which word errors and
- * propagate nulls; reads are idempotent, so running again changes nothing.
+ * A subtree is memoised when every field reads the record's own property, or
+ * is resolved by a resolver of a type said to read nothing but its parent,
+ * its arguments (literals in the document) and the request's loaders. What
+ * such resolvers read is recorded (src/api/read-journal.ts) with the JSON,
+ * and the JSON is reused only while every one of those reads answers the same
+ * record in this request: an event's part stands while its odds, competition
+ * and bookmakers are the records it was made from. Checking them reads them
+ * through the request's loaders, so the response cache's tags are what a
+ * fresh execution would have read. Anything off the common path (a
+ * resolver's error, a null in a non-null field, an abstract type,
+ * introspection) abandons the attempt, and the operation runs in graphql-jit
+ * or graphql-js, which word errors and propagate nulls; reads are
+ * idempotent, so running again changes nothing.
  * test/graphql/compiled-execution.test.ts compares the bytes with graphql-js.
  */
 
@@ -85,18 +92,40 @@ interface FieldPlan {
   completion: Completion;
 }
 
-/** How a field's value becomes JSON: its type, unwrapped once when planned (graphql's type checks are slow per value). */
+/**
+ * How a field's value becomes JSON: its type, unwrapped once when planned (graphql's type checks are slow per value).
+ * `reads`: resolvers below read loaders, so a memoised part records what they read.
+ */
 type Completion =
-  | { kind: 'nonNull'; of: Completion; shape: string | undefined }
-  | { kind: 'list'; of: Completion; shape: string | undefined }
-  | { kind: 'leaf'; type: GraphQLLeafType; shape: string }
-  | { kind: 'object'; plan: ObjectPlan; shape: string | undefined };
+  | { kind: 'nonNull'; of: Completion; shape: string | undefined; reads: boolean }
+  | { kind: 'list'; of: Completion; shape: string | undefined; reads: boolean }
+  | { kind: 'leaf'; type: GraphQLLeafType; shape: string; reads: false }
+  | { kind: 'object'; plan: ObjectPlan; shape: string | undefined; reads: boolean };
 
 interface ObjectPlan {
   type: GraphQLObjectType;
   fields: FieldPlan[];
-  /** The selection as text, for the memo; undefined when a field has a resolver (not a pure function of the record). */
+  /**
+   * The selection as text, for the memo; undefined when the part is not a function of the record and the
+   * loaders' reads alone (a resolver of another type, arguments from variables).
+   */
   shape: string | undefined;
+  /** Some resolver of the part reads loaders. */
+  reads: boolean;
+}
+
+/** A memoised part: its JSON, with what its resolvers read when it has any. */
+type MemoisedPart = string | { json: string; reads: Reads };
+
+/** Spliced JSON of immutable records, per record and selection shape; lives as long as the records do. */
+export type SpliceMemo = WeakMap<object, Map<string, MemoisedPart>>;
+
+export interface SpliceOptions {
+  memo: SpliceMemo;
+  /** The request's journal of loader reads (src/api/read-journal.ts); undefined: parts with resolvers are not memoised. */
+  journalOf: (context: unknown) => ReadJournal | undefined;
+  /** Types whose resolvers read nothing but their parent, their arguments and the request's loaders. */
+  resolvedFromLoaders: ReadonlySet<string>;
 }
 
 /** One operation, compiled for one set of values of the variables its @include/@skip read. */
@@ -107,6 +136,7 @@ interface OperationPlan {
 /** What one execution carries: variables, and per-request argument values of fields that take variables. */
 interface Execution {
   context: unknown;
+  journal: ReadJournal | undefined;
   deadline: ReturnType<typeof deadlineOf>;
   /**
    * A promise's JSON per completion: DataLoader hands every load of one key in a request the same promise
@@ -127,22 +157,24 @@ export class SplicedOperation {
   /** Variables that @include/@skip read: plans differ by their values. */
   readonly #directiveVariables: string[];
   readonly #plans = new Map<string, OperationPlan | null>();
-  readonly #memo: WeakMap<object, Map<string, string>>;
+  readonly #options: SpliceOptions;
+  readonly #memo: SpliceMemo;
 
-  private constructor(schema: GraphQLSchema, operation: OperationDefinitionNode, document: DocumentNode, memo: WeakMap<object, Map<string, string>>) {
+  private constructor(schema: GraphQLSchema, operation: OperationDefinitionNode, document: DocumentNode, options: SpliceOptions) {
     this.#schema = schema;
     this.#operation = operation;
-    this.#memo = memo;
+    this.#options = options;
+    this.#memo = options.memo;
     this.#fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
     this.#directiveVariables = [...directiveVariables(document)];
   }
 
   /** The query `operationName` of `document`, or undefined when it is not a query. */
-  static of(schema: GraphQLSchema, document: DocumentNode, operationName: string, memo: WeakMap<object, Map<string, string>>): SplicedOperation | undefined {
+  static of(schema: GraphQLSchema, document: DocumentNode, operationName: string, options: SpliceOptions): SplicedOperation | undefined {
     const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
     if (!operation || operation.operation !== 'query' || !schema.getQueryType()) return undefined;
-    return new SplicedOperation(schema, operation, document, memo);
+    return new SplicedOperation(schema, operation, document, options);
   }
 
   /** The answer's data as JSON, or undefined when this path does not answer it (the reference path does). */
@@ -153,13 +185,16 @@ export class SplicedOperation {
     const variables = coercion.coerced;
     const plan = this.#planFor(variables);
     if (!plan) return undefined;
+    const journal = this.#options.journalOf(context);
     try {
       const deadline = deadlineOf(context as object);
-      const execution: Execution = { context, deadline, completions: new Map(), variables, args: new Map() };
+      const execution: Execution = { context, journal, deadline, completions: new Map(), variables, args: new Map() };
       const json = this.#completeObject(plan.root, undefined, execution);
       // Resolvers run without their own deadline race (one per call): the whole answer races it once.
       return new JsonData(await (deadline && typeof json !== 'string' ? Promise.race([json, deadline.reached]) : json));
     } catch {
+      // A part being recorded was abandoned half-way.
+      journal?.discard();
       // Abandoned, or a resolver's error: the reference path words it (and reads again, to the same effect).
       return undefined;
     }
@@ -205,9 +240,10 @@ export class SplicedOperation {
     };
     for (const set of selectionSets) collect(set);
     const fields = [...byKey].map(([key, nodes]) => this.#fieldPlan(type, key, nodes, variables));
-    const pure = fields.every((f) => f.resolve === undefined && f.completion.shape !== undefined);
-    const shape = pure ? `${type.name}{${fields.map((f) => `${f.prefix}${f.completion.shape!}`).join(',')}}` : undefined;
-    return { type, fields, shape };
+    const fromLoaders = this.#options.resolvedFromLoaders.has(type.name);
+    const pure = fields.every((f) => f.completion.shape !== undefined && (f.resolve === undefined || (fromLoaders && f.staticArgs !== undefined)));
+    const shape = pure ? `${type.name}{${fields.map((f) => `${f.prefix}${argumentsShape(f)}${f.completion.shape!}`).join(',')}}` : undefined;
+    return { type, fields, shape, reads: fields.some((f) => f.resolve !== undefined || f.completion.reads) };
   }
 
   #fieldPlan(type: GraphQLObjectType, key: string, nodes: FieldNode[], variables: Record<string, unknown>): FieldPlan {
@@ -215,7 +251,7 @@ export class SplicedOperation {
     const fieldName = node.name.value;
     const prefix = `${JSON.stringify(key)}:`;
     if (fieldName === TypeNameMetaFieldDef.name) {
-      return { prefix, node, field: undefined, resolve: undefined, fieldName, staticArgs: {}, completion: { kind: 'leaf', type: GraphQLString, shape: '__typename' } };
+      return { prefix, node, field: undefined, resolve: undefined, fieldName, staticArgs: {}, completion: { kind: 'leaf', type: GraphQLString, shape: '__typename', reads: false } };
     }
     // Introspection (__schema, __type) and unknown fields: the reference path answers.
     const field = type.getFields()[fieldName] ?? abandon();
@@ -239,10 +275,11 @@ export class SplicedOperation {
    * once rather than again per level).
    */
   #completeObject(plan: ObjectPlan, source: unknown, execution: Execution, memo = true): string | Promise<string> {
-    const memoised = memo && plan.shape !== undefined && typeof source === 'object' && source !== null && Object.isFrozen(source);
+    const memoised = memo && plan.shape !== undefined && typeof source === 'object' && source !== null && Object.isFrozen(source) && (!plan.reads || execution.journal !== undefined);
     if (memoised) {
-      const json = this.#memo.get(source)?.get(plan.shape!);
+      const json = this.#recall(source, plan.shape!, execution);
       if (json !== undefined) return json;
+      if (plan.reads) execution.journal!.begin();
     }
     // Values only; their keys are added when joined (a promise fewer per field that waits).
     const values: Array<string | Promise<string>> = [];
@@ -252,20 +289,32 @@ export class SplicedOperation {
       if (typeof value !== 'string') pending = true;
       values.push(value);
     }
-    if (pending) return whenAll(values, (resolved) => joinObject(plan.fields, resolved));
+    if (pending) {
+      // A part that waited on a batch is not memoised: its reads were not all answered at once.
+      if (memoised && plan.reads) execution.journal!.discard();
+      return whenAll(values, (resolved) => joinObject(plan.fields, resolved));
+    }
     const json = joinObject(plan.fields, values as string[]);
-    if (memoised) this.#remember(source as object, plan.shape!, json);
+    if (memoised) this.#remember(source as object, plan.shape!, json, plan.reads ? execution.journal!.end() : undefined);
     return json;
   }
 
-  #remember(source: object, shape: string, json: string): void {
+  /** The part's JSON, if memoised and every read it was made from still answers the same record. */
+  #recall(source: object, shape: string, execution: Execution): string | undefined {
+    const part = this.#memo.get(source)?.get(shape);
+    if (part === undefined || typeof part === 'string') return part;
+    return execution.journal!.unchanged(part.reads) ? part.json : undefined;
+  }
+
+  #remember(source: object, shape: string, json: string, reads: Reads | undefined): void {
     let shapes = this.#memo.get(source);
     if (!shapes) this.#memo.set(source, (shapes = new Map()));
-    if (shapes.size >= maxShapesPerRecord) return;
+    // A part whose reads changed is replaced; a new shape only while the record has room.
+    if (shapes.size >= maxShapesPerRecord && !shapes.has(shape)) return;
     // Joined strings are ropes of every piece; kept as they are, a page's records would leave millions of small
     // strings for the garbage collector to trace. Converting to a number makes V8 flatten the rope in place.
     Number(json);
-    shapes.set(shape, json);
+    shapes.set(shape, reads ? { json, reads } : json);
   }
 
   /** The field's value as JSON (without its key). */
@@ -312,10 +361,11 @@ export class SplicedOperation {
   #completeList(completion: Extract<Completion, { kind: 'list' }>, value: unknown, execution: Execution, memo: boolean): string | Promise<string> {
     if (!Array.isArray(value)) return abandon();
     // A frozen list of records (a snapshot's markets) is as immutable as they are: one lookup for all of it.
-    const memoised = memo && completion.shape !== undefined && Object.isFrozen(value);
+    const memoised = memo && completion.shape !== undefined && Object.isFrozen(value) && (!completion.reads || execution.journal !== undefined);
     if (memoised) {
-      const json = this.#memo.get(value)?.get(completion.shape!);
+      const json = this.#recall(value, completion.shape!, execution);
       if (json !== undefined) return json;
+      if (completion.reads) execution.journal!.begin();
     }
     const items: Array<string | Promise<string>> = [];
     let pending = false;
@@ -324,9 +374,12 @@ export class SplicedOperation {
       if (typeof part !== 'string') pending = true;
       items.push(part);
     }
-    if (pending) return whenAll(items, joinList);
+    if (pending) {
+      if (memoised && completion.reads) execution.journal!.discard();
+      return whenAll(items, joinList);
+    }
     const json = joinList(items as string[]);
-    if (memoised) this.#remember(value, completion.shape!, json);
+    if (memoised) this.#remember(value, completion.shape!, json, completion.reads ? execution.journal!.end() : undefined);
     return json;
   }
 }
@@ -335,16 +388,21 @@ export class SplicedOperation {
 function completionOf(type: GraphQLOutputType, fieldName: string, object: ObjectPlan | undefined): Completion {
   if (isNonNullType(type)) {
     const of = completionOf(type.ofType, fieldName, object);
-    return { kind: 'nonNull', of, shape: of.shape && `${of.shape}!` };
+    return { kind: 'nonNull', of, shape: of.shape && `${of.shape}!`, reads: of.reads };
   }
   if (isListType(type)) {
     const of = completionOf(type.ofType as GraphQLOutputType, fieldName, object);
-    return { kind: 'list', of, shape: of.shape && `[${of.shape}]` };
+    return { kind: 'list', of, shape: of.shape && `[${of.shape}]`, reads: of.reads };
   }
-  if (isLeafType(type)) return { kind: 'leaf', type, shape: `${fieldName}:${type.name}` };
+  if (isLeafType(type)) return { kind: 'leaf', type, shape: `${fieldName}:${type.name}`, reads: false };
   // Abstract types (none in this schema today) would need their runtime type resolved: the reference path answers.
   if (!isObjectType(type) || !object) return abandon();
-  return { kind: 'object', plan: object, shape: object.shape && `${fieldName}${object.shape}` };
+  return { kind: 'object', plan: object, shape: object.shape && `${fieldName}${object.shape}`, reads: object.reads };
+}
+
+/** A resolver's literal arguments, as part of a shape: the same field with other arguments is another part. */
+function argumentsShape(field: FieldPlan): string {
+  return field.resolve && field.node.arguments?.length ? `(${JSON.stringify(field.staticArgs)})` : '';
 }
 
 function joinObject(fields: readonly FieldPlan[], values: readonly string[]): string {
@@ -353,7 +411,14 @@ function joinObject(fields: readonly FieldPlan[], values: readonly string[]): st
   return `${json}}`;
 }
 
-const joinList = (items: readonly string[]) => `[${items.join(',')}]`;
+function joinList(items: readonly string[]): string {
+  // A few large parts (a page's events, each memoised whole) are concatenated as ropes: a join would copy them
+  // into one more large string, which the answer's encoding copies again. Many small ones are joined.
+  if (items.length > 64) return `[${items.join(',')}]`;
+  let json = '[';
+  for (let i = 0; i < items.length; i++) json += (i === 0 ? '' : ',') + items[i]!;
+  return `${json}]`;
+}
 
 /**
  * `join` of `parts` once every promise among them has settled. Not Promise.all: that makes a promise of every

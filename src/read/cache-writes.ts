@@ -15,7 +15,7 @@ export function notifyingCache(cache: OddsCache): { cache: OddsCache; onWrite(li
   const notifying: OddsCache = {
     enabled: cache.enabled,
     now: () => cache.now(),
-    lookup: (key, degraded) => cache.lookup(key, degraded),
+    lookup: (key, degraded, countMiss) => cache.lookup(key, degraded, countMiss),
     get: (key) => cache.get(key),
     peek: (key) => cache.peek(key),
     set(key, value, storedAt) {

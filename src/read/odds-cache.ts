@@ -38,9 +38,11 @@ export interface OddsCache {
   now(): number;
   /**
    * A read by a client: counted as a hit, a stale hit or a miss.
-   * `degraded` (the source is known to be down) serves every entry as stale.
+   * `degraded` (the source is known to be down) serves every entry as stale. `countMiss` false: a miss is
+   * not counted, because the caller reads the key again through a counted lookup (a synchronous read that
+   * falls back to a batch).
    */
-  lookup<T>(key: CacheKey, degraded?: boolean): CacheEntry<T> | undefined;
+  lookup<T>(key: CacheKey, degraded?: boolean, countMiss?: boolean): CacheEntry<T> | undefined;
   /** The value of `lookup`, fresh or stale. */
   get<T>(key: CacheKey): T | undefined;
   /** The entry without counting it or refreshing its recency (for writers, not readers). */
@@ -126,9 +128,10 @@ export class LruOddsCache implements OddsCache {
     });
   }
 
-  lookup<T>(key: CacheKey, degraded = false): CacheEntry<T> | undefined {
+  lookup<T>(key: CacheKey, degraded = false, countMiss = true): CacheEntry<T> | undefined {
     const entry = this.#entry<T>(this.#lru.get(key), key);
     if (entry && degraded) entry.fresh = false;
+    if (!entry && !countMiss) return undefined;
     if (!entry) this.#misses++;
     else if (entry.fresh) this.#hits++;
     else this.#stale++;
@@ -207,8 +210,8 @@ export class DisabledCache implements OddsCache {
   now(): number {
     return performance.now();
   }
-  lookup<T>(): CacheEntry<T> | undefined {
-    this.#misses++;
+  lookup<T>(_key: CacheKey, _degraded?: boolean, countMiss = true): CacheEntry<T> | undefined {
+    if (countMiss) this.#misses++;
     return undefined;
   }
   get<T>(): T | undefined {

@@ -65,6 +65,17 @@ export class ReadThrough<V extends object> {
     return values;
   }
 
+  /**
+   * The cached value, served as `loadMany` would serve it (a stale one is refreshed in the background), without
+   * a promise; undefined on a miss, which is not counted: the caller loads the id through `loadMany`.
+   */
+  cached(id: Id): V | undefined {
+    const { cache, kind, degraded } = this.#options;
+    const entry = cache.lookup<V>(cacheKey(kind, id), degraded?.() ?? false, false);
+    if (entry && !entry.fresh) this.#refresh([id]);
+    return entry?.value;
+  }
+
   /** Loads ids nobody is loading yet in one batch; joins the loads already under way for the rest. */
   async #load(ids: readonly Id[]): Promise<Map<Id, V | undefined>> {
     const own = ids.filter((id) => !this.#loading.has(id));

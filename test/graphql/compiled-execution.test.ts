@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheKey, type CacheKey } from '../../src/domain/cache-keys.js';
+import { deepFreeze, type BookmakerRecord, type CompetitionRecord, type EventOddsRecord, type SportRecord } from '../../src/domain/records.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { silentLogger } from '../../src/ops/log.js';
@@ -90,6 +92,11 @@ const corpus: Operation[] = [
   { name: 'introspection', query: `{ __type(name: "OddsSnapshot") { name fields { name type { name kind ofType { name } } } } __schema { queryType { name } } }` },
 ];
 
+/** How many operations `metrics` (the gateway's Prometheus text) says were executed by `engine`. */
+function executions(metrics: string, engine: string): number {
+  return Number(new RegExp(`^oddsgate_graphql_executions_total\\{engine="${engine}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+}
+
 // Each operation is sent this many times to the compiled gateway: the first runs in graphql-js, the rest compiled.
 const runs = 3;
 
@@ -118,6 +125,8 @@ describe('compiled execution (graphql-jit behind Apollo)', () => {
     return { status: response.status, body: await response.text() };
   };
 
+  const count = async (gateway: Gateway, engine: string) => executions(await (await fetch(`${gateway.url}/metrics`)).text(), engine);
+
   it('answers every operation of the corpus with graphql-js\'s bytes and status, compiled or not', { timeout: 60_000 }, async () => {
     const answers = [];
     for (const operation of corpus) {
@@ -134,15 +143,45 @@ describe('compiled execution (graphql-jit behind Apollo)', () => {
     expect(answers.some((a) => a.errors !== undefined && a.data === null)).toBe(true);
   });
 
+  it('makes a memoised part again when a record its resolvers read is replaced: odds, bookmaker, competition, sport', { timeout: 60_000 }, async () => {
+    const board: Operation = { name: 'board', query: boardQuery, variables: { first: 4 } };
+    const spliced = () => count(compiled, 'spliced');
+    // Spliced twice, so every event's part is memoised and then served from the memo.
+    for (let run = 1; run <= 3; run++) await post(compiled, board, 100 + run);
+    const first = JSON.parse((await post(compiled, board, 104)).body) as {
+      data: { events: { edges: Array<{ node: { id: string; sport: { id: string }; competition: { id: string }; odds: Array<{ bookmaker: { id: string } }> } }> } };
+    };
+    const node = first.data.events.edges[0]!.node;
+    const replace = <T extends object>(key: CacheKey, change: (record: T) => T) => compiled.cache.set(key, deepFreeze(change(compiled.cache.peek<T>(key)!.value)));
+    const changes: Array<[string, () => void]> = [
+      ['odds', () => replace<EventOddsRecord>(cacheKey('EventOdds', Number(node.id)), (odds) => ({ ...odds, snapshots: odds.snapshots.slice(1) }))],
+      ['bookmaker', () => replace<BookmakerRecord>(cacheKey('Bookmaker', Number(node.odds[1]!.bookmaker.id)), (b) => ({ ...b, name: `${b.name} (renamed)` }))],
+      ['competition', () => replace<CompetitionRecord>(cacheKey('Competition', Number(node.competition.id)), (c) => ({ ...c, name: `${c.name} (renamed)` }))],
+      ['sport', () => replace<SportRecord>(cacheKey('Sport', Number(node.sport.id)), (s) => ({ ...s, name: `${s.name} (renamed)` }))],
+    ];
+    let previous = JSON.stringify(first);
+    for (const [index, [what, change]] of changes.entries()) {
+      change();
+      const before = await spliced();
+      const answer = await post(compiled, board, 200 + index);
+      expect(await spliced(), what).toBe(before + 1);
+      // The same operation as a new document: its first run is graphql-js's, on the same cache.
+      const reference = await post(compiled, { ...board, query: `${board.query}\n# after the ${what} changed` }, 200 + index);
+      expect(answer, what).toEqual(reference);
+      expect(answer.body, what).not.toBe(previous);
+      previous = answer.body;
+    }
+  });
+
   it('ran the repeats spliced, answers with errors compiled, and recomputed only answers whose variables did not coerce', async () => {
-    const metrics = await (await fetch(`${compiled.url}/metrics`)).text();
-    const count = (engine: string) => Number(new RegExp(`^oddsgate_graphql_executions_total\\{engine="${engine}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const counts = await (await fetch(`${compiled.url}/metrics`)).text();
+    const ran = (engine: string) => executions(counts, engine);
     // A document's first run is graphql-js's (operations sharing a document share its plan).
-    expect(count('graphql-js')).toBeGreaterThanOrEqual(new Set(corpus.map((o) => o.query)).size - 3);
+    expect(ran('graphql-js')).toBeGreaterThanOrEqual(new Set(corpus.map((o) => o.query)).size - 3);
     // Every repeat without errors (but introspection's), spliced.
-    expect(count('spliced')).toBeGreaterThanOrEqual(25 * (runs - 1));
+    expect(ran('spliced')).toBeGreaterThanOrEqual(25 * (runs - 1));
     // Errors of resolvers: the splice gives up, graphql-jit answers.
-    expect(count('compiled')).toBeGreaterThanOrEqual(4 * (runs - 1));
-    expect(count('recomputed')).toBeGreaterThanOrEqual(3 * (runs - 1));
+    expect(ran('compiled')).toBeGreaterThanOrEqual(4 * (runs - 1));
+    expect(ran('recomputed')).toBeGreaterThanOrEqual(3 * (runs - 1));
   });
 });
