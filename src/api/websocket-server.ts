@@ -8,6 +8,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
 import { webSocketPipeline } from './operation-pipeline.js';
+import { acknowledgedSends } from './acknowledged-sends.js';
 import { SharedExecutions, type SharedExecutionStats } from './shared-execution.js';
 import { sendSharedPayloads } from './shared-payload.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
@@ -36,8 +37,12 @@ export interface GraphQLWebSockets {
 export function startWebSockets({ config, server, schema, limits, createContext, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
   // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
   const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  // Before graphql-ws's own listener: its sends go through the splice of shared answers.
-  webSockets.on('connection', sendSharedPayloads);
+  // Before graphql-ws's own listener: its sends go through the splice of shared answers, and complete
+  // once the client has read (nearly) all that was sent before.
+  webSockets.on('connection', (socket) => {
+    acknowledgedSends(socket);
+    sendSharedPayloads(socket);
+  });
   const shared = new SharedExecutions();
   const guard = webSocketGuard({
     schema,
