@@ -11,9 +11,12 @@ interface Entry<T> {
 
 export interface SharedTapeOptions {
   /**
-   * Entries kept for the slowest reader before the superseded ones are
-   * removed, and then the oldest (counted as dropped by each reader that had
-   * not read them yet). Default 10,000: the per-subscriber queue's bound.
+   * Newest states kept for the slowest reader; beyond it the oldest go
+   * (counted as dropped by each reader that had not read them yet, which
+   * then lacks that pair's newest state). Default 100,000: the tape is one
+   * per gateway, not one per subscriber, so it can hold every (event,
+   * bookmaker) of a large board (12,000 in the benchmark, more than the
+   * per-subscriber queue's 10,000) for a few MB of references.
    */
   maxEntries?: number;
   /**
@@ -60,7 +63,7 @@ export class SharedTape<T> {
   readonly #maxEntries: number;
   readonly #behindIntervalMs: number;
 
-  constructor({ maxEntries = 10_000, behindIntervalMs = 100 }: SharedTapeOptions = {}) {
+  constructor({ maxEntries = 100_000, behindIntervalMs = 100 }: SharedTapeOptions = {}) {
     this.#maxEntries = maxEntries;
     this.#behindIntervalMs = behindIntervalMs;
   }
@@ -166,14 +169,18 @@ export class SharedTape<T> {
     return low;
   }
 
-  /** Drops what every reader has read; beyond `maxEntries`, what is superseded, then the oldest. */
+  /**
+   * Drops what every reader has read; when most of the rest is superseded (a
+   * reader far behind walks past each dead entry), or beyond `maxEntries`,
+   * what is superseded, and then the oldest.
+   */
   #trim(): void {
     let slowest = this.#nextSeq;
     for (const reader of this.#readers) slowest = Math.min(slowest, reader.cursor);
     const from = this.#indexOf(slowest);
     for (let i = this.#head; i < from; i++) this.#forget(this.#entries[i]!);
     this.#head = from;
-    if (this.length > this.#maxEntries) this.#bound();
+    if (this.length > this.#maxEntries || this.length > 2 * this.#newest.size) this.#bound();
     if (this.#head > 0) {
       this.#entries = this.#entries.slice(this.#head);
       this.#head = 0;
