@@ -1,5 +1,6 @@
 import { ConflatingQueue } from './conflating-queue.js';
 import { DeliveryTurn } from './delivery-turn.js';
+import { SubscriptionEnd } from './subscription-end.js';
 import { SharedTape, type TapeReader } from './shared-tape.js';
 import type { LogPlace } from '../domain/change-log.js';
 import type { EventRecord, SnapshotRecord } from '../domain/records.js';
@@ -294,9 +295,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   #waitingBatch: { max: number; resolve: (result: Promise<IteratorResult<T[]>> | IteratorResult<T[]>) => void } | undefined;
   #wakeScheduled = false;
   #failWaiting: ((error: Error) => void) | undefined;
-  /** Why this subscription can no longer go on (the next read throws it, once). */
-  #failure: Error | undefined;
-  #done = false;
+  /** Over, and why when it failed (the next read throws it, once). */
+  readonly #end = new SubscriptionEnd();
   readonly #maxQueue: number;
 
   constructor(
@@ -309,7 +309,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
 
   /** `key`: the update's (event, bookmaker), what conflates. */
   offer(update: T, key: string): void {
-    if (this.#done || !matches(this.options, update)) return;
+    if (this.#end.over || !matches(this.options, update)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = this.#failWaiting = undefined;
@@ -337,7 +337,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       return Promise.resolve({ value: this.#queue.shift()!, done: false });
     }
     return (
-      this.#ended() ??
+      this.#end.read() ??
       new Promise((resolve, reject) => {
         this.#waiting = resolve;
         this.#failWaiting = reject;
@@ -357,7 +357,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       return Promise.resolve({ value: batch, done: false });
     }
     return (
-      this.#ended() ??
+      this.#end.read() ??
       new Promise((resolve, reject) => {
         this.#waitingBatch = { max, resolve };
         this.#failWaiting = reject;
@@ -373,32 +373,19 @@ class Subscriber<T extends Routed> implements Subscription<T> {
     waiting.resolve(this.nextBatch(waiting.max));
   }
 
-  /** What a read gets once nothing is queued and the subscription is over (its error, once); undefined while it goes on. */
-  #ended(): Promise<IteratorResult<never>> | undefined {
-    if (this.#failure) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return undefined;
-  }
-
   /** Ends the subscription with an error its reader gets at its next read (what it had queued is dropped). */
   fail(error: Error): void {
-    if (this.#done) return;
+    if (!this.#end.close()) return;
     const reject = this.#failWaiting;
     this.#waiting = this.#waitingBatch = this.#failWaiting = undefined;
     this.#queue.clear();
-    this.#done = true;
     this.onClose();
     if (reject) reject(error);
-    else this.#failure = error;
+    else this.#end.failNextRead(error);
   }
 
   return(): Promise<IteratorResult<T>> {
-    if (!this.#done) {
-      this.#done = true;
+    if (this.#end.close()) {
       this.#queue.clear();
       this.#waiting?.({ value: undefined, done: true });
       this.#waitingBatch?.resolve({ value: undefined, done: true });

@@ -1,4 +1,5 @@
 import type { DeliveryTurn } from './delivery-turn.js';
+import { SubscriptionEnd } from './subscription-end.js';
 import type { Subscription } from './pubsub.js';
 
 interface Entry<T> {
@@ -225,8 +226,7 @@ export class TapeReader<T> implements Subscription<T> {
   conflated = 0;
   delivered = 0;
   #waitingBatch: { max: number; resolve: (result: Promise<IteratorResult<T[]>> | IteratorResult<T[]>) => void; reject: (error: Error) => void } | undefined;
-  #failure: Error | undefined;
-  #done = false;
+  readonly #end = new SubscriptionEnd();
   /** The tape's tick count when this reader last read. */
   #readAtTick = -1;
 
@@ -254,7 +254,7 @@ export class TapeReader<T> implements Subscription<T> {
    * it reads at most once per tick of the tape, with everyone else behind.
    */
   nextBatch(max: number): Promise<IteratorResult<T[]>> {
-    if (!this.#done && this.tape.hasFrom(this.cursor) && this.#readAtTick === this.tape.ticks) {
+    if (!this.#end.over && this.tape.hasFrom(this.cursor) && this.#readAtTick === this.tape.ticks) {
       return this.tape.tick().then(() => this.#take(max));
     }
     return this.#take(max);
@@ -269,7 +269,8 @@ export class TapeReader<T> implements Subscription<T> {
   }
 
   #take(max: number): Promise<IteratorResult<T[]>> {
-    if (this.#done || this.#failure) return this.#ended()!;
+    const ended = this.#end.read();
+    if (ended) return ended;
     if (this.tape.hasFrom(this.cursor)) {
       // A batch counts as one delivery of the turn's share plus one per 50 updates it holds (each socket writes them all).
       if (!this.turn.take()) return this.turn.next().then(() => this.#take(max));
@@ -289,30 +290,18 @@ export class TapeReader<T> implements Subscription<T> {
     });
   }
 
-  #ended(): Promise<IteratorResult<never>> | undefined {
-    if (this.#failure) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return undefined;
-  }
-
   /** Ends the subscription with an error its reader gets at its next read. */
   fail(error: Error): void {
-    if (this.#done) return;
+    if (!this.#end.close()) return;
     const waiting = this.#waitingBatch;
     this.#waitingBatch = undefined;
-    this.#done = true;
     this.onClose();
     if (waiting) waiting.reject(error);
-    else this.#failure = error;
+    else this.#end.failNextRead(error);
   }
 
   return(): Promise<IteratorResult<T>> {
-    if (!this.#done) {
-      this.#done = true;
+    if (this.#end.close()) {
       this.#waitingBatch?.resolve({ value: undefined, done: true });
       this.#waitingBatch = undefined;
       this.onClose();
