@@ -1,17 +1,11 @@
 import type { WebSocket } from 'ws';
 
-/**
- * Bytes a WebSocket may have sent that its client has not yet confirmed
- * reading, before a send counts as done (default 64 KiB: a few hundred
- * updates of the README's trader selection).
- */
-export const defaultInFlightWindowBytes = 64 * 1024;
-
 type Callback = (error?: Error) => void;
 
 /**
  * Makes a socket's sends complete only once the client has read all but
- * `windowBytes` of what was sent. A send's callback normally fires when its
+ * `windowBytes` of what was sent (`WS_IN_FLIGHT_BYTES`, default 64 KiB: a
+ * hundred-odd updates of the README's trader selection). A send's callback normally fires when its
  * bytes are in the kernel's buffers, and on loopback or a fast link those
  * hold megabytes (tcp_rmem up to 32 MB here): a subscriber whose client
  * reads slower than updates come would look as if it kept up, while what
@@ -27,7 +21,7 @@ type Callback = (error?: Error) => void;
  * one message in several frames (src/api/shared-payload.ts): a message ends
  * at its final frame.
  */
-export function acknowledgedSends(socket: WebSocket, windowBytes = defaultInFlightWindowBytes): void {
+export function acknowledgedSends(socket: WebSocket, windowBytes: number): void {
   const send = socket.send.bind(socket) as (data: unknown, options: unknown, callback?: Callback) => void;
   let sent = 0;
   let read = 0;

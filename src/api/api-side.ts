@@ -36,6 +36,7 @@ export type ApiSettings = Pick<
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
+  | 'wsInFlightBytes'
   | 'httpHeadersTimeoutMs'
   | 'httpRequestTimeoutMs'
   | 'httpKeepAliveTimeoutMs'

@@ -14,7 +14,7 @@ import { sendSharedPayloads } from './shared-payload.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
 
 export interface WebSocketServerOptions {
-  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute'>;
+  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute' | 'wsInFlightBytes'>;
   server: http.Server;
   schema: GraphQLSchema;
   limits: LimitsProtection;
@@ -40,7 +40,7 @@ export function startWebSockets({ config, server, schema, limits, createContext,
   // Before graphql-ws's own listener: its sends go through the splice of shared answers, and complete
   // once the client has read (nearly) all that was sent before.
   webSockets.on('connection', (socket) => {
-    acknowledgedSends(socket);
+    acknowledgedSends(socket, config.wsInFlightBytes);
     sendSharedPayloads(socket);
   });
   const shared = new SharedExecutions();
