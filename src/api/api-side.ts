@@ -15,6 +15,7 @@ import type { PersistedQueryCache } from './persisted-queries.js';
 import { createRequestReads, readOncePerRequest, trackDirectReads } from './request-reads.js';
 import { ResponseCache } from './response-cache.js';
 import { buildSchema } from './schema.js';
+import { SharedExecutions } from './shared-execution.js';
 import { createSseHandler } from './sse-server.js';
 import { drainHttpServer } from './shutdown.js';
 import { startWebSockets, type GraphQLWebSockets } from './websocket-server.js';
@@ -107,6 +108,8 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     logPosition: follower.position,
   });
   await apollo.start();
+  // One per gateway, for both transports: an update reaching subscribers of one selection is executed once.
+  const sharedExecutions = new SharedExecutions();
   const httpServer: http.Server = createHttpServer({
     apollo: responses ? responses.executor(apollo) : apollo,
     logger,
@@ -133,6 +136,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
       token: config.wsToken,
       mask: config.maskErrors,
       metrics,
+      shared: sharedExecutions,
       createContext: ({ log }) => streamContext(log),
     }),
   });
@@ -144,11 +148,12 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     schema,
     limits,
     createContext: streamContext,
+    shared: sharedExecutions,
     metrics,
     logger,
   });
-  metrics.observeSubscriptionExecutions(webSockets.executions);
-  health.addPart('subscriptionExecutions', () => ({ status: 'on', ...webSockets.executions() }));
+  metrics.observeSubscriptionExecutions(() => sharedExecutions.stats());
+  health.addPart('subscriptionExecutions', () => ({ status: 'on', ...sharedExecutions.stats() }));
   return {
     webSockets,
     listen: (port, host) => listen(httpServer, port, host),

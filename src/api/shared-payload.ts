@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 
@@ -61,4 +62,32 @@ export function sendSharedPayloads(socket: WebSocket): void {
     }
     return send(data, ...rest);
   }) as WebSocket['send'];
+}
+
+const streamedPlaceholder = { toJSON: () => placeholder } as unknown as ExecutionResult;
+/** How graphql-sse prints a `next` event whose answer serializes as the placeholder. */
+const streamedEvent = `event: next\ndata: "${placeholder}"\n\n`;
+const streamedHead = Buffer.from('event: next\ndata: ');
+const streamedTail = Buffer.from('\n\n');
+
+/**
+ * The same for one Server-Sent Events response (graphql-sse): it prints an
+ * event when an answer comes and writes it later, so this response keeps its
+ * shared answers in the order it printed them, and its `write` puts their
+ * bytes where the placeholder events are. Returns what graphql-sse's `onNext`
+ * hands back: the placeholder in place of a shared answer, any other as it is.
+ */
+export function streamSharedPayloads(res: http.ServerResponse): (result: ExecutionResult) => ExecutionResult {
+  const printed: Array<() => Buffer> = [];
+  const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (chunk !== streamedEvent || printed.length === 0) return write(chunk, ...rest);
+    return write(Buffer.concat([streamedHead, printed.shift()!(), streamedTail]), ...rest);
+  }) as http.ServerResponse['write'];
+  return (result) => {
+    const serialized = bytesOf.get(result);
+    if (!serialized) return result;
+    printed.push(serialized);
+    return streamedPlaceholder;
+  };
 }

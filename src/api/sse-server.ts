@@ -8,6 +8,8 @@ import type { LimitsProtection } from './limits.js';
 import { ssePipeline, type PipelineOptions } from './operation-pipeline.js';
 import { operationChecker } from './operation-check.js';
 import { bearerToken, sameSecret } from './secrets.js';
+import type { SharedExecutions } from './shared-execution.js';
+import { streamSharedPayloads } from './shared-payload.js';
 
 // graphql-sse wants an indexable context object.
 type SseContext = GraphQLContext & Record<PropertyKey, unknown>;
@@ -17,6 +19,8 @@ export interface SseOptions extends PipelineOptions {
   limits: LimitsProtection;
   /** `WS_TOKEN`: when set, a stream needs `authorization: Bearer <token>`, as a WebSocket needs it in `connection_init`. */
   token: string | undefined;
+  /** Executes each update once per selection, for every transport's subscribers. */
+  shared: SharedExecutions;
   createContext: (connection: Connection) => GraphQLContext;
 }
 
@@ -32,8 +36,8 @@ export interface SseOptions extends PipelineOptions {
 export function createSseHandler(options: SseOptions): (req: http.IncomingMessage, res: http.ServerResponse, connection: Connection) => Promise<void> {
   const checkOperation = operationChecker(options.schema, options.limits);
   const pipeline = ssePipeline(options);
-  const connections = new WeakMap<http.IncomingMessage, Connection>();
-  const connectionOf = (req: { raw: http.IncomingMessage }) => connections.get(req.raw)!;
+  const streams = new WeakMap<http.IncomingMessage, { connection: Connection; share: (result: ExecutionResult) => ExecutionResult }>();
+  const connectionOf = (req: { raw: http.IncomingMessage }) => streams.get(req.raw)!.connection;
   // Refused before a stream opens: a 400 with the errors, as graphql-sse answers a document it cannot parse.
   const refuse = (connection: Connection, errors: readonly GraphQLError[]): SseResponse => [
     JSON.stringify({ errors: pipeline.refused(connection, errors) }),
@@ -59,10 +63,13 @@ export function createSseHandler(options: SseOptions): (req: http.IncomingMessag
       pipeline.operation(contextValue, type);
       return { ...checked, variableValues: checked.variableValues ?? undefined, contextValue };
     },
-    onNext: (context, req, result) => pipeline.next(context, connectionOf(req), result as ExecutionResult) as ExecutionResult | void,
+    subscribe: (args) => options.shared.subscribe(args),
+    // An answer with errors goes out masked, as this subscriber's; one without, as the bytes every subscriber shares.
+    onNext: (context, req, result) =>
+      (pipeline.next(context, connectionOf(req), result as ExecutionResult) as ExecutionResult | undefined) ?? streams.get(req.raw)!.share(result as ExecutionResult),
   });
   return (req, res, connection) => {
-    connections.set(req, connection);
+    streams.set(req, { connection, share: streamSharedPayloads(res) });
     return handler(req, res);
   };
 }

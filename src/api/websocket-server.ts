@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { GraphQLSchema } from 'graphql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -9,7 +10,7 @@ import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
 import { webSocketPipeline } from './operation-pipeline.js';
 import { acknowledgedSends } from './acknowledged-sends.js';
-import { SharedExecutions, type SharedExecutionStats } from './shared-execution.js';
+import type { SharedExecutions } from './shared-execution.js';
 import { sendSharedPayloads } from './shared-payload.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
 
@@ -20,6 +21,8 @@ export interface WebSocketServerOptions {
   limits: LimitsProtection;
   /** The context of one subscription; `log` is bound to its connection. */
   createContext: (log: Logger) => GraphQLContext;
+  /** Executes each update once per selection, for every transport's subscribers. */
+  shared: SharedExecutions;
   metrics: Metrics;
   logger: Logger;
 }
@@ -27,23 +30,24 @@ export interface WebSocketServerOptions {
 export interface GraphQLWebSockets {
   /** What the WebSocket guard refused, since start. */
   stats: WebSocketGuardStats;
-  /** Subscription updates executed, and sent from an execution another subscriber started. */
-  executions(): SharedExecutionStats;
   /** Closes every socket with 1001 "going away" and stops accepting new ones. */
   close(): Promise<void>;
 }
 
 /** graphql-ws on the same port and path as HTTP, behind the WebSocket guard and through the operation pipeline. */
-export function startWebSockets({ config, server, schema, limits, createContext, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
+export function startWebSockets({ config, server, schema, limits, createContext, shared, metrics, logger }: WebSocketServerOptions): GraphQLWebSockets {
   // A WebSocket message gets the same 1 MiB bound as an HTTP body (ws closes bigger ones with 1009).
-  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  // noServer: the HTTP server's own errors (a port in use) stay its own, not graphql-ws's "internal error".
+  const webSockets = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: 1024 * 1024 });
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    webSockets.handleUpgrade(req, socket, head, (ws) => webSockets.emit('connection', ws, req));
+  server.on('upgrade', upgrade);
   // Before graphql-ws's own listener: its sends go through the splice of shared answers, and complete
   // once the client has read (nearly) all that was sent before.
   webSockets.on('connection', (socket) => {
     acknowledgedSends(socket, config.wsInFlightBytes);
     sendSharedPayloads(socket);
   });
-  const shared = new SharedExecutions();
   const guard = webSocketGuard({
     schema,
     limits,
@@ -72,9 +76,9 @@ export function startWebSockets({ config, server, schema, limits, createContext,
   );
   return {
     stats: guard.stats,
-    executions: () => shared.stats(),
     // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.
     close: async () => {
+      server.off('upgrade', upgrade);
       await subscriptions.dispose();
     },
   };

@@ -6,6 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import lockfile from 'proper-lockfile';
+import { ConfigError } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 /** A connection for statements Prisma does not model: migration scripts, locks. */
@@ -129,8 +131,41 @@ function openPostgres(databaseUrl: string, options: DatabaseOptions): Database {
 }
 
 async function openPGlite(dataDir: string): Promise<Database> {
-  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
-  return pgliteDatabase(await PGlite.create(dataDir), dataDir);
+  if (dataDir.includes('://')) return pgliteDatabase(await PGlite.create(dataDir), dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const unlock = await lockDataDir(dataDir);
+  try {
+    const db = pgliteDatabase(await PGlite.create(dataDir), dataDir);
+    return {
+      ...db,
+      async close() {
+        await db.close();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory (a second `npm start`)
+ * would corrupt it. The lock is `<dataDir>.lock`, refreshed while held; one left by a killed process is
+ * taken over once it is 10 s old.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(dataDir, {
+      stale: 10_000,
+      onCompromised: (error) => console.error(`the lock on the embedded database at ${dataDir} was lost: ${error.message}`),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    throw new ConfigError(
+      `the embedded database at ${dataDir} is in use by another process (another oddsgate?): stop it, or set PGLITE_DATA_DIR or DATABASE_URL (a lock left by a killed process expires within 10 s)`,
+    );
+  }
 }
 
 /**

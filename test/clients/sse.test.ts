@@ -83,6 +83,57 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
   });
 });
 
+// Its own gateway: the streams above stay subscribed on the server after their client stops (graphql-sse's
+// client on Node.js keeps the connection open), and their updates would be counted here.
+describe('streams of one selection on Server-Sent Events', () => {
+  let gw: TestGateway;
+  let worker: IngestWorker;
+  let client: Client;
+  beforeAll(async () => {
+    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    client = createClient({ url: `${gw.gateway.url}/graphql/stream`, retryAttempts: 0 });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    client?.dispose();
+    await gw?.close();
+  });
+  const subscribe = (query: string) => {
+    const messages: Message[] = [];
+    const failures: unknown[] = [];
+    const stop = client.subscribe<Message['data']>({ query }, { next: (m) => void messages.push(m as Message), error: (e) => void failures.push(e), complete: () => {} });
+    return { messages, failures, stop };
+  };
+
+  it('are executed and serialized once per update, each stream getting the same bytes', async () => {
+    const selection = `subscription { oddsUpdated { cursor event { id home } snapshot { id markets { key outcomes { key price previousPrice } } } } }`;
+    const executions = async () => ((await (await fetch(`${gw.gateway.url}/health`)).json()) as { parts: { subscriptionExecutions: { executions: number; shared: number } } }).parts.subscriptionExecutions;
+    const before = await executions();
+    const deliveredBefore = gw.pubsub.stats().delivered;
+    const streams = [subscribe(selection), subscribe(selection)];
+    await expect.poll(() => gw.pubsub.stats().subscribers, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    worker.start();
+    await expect.poll(() => Math.min(...streams.map((s) => s.messages.length)), { timeout: 20_000 }).toBeGreaterThanOrEqual(10);
+    await worker.stop();
+    // Every update the gateway handed to the two streams has arrived.
+    const received = () => streams[0]!.messages.length + streams[1]!.messages.length;
+    await expect.poll(() => received() - (gw.pubsub.stats().delivered - deliveredBefore), { timeout: 10_000 }).toBe(0);
+    for (const s of streams) s.stop();
+
+    const after = await executions();
+    const byCursor = streams.map((s) => new Map(s.messages.map((m) => [(m.data as { oddsUpdated: { cursor: string } }).oddsUpdated.cursor, JSON.stringify(m)])));
+    const both = [...byCursor[0]!.keys()].filter((cursor) => byCursor[1]!.has(cursor));
+    expect(both.length).toBeGreaterThanOrEqual(10);
+    // The same update is the same answer in both streams, parsed by graphql-sse's client from the spliced bytes.
+    for (const cursor of both) expect(byCursor[1]!.get(cursor)).toBe(byCursor[0]!.get(cursor));
+    expect(streams.flatMap((s) => [...s.failures, ...s.messages.filter((m) => m.errors)])).toEqual([]);
+    // Each update both streams got was executed once: the second stream's answer was shared.
+    expect(after.shared - before.shared).toBeGreaterThanOrEqual(both.length);
+    expect(after.executions - before.executions).toBeLessThanOrEqual(received() - both.length);
+  });
+});
+
 describe('a stream on a gateway with WS_TOKEN', () => {
   let gw: TestGateway;
   beforeAll(async () => {
