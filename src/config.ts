@@ -191,6 +191,11 @@ const settings = {
   wsMaxSubscriptions: from('WS_MAX_SUBSCRIPTIONS', integer(1, 100_000).default(50)),
   /** `WS_MAX_SUBSCRIBES_PER_MINUTE`: subscribe messages per WebSocket per minute (default 300; more closes it with 1008). */
   wsMaxSubscribesPerMinute: from('WS_MAX_SUBSCRIBES_PER_MINUTE', integer(1, 1_000_000).default(300)),
+  /**
+   * `WS_IN_FLIGHT_BYTES`: bytes a WebSocket may have sent that its client has not yet confirmed reading (by
+   * answering the ping after each message) before its subscriptions' next updates wait, and conflate (default 64 KiB).
+   */
+  wsInFlightBytes: from('WS_IN_FLIGHT_BYTES', integer(1024, 1 << 30).default(64 * 1024)),
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
   shutdownTimeoutMs: from('SHUTDOWN_TIMEOUT_MS', integer(0, 600_000).default(10_000)),
   /**

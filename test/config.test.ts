@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       wsInitTimeoutMs: 3000,
       wsMaxSubscriptions: 50,
       wsMaxSubscribesPerMinute: 300,
+      wsInFlightBytes: 65_536,
       shutdownTimeoutMs: 10_000,
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
@@ -131,6 +132,7 @@ describe('loadConfig', () => {
       WS_INIT_TIMEOUT_MS: '1000',
       WS_MAX_SUBSCRIPTIONS: '7',
       WS_MAX_SUBSCRIBES_PER_MINUTE: '70',
+      WS_IN_FLIGHT_BYTES: '16384',
       SHUTDOWN_TIMEOUT_MS: '0',
     });
     expect(config).toMatchObject({
@@ -146,6 +148,7 @@ describe('loadConfig', () => {
       wsInitTimeoutMs: 1000,
       wsMaxSubscriptions: 7,
       wsMaxSubscribesPerMinute: 70,
+      wsInFlightBytes: 16_384,
       shutdownTimeoutMs: 0,
     });
     expect(loadConfig({ NODE_ENV: 'development' }).maskErrors).toBe(false);

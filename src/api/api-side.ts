@@ -37,6 +37,7 @@ export type ApiSettings = Pick<
   | 'wsInitTimeoutMs'
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
+  | 'wsInFlightBytes'
   | 'httpHeadersTimeoutMs'
   | 'httpRequestTimeoutMs'
   | 'httpKeepAliveTimeoutMs'

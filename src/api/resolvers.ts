@@ -31,10 +31,11 @@ function withApiErrors<T>(subscription: AsyncIterableIterator<T> & { return(): P
 async function subscribeOdds(
   { eventIds, bookmakers, markets, after }: SubscriptionOddsUpdatedArgs,
   { pubsub, loaders, reader }: GraphQLContext,
+  batched: boolean,
 ): Promise<OddsSubscription> {
   const place = after == null ? undefined : decodeLogCursor(after);
   const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
-  const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets) };
+  const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets), batched };
   return place ? await resumeOdds(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
 }
 
@@ -93,11 +94,11 @@ export const resolvers: Resolvers = {
   },
   Subscription: {
     oddsUpdated: {
-      subscribe: async (_, args, context) => withApiErrors(await subscribeOdds(args, context)),
+      subscribe: async (_, args, context) => withApiErrors(await subscribeOdds(args, context, false)),
       resolve: (message: OddsUpdateMessage) => message,
     },
     oddsUpdatedBatch: {
-      subscribe: async (_, args, context) => withApiErrors(inBatches(await subscribeOdds(args, context))),
+      subscribe: async (_, args, context) => withApiErrors(inBatches(await subscribeOdds(args, context, true))),
       resolve: (batch: OddsUpdateMessage[]) => batch,
     },
     eventUpdated: {

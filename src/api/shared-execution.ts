@@ -101,7 +101,7 @@ export class SharedExecutions {
     let byKey = this.#batches.get(last);
     if (!byKey) this.#batches.set(last, (byKey = new Map()));
     const known = byKey.get(key);
-    if (known && known.updates.length === updates.length && known.updates.every((update, i) => update === updates[i])) {
+    if (known && (known.updates === updates || (known.updates.length === updates.length && known.updates.every((update, i) => update === updates[i])))) {
       this.#stats.shared++;
       return known.answer;
     }

@@ -9,12 +9,13 @@ import type { Metrics } from '../ops/metrics.js';
 import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
 import { webSocketPipeline } from './operation-pipeline.js';
+import { acknowledgedSends } from './acknowledged-sends.js';
 import type { SharedExecutions } from './shared-execution.js';
 import { sendSharedPayloads } from './shared-payload.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
 
 export interface WebSocketServerOptions {
-  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute'>;
+  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute' | 'wsInFlightBytes'>;
   server: http.Server;
   schema: GraphQLSchema;
   limits: LimitsProtection;
@@ -41,8 +42,12 @@ export function startWebSockets({ config, server, schema, limits, createContext,
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
     webSockets.handleUpgrade(req, socket, head, (ws) => webSockets.emit('connection', ws, req));
   server.on('upgrade', upgrade);
-  // Before graphql-ws's own listener: its sends go through the splice of shared answers.
-  webSockets.on('connection', sendSharedPayloads);
+  // Before graphql-ws's own listener: its sends go through the splice of shared answers, and complete
+  // once the client has read (nearly) all that was sent before.
+  webSockets.on('connection', (socket) => {
+    acknowledgedSends(socket, config.wsInFlightBytes);
+    sendSharedPayloads(socket);
+  });
   const guard = webSocketGuard({
     schema,
     limits,

@@ -1,4 +1,7 @@
 import { ConflatingQueue } from './conflating-queue.js';
+import { DeliveryTurn } from './delivery-turn.js';
+import { SubscriptionEnd } from './subscription-end.js';
+import { SharedTape, type TapeReader } from './shared-tape.js';
 import type { LogPlace } from '../domain/change-log.js';
 import type { EventRecord, SnapshotRecord } from '../domain/records.js';
 
@@ -51,6 +54,11 @@ export interface SubscribeOptions {
    * (default 10,000: queued updates are shared messages, so this bounds a slow subscriber to about 1.5 MB).
    */
   maxQueue?: number;
+  /**
+   * Read with `nextBatch` only (`oddsUpdatedBatch`). A batched subscriber on every event (and the
+   * default `maxQueue`) reads the shared tape (src/live/shared-tape.ts) instead of a queue of its own.
+   */
+  batched?: boolean;
 }
 
 export interface PubSub {
@@ -79,17 +87,21 @@ export interface PubSubStats {
  */
 export class InProcessPubSub implements PubSub {
   readonly #odds = new Routes<OddsUpdateMessage>();
+  readonly #oddsTape: SharedTape<OddsUpdateMessage>;
+  readonly #tapeReaders = new Set<TapeReader<OddsUpdateMessage>>();
   readonly #events = new Routes<EventUpdateMessage>();
   readonly #turn: DeliveryTurn;
   readonly #fanOut: FanOut;
 
   /**
    * `deliveriesPerTurn`: queued updates (or batches) handed out before the event loop gets a turn
-   * (default 500); `offersPerTurn`: updates put in subscribers' queues before it gets one (default 20,000).
+   * (default 500); `offersPerTurn`: updates put in subscribers' queues before it gets one (default 20,000);
+   * `behindIntervalMs`: how often a batched subscriber on every event that is behind reads (default 100).
    */
-  constructor({ deliveriesPerTurn = 500, offersPerTurn = 20_000 }: { deliveriesPerTurn?: number; offersPerTurn?: number } = {}) {
+  constructor({ deliveriesPerTurn = 500, offersPerTurn = 20_000, behindIntervalMs = 100 }: { deliveriesPerTurn?: number; offersPerTurn?: number; behindIntervalMs?: number } = {}) {
     this.#turn = new DeliveryTurn(deliveriesPerTurn);
     this.#fanOut = new FanOut(offersPerTurn);
+    this.#oddsTape = new SharedTape({ behindIntervalMs });
   }
 
   #dropped = 0;
@@ -97,22 +109,33 @@ export class InProcessPubSub implements PubSub {
   #delivered = 0;
 
   publish(update: OddsUpdateMessage): void {
-    this.#fanOut.add(update, this.#odds.of(update));
+    const key = pairKey(update);
+    this.#oddsTape.append(key, update);
+    this.#fanOut.add(update, key, this.#odds.of(update));
   }
 
   subscribe(options: SubscribeOptions = {}): OddsSubscription {
-    return this.#add(this.#odds, options);
+    if (!options.batched || options.eventIds || options.maxQueue !== undefined) return this.#add(this.#odds, options);
+    const filtered = options.bookmakerIds || options.marketKeys;
+    const reader = this.#oddsTape.reader(this.#turn, filtered ? (update) => matches(options, update) : undefined, () => {
+      this.#tapeReaders.delete(reader);
+      this.#dropped += reader.dropped;
+      this.#conflated += reader.conflated;
+      this.#delivered += reader.delivered;
+    });
+    this.#tapeReaders.add(reader);
+    return reader;
   }
 
   /** Ends every odds subscription with `error`: they can no longer be told every change. */
   expireOdds(error: Error): number {
-    const subscribers = [...this.#odds.all];
+    const subscribers = [...this.#odds.all, ...this.#tapeReaders];
     for (const subscriber of subscribers) subscriber.fail(error);
     return subscribers.length;
   }
 
   publishEvent(update: EventUpdateMessage): void {
-    this.#fanOut.add(update, this.#events.of(update));
+    this.#fanOut.add(update, pairKey(update), this.#events.of(update));
   }
 
   subscribeEvents(options: Omit<SubscribeOptions, 'bookmakerIds' | 'marketKeys'> = {}): Subscription<EventUpdateMessage> {
@@ -123,12 +146,12 @@ export class InProcessPubSub implements PubSub {
     let dropped = this.#dropped;
     let conflated = this.#conflated;
     let delivered = this.#delivered;
-    for (const subscriber of [...this.#odds.all, ...this.#events.all]) {
+    for (const subscriber of [...this.#odds.all, ...this.#events.all, ...this.#tapeReaders]) {
       dropped += subscriber.dropped;
       conflated += subscriber.conflated;
       delivered += subscriber.delivered;
     }
-    return { subscribers: this.#odds.all.size + this.#events.all.size, dropped, conflated, delivered };
+    return { subscribers: this.#odds.all.size + this.#events.all.size + this.#tapeReaders.size, dropped, conflated, delivered };
   }
 
   #add<T extends Routed>(routes: Routes<T>, options: SubscribeOptions): Subscriber<T> {
@@ -198,9 +221,9 @@ class FanOut {
 
   constructor(private readonly perTurn: number) {}
 
-  add<T extends Routed>(update: T, to: Array<Subscriber<T>>): void {
+  /** `key`: the update's (event, bookmaker), one string hashed once for every queue. */
+  add<T extends Routed>(update: T, key: string, to: Array<Subscriber<T>>): void {
     if (to.length === 0) return;
-    const key = `${update.eventId}:${update.bookmakerId ?? ''}`; // one string, hashed once, for every queue
     this.#pending.push({ update, key, to: to as unknown as Array<Subscriber<Routed>>, next: 0 });
     if (!this.#full) this.#offer();
   }
@@ -233,50 +256,16 @@ class FanOut {
   }
 }
 
-/**
- * How many queued updates subscribers may take in one turn of the event
- * loop. Taking one resolves a promise, and the socket write that follows
- * runs in the same turn; a burst of hundreds of changes to hundreds of
- * subscribers would otherwise be written out in one turn of seconds, with
- * no I/O, no timers and no other request served meanwhile.
- */
-class DeliveryTurn {
-  #taken = 0;
-  #next: Promise<void> | undefined;
-
-  constructor(private readonly perTurn: number) {}
-
-  /** True while this turn has room for one more delivery (and counts it). */
-  take(): boolean {
-    if (this.#taken >= this.perTurn) return false;
-    if (this.#taken++ === 0) void this.next();
-    return true;
-  }
-
-
-  /** Counts deliveries beyond the one `take` counted (the weight of a batch). */
-  spend(deliveries: number): void {
-    this.#taken += deliveries;
-  }
-
-  /** Resolves at the next turn, when the count starts again. */
-  next(): Promise<void> {
-    this.#next ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.#taken = 0;
-        this.#next = undefined;
-        resolve();
-      }),
-    );
-    return this.#next;
-  }
-}
-
 /** What subscribers filter on. */
 interface Routed {
   eventId: number;
   bookmakerId?: number;
   changedMarkets?: readonly string[];
+}
+
+/** What conflates: the update's (event, bookmaker). */
+function pairKey(update: Routed): string {
+  return `${update.eventId}:${update.bookmakerId ?? ''}`;
 }
 
 /** Whether a subscriber with these filters wants the update. */
@@ -306,9 +295,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   #waitingBatch: { max: number; resolve: (result: Promise<IteratorResult<T[]>> | IteratorResult<T[]>) => void } | undefined;
   #wakeScheduled = false;
   #failWaiting: ((error: Error) => void) | undefined;
-  /** Why this subscription can no longer go on (the next read throws it, once). */
-  #failure: Error | undefined;
-  #done = false;
+  /** Over, and why when it failed (the next read throws it, once). */
+  readonly #end = new SubscriptionEnd();
   readonly #maxQueue: number;
 
   constructor(
@@ -321,7 +309,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
 
   /** `key`: the update's (event, bookmaker), what conflates. */
   offer(update: T, key: string): void {
-    if (this.#done || !matches(this.options, update)) return;
+    if (this.#end.over || !matches(this.options, update)) return;
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = this.#failWaiting = undefined;
@@ -349,7 +337,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       return Promise.resolve({ value: this.#queue.shift()!, done: false });
     }
     return (
-      this.#ended() ??
+      this.#end.read() ??
       new Promise((resolve, reject) => {
         this.#waiting = resolve;
         this.#failWaiting = reject;
@@ -369,7 +357,7 @@ class Subscriber<T extends Routed> implements Subscription<T> {
       return Promise.resolve({ value: batch, done: false });
     }
     return (
-      this.#ended() ??
+      this.#end.read() ??
       new Promise((resolve, reject) => {
         this.#waitingBatch = { max, resolve };
         this.#failWaiting = reject;
@@ -385,32 +373,19 @@ class Subscriber<T extends Routed> implements Subscription<T> {
     waiting.resolve(this.nextBatch(waiting.max));
   }
 
-  /** What a read gets once nothing is queued and the subscription is over (its error, once); undefined while it goes on. */
-  #ended(): Promise<IteratorResult<never>> | undefined {
-    if (this.#failure) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return undefined;
-  }
-
   /** Ends the subscription with an error its reader gets at its next read (what it had queued is dropped). */
   fail(error: Error): void {
-    if (this.#done) return;
+    if (!this.#end.close()) return;
     const reject = this.#failWaiting;
     this.#waiting = this.#waitingBatch = this.#failWaiting = undefined;
     this.#queue.clear();
-    this.#done = true;
     this.onClose();
     if (reject) reject(error);
-    else this.#failure = error;
+    else this.#end.failNextRead(error);
   }
 
   return(): Promise<IteratorResult<T>> {
-    if (!this.#done) {
-      this.#done = true;
+    if (this.#end.close()) {
       this.#queue.clear();
       this.#waiting?.({ value: undefined, done: true });
       this.#waitingBatch?.resolve({ value: undefined, done: true });

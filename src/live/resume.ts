@@ -86,7 +86,9 @@ class ResumedSubscription implements OddsSubscription {
     for (;;) {
       const result = await this.live.nextBatch(max);
       if (result.done) return result;
-      const fresh = result.value.filter((update) => !seenBy(this.#place, update.place.position, update.place.index));
+      // The batch itself when nothing in it was replayed: batches read from a shared tape are shared by identity.
+      const replayedAny = result.value.some((update) => seenBy(this.#place, update.place.position, update.place.index));
+      const fresh = replayedAny ? result.value.filter((update) => !seenBy(this.#place, update.place.position, update.place.index)) : result.value;
       if (fresh.length > 0) return { value: fresh, done: false };
     }
   }
