@@ -1,4 +1,4 @@
-import type { Subscription } from './pubsub.js';
+import type { Subscription } from './subscription.js';
 
 /** Updates in one batch at most (default of `inBatches`): about 200 KB of the README's trader selection. */
 export const maxBatchSize = 500;

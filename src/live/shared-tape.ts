@@ -1,6 +1,6 @@
 import type { DeliveryTurn } from './delivery-turn.js';
 import { SubscriptionEnd } from './subscription-end.js';
-import type { Subscription } from './pubsub.js';
+import type { Subscription } from './subscription.js';
 
 interface Entry<T> {
   /** Publish order: only ever grows; entries removed by `#bound` leave gaps. */

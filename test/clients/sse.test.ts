@@ -12,31 +12,39 @@ interface Message {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-/** GraphQL over Server-Sent Events with graphql-sse's own client, as a browser behind a WebSocket-hostile proxy would use it. */
-describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
-  let gw: TestGateway;
-  let worker: IngestWorker;
-  let client: Client;
+/**
+ * A gateway on the small seed with a simulated worker (not started) and graphql-sse's client, for the
+ * describe block that calls it; `subscribe` records a stream's messages and failures.
+ */
+function streamingGateway() {
+  const t = {} as { gw: TestGateway; worker: IngestWorker; client: Client; subscribe: typeof subscribe };
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
-    client = createClient({ url: `${gw.gateway.url}/graphql/stream`, retryAttempts: 0 });
+    t.gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    t.worker = t.gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
+    t.client = createClient({ url: `${t.gw.gateway.url}/graphql/stream`, retryAttempts: 0 });
   });
   afterAll(async () => {
-    await worker?.stop();
-    client?.dispose();
-    await gw?.close();
+    await t.worker?.stop();
+    t.client?.dispose();
+    await t.gw?.close();
   });
-
-  const subscribe = (query: string, variables: Record<string, unknown> = {}) => {
+  function subscribe(query: string, variables: Record<string, unknown> = {}) {
     const messages: Message[] = [];
     const failures: unknown[] = [];
-    const stop = client.subscribe<Message['data']>({ query, variables }, { next: (m) => void messages.push(m as Message), error: (e) => void failures.push(e), complete: () => {} });
+    const stop = t.client.subscribe<Message['data']>({ query, variables }, { next: (m) => void messages.push(m as Message), error: (e) => void failures.push(e), complete: () => {} });
     return { messages, failures, stop };
-  };
+  }
+  t.subscribe = subscribe;
+  return t;
+}
+
+/** GraphQL over Server-Sent Events with graphql-sse's own client, as a browser behind a WebSocket-hostile proxy would use it. */
+describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
+  const t = streamingGateway();
+  const { subscribe } = t;
   const logItemsAfter = async (cursor: string) => {
     const place = decodeLogCursor(cursor);
-    const rows = await gw.test.db.prisma.changeLog.findMany({ where: { position: { gte: place.position } }, orderBy: { position: 'asc' } });
+    const rows = await t.gw.test.db.prisma.changeLog.findMany({ where: { position: { gte: place.position } }, orderBy: { position: 'asc' } });
     return rows.flatMap((row) =>
       (row.changes as unknown as LoggedOddsChange[]).flatMap((_, index) => (row.position > place.position || index > (place.index ?? Infinity) ? [`${row.position}.${index}`] : [])),
     );
@@ -47,16 +55,16 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
   };
 
   it('streams updates with their cursor, and replays every change committed while the stream was closed', async () => {
-    const { data } = (await gw.query<{ data: { oddsCursor: string } }>('{ oddsCursor }'));
-    worker.start();
+    const { data } = (await t.gw.query<{ data: { oddsCursor: string } }>('{ oddsCursor }'));
+    t.worker.start();
     const first = subscribe(LIVE, { after: data.oddsCursor });
     await expect.poll(() => first.messages.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
     first.stop();
     const last = first.messages.at(-1)!.data!.oddsUpdated.cursor;
-    const positions = async () => (await gw.test.db.prisma.changeLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
+    const positions = async () => (await t.gw.test.db.prisma.changeLog.aggregate({ _max: { position: true } }))._max.position ?? 0n;
     const from = await positions();
     await expect.poll(positions, { timeout: 20_000 }).toBeGreaterThanOrEqual(from + 3n);
-    await worker.stop();
+    await t.worker.stop();
 
     const expected = await logItemsAfter(last);
     const resumed = subscribe(LIVE, { after: last });
@@ -86,39 +94,22 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
 // Its own gateway: the streams above stay subscribed on the server after their client stops (graphql-sse's
 // client on Node.js keeps the connection open), and their updates would be counted here.
 describe('streams of one selection on Server-Sent Events', () => {
-  let gw: TestGateway;
-  let worker: IngestWorker;
-  let client: Client;
-  beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
-    worker = gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
-    client = createClient({ url: `${gw.gateway.url}/graphql/stream`, retryAttempts: 0 });
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    client?.dispose();
-    await gw?.close();
-  });
-  const subscribe = (query: string) => {
-    const messages: Message[] = [];
-    const failures: unknown[] = [];
-    const stop = client.subscribe<Message['data']>({ query }, { next: (m) => void messages.push(m as Message), error: (e) => void failures.push(e), complete: () => {} });
-    return { messages, failures, stop };
-  };
+  const t = streamingGateway();
+  const { subscribe } = t;
 
   it('are executed and serialized once per update, each stream getting the same bytes', async () => {
     const selection = `subscription { oddsUpdated { cursor event { id home } snapshot { id markets { key outcomes { key price previousPrice } } } } }`;
-    const executions = async () => ((await (await fetch(`${gw.gateway.url}/health`)).json()) as { parts: { subscriptionExecutions: { executions: number; shared: number } } }).parts.subscriptionExecutions;
+    const executions = async () => ((await (await fetch(`${t.gw.gateway.url}/health`)).json()) as { parts: { subscriptionExecutions: { executions: number; shared: number } } }).parts.subscriptionExecutions;
     const before = await executions();
-    const deliveredBefore = gw.pubsub.stats().delivered;
+    const deliveredBefore = t.gw.pubsub.stats().delivered;
     const streams = [subscribe(selection), subscribe(selection)];
-    await expect.poll(() => gw.pubsub.stats().subscribers, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
-    worker.start();
+    await expect.poll(() => t.gw.pubsub.stats().subscribers, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    t.worker.start();
     await expect.poll(() => Math.min(...streams.map((s) => s.messages.length)), { timeout: 20_000 }).toBeGreaterThanOrEqual(10);
-    await worker.stop();
+    await t.worker.stop();
     // Every update the gateway handed to the two streams has arrived.
     const received = () => streams[0]!.messages.length + streams[1]!.messages.length;
-    await expect.poll(() => received() - (gw.pubsub.stats().delivered - deliveredBefore), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => received() - (t.gw.pubsub.stats().delivered - deliveredBefore), { timeout: 10_000 }).toBe(0);
     for (const s of streams) s.stop();
 
     const after = await executions();
