@@ -191,7 +191,9 @@ export class SharedTape<T> {
   }
 
   #bound(): void {
-    const kept = this.#entries.slice(this.#head).filter((entry) => this.#newest.get(entry.key) === entry.seq);
+    const all = this.#entries.slice(this.#head);
+    this.#passOver(all.filter((entry) => this.#newest.get(entry.key) !== entry.seq));
+    const kept = all.filter((entry) => this.#newest.get(entry.key) === entry.seq);
     const over = kept.length - this.#maxEntries;
     if (over > 0) {
       // The oldest newest states go: each reader that had not read them counts them as dropped.
@@ -205,6 +207,27 @@ export class SharedTape<T> {
     }
     this.#entries = kept;
     this.#head = 0;
+  }
+
+  /**
+   * Superseded entries (in tape order) leave the tape: each reader that had not read up to them counts
+   * those it follows as conflated, as its read would have.
+   */
+  #passOver(superseded: ReadonlyArray<Entry<T>>): void {
+    const last = superseded.at(-1);
+    if (!last) return;
+    for (const reader of this.#readers) {
+      if (reader.cursor > last.seq) continue;
+      let first = 0;
+      for (let high = superseded.length; first < high; ) {
+        const middle = (first + high) >>> 1;
+        if (superseded[middle]!.seq < reader.cursor) first = middle + 1;
+        else high = middle;
+      }
+      reader.conflated += reader.filtered
+        ? superseded.slice(first).filter((entry) => reader.keeps(entry.value)).length
+        : superseded.length - first;
+    }
   }
 
   /** An entry leaves the tape: its key's newest state is gone with it when it was that. */
@@ -238,6 +261,11 @@ export class TapeReader<T> implements Subscription<T> {
     public cursor: number,
     private readonly onClose: () => void,
   ) {}
+
+  /** Whether it follows only some updates. */
+  get filtered(): boolean {
+    return this.keep !== undefined;
+  }
 
   keeps(value: T): boolean {
     return !this.keep || this.keep(value);

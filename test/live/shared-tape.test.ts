@@ -100,6 +100,23 @@ describe('batched subscribers on every event (one shared tape)', () => {
     await reader.return();
   });
 
+  it('counts what it compacts away under a reader far behind as conflated for that reader, as a read would', async () => {
+    const tape = new SharedTape<number>();
+    const behind = tape.reader(new DeliveryTurn(100_000), undefined, () => {});
+    const odd = tape.reader(new DeliveryTurn(100_000), (value) => value % 2 === 1, () => {});
+    // 10 keys, each updated 300 times: the tape compacts the superseded entries as it goes.
+    for (let i = 0; i < 3_000; i++) tape.append(`k${i % 10}`, i);
+    expect(tape.length).toBeLessThan(3_000);
+    const all = await behind.nextBatch(100_000);
+    const some = await odd.nextBatch(100_000);
+    expect(all.value).toEqual(Array.from({ length: 10 }, (_, k) => 2_990 + k));
+    expect(some.value).toEqual([2_991, 2_993, 2_995, 2_997, 2_999]);
+    // Every update is delivered or counted as conflated, whether a read or the compaction passed over it.
+    expect(behind.delivered + behind.conflated).toBe(3_000);
+    expect(odd.delivered + odd.conflated).toBe(1_500);
+    await Promise.all([behind.return(), odd.return()]);
+  });
+
   it('forgets what every reader has read', async () => {
     const tape = new SharedTape<number>();
     const readers = [0, 1].map(() => tape.reader(new DeliveryTurn(500), undefined, () => {}));
