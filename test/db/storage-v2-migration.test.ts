@@ -102,6 +102,37 @@ describe.each(databaseKinds)('migrating to storage v2 on %s', (kind) => {
     ),
   });
 
+  const pricesText = (t: TestDatabase) =>
+    t.db.withSession(async (s) => ({
+      history: await s.query('SELECT id, prices::text AS prices FROM odds_snapshot ORDER BY id'),
+      latest: await s.query('SELECT event_id, bookmaker_id, prices::text AS prices FROM latest_odds ORDER BY 1, 2'),
+    }));
+  /** What the history and latest-odds tables are besides their columns: keys, indexes (also the default partition's), foreign keys, storage options, the id sequence. */
+  const tableDefinitions = (t: TestDatabase) =>
+    t.db.withSession(async (s) => ({
+      constraints: await s.query(
+        `SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+         WHERE conrelid IN ('odds_snapshot'::regclass, 'odds_snapshot_default'::regclass, 'latest_odds'::regclass)
+         ORDER BY 1, 2`,
+      ),
+      indexes: await s.query(
+        `SELECT tablename, indexname, indexdef FROM pg_indexes
+         WHERE tablename IN ('odds_snapshot', 'odds_snapshot_default', 'latest_odds') ORDER BY 1, 2`,
+      ),
+      options: await s.query(
+        `SELECT relname, relkind::text, reloptions FROM pg_class
+         WHERE relname IN ('odds_snapshot', 'odds_snapshot_default', 'latest_odds') ORDER BY 1`,
+      ),
+      idDefault: await s.query(
+        `SELECT column_default FROM information_schema.columns WHERE table_name = 'odds_snapshot' AND column_name = 'id'`,
+      ),
+      sequenceOwner: await s.query(
+        `SELECT d.refobjid::regclass::text AS tbl, a.attname FROM pg_depend d
+         JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+         WHERE d.objid = 'odds_snapshot_id_seq'::regclass AND d.deptype = 'a'`,
+      ),
+    }));
+
   // Two databases migrated step by step: slow on PGlite on a loaded machine.
   it('keeps every snapshot, with the movement ingest derives now, in day partitions', { timeout: 120_000 }, async () => {
     await applyMigrations(old.db, migrationsDir);
@@ -111,14 +142,23 @@ describe.each(databaseKinds)('migrating to storage v2 on %s', (kind) => {
     });
     await cp(path.join(defaultMigrationsDir, v2), path.join(migrationsDir, v2), { recursive: true });
     expect((await applyMigrations(old.db, migrationsDir)).applied).toEqual([v2]);
-    // And on through the later migrations (market shapes among them), as a deployment would.
+    // And on through the later migrations, as a deployment would. Market shapes rebuilds the history and latest-odds
+    // tables: they keep the keys, indexes, foreign keys, storage options and id sequence they had before it.
+    const beforeShapes = (await readdir(defaultMigrationsDir)).filter((name) => name > v2 && name < marketShapes);
+    for (const name of beforeShapes) await cp(path.join(defaultMigrationsDir, name), path.join(migrationsDir, name), { recursive: true });
+    await applyMigrations(old.db, migrationsDir);
+    const definitions = await tableDefinitions(old);
     expect((await applyMigrations(old.db)).applied).toContain(marketShapes);
+    expect(await tableDefinitions(old)).toEqual(definitions);
 
     await fresh.db.withSession(addReferenceData);
     for (const snapshot of snapshots) await storeSnapshots(fresh.db.prisma, [snapshot]);
     const migrated = await contents(old);
     expect(migrated.history).toHaveLength(snapshots.length);
     expect(migrated).toEqual(await contents(fresh));
+
+    // The numbers as ingest writes them, byte for byte.
+    expect(await pricesText(old)).toEqual(await pricesText(fresh));
 
     const placed = await old.db.withSession((s) =>
       s.query(`SELECT tableoid::regclass::text AS partition, count(*)::int AS rows FROM odds_snapshot GROUP BY 1 ORDER BY 1`),

@@ -9,47 +9,106 @@ CREATE TABLE "market_shape" (
     CONSTRAINT "market_shape_pkey" PRIMARY KEY ("digest")
 );
 
--- The conversion, as src/domain/stored-odds.ts stores markets; the functions
--- live only for this migration.
-CREATE FUNCTION "odds_v3_shape"(doc jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-  SELECT COALESCE(jsonb_agg(
-           jsonb_build_object(
-             'key', m->'key', 'name', m->'name', 'line', m->'line', 'status', m->'status',
-             'outcomes', (SELECT COALESCE(jsonb_agg(jsonb_build_object('key', o->'key', 'name', o->'name', 'result', o->'result') ORDER BY oi), '[]')
-                          FROM jsonb_array_elements(m->'outcomes') WITH ORDINALITY AS x(o, oi))
-           ) ORDER BY mi), '[]')
-  FROM jsonb_array_elements(doc) WITH ORDINALITY AS y(m, mi)
-$$;
-CREATE FUNCTION "odds_v3_digest"(doc jsonb) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
-  SELECT md5("odds_v3_shape"(doc)::text)::uuid
-$$;
--- Three numbers per outcome: price, previous price, ms since it last changed.
-CREATE FUNCTION "odds_v3_prices"(doc jsonb, at timestamptz) RETURNS json LANGUAGE sql IMMUTABLE AS $$
-  SELECT COALESCE(json_agg(v ORDER BY mi, oi, vi), '[]')::text::json
-  FROM jsonb_array_elements(doc) WITH ORDINALITY AS y(m, mi),
-       jsonb_array_elements(m->'outcomes') WITH ORDINALITY AS x(o, oi),
-       LATERAL (VALUES (1, o->'price'), (2, o->'previousPrice'),
-                       (3, to_jsonb((extract(epoch FROM at) * 1000)::bigint - (o->>'changedAtMs')::bigint))) AS z(vi, v)
+-- The conversion, as src/domain/stored-odds.ts stores markets, in one walk of
+-- a document: its shape, the digest naming it, and its numbers (three per
+-- outcome: price, previous price, ms since it last changed) written as
+-- JSON.stringify writes them. Lives only for this migration.
+CREATE FUNCTION "odds_v3_stored"(doc jsonb, at timestamptz) RETURNS TABLE ("digest" uuid, "shape" jsonb, "prices" json)
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT md5(s::text)::uuid, s, p
+  FROM (
+    SELECT COALESCE(jsonb_agg(
+             jsonb_build_object('key', m->'key', 'name', m->'name', 'line', m->'line', 'status', m->'status', 'outcomes', o.shape)
+             ORDER BY mi), '[]') AS s,
+           ('[' || COALESCE(string_agg(o.prices, ',' ORDER BY mi), '') || ']')::json AS p
+    FROM jsonb_array_elements(doc) WITH ORDINALITY AS y(m, mi),
+    LATERAL (
+      SELECT COALESCE(jsonb_agg(jsonb_build_object('key', o->'key', 'name', o->'name', 'result', o->'result') ORDER BY oi), '[]') AS shape,
+             string_agg(
+               concat_ws(',',
+                 (o->>'price')::float8,
+                 COALESCE((o->>'previousPrice')::float8::text, 'null'),
+                 (extract(epoch FROM at) * 1000)::bigint - (o->>'changedAtMs')::bigint),
+               ',' ORDER BY oi) AS prices
+      FROM jsonb_array_elements(m->'outcomes') WITH ORDINALITY AS x(o, oi)
+    ) o
+  ) d
 $$;
 
+-- Each table is rebuilt in one pass (the old one renamed, a new one filled
+-- from it, then dropped): rewriting in place took a pass per column changed
+-- and converted each document twice. Keys, indexes and foreign keys come
+-- after the copy, named as before.
+ALTER TABLE "odds_snapshot" RENAME TO "odds_snapshot_v2";
+ALTER TABLE "latest_odds" RENAME TO "latest_odds_v2";
+
+CREATE TABLE "odds_snapshot" (
+    "id" INTEGER NOT NULL DEFAULT nextval('odds_snapshot_id_seq'),
+    "event_id" INTEGER NOT NULL,
+    "bookmaker_id" INTEGER NOT NULL,
+    "captured_at" TIMESTAMPTZ(3) NOT NULL,
+    "shape" UUID NOT NULL,
+    "prices" JSON NOT NULL
+) PARTITION BY RANGE ("captured_at");
+ALTER SEQUENCE "odds_snapshot_id_seq" OWNED BY "odds_snapshot"."id";
+
+-- The same partitions (days and default) under the same names and bounds.
+DO $$
+DECLARE
+  part record;
+BEGIN
+  FOR part IN
+    SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = '"odds_snapshot_v2"'::regclass
+  LOOP
+    EXECUTE format('ALTER TABLE %I RENAME TO %I', part.name, part.name || '_v2');
+    EXECUTE format('CREATE TABLE %I PARTITION OF "odds_snapshot" %s', part.name, part.bound);
+  END LOOP;
+END $$;
+
+CREATE TABLE "latest_odds" (
+    "event_id" INTEGER NOT NULL,
+    "bookmaker_id" INTEGER NOT NULL,
+    "snapshot_id" INTEGER NOT NULL,
+    "captured_at" TIMESTAMPTZ(3) NOT NULL,
+    "shape" UUID NOT NULL,
+    "prices" JSON NOT NULL
+) WITH (fillfactor = 30);
+
+INSERT INTO "odds_snapshot" ("id", "event_id", "bookmaker_id", "captured_at", "shape", "prices")
+SELECT s."id", s."event_id", s."bookmaker_id", s."captured_at", v."digest", v."prices"
+FROM "odds_snapshot_v2" s, LATERAL "odds_v3_stored"(s."markets", s."captured_at") v;
+
+INSERT INTO "latest_odds" ("event_id", "bookmaker_id", "snapshot_id", "captured_at", "shape", "prices")
+SELECT l."event_id", l."bookmaker_id", l."snapshot_id", l."captured_at", v."digest", v."prices"
+FROM "latest_odds_v2" l, LATERAL "odds_v3_stored"(l."markets", l."captured_at") v;
+
+-- Each distinct shape once, converted again from one document that has it.
 INSERT INTO "market_shape" ("digest", "markets")
-SELECT DISTINCT ON (md5(shape::text)) md5(shape::text)::uuid, shape
-FROM (SELECT "odds_v3_shape"(markets) AS shape FROM (SELECT markets FROM "odds_snapshot" UNION ALL SELECT markets FROM "latest_odds") d) s;
+SELECT v."digest", v."shape"
+FROM (SELECT DISTINCT ON ("shape") "id", "captured_at" FROM "odds_snapshot" ORDER BY "shape") one
+JOIN "odds_snapshot_v2" s ON s."id" = one."id" AND s."captured_at" = one."captured_at",
+LATERAL "odds_v3_stored"(s."markets", s."captured_at") v;
+INSERT INTO "market_shape" ("digest", "markets")
+SELECT v."digest", v."shape"
+FROM (SELECT DISTINCT ON ("shape") "event_id", "bookmaker_id" FROM "latest_odds" ORDER BY "shape") one
+JOIN "latest_odds_v2" l ON l."event_id" = one."event_id" AND l."bookmaker_id" = one."bookmaker_id",
+LATERAL "odds_v3_stored"(l."markets", l."captured_at") v
+ON CONFLICT ("digest") DO NOTHING;
 
--- The shape column first, then the document becomes its numbers: the type
--- change rewrites every partition, so the old documents leave the disk.
-ALTER TABLE "odds_snapshot" ADD COLUMN "shape" UUID;
-UPDATE "odds_snapshot" SET "shape" = "odds_v3_digest"(markets);
-ALTER TABLE "odds_snapshot" ALTER COLUMN "shape" SET NOT NULL;
-ALTER TABLE "odds_snapshot" ALTER COLUMN "markets" TYPE JSON USING "odds_v3_prices"(markets, captured_at);
-ALTER TABLE "odds_snapshot" RENAME COLUMN "markets" TO "prices";
+DROP TABLE "odds_snapshot_v2";
+DROP TABLE "latest_odds_v2";
+DROP FUNCTION "odds_v3_stored"(jsonb, timestamptz);
 
-ALTER TABLE "latest_odds" ADD COLUMN "shape" UUID;
-UPDATE "latest_odds" SET "shape" = "odds_v3_digest"(markets);
-ALTER TABLE "latest_odds" ALTER COLUMN "shape" SET NOT NULL;
-ALTER TABLE "latest_odds" ALTER COLUMN "markets" TYPE JSON USING "odds_v3_prices"(markets, captured_at);
-ALTER TABLE "latest_odds" RENAME COLUMN "markets" TO "prices";
+ALTER TABLE "odds_snapshot" ADD CONSTRAINT "odds_snapshot_pkey" PRIMARY KEY ("id", "captured_at");
+CREATE UNIQUE INDEX "odds_snapshot_event_id_captured_at_bookmaker_id_key" ON "odds_snapshot"("event_id", "captured_at", "bookmaker_id");
+ALTER TABLE "odds_snapshot" ADD CONSTRAINT "odds_snapshot_event_id_fkey" FOREIGN KEY ("event_id") REFERENCES "event"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "odds_snapshot" ADD CONSTRAINT "odds_snapshot_bookmaker_id_fkey" FOREIGN KEY ("bookmaker_id") REFERENCES "bookmaker"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
-DROP FUNCTION "odds_v3_prices"(jsonb, timestamptz);
-DROP FUNCTION "odds_v3_digest"(jsonb);
-DROP FUNCTION "odds_v3_shape"(jsonb);
+ALTER TABLE "latest_odds" ADD CONSTRAINT "latest_odds_pkey" PRIMARY KEY ("event_id", "bookmaker_id");
+ALTER TABLE "latest_odds" ADD CONSTRAINT "latest_odds_event_id_fkey" FOREIGN KEY ("event_id") REFERENCES "event"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "latest_odds" ADD CONSTRAINT "latest_odds_bookmaker_id_fkey" FOREIGN KEY ("bookmaker_id") REFERENCES "bookmaker"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- New tables start without statistics; plans should not wait for autovacuum.
+ANALYZE "odds_snapshot", "latest_odds", "market_shape";
