@@ -32,6 +32,7 @@ export type ApiSettings = Pick<
   | 'maxQueryTokens'
   | 'executionTimeoutMs'
   | 'compiledExecution'
+  | 'cache'
   | 'responseCacheMaxBytes'
   | 'wsToken'
   | 'wsInitTimeoutMs'

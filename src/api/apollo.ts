@@ -13,7 +13,7 @@ import type { LimitsProtection } from './limits.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
 
 export interface ApolloOptions {
-  config: Pick<Config, 'maskErrors' | 'executionTimeoutMs' | 'compiledExecution'>;
+  config: Pick<Config, 'maskErrors' | 'executionTimeoutMs' | 'compiledExecution' | 'cache'>;
   schema: GraphQLSchema;
   limits: LimitsProtection;
   /** Undefined: Apollo's own in-memory store. */
@@ -25,7 +25,7 @@ export interface ApolloOptions {
 export function createApollo({ config, schema, limits, persistedQueries, metrics }: ApolloOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
     // `schema`, executed compiled once an operation repeats (src/api/compiled-execution.ts).
-    ...(config.compiledExecution ? { gateway: compiledExecution(schema, (engine) => metrics.graphqlExecution(engine)) } : { schema }),
+    ...(config.compiledExecution ? { gateway: compiledExecution(schema, (engine) => metrics.graphqlExecution(engine), { splice: config.cache }) } : { schema }),
     // Refused by the query limits' own rule when INTROSPECTION=off (src/api/limits.ts), over HTTP and WebSocket alike.
     introspection: true,
     validationRules: limits.validationRules,

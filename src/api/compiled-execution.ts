@@ -26,8 +26,8 @@ type GatewayExecutor = Awaited<ReturnType<Gateway['load']>>['executor'];
  * recomputed by graphql-js, which reads nothing for it.
  * test/graphql/compiled-execution.test.ts runs both on a corpus of operations.
  */
-export function compiledExecution(schema: GraphQLSchema, count: (engine: ExecutionEngine) => void = () => {}): Gateway {
-  const executor = compiledExecutor(schema, count);
+export function compiledExecution(schema: GraphQLSchema, count: (engine: ExecutionEngine) => void = () => {}, { splice = true }: { splice?: boolean } = {}): Gateway {
+  const executor = compiledExecutor(schema, count, splice);
   let announce: Parameters<Gateway['onSchemaLoadOrUpdate']>[0] | undefined;
   return {
     onSchemaLoadOrUpdate(callback) {
@@ -59,7 +59,12 @@ interface Plan {
 }
 type Plans = Map<string, Plan>;
 
-function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine) => void): GatewayExecutor {
+/**
+ * `splice`: answer over HTTP with spliced JSON. Only with the shared odds cache: the splicer pays off by
+ * reusing the JSON of records that outlive a request; without the cache (CACHE=off) every request reads new
+ * records, and a cache-off board cost 46 ms of CPU spliced against 26 ms compiled (bench/storage.ts's board).
+ */
+function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine) => void, splice: boolean): GatewayExecutor {
   // Apollo keeps parsed documents in its own bounded store, so the same query text brings the same
   // DocumentNode: plans live exactly as long as the documents Apollo keeps.
   const plans = new WeakMap<DocumentNode, Plans>();
@@ -78,7 +83,7 @@ function compiledExecutor(schema: GraphQLSchema, count: (engine: ExecutionEngine
     // What runs once is not worth compiling.
     if (plan.runs++ < 1) return reference('graphql-js');
     // Spliced only over HTTP, where Apollo serialises with `stringifyResult`; executeOperation's callers read `data`.
-    if (request.http && plan.spliced !== null) {
+    if (splice && request.http && plan.spliced !== null) {
       plan.spliced ??= SplicedOperation.of(schema, document, operationName ?? '', splicing) ?? null;
       const data = await plan.spliced?.execute(request.variables, context);
       if (data) {
