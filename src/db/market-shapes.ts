@@ -1,6 +1,16 @@
 import type { ShapeMarket, StoredMarkets } from '../domain/stored-odds.js';
 import type { RowQuery } from './database.js';
 
+/** A snapshot as stored: when it was captured, the digest of its shape, and its `StoredPrices` as JSON text. */
+export interface StoredRow {
+  capturedAt: Date | string;
+  shape: string;
+  prices: string;
+}
+
+/** The columns of `StoredRow` past the capture time, as text on every driver (prices are parsed by us, not the driver). */
+export const storedColumns = 'shape::text AS shape, prices::text AS prices';
+
 /** The shapes of these digests that `market_shape` holds, parsed. */
 export async function readShapes(query: RowQuery, digests: Iterable<string>): Promise<Map<string, ShapeMarket[]>> {
   const wanted = [...new Set(digests)];

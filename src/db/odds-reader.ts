@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { RowQuery } from './database.js';
-import { readShapes, shapeOf } from './market-shapes.js';
+import { readShapes, shapeOf, storedColumns, type StoredRow } from './market-shapes.js';
 import type { LogBatch, LogEntry, LoggedOddsChange, LogPlace } from '../domain/change-log.js';
 import { seenBy } from '../domain/change-log.js';
 import type { EventPosition, EventQuery } from '../domain/event-query.js';
@@ -292,19 +292,11 @@ export interface HistoryQuery {
   first: number;
 }
 
-interface SnapshotRow {
+interface SnapshotRow extends StoredRow {
   id: number;
   eventId: number;
   bookmakerId: number;
-  capturedAt: Date | string;
-  /** The digest of its `MarketShape`. */
-  shape: string;
-  /** Its `StoredPrices` as JSON text. */
-  prices: string;
 }
-
-// Prices parsed here rather than by the driver, as text on every driver.
-const storedColumns = 'shape::text AS shape, prices::text AS prices';
 
 /** `nodeId`: the client's id, the (event, bookmaker)'s for current odds, the snapshot's own in history. */
 function snapshotRecord(

@@ -6,7 +6,7 @@ import type { EventStateInput, SnapshotInput } from '../domain/odds.js';
 import { movedMarkets, storedMarkets, type ShapeMarket, type StoredPrices } from '../domain/stored-odds.js';
 import type { RowQuery } from './database.js';
 import { writeFeedCommit, type FeedCommit, type Transaction } from './feed-commit.js';
-import { readShapes, shapeOf, writeShapes } from './market-shapes.js';
+import { readShapes, shapeOf, storedColumns, writeShapes, type StoredRow } from './market-shapes.js';
 
 export interface StoreResult {
   /** Snapshots written; one already stored (same event, bookmaker, capturedAt) is not counted. */
@@ -212,15 +212,6 @@ async function storedBefore(tx: Transaction, late: readonly SnapshotInput[]): Pr
     }),
   );
 }
-
-/** A snapshot's stored shape and prices, as read by `storedColumns`. */
-interface StoredRow {
-  capturedAt: Date | string;
-  shape: string;
-  prices: string;
-}
-
-const storedColumns = 'shape::text AS shape, prices::text AS prices';
 
 function storedMoved(row: StoredRow, shapes: ReadonlyMap<string, readonly ShapeMarket[]>, capturedAtMs: number, what: string): MovedMarket[] {
   return movedMarkets(shapeOf(shapes, row.shape, what), JSON.parse(row.prices) as StoredPrices, capturedAtMs);
