@@ -173,6 +173,24 @@ describe('compiled execution (graphql-jit behind Apollo)', () => {
     }
   });
 
+  it('answers with graphql-jit, not spliced, without the shared cache (CACHE=off: nothing spliced would be reused)', async () => {
+    const uncached = await startGateway({
+      bus: new InProcessOddsBus(),
+      config: { host: '127.0.0.1', port: 0, cache: false, maskErrors: true, compiledExecution: true },
+      db: test.db,
+      logger: silentLogger(),
+    });
+    try {
+      const board = corpus[0]!;
+      const expected = await post(reference, board, 0);
+      for (let run = 0; run < 3; run++) expect(await post(uncached, board, run)).toEqual(expected);
+      expect(await count(uncached, 'spliced')).toBe(0);
+      expect(await count(uncached, 'compiled')).toBe(2);
+    } finally {
+      await uncached.close();
+    }
+  });
+
   it('ran the repeats spliced, answers with errors compiled, and recomputed only answers whose variables did not coerce', async () => {
     const counts = await (await fetch(`${compiled.url}/metrics`)).text();
     const ran = (engine: string) => executions(counts, engine);
