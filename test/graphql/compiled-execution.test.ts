@@ -176,7 +176,7 @@ describe('compiled execution (graphql-jit behind Apollo)', () => {
   it('answers with graphql-jit, not spliced, without the shared cache (CACHE=off: nothing spliced would be reused)', async () => {
     const uncached = await startGateway({
       bus: new InProcessOddsBus(),
-      config: { host: '127.0.0.1', port: 0, cache: false, maskErrors: true, compiledExecution: true },
+      config: { host: '127.0.0.1', port: 0, cache: false, cacheMaxBytes: 0, maskErrors: true, compiledExecution: true },
       db: test.db,
       logger: silentLogger(),
     });
