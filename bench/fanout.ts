@@ -3,11 +3,13 @@
 // graphql-transport-ws sockets in several client processes, and the same subscribers against a
 // bare `ws` server at the same rate (the ceiling), one scenario after the other. Writes its
 // section of BENCHMARKS.md. Environment: BENCH_DURATION (s, default 10), BENCH_DATABASE_URL,
-// BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000), FANOUT_UNFILTERED
+// BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000, at most the open-files hard
+// limit less 1,000: the gateway holds one descriptor per subscriber), FANOUT_UNFILTERED
 // (default 1000), FANOUT_FAST_SPEED (SIM_SPEED of the unfiltered scenario, default 10),
 // FANOUT_BATCHED (1, the default: unfiltered subscribers on `oddsUpdatedBatch`; 0: on `oddsUpdated`),
 // FANOUT_DRAIN_S (how long subscribers may take to hold every newest state once the changes stop,
-// default 10), FANOUT_CLIENT_PROCESSES (default 2), FANOUT_PROFILE (a file: the gateway's CPU profile
+// default 10), FANOUT_CLIENT_PROCESSES (default 2), FANOUT_CLIENT_NICE (the client processes' niceness,
+// default 10, for the gateway and the ceiling alike), FANOUT_PROFILE (a file: the gateway's CPU profile
 // over the unfiltered scenario), BENCH_OUTPUT. A count of 0 leaves its scenarios out.
 import os from 'node:os';
 import path from 'node:path';
@@ -19,16 +21,19 @@ import { createBenchDatabase, type BenchDatabase } from './lib/database.js';
 import { boardEventIds, postGraphQL } from './lib/board.js';
 import { writeFanOutSection, type FanOutRun, type FanOutScenario } from './lib/fanout-report.js';
 import { httpRequest } from './lib/http.js';
-import { describeMachine } from './lib/machine.js';
+import { describeMachine, openFilesHardLimit } from './lib/machine.js';
 import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type NodeProcess } from './lib/processes.js';
 import { percentile } from './lib/stats.js';
 
 const env = process.env;
 const durationS = Number(env.BENCH_DURATION ?? 10);
-const filteredCount = Number(env.FANOUT_FILTERED ?? 20_000);
+const filteredCount = cappedByOpenFiles(Number(env.FANOUT_FILTERED ?? 20_000));
 const unfilteredCount = Number(env.FANOUT_UNFILTERED ?? 1_000);
 const fastSpeed = env.FANOUT_FAST_SPEED ?? '10';
 const clientProcesses = Number(env.FANOUT_CLIENT_PROCESSES ?? 2);
+// The clients share the box's cores with the server they measure: at the default niceness they take the
+// cores the server needs and its event-loop delay measures them. Niced, the server (gateway or ceiling) runs first.
+const clientNice = Number(env.FANOUT_CLIENT_NICE ?? 10);
 const unfilteredBatched = (env.FANOUT_BATCHED ?? '1') !== '0';
 const drainBoundMs = Number(env.FANOUT_DRAIN_S ?? 10) * 1000;
 const databaseUrl = env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -39,9 +44,22 @@ function log(message: string): void {
   console.log(`[fanout ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
+/**
+ * The gateway holds one socket per subscriber in one process, beside its database, Redis and listening
+ * descriptors; past the hard limit (which a process may not raise, root or not, without CAP_SYS_RESOURCE)
+ * its accepts fail and the clients see "socket hang up".
+ */
+function cappedByOpenFiles(requested: number): number {
+  const hard = openFilesHardLimit();
+  if (hard === null || requested <= hard - 1_000) return requested;
+  const capped = Math.max(0, hard - 1_000);
+  log(`FANOUT_FILTERED ${requested} capped at ${capped}: the open-files hard limit here is ${hard} per process (ulimit -Hn), and the gateway needs one per subscriber plus about 1,000 to spare`);
+  return capped;
+}
+
 /** Subscribers spread over client processes, each a raw-socket load generator. */
 async function openClients(url: string, filters: Array<string[] | null>, batched: boolean): Promise<NodeProcess[]> {
-  const clients = Array.from({ length: clientProcesses }, () => startNodeProcess('bench/child/raw-subscribers.ts'));
+  const clients = Array.from({ length: clientProcesses }, () => startNodeProcess('bench/child/raw-subscribers.ts', { nice: clientNice }));
   await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, batched, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
   return clients;
 }
@@ -281,13 +299,13 @@ async function main(): Promise<void> {
     await gateway?.stop();
     await database.drop();
   }
-  const run: FanOutRun = { started: new Date(), durationS, drainBoundS: drainBoundMs / 1000, clientProcesses, machine, scenarios, command: commandLine() };
+  const run: FanOutRun = { started: new Date(), durationS, drainBoundS: drainBoundMs / 1000, clientProcesses, clientNice, machine, scenarios, command: commandLine() };
   await writeFanOutSection(run, output);
   log(`wrote ${path.relative(projectRoot, output)}`);
 }
 
 function commandLine(): string {
-  const set = ['BENCH_DURATION', 'FANOUT_FILTERED', 'FANOUT_UNFILTERED', 'FANOUT_FAST_SPEED', 'FANOUT_BATCHED', 'FANOUT_DRAIN_S', 'FANOUT_CLIENT_PROCESSES'].filter((name) => env[name]);
+  const set = ['BENCH_DURATION', 'FANOUT_FILTERED', 'FANOUT_UNFILTERED', 'FANOUT_FAST_SPEED', 'FANOUT_BATCHED', 'FANOUT_DRAIN_S', 'FANOUT_CLIENT_PROCESSES', 'FANOUT_CLIENT_NICE'].filter((name) => env[name]);
   return [...set.map((name) => `${name}=${env[name]}`), 'npx tsx bench/fanout.ts'].join(' ');
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export interface Machine {
@@ -19,4 +20,15 @@ export function describeMachine(): Machine {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     loadAverage: os.loadavg()[0]!,
   };
+}
+
+/** This process's hard limit on open files (from /proc/self/limits); null where unknown or unlimited. */
+export function openFilesHardLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.split(/\s{2,}/)[2];
+    return hard && /^\d+$/.test(hard) ? Number(hard) : null;
+  } catch {
+    return null;
+  }
 }

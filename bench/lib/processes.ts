@@ -19,11 +19,14 @@ export interface NodeProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** `nice`: the process's niceness (through nice(1), so every thread of it has it), for load generators that must yield the cores. */
 export function startNodeProcess(
   entry: string,
-  { env = {}, nodeArgs = [] }: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+  { env = {}, nodeArgs = [], nice }: { env?: Record<string, string>; nodeArgs?: string[]; nice?: number } = {},
 ): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, entry], {
+  const command = [process.execPath, '--import', 'tsx', ...nodeArgs, entry];
+  if (nice) command.unshift('nice', '-n', String(nice));
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
