@@ -65,3 +65,45 @@ export function seenBy(place: LogPlace, position: bigint, index: number): boolea
 export function holdsEverythingAfter(position: bigint, oldest: bigint | null): boolean {
   return oldest === null || oldest <= position + 1n;
 }
+
+/** A piece of a batch (splitBatch): `completes` is the last position it finishes, null when it only carries part of one. */
+export interface LogBatchPiece extends LogBatch {
+  readonly completes: string | null;
+}
+
+/**
+ * The batch cut into pieces of at most `maxOdds` moved odds each, in order, so a long catch-up can be
+ * applied over several turns of the event loop. A position moving more is cut between its items (each
+ * keeps its `index`, so subscribers' cursors stay exact); its events' changes go with its last piece, as
+ * they follow its odds in one piece. Each piece carries the records of the events it touches.
+ */
+export function splitBatch(batch: LogBatch, maxOdds: number): LogBatchPiece[] {
+  const total = batch.entries.reduce((n, entry) => n + entry.odds.length, 0);
+  if (total <= maxOdds) return [{ ...batch, completes: batch.entries.at(-1)?.position ?? null }];
+  const events = new Map(batch.events.map((event) => [event.id, event]));
+  const pieces: LogBatchPiece[] = [];
+  let entries: LogEntry[] = [];
+  let size = 0;
+  let completes: string | null = null;
+  const cut = () => {
+    const touched = new Set(entries.flatMap((entry) => [...entry.odds.map((item) => item.eventId), ...entry.eventsChanged]));
+    pieces.push({ entries, events: [...touched].flatMap((id) => events.get(id) ?? []), completes });
+    entries = [];
+    size = 0;
+    completes = null;
+  };
+  for (const entry of batch.entries) {
+    let from = 0;
+    do {
+      if (size >= maxOdds) cut();
+      const to = Math.min(entry.odds.length, from + maxOdds - size);
+      const last = to === entry.odds.length;
+      entries.push(from === 0 && last ? entry : { position: entry.position, odds: entry.odds.slice(from, to), eventsChanged: last ? entry.eventsChanged : [] });
+      size += to - from;
+      from = to;
+      if (last) completes = entry.position;
+    } while (from < entry.odds.length);
+  }
+  if (entries.length > 0) cut();
+  return pieces;
+}

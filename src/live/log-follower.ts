@@ -1,4 +1,4 @@
-import { holdsEverythingAfter, type LogBatch } from '../domain/change-log.js';
+import { holdsEverythingAfter, splitBatch, type LogBatch } from '../domain/change-log.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { Logger } from '../ops/log.js';
 import type { ChangeLogStats } from '../ops/metrics.js';
@@ -8,7 +8,7 @@ export interface LogFollowerOptions {
   reader: Pick<OddsReader, 'changesAfter' | 'logBounds'>;
   /** The position the gateway's cache reflects at start (read before its warm-up). */
   startAfter: bigint;
-  /** Applies entries to the cache, board and subscribers; called in position order, each position once. */
+  /** Applies entries to the cache, board and subscribers; called in position order, each item once (a long position's items over several calls). */
   apply: (batch: LogBatch, publishedAt: number) => void;
   /** The log no longer holds positions this gateway missed: what it cached may be stale. */
   onLost: (missedAfter: bigint, oldest: bigint) => void;
@@ -16,6 +16,11 @@ export interface LogFollowerOptions {
   now?: () => number;
   /** Wait before reading the log again after a failed read, in milliseconds (default 1,000). */
   retryMs?: number;
+  /**
+   * Moved odds applied in one turn of the event loop (default 100). A catch-up reads up to a thousand
+   * positions at once; applied in one turn they stalled the gateway for over a second.
+   */
+  oddsPerTurn?: number;
 }
 
 /**
@@ -27,6 +32,9 @@ export interface LogFollowerOptions {
  * skipped. So subscribers and the cache see every committed change, once,
  * in commit order. A position can also be missing because its transaction
  * rolled back after taking it: the read finds nothing and the message goes on.
+ * A long run of changes is applied a piece per turn of the event loop; the
+ * position advances only past positions applied whole, and nothing else is
+ * applied in between (one drain at a time).
  */
 export class LogFollower {
   #applied: bigint;
@@ -89,7 +97,7 @@ export class LogFollower {
         }
         if (!next) continue;
         this.#waiting.shift();
-        this.#applyNew(next, next.publishedAt);
+        await this.#applyNew(next, next.publishedAt);
       }
     } finally {
       this.#draining = false;
@@ -108,7 +116,7 @@ export class LogFollower {
       }
       for (let more = true; more && !this.#closed; ) {
         const batch = await reader.changesAfter({ position: this.#applied });
-        this.#filled += this.#applyNew(batch, this.#now());
+        this.#filled += await this.#applyNew(batch, this.#now());
         more = batch.more;
       }
       this.#fillRequested = false;
@@ -120,12 +128,19 @@ export class LogFollower {
     }
   }
 
-  /** Applies the entries beyond the applied position; returns how many. */
-  #applyNew(batch: LogBatch, publishedAt: number): number {
+  /**
+   * Applies the entries beyond the applied position, the first piece at once and each further one a turn
+   * later; returns how many positions it applied whole.
+   */
+  async #applyNew(batch: LogBatch, publishedAt: number): Promise<number> {
     const entries = batch.entries.filter((entry) => BigInt(entry.position) > this.#applied);
     if (entries.length === 0) return 0;
-    this.#options.apply({ entries, events: batch.events }, publishedAt);
-    this.#applied = BigInt(entries[entries.length - 1]!.position);
-    return entries.length;
+    for (const [i, piece] of splitBatch({ entries, events: batch.events }, this.#options.oddsPerTurn ?? 100).entries()) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.#closed) break;
+      this.#options.apply(piece, publishedAt);
+      if (piece.completes !== null) this.#applied = BigInt(piece.completes);
+    }
+    return entries.filter((entry) => BigInt(entry.position) <= this.#applied).length;
   }
 }
