@@ -15,9 +15,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     // Vitest's default leaves a core to itself (one worker on a 2-core box), but it only waits
-    // for results; test files spend much of their time waiting on PostgreSQL, sockets and processes,
-    // so one worker more than the cores keeps them busy while another file waits.
-    maxWorkers: availableParallelism() + 1,
+    // for results; test files spend much of their time waiting on PostgreSQL, sockets and processes.
+    maxWorkers: availableParallelism(),
     // Each worker imports the gateway's modules (Apollo, Prisma, graphql) once, not once per file:
     // about 45 s less CPU in a run. Test files share no state but what src/ holds, and
     // src/ keeps none at module level (DESIGN.md: pass dependencies in).
