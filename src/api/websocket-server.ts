@@ -74,6 +74,16 @@ export function startWebSockets({ config, server, schema, limits, createContext,
     },
     webSockets,
   );
+  // ws emits 'error' on a server socket only for what its client sent wrong (a message over maxPayload, a bad
+  // frame, invalid UTF-8), having already begun closing it with the code that says so (1009, 1002, 1007).
+  // graphql-ws's listener, added in its own 'connection' listener just before this one, prints each to stderr as
+  // an "internal error" and asks for 1011: ours logs it as the client's doing.
+  webSockets.on('connection', (socket, req) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => {
+      logger.warn({ remoteAddress: req.socket.remoteAddress, reason: error.message, wsError: error.code }, 'closing a WebSocket');
+    });
+  });
   return {
     stats: guard.stats,
     // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.

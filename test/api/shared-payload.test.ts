@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SharedExecutionStats } from '../../src/api/shared-execution.js';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { openAcknowledgedSocket, type RawSocket } from '../hardening/sockets.js';
+import { anyKind } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const query = /* GraphQL */ `
@@ -37,7 +38,7 @@ describe('one execution and one serialization per update and selection, on a gat
   let worker: IngestWorker;
   let eventIds: string[];
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    gw = await startTestGateway({ kind: anyKind, cache: true });
     worker = gw.simulatedWorker({}, { intervalMs: 50 });
     const board = await gw.query<{ data: { events: { nodes: Array<{ id: string }> } } }>('{ events(first: 20) { nodes { id } } }');
     eventIds = board.data.events.nodes.map((n) => n.id);

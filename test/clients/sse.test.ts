@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLogCursor } from '../../src/api/cursor.js';
 import type { LoggedOddsChange } from '../../src/domain/change-log.js';
 import type { IngestWorker } from '../../src/ingest/worker.js';
+import { anyKind } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const LIVE = `subscription Live($after: String) { oddsUpdated(after: $after) { cursor event { id } snapshot { id capturedAt } } }`;
@@ -19,7 +20,7 @@ interface Message {
 function streamingGateway() {
   const t = {} as { gw: TestGateway; worker: IngestWorker; client: Client; subscribe: typeof subscribe };
   beforeAll(async () => {
-    t.gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small' });
+    t.gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
     t.worker = t.gw.simulatedWorker({ changesPerSecond: 100 }, { intervalMs: 100 });
     t.client = createClient({ url: `${t.gw.gateway.url}/graphql/stream`, retryAttempts: 0 });
   });
@@ -128,7 +129,7 @@ describe('streams of one selection on Server-Sent Events', () => {
 describe('a stream on a gateway with WS_TOKEN', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true, shape: 'seeded-small', config: { wsToken: 's3cret' } });
+    gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small', config: { wsToken: 's3cret' } });
   });
   afterAll(() => gw?.close());
 

@@ -4,7 +4,7 @@ import { deepFreeze, type BookmakerRecord, type CompetitionRecord, type EventOdd
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { InProcessOddsBus } from '../../src/live/odds-bus.js';
 import { silentLogger } from '../../src/ops/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { boardQuery, eventQuery, historyQuery, referenceQuery } from './queries.js';
 
 interface Operation {
@@ -106,7 +106,7 @@ describe('compiled execution (graphql-jit behind Apollo)', () => {
   let reference: Gateway;
 
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase(anyKind, 'seeded');
     // Masked errors, as in production: development's stack traces name the executor's own frames.
     const config = { host: '127.0.0.1', port: 0, cache: true, cacheMaxBytes: 64 * 1024 * 1024, maskErrors: true };
     compiled = await startGateway({ bus: new InProcessOddsBus(), config: { ...config, compiledExecution: true }, db: test.db, logger: silentLogger() });

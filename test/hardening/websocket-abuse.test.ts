@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { IngestWorker } from '../../src/ingest/worker.js';
 import { silentLogger } from '../../src/ops/log.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type LogLine, type TestGateway } from '../support/gateway.js';
 import { QueuedFeed } from '../support/queued-feed.js';
 import { deepQuery } from './requests.js';
 import { oddsSubscription, openAcknowledgedSocket, openRawSocket } from './sockets.js';
@@ -18,11 +18,13 @@ describe('WebSocket protocol abuse', () => {
   let client: Client;
   const updates: Array<{ data?: { oddsUpdated: { snapshot: { capturedAt: string } } } }> = [];
   let subscriptionError: unknown;
+  const logged: LogLine[] = [];
   beforeAll(async () => {
     gw = await startTestGateway({
       kind: anyKind,
       cache: true,
       shape: 'seeded-small',
+      log: (_message, line) => logged.push(line),
       config: { wsInitTimeoutMs: 1000, wsMaxSubscriptions: 5, wsMaxSubscribesPerMinute: 20, wsToken: 'let-me-in' },
     });
     worker = new IngestWorker({ prisma: gw.test.db.prisma, feed, bus: gw.bus, logger: silentLogger() });
@@ -121,10 +123,17 @@ describe('WebSocket protocol abuse', () => {
     await expectWellBehavedClientServed();
   });
 
-  it('closes a socket that sends a message over 1 MiB with 1009', async () => {
-    const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
-    raw.send({ id: 'big', type: 'subscribe', payload: { query: `subscription { oddsUpdated { event { id } } } # ${'x'.repeat(1024 * 1024)}` } });
-    expect((await raw.closed).code).toBe(1009);
+  it('closes a socket that sends a message over 1 MiB with 1009, logging it as the client\'s doing, not as an internal error', async () => {
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const raw = await openAcknowledgedSocket(gw.gateway.url, { token: 'let-me-in' });
+      raw.send({ id: 'big', type: 'subscribe', payload: { query: `subscription { oddsUpdated { event { id } } } # ${'x'.repeat(1024 * 1024)}` } });
+      expect((await raw.closed).code).toBe(1009);
+      expect(logged).toContainEqual(expect.objectContaining({ msg: 'closing a WebSocket', reason: 'Max payload size exceeded', wsError: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }));
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
     await expectWellBehavedClientServed();
   });
 

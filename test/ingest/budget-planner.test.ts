@@ -70,6 +70,23 @@ describe('the poll planner', () => {
     expect(busy.projectedEndBalance).toBeGreaterThanOrEqual(-1e-6);
   });
 
+  it('averages the demand over the horizon in 15-minute steps, one request per (sport, tier) group, the tiers moving with the clock', () => {
+    // Kicking off in 3 h: 4 steps today, 8 soon, 16 in play (kick-off to 4 h after), then over for the 68 left of 96.
+    const at3h = now + 3 * hour;
+    const day = [
+      { id: 'a', sport: 'soccer', kickoffAt: at3h },
+      { id: 'b', sport: 'soccer', kickoffAt: at3h }, // the same request as a
+      { id: 'c', sport: 'tennis', kickoffAt: at3h }, // a request of its own
+      { id: 'done', sport: 'tennis', kickoffAt: now - 5 * hour },
+    ];
+    const perHour = (events: typeof day) => averageDemand(events, { from: now, horizonMs: 24 * hour, baseIntervalMs: 60_000, creditsPerRequest: 3 }) * hour;
+    // Credits per step an hour: today 3 x 6, soon 3 x 30, in play 3 x 60.
+    const oneGroup = (4 * 18 + 8 * 90 + 16 * 180) / 96;
+    expect(perHour(day)).toBeCloseTo(2 * oneGroup, 9);
+    expect(perHour(day.slice(0, 2))).toBeCloseTo(oneGroup, 9);
+    expect(averageDemand(day, { from: now, horizonMs: 0, baseIntervalMs: 60_000, creditsPerRequest: 3 })).toBe(0);
+  });
+
   it('asks for a group when any of its events is due, and for none of a group polled within its interval', () => {
     const lastPolled = new Map([
       ['live', now - 30_000],

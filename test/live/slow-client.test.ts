@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeLogCursor } from '../../src/api/cursor.js';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { openAcknowledgedSocket, type RawSocket } from '../hardening/sockets.js';
+import { anyKind } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const query = /* GraphQL */ `
@@ -36,7 +37,7 @@ describe('a batched subscriber on every event whose client stops reading', () =>
   let gw: TestGateway;
   let worker: IngestWorker;
   beforeAll(async () => {
-    gw = await startTestGateway({ kind: 'pglite', cache: true });
+    gw = await startTestGateway({ kind: anyKind, cache: true });
     worker = gw.simulatedWorker({ changesPerSecond: 2_000 }, { intervalMs: 50 });
   });
   afterAll(async () => {

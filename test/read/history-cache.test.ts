@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OddsReader, type HistoryQuery } from '../../src/db/odds-reader.js';
 import { HistoryCache } from '../../src/read/history-cache.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { anyKind, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { historyQuery } from '../graphql/queries.js';
 
 describe('odds history from memory', () => {
   let test: TestDatabase;
   beforeAll(async () => {
-    test = await createTestDatabase('pglite', 'seeded');
+    test = await createTestDatabase(anyKind, 'seeded');
   });
   afterAll(() => test?.drop());
 
@@ -50,7 +50,7 @@ describe('odds history from memory', () => {
 describe('odds history through the gateway while the worker writes', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ kind: 'pglite', cache: true });
+    t = await startTestGateway({ kind: anyKind, cache: true });
   });
   afterAll(() => t?.close());
 
