@@ -5,6 +5,7 @@ import { Kind, OperationTypeNode, parse, print } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { type CacheKey } from '../domain/cache-keys.js';
 import type { GraphQLContext } from './context.js';
+import { csrfRequestHeaders, passesCsrfPrevention, type CsrfPrevention } from './csrf.js';
 import type { RequestReads } from './request-reads.js';
 import { SegmentedLru } from './segmented-lru.js';
 
@@ -47,6 +48,8 @@ export interface ResponseCacheOptions {
   bypass?: () => boolean;
   /** Told of each answer that skipped Apollo (a stored or shared response), so request metrics count it like any other. */
   countCachedAnswer?: (seconds: number) => void;
+  /** Apollo Server's `csrfPrevention` option, the same value (default: on, as Apollo's): what Apollo refuses is never answered here. */
+  csrfPrevention?: CsrfPrevention;
 }
 
 export interface ResponseCacheStats {
@@ -109,6 +112,7 @@ export class ResponseCache {
   readonly #boardStableForMs: () => number;
   readonly #bypass: () => boolean;
   readonly #countCachedAnswer: (seconds: number) => void;
+  readonly #csrfRequestHeaders: readonly string[] | null;
   #generation = 0;
   #clearedAt = 0;
   /** Keys seen lately (as digests): a response is stored on its key's second sight, so one-offs pass by. */
@@ -124,6 +128,7 @@ export class ResponseCache {
     boardStableForMs = () => Infinity,
     bypass = () => false,
     countCachedAnswer = () => {},
+    csrfPrevention,
   }: ResponseCacheOptions = {}) {
     this.#entries = new SegmentedLru<string, Entry>({
       maxSize: maxBytes,
@@ -137,6 +142,7 @@ export class ResponseCache {
     this.#boardStableForMs = boardStableForMs;
     this.#bypass = bypass;
     this.#countCachedAnswer = countCachedAnswer;
+    this.#csrfRequestHeaders = csrfRequestHeaders(csrfPrevention);
   }
 
   /** The cache entry `key` changed: responses that read it are stale from now on. */
@@ -260,6 +266,8 @@ export class ResponseCache {
   /** The key of a cacheable request (a POSTed JSON query), or undefined. */
   #keyFor(request: HTTPGraphQLRequest): string | undefined {
     if (request.method !== 'POST' || typeof request.body !== 'object' || request.body === null) return undefined;
+    // Apollo answers what its CSRF prevention refuses, with its error.
+    if (!passesCsrfPrevention((name) => request.headers.get(name), this.#csrfRequestHeaders)) return undefined;
     const { query, operationName, variables, extensions, ...rest } = request.body as Record<string, unknown>;
     if (typeof query !== 'string' || extensions !== undefined || Object.keys(rest).length > 0) return undefined;
     if (operationName != null && typeof operationName !== 'string') return undefined;
