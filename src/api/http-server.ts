@@ -1,8 +1,8 @@
 import http from 'node:http';
-import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
 import { createGraphiqlHandler } from './graphiql/serve.js';
 import type { GraphQLContext } from './context.js';
-import { encodedBody } from './response-cache.js';
+import { encodedBody, type GraphQLExecutor } from './response-cache.js';
 import { requestIdFrom, type Connection, type Logger } from '../ops/log.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
 import { applyCors, type CorsOptions } from './cors.js';
@@ -14,7 +14,7 @@ import { applyCors, type CorsOptions } from './cors.js';
  */
 export interface HttpServerOptions {
   /** Apollo Server, or the response cache in front of it. */
-  apollo: Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
+  apollo: GraphQLExecutor;
   /** `log` is the request's logger, bound to its request id. */
   createContext: (log: Logger) => GraphQLContext;
   /** Other paths (`/health`, `/metrics`...): a status code and a JSON body, or text with its content type. */
@@ -129,16 +129,22 @@ async function handleGraphQL(
   createContext: () => GraphQLContext,
   maxBodyBytes: number,
 ): Promise<void> {
+  let raw: string | undefined;
+  if (req.method === 'POST') {
+    raw = await readBody(req, maxBodyBytes);
+    if (raw === undefined) {
+      return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+    }
+    // A repeated query, answered before its JSON is parsed (src/api/response-cache.ts).
+    const stored = apollo.storedAnswer?.((name) => joined(req.headers[name]), raw);
+    if (stored) return send(res, stored);
+  }
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   let body: unknown;
-  if (req.method === 'POST') {
-    const raw = await readBody(req, maxBodyBytes);
-    if (raw === undefined) {
-      return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
-    }
+  if (raw !== undefined) {
     const contentType = headers.get('content-type') ?? '';
     // application/json, or any +json type (application/graphql-response+json).
     if (/^application\/json\b/i.test(contentType) || /\+json\b/i.test(contentType)) {
@@ -161,7 +167,11 @@ async function handleGraphQL(
     search: new URL(req.url ?? '/', 'http://localhost').search,
     body,
   };
-  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() });
+  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() }, raw);
+  await send(res, response);
+}
+
+async function send(res: http.ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
@@ -173,6 +183,11 @@ async function handleGraphQL(
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** A header as the HeaderMap below holds it: repeated values joined. */
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** The body as text, or undefined when it passes `limit` bytes (reading stops there). */

@@ -54,6 +54,8 @@ export interface ResponseCacheOptions {
 
 export interface ResponseCacheStats {
   hits: number;
+  /** Hits found by the raw request (headers and body as received), before any parsing: part of `hits`. */
+  rawHits: number;
   misses: number;
   /** Requests answered by an identical request already in flight. */
   shared: number;
@@ -81,8 +83,13 @@ interface Entry {
   boardVersion: number;
 }
 
-/** The part of Apollo Server the HTTP layer calls (src/api/http-server.ts). */
-export type GraphQLExecutor = Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
+/** What the HTTP layer calls (src/api/http-server.ts): Apollo Server, or this cache in front of it. */
+export interface GraphQLExecutor {
+  /** `rawBody`: a POST's body as it arrived, before the HTTP layer parsed it (what `storedAnswer` is keyed by). */
+  executeHTTPGraphQLRequest(args: ExecuteArgs, rawBody?: string): Promise<HTTPGraphQLResponse>;
+  /** A stored answer to a POST, found by its headers (`header`: by lower-case name) and raw body before anything parses them; undefined: execute it. */
+  storedAnswer?(header: (name: string) => string | undefined, rawBody: string): HTTPGraphQLResponse | undefined;
+}
 
 type ExecuteArgs = Parameters<ApolloServer<GraphQLContext>['executeHTTPGraphQLRequest']>[0];
 
@@ -99,6 +106,8 @@ const defaultResponseCacheBytes = 128 * 1024 * 1024;
 const maxDocuments = 1_000;
 // Keys remembered for admission (digests of 28 characters: about 1 MiB).
 const maxSeenKeys = 16_384;
+// Raw requests whose key is remembered, in characters of raw and key (one byte each for ASCII): 4 MiB.
+const maxRawKeyChars = 4 * 1024 * 1024;
 // Tags whose generation is remembered; past this every stored response is dropped and counting restarts.
 const maxTags = 200_000;
 
@@ -108,6 +117,8 @@ export class ResponseCache {
   readonly #inFlight = new Map<string, Promise<Entry | undefined>>();
   readonly #tagGenerations = new Map<CacheKey, number>();
   readonly #documents = new Map<string, NormalisedDocument | null>();
+  /** Raw request (`#rawKey`) -> key, for the stored answers: a repeat is answered before its JSON is parsed and its document normalised. */
+  readonly #rawKeys = new LRUCache<string, string>({ maxSize: maxRawKeyChars, sizeCalculation: (key, raw) => raw.length + key.length });
   readonly #boardVersion: () => number;
   readonly #boardStableForMs: () => number;
   readonly #bypass: () => boolean;
@@ -119,7 +130,7 @@ export class ResponseCache {
   readonly #seen = new LRUCache<string, true>({ max: maxSeenKeys });
   /** Keys in flight that identical requests wait on: their leader keeps its answer for them. */
   readonly #awaited = new Set<string>();
-  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0, firstSights: 0 };
+  readonly #stats = { hits: 0, rawHits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0, firstSights: 0 };
 
   constructor({
     maxBytes = defaultResponseCacheBytes,
@@ -169,16 +180,44 @@ export class ResponseCache {
 
   /** Apollo Server behind this cache, for the HTTP layer. */
   executor(apollo: GraphQLExecutor): GraphQLExecutor {
-    return { executeHTTPGraphQLRequest: (args) => this.#execute(apollo, args) };
+    return {
+      executeHTTPGraphQLRequest: (args, rawBody) => this.#execute(apollo, args, rawBody),
+      storedAnswer: (header, rawBody) => this.#storedAnswer(header, rawBody),
+    };
   }
 
-  async #execute(apollo: GraphQLExecutor, args: ExecuteArgs): Promise<HTTPGraphQLResponse> {
+  #storedAnswer(header: (name: string) => string | undefined, rawBody: string): HTTPGraphQLResponse | undefined {
     const started = performance.now();
-    const key = this.#keyFor(args.httpGraphQLRequest);
+    if (this.#bypass()) return undefined;
+    const key = this.#rawKeys.get(this.#rawKey(header, rawBody));
+    // Not fresh: the full path counts it stale and executes.
+    const cached = key === undefined ? undefined : this.#fresh(this.#entries.get(key));
+    if (!cached) return undefined;
+    this.#stats.hits++;
+    this.#stats.rawHits++;
+    return this.#answer(cached, started);
+  }
+
+  /**
+   * Everything the way from raw request to key reads: the HTTP layer's choice to parse the body as JSON
+   * (content type), Apollo's CSRF verdict, the Accept header and the body. Headers hold no line breaks.
+   */
+  #rawKey(header: (name: string) => string | undefined, rawBody: string): string {
+    const preflighted = passesCsrfPrevention(header, this.#csrfRequestHeaders);
+    return `${preflighted ? 1 : 0}\n${header('content-type') ?? ''}\n${header('accept') ?? ''}\n${rawBody}`;
+  }
+
+  async #execute(apollo: GraphQLExecutor, args: ExecuteArgs, rawBody: string | undefined): Promise<HTTPGraphQLResponse> {
+    const started = performance.now();
+    const request = args.httpGraphQLRequest;
+    const key = this.#keyFor(request);
     if (key === undefined || this.#bypass()) return apollo.executeHTTPGraphQLRequest(args);
+    // Once stored (or found), a repeat of the same raw request skips the parsing that led here.
+    const rememberRaw = () => rawBody !== undefined && this.#rawKeys.set(this.#rawKey((name) => request.headers.get(name), rawBody), key);
     const cached = this.#fresh(this.#entries.get(key));
     if (cached) {
       this.#stats.hits++;
+      rememberRaw();
       return this.#answer(cached, started);
     }
     if (this.#entries.has(key)) {
@@ -212,6 +251,7 @@ export class ResponseCache {
       if (entry && admitted) {
         this.#entries.set(key, entry);
         this.#stats.stored++;
+        rememberRaw();
       }
       // Encoded once: the HTTP layer sends these bytes rather than encoding the string again.
       if (entry) encodedBodies.set(response, entry.bytes);

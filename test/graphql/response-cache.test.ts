@@ -82,6 +82,30 @@ describe('the response cache', () => {
     expect(after.hits - before.hits).toBe(1);
   });
 
+  it('answers a repeated POST by its raw bytes before parsing it, with the bytes and headers of the executed answer', async () => {
+    const body = JSON.stringify({ query: boardQuery, variables: { first: 4, filter: { hasOdds: true } } });
+    const post = async () => {
+      const response = await fetch(`${t.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const headers = Object.fromEntries([...response.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date'));
+      return { status: response.status, headers, text: await response.text() };
+    };
+    const before = await responseStats();
+    const executed = await post();
+    await post(); // stored, and its raw request remembered
+    const raw = await post();
+    const after = await responseStats();
+    expect(after.rawHits - before.rawHits).toBe(1);
+    expect(raw).toEqual(executed);
+  });
+
+  it('keys a raw request by its CSRF verdict: the same body and content type without the preflight header is refused', async () => {
+    const body = JSON.stringify({ query: boardQuery, variables: { first: 5, filter: { hasOdds: true } } });
+    const simple = 'text/plain; x=+json';
+    const post = async (headers: Record<string, string>) => (await fetch(`${t.gateway.url}/graphql`, { method: 'POST', headers, body })).status;
+    for (let i = 0; i < 3; i++) expect(await post({ 'content-type': simple, 'apollo-require-preflight': 'true' })).toBe(200);
+    expect(await post({ 'content-type': simple })).toBe(400);
+  });
+
   it('never stores an answer read straight from the database (a page before the board\'s window)', async () => {
     const before = await responseStats();
     const variables = { first: 5, filter: { kickoffFrom: '2000-01-01T00:00:00.000Z' } };
