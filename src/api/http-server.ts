@@ -86,10 +86,12 @@ export function createHttpServer({
     // Apollo's error reporting reads the same header: one id per request in every log line and answer.
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
-    const log = logger.child({ reqId: requestId });
-    if (log.isLevelEnabled('debug')) {
+    // Built when first used: a stored answer logs nothing, and a child logger per request was a visible share of its CPU.
+    let child: Logger | undefined;
+    const log = () => (child ??= logger.child({ reqId: requestId }));
+    if (logger.isLevelEnabled('debug')) {
       const started = performance.now();
-      res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
+      res.once('finish', () => log().debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
     }
     // CORS first: a preflight is answered here, before Apollo's CSRF prevention could refuse it.
     if ((path === '/graphql' || path === '/graphql/stream') && applyCors(req, res, cors)) return;
@@ -97,9 +99,9 @@ export function createHttpServer({
     const handled =
       graphiql(req, res) ??
       (path === '/graphql'
-        ? handleGraphQL(req, res, apollo, () => createContext(log), maxBodyBytes)
+        ? handleGraphQL(req, res, apollo, () => createContext(log()), maxBodyBytes)
         : path === '/graphql/stream' && stream
-          ? stream(req, res, { id: requestId, log })
+          ? stream(req, res, { id: requestId, log: log() })
           : endpoint
           ? endpoint().then((answer) => {
               if ('text' in answer) {
@@ -110,7 +112,7 @@ export function createHttpServer({
             ? handleAdmin(req, path, () => readBody(req, maxBodyBytes), admin).then(({ status, body }) => sendJson(res, status, body))
             : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql, GraphiQL at /graphiql.` })));
     handled.catch((error: unknown) => {
-      log.error({ err: error }, 'request failed');
+      log().error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
       else res.destroy();
     });

@@ -81,6 +81,8 @@ interface Entry {
   tags: CacheKey[];
   generation: number;
   boardVersion: number;
+  /** The generation at which its tags were last found unchanged: until another invalidation, no need to look again. */
+  checkedAt: number;
 }
 
 /** What the HTTP layer calls (src/api/http-server.ts): Apollo Server, or this cache in front of it. */
@@ -282,7 +284,13 @@ export class ResponseCache {
 
   /** The entry, if nothing it read has changed since its execution began. */
   #fresh(entry: Entry | undefined): Entry | undefined {
-    return entry && performance.now() < entry.expiresAt && this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion) ? entry : undefined;
+    if (!entry || performance.now() >= entry.expiresAt || entry.boardVersion !== this.#boardVersion()) return undefined;
+    // Every invalidation (and clear) moves the generation: while it stays, the tags' generations do too.
+    if (entry.checkedAt !== this.#generation) {
+      if (!this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion)) return undefined;
+      entry.checkedAt = this.#generation;
+    }
+    return entry;
   }
 
   #unchangedSince(tags: readonly CacheKey[], generation: number, boardVersion: number): boolean {
@@ -300,7 +308,7 @@ export class ResponseCache {
     if (!this.#unchangedSince(tags, generation, boardVersion)) return undefined;
     // The request id belongs to the request that computed it, not to the ones that reuse it.
     const headers = [...response.headers].filter(([name]) => name !== 'x-request-id');
-    return { bytes: Buffer.from(body, 'utf8'), expiresAt, headers, tags, generation, boardVersion };
+    return { bytes: Buffer.from(body, 'utf8'), expiresAt, headers, tags, generation, boardVersion, checkedAt: this.#generation };
   }
 
   /** The key of a cacheable request (a POSTed JSON query), or undefined. */
