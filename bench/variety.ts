@@ -1,7 +1,8 @@
 // Issue 20's scenarios, measured with wrk: what the gateway does when requests vary (board variants, a
 // cold response cache, event pages with history), each as a ratio to the replay ceiling and as CPU time
 // per request. Run by `npm run bench` (bench/run.ts), or alone: `npx tsx bench/variety.ts` against a
-// seeded database (VARIETY_DATABASE_URL), rewriting its section of BENCHMARKS.md.
+// seeded database (VARIETY_DATABASE_URL), rewriting its section of BENCHMARKS.md. The gateway is the build
+// (`npm run build` first), run as `npm start` runs it, with this process's environment (MALLOC_ARENA_MAX among it).
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +54,7 @@ async function measured(gateway: GatewayProcess, scenario: string, bodies: reado
 
 /** Every scenario on one gateway (INGEST=off, CACHE=on), then the ceiling replaying the hot board's bytes. */
 export async function runVariety(databaseUrl: string, durationS: number, profileFile: string): Promise<VarietyResults> {
-  const gateway = await startGateway({ DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on' });
+  const gateway = await startGateway({ DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on' }, [], { built: true });
   let results: Omit<VarietyResults, 'ceiling' | 'ceilingCpuMsPerRequest'>;
   const boardText = await post(gateway.url, hotBoardBody);
   try {
@@ -119,7 +120,8 @@ export function withVarietySection(markdown: string, results: VarietyResults, du
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}; 1-minute load average ${machine.loadAverage.toFixed(1)} at the end (shared with other work: compare ratios, not absolute figures).`,
     `- Board variants: ${results.variants.count} (10 filters x page sizes 10/20/50 x pages walked by cursor), ${mib(results.variants.bytes)} of answers.`,
-    `- Gateway resident set after these runs (after two forced GCs): ${mib(results.residentBytes)}: V8 heap ${mib(results.memory.heapUsed)} used of ${mib(results.memory.heapTotal)}, external ${mib(results.memory.external)} (of which array buffers, the response cache's bodies among them, ${mib(results.memory.arrayBuffers)}); the odds cache counts ${mib(results.memory.oddsCacheBytes)} against its budget. Response cache: \`${JSON.stringify(results.responseCache)}\`.`,
+    `- Gateway: \`dist/main.js\` as \`npm start\` runs it, ${process.env.MALLOC_ARENA_MAX ? `with MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : "with glibc's default malloc arenas (MALLOC_ARENA_MAX unset)"}.`,
+    `- Gateway resident set after these runs (after two forced GCs, once it moved less than 1 MiB in a second): ${mib(results.residentBytes)}: V8 heap ${mib(results.memory.heapUsed)} used of ${mib(results.memory.heapTotal)}, external ${mib(results.memory.external)} (of which array buffers, the response cache's bodies among them, ${mib(results.memory.arrayBuffers)}); the odds cache counts ${mib(results.memory.oddsCacheBytes)} against its budget. Response cache: \`${JSON.stringify(results.responseCache)}\`.`,
     '',
     '| scenario | connections | req/s | of ceiling | p50 ms | p99 ms | errors | CPU ms / request |',
     '|---|---|---|---|---|---|---|---|',

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { httpRequest } from './http.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
 
-/** A Node.js child process running a TypeScript entry point through tsx, with an IPC channel. */
+/** A Node.js child process running an entry point (TypeScript through tsx unless `tsx: false`), with an IPC channel. */
 export interface NodeProcess {
   child: ChildProcess;
   /** The last lines it printed (stdout and stderr), for failure messages. */
@@ -22,9 +23,9 @@ export interface NodeProcess {
 /** `nice`: the process's niceness (through nice(1), so every thread of it has it), for load generators that must yield the cores. */
 export function startNodeProcess(
   entry: string,
-  { env = {}, nodeArgs = [], nice }: { env?: Record<string, string>; nodeArgs?: string[]; nice?: number } = {},
+  { env = {}, nodeArgs = [], nice, tsx = true }: { env?: Record<string, string>; nodeArgs?: string[]; nice?: number; tsx?: boolean } = {},
 ): NodeProcess {
-  const command = [process.execPath, '--import', 'tsx', ...nodeArgs, entry];
+  const command = [process.execPath, ...(tsx ? ['--import', 'tsx'] : []), ...nodeArgs, entry];
   if (nice) command.unshift('nice', '-n', String(nice));
   const child = spawn(command[0]!, command.slice(1), {
     cwd: projectRoot,
@@ -109,7 +110,7 @@ export function startNodeProcess(
 export interface GatewayProcess extends NodeProcess {
   url: string;
   health(): Promise<GatewayHealth>;
-  /** Heap and resident bytes after two full garbage collections (bench/child/probe.ts). */
+  /** Heap and resident bytes after two full garbage collections, once the resident set has settled (bench/child/probe.mjs). */
   memory(): Promise<NodeJS.MemoryUsage>;
   /** Runs `work` under V8's CPU profiler and writes the profile to `file`. */
   profile<T>(file: string, work: () => Promise<T>): Promise<T>;
@@ -124,10 +125,18 @@ export interface GatewayHealth {
   responses: { hits: number; misses: number; shared: number; stored: number; stale: number; evictions: number; bytes: number } | null;
 }
 
-export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {
-  const gateway = startNodeProcess('src/main.ts', {
+/**
+ * `built`: the gateway as `npm start` runs it (dist/main.js, plain node, so no tsx in its memory: about 40 MiB);
+ * needs `npm run build` first. Otherwise src/main.ts through tsx.
+ */
+export async function startGateway(env: Record<string, string>, nodeArgs: string[] = [], { built = false } = {}): Promise<GatewayProcess> {
+  if (built && !existsSync(path.join(projectRoot, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
+  const probe = ['--expose-gc', '--import', './bench/child/probe.mjs'];
+  const gateway = startNodeProcess(built ? 'dist/main.js' : 'src/main.ts', {
     env: { HOST: '127.0.0.1', PORT: String(await freePort()), ...env },
-    nodeArgs: ['--expose-gc', '--import', './bench/child/probe.ts', ...nodeArgs],
+    // `npm start`'s own flag, for the built one.
+    nodeArgs: [...(built ? ['--enable-source-maps'] : []), ...probe, ...nodeArgs],
+    tsx: !built,
   });
   // A gateway that never got ready must not outlive the harness.
   const [, url] = await gateway.waitForLine(/oddsgate ready: .* at (http:\/\/[^\s]+)\/graphql/).catch(async (error: unknown) => {

@@ -39,6 +39,7 @@ export function topSelfTimes(profile: CpuProfile, limit = 15): SelfTime[] {
 function shortUrl(url: string): string {
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) return url.slice(modules + 'node_modules/'.length);
-  const src = url.lastIndexOf('/src/');
-  return src >= 0 ? url.slice(src + 1) : url.replace(/^file:\/\//, '');
+  // src/ through tsx, dist/ for the built gateway.
+  const own = Math.max(url.lastIndexOf('/src/'), url.lastIndexOf('/dist/'));
+  return own >= 0 ? url.slice(own + 1) : url.replace(/^file:\/\//, '');
 }

@@ -14,6 +14,7 @@ import { createLoaders } from './loaders.js';
 import type { PersistedQueryCache } from './persisted-queries.js';
 import { createRequestReads, readOncePerRequest, trackDirectReads } from './request-reads.js';
 import { ResponseCache } from './response-cache.js';
+import { gatewayCsrfPrevention } from './csrf.js';
 import { buildSchema } from './schema.js';
 import { SharedExecutions } from './shared-execution.js';
 import { createSseHandler } from './sse-server.js';
@@ -90,6 +91,7 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
         boardStableForMs: () => read.board!.stableForMs(),
         bypass: read.databaseDown,
         countCachedAnswer: (seconds) => metrics.graphqlRequest('query', seconds, []),
+        csrfPrevention: gatewayCsrfPrevention,
       })
     : null;
   if (responses) {

@@ -7,6 +7,7 @@ import type { GraphQLContext } from './context.js';
 import { formatError } from './error-reporting.js';
 import { executionTimeoutPlugin } from './execution-timeout.js';
 import { compiledExecution } from './compiled-execution.js';
+import { gatewayCsrfPrevention } from './csrf.js';
 import { stringifyResult } from './spliced-execution.js';
 import { apolloPipeline } from './operation-pipeline.js';
 import type { LimitsProtection } from './limits.js';
@@ -31,7 +32,8 @@ export function createApollo({ config, schema, limits, persistedQueries, metrics
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     persistedQueries: { cache: persistedQueries },
-    csrfPrevention: true,
+    // The response cache applies the same rule to what it answers (src/api/csrf.ts).
+    csrfPrevention: gatewayCsrfPrevention,
     formatError,
     // Spliced answers (src/api/spliced-execution.ts) arrive as JSON already; the rest as Apollo's default does.
     stringifyResult,

@@ -1,8 +1,8 @@
 import http from 'node:http';
-import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import { HeaderMap, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
 import { createGraphiqlHandler } from './graphiql/serve.js';
 import type { GraphQLContext } from './context.js';
-import { encodedBody } from './response-cache.js';
+import { encodedBody, type GraphQLExecutor } from './response-cache.js';
 import { requestIdFrom, type Connection, type Logger } from '../ops/log.js';
 import { handleAdmin, type AdminOptions } from './admin.js';
 import { applyCors, type CorsOptions } from './cors.js';
@@ -14,7 +14,7 @@ import { applyCors, type CorsOptions } from './cors.js';
  */
 export interface HttpServerOptions {
   /** Apollo Server, or the response cache in front of it. */
-  apollo: Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
+  apollo: GraphQLExecutor;
   /** `log` is the request's logger, bound to its request id. */
   createContext: (log: Logger) => GraphQLContext;
   /** Other paths (`/health`, `/metrics`...): a status code and a JSON body, or text with its content type. */
@@ -86,10 +86,12 @@ export function createHttpServer({
     // Apollo's error reporting reads the same header: one id per request in every log line and answer.
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
-    const log = logger.child({ reqId: requestId });
-    if (log.isLevelEnabled('debug')) {
+    // Built when first used: a stored answer logs nothing, and a child logger per request was a visible share of its CPU.
+    let child: Logger | undefined;
+    const log = () => (child ??= logger.child({ reqId: requestId }));
+    if (logger.isLevelEnabled('debug')) {
       const started = performance.now();
-      res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
+      res.once('finish', () => log().debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request'));
     }
     // CORS first: a preflight is answered here, before Apollo's CSRF prevention could refuse it.
     if ((path === '/graphql' || path === '/graphql/stream') && applyCors(req, res, cors)) return;
@@ -97,9 +99,9 @@ export function createHttpServer({
     const handled =
       graphiql(req, res) ??
       (path === '/graphql'
-        ? handleGraphQL(req, res, apollo, () => createContext(log), maxBodyBytes)
+        ? handleGraphQL(req, res, apollo, () => createContext(log()), maxBodyBytes)
         : path === '/graphql/stream' && stream
-          ? stream(req, res, { id: requestId, log })
+          ? stream(req, res, { id: requestId, log: log() })
           : endpoint
           ? endpoint().then((answer) => {
               if ('text' in answer) {
@@ -110,7 +112,7 @@ export function createHttpServer({
             ? handleAdmin(req, path, () => readBody(req, maxBodyBytes), admin).then(({ status, body }) => sendJson(res, status, body))
             : Promise.resolve(sendJson(res, 404, { error: `Not found: ${path}. GraphQL is at /graphql, GraphiQL at /graphiql.` })));
     handled.catch((error: unknown) => {
-      log.error({ err: error }, 'request failed');
+      log().error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
       else res.destroy();
     });
@@ -129,16 +131,22 @@ async function handleGraphQL(
   createContext: () => GraphQLContext,
   maxBodyBytes: number,
 ): Promise<void> {
+  let raw: string | undefined;
+  if (req.method === 'POST') {
+    raw = await readBody(req, maxBodyBytes);
+    if (raw === undefined) {
+      return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+    }
+    // A repeated query, answered before its JSON is parsed (src/api/response-cache.ts).
+    const stored = apollo.storedAnswer?.((name) => joined(req.headers[name]), raw);
+    if (stored) return send(res, stored);
+  }
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   let body: unknown;
-  if (req.method === 'POST') {
-    const raw = await readBody(req, maxBodyBytes);
-    if (raw === undefined) {
-      return sendGraphQLError(res, 413, `Request body is larger than the limit of ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
-    }
+  if (raw !== undefined) {
     const contentType = headers.get('content-type') ?? '';
     // application/json, or any +json type (application/graphql-response+json).
     if (/^application\/json\b/i.test(contentType) || /\+json\b/i.test(contentType)) {
@@ -161,7 +169,11 @@ async function handleGraphQL(
     search: new URL(req.url ?? '/', 'http://localhost').search,
     body,
   };
-  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() });
+  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() }, raw);
+  await send(res, response);
+}
+
+async function send(res: http.ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
@@ -173,6 +185,11 @@ async function handleGraphQL(
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** A header as the HeaderMap below holds it: repeated values joined. */
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** The body as text, or undefined when it passes `limit` bytes (reading stops there). */

@@ -5,6 +5,7 @@ import { Kind, OperationTypeNode, parse, print } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { type CacheKey } from '../domain/cache-keys.js';
 import type { GraphQLContext } from './context.js';
+import { csrfRequestHeaders, passesCsrfPrevention, type CsrfPrevention } from './csrf.js';
 import type { RequestReads } from './request-reads.js';
 import { SegmentedLru } from './segmented-lru.js';
 
@@ -47,10 +48,14 @@ export interface ResponseCacheOptions {
   bypass?: () => boolean;
   /** Told of each answer that skipped Apollo (a stored or shared response), so request metrics count it like any other. */
   countCachedAnswer?: (seconds: number) => void;
+  /** Apollo Server's `csrfPrevention` option, the same value (default: on, as Apollo's): what Apollo refuses is never answered here. */
+  csrfPrevention?: CsrfPrevention;
 }
 
 export interface ResponseCacheStats {
   hits: number;
+  /** Hits found by the raw request (headers and body as received), before any parsing: part of `hits`. */
+  rawHits: number;
   misses: number;
   /** Requests answered by an identical request already in flight. */
   shared: number;
@@ -76,10 +81,17 @@ interface Entry {
   tags: CacheKey[];
   generation: number;
   boardVersion: number;
+  /** The generation at which its tags were last found unchanged: until another invalidation, no need to look again. */
+  checkedAt: number;
 }
 
-/** The part of Apollo Server the HTTP layer calls (src/api/http-server.ts). */
-export type GraphQLExecutor = Pick<ApolloServer<GraphQLContext>, 'executeHTTPGraphQLRequest'>;
+/** What the HTTP layer calls (src/api/http-server.ts): Apollo Server, or this cache in front of it. */
+export interface GraphQLExecutor {
+  /** `rawBody`: a POST's body as it arrived, before the HTTP layer parsed it (what `storedAnswer` is keyed by). */
+  executeHTTPGraphQLRequest(args: ExecuteArgs, rawBody?: string): Promise<HTTPGraphQLResponse>;
+  /** A stored answer to a POST, found by its headers (`header`: by lower-case name) and raw body before anything parses them; undefined: execute it. */
+  storedAnswer?(header: (name: string) => string | undefined, rawBody: string): HTTPGraphQLResponse | undefined;
+}
 
 type ExecuteArgs = Parameters<ApolloServer<GraphQLContext>['executeHTTPGraphQLRequest']>[0];
 
@@ -96,6 +108,8 @@ const defaultResponseCacheBytes = 128 * 1024 * 1024;
 const maxDocuments = 1_000;
 // Keys remembered for admission (digests of 28 characters: about 1 MiB).
 const maxSeenKeys = 16_384;
+// Raw requests whose key is remembered, in characters of raw and key (one byte each for ASCII): 4 MiB.
+const maxRawKeyChars = 4 * 1024 * 1024;
 // Tags whose generation is remembered; past this every stored response is dropped and counting restarts.
 const maxTags = 200_000;
 
@@ -105,17 +119,20 @@ export class ResponseCache {
   readonly #inFlight = new Map<string, Promise<Entry | undefined>>();
   readonly #tagGenerations = new Map<CacheKey, number>();
   readonly #documents = new Map<string, NormalisedDocument | null>();
+  /** Raw request (`#rawKey`) -> key, for the stored answers: a repeat is answered before its JSON is parsed and its document normalised. */
+  readonly #rawKeys = new LRUCache<string, string>({ maxSize: maxRawKeyChars, sizeCalculation: (key, raw) => raw.length + key.length });
   readonly #boardVersion: () => number;
   readonly #boardStableForMs: () => number;
   readonly #bypass: () => boolean;
   readonly #countCachedAnswer: (seconds: number) => void;
+  readonly #csrfRequestHeaders: readonly string[] | null;
   #generation = 0;
   #clearedAt = 0;
   /** Keys seen lately (as digests): a response is stored on its key's second sight, so one-offs pass by. */
   readonly #seen = new LRUCache<string, true>({ max: maxSeenKeys });
   /** Keys in flight that identical requests wait on: their leader keeps its answer for them. */
   readonly #awaited = new Set<string>();
-  readonly #stats = { hits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0, firstSights: 0 };
+  readonly #stats = { hits: 0, rawHits: 0, misses: 0, shared: 0, stored: 0, stale: 0, invalidations: 0, evictions: 0, firstSights: 0 };
 
   constructor({
     maxBytes = defaultResponseCacheBytes,
@@ -124,6 +141,7 @@ export class ResponseCache {
     boardStableForMs = () => Infinity,
     bypass = () => false,
     countCachedAnswer = () => {},
+    csrfPrevention,
   }: ResponseCacheOptions = {}) {
     this.#entries = new SegmentedLru<string, Entry>({
       maxSize: maxBytes,
@@ -137,6 +155,7 @@ export class ResponseCache {
     this.#boardStableForMs = boardStableForMs;
     this.#bypass = bypass;
     this.#countCachedAnswer = countCachedAnswer;
+    this.#csrfRequestHeaders = csrfRequestHeaders(csrfPrevention);
   }
 
   /** The cache entry `key` changed: responses that read it are stale from now on. */
@@ -163,16 +182,44 @@ export class ResponseCache {
 
   /** Apollo Server behind this cache, for the HTTP layer. */
   executor(apollo: GraphQLExecutor): GraphQLExecutor {
-    return { executeHTTPGraphQLRequest: (args) => this.#execute(apollo, args) };
+    return {
+      executeHTTPGraphQLRequest: (args, rawBody) => this.#execute(apollo, args, rawBody),
+      storedAnswer: (header, rawBody) => this.#storedAnswer(header, rawBody),
+    };
   }
 
-  async #execute(apollo: GraphQLExecutor, args: ExecuteArgs): Promise<HTTPGraphQLResponse> {
+  #storedAnswer(header: (name: string) => string | undefined, rawBody: string): HTTPGraphQLResponse | undefined {
     const started = performance.now();
-    const key = this.#keyFor(args.httpGraphQLRequest);
+    if (this.#bypass()) return undefined;
+    const key = this.#rawKeys.get(this.#rawKey(header, rawBody));
+    // Not fresh: the full path counts it stale and executes.
+    const cached = key === undefined ? undefined : this.#fresh(this.#entries.get(key));
+    if (!cached) return undefined;
+    this.#stats.hits++;
+    this.#stats.rawHits++;
+    return this.#answer(cached, started);
+  }
+
+  /**
+   * Everything the way from raw request to key reads: the HTTP layer's choice to parse the body as JSON
+   * (content type), Apollo's CSRF verdict, the Accept header and the body. Headers hold no line breaks.
+   */
+  #rawKey(header: (name: string) => string | undefined, rawBody: string): string {
+    const preflighted = passesCsrfPrevention(header, this.#csrfRequestHeaders);
+    return `${preflighted ? 1 : 0}\n${header('content-type') ?? ''}\n${header('accept') ?? ''}\n${rawBody}`;
+  }
+
+  async #execute(apollo: GraphQLExecutor, args: ExecuteArgs, rawBody: string | undefined): Promise<HTTPGraphQLResponse> {
+    const started = performance.now();
+    const request = args.httpGraphQLRequest;
+    const key = this.#keyFor(request);
     if (key === undefined || this.#bypass()) return apollo.executeHTTPGraphQLRequest(args);
+    // Once stored (or found), a repeat of the same raw request skips the parsing that led here.
+    const rememberRaw = () => rawBody !== undefined && this.#rawKeys.set(this.#rawKey((name) => request.headers.get(name), rawBody), key);
     const cached = this.#fresh(this.#entries.get(key));
     if (cached) {
       this.#stats.hits++;
+      rememberRaw();
       return this.#answer(cached, started);
     }
     if (this.#entries.has(key)) {
@@ -206,6 +253,7 @@ export class ResponseCache {
       if (entry && admitted) {
         this.#entries.set(key, entry);
         this.#stats.stored++;
+        rememberRaw();
       }
       // Encoded once: the HTTP layer sends these bytes rather than encoding the string again.
       if (entry) encodedBodies.set(response, entry.bytes);
@@ -236,7 +284,13 @@ export class ResponseCache {
 
   /** The entry, if nothing it read has changed since its execution began. */
   #fresh(entry: Entry | undefined): Entry | undefined {
-    return entry && performance.now() < entry.expiresAt && this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion) ? entry : undefined;
+    if (!entry || performance.now() >= entry.expiresAt || entry.boardVersion !== this.#boardVersion()) return undefined;
+    // Every invalidation (and clear) moves the generation: while it stays, the tags' generations do too.
+    if (entry.checkedAt !== this.#generation) {
+      if (!this.#unchangedSince(entry.tags, entry.generation, entry.boardVersion)) return undefined;
+      entry.checkedAt = this.#generation;
+    }
+    return entry;
   }
 
   #unchangedSince(tags: readonly CacheKey[], generation: number, boardVersion: number): boolean {
@@ -254,12 +308,14 @@ export class ResponseCache {
     if (!this.#unchangedSince(tags, generation, boardVersion)) return undefined;
     // The request id belongs to the request that computed it, not to the ones that reuse it.
     const headers = [...response.headers].filter(([name]) => name !== 'x-request-id');
-    return { bytes: Buffer.from(body, 'utf8'), expiresAt, headers, tags, generation, boardVersion };
+    return { bytes: Buffer.from(body, 'utf8'), expiresAt, headers, tags, generation, boardVersion, checkedAt: this.#generation };
   }
 
   /** The key of a cacheable request (a POSTed JSON query), or undefined. */
   #keyFor(request: HTTPGraphQLRequest): string | undefined {
     if (request.method !== 'POST' || typeof request.body !== 'object' || request.body === null) return undefined;
+    // Apollo answers what its CSRF prevention refuses, with its error.
+    if (!passesCsrfPrevention((name) => request.headers.get(name), this.#csrfRequestHeaders)) return undefined;
     const { query, operationName, variables, extensions, ...rest } = request.body as Record<string, unknown>;
     if (typeof query !== 'string' || extensions !== undefined || Object.keys(rest).length > 0) return undefined;
     if (operationName != null && typeof operationName !== 'string') return undefined;

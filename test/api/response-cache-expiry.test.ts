@@ -15,7 +15,8 @@ function executor(): GraphQLExecutor & { executions: number } {
   return fake;
 }
 
-const request: HTTPGraphQLRequest = { method: 'POST', headers: new HeaderMap(), search: '', body: { query: '{ events { totalCount } }' } };
+// A request Apollo's CSRF prevention lets through (JSON), as every answer the cache serves must be.
+const request: HTTPGraphQLRequest = { method: 'POST', headers: new HeaderMap([['content-type', 'application/json']]), search: '', body: { query: '{ events { totalCount } }' } };
 const context = async () => ({ reads: { keys: new Set(), uncacheable: false } }) as unknown as GraphQLContext;
 
 async function askThrice(cache: ResponseCache): Promise<number> {
@@ -37,5 +38,24 @@ describe('the response cache\'s expiry', () => {
     const cache = new ResponseCache({ boardStableForMs: () => 0 });
     expect(await askThrice(cache)).toBe(3);
     expect(cache.stats()).toMatchObject({ hits: 0, stale: 1 });
+  });
+});
+
+describe('the response cache\'s answers by raw request', () => {
+  const rawBody = JSON.stringify(request.body);
+  const header = (name: string) => request.headers.get(name);
+
+  it('finds a stored answer by the raw request only while nothing it read has changed', async () => {
+    const tagged = async () => ({ reads: { keys: new Set(['EventOdds:1']), uncacheable: false } }) as unknown as GraphQLContext;
+    const cache = new ResponseCache();
+    const cached = cache.executor(executor());
+    expect(cached.storedAnswer!(header, rawBody)).toBeUndefined();
+    for (let i = 0; i < 2; i++) await cached.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: tagged }, rawBody);
+    expect(cached.storedAnswer!(header, rawBody)?.body).toMatchObject({ string: '{"data":{"n":1}}\n' });
+    // Another body (a space more) is another raw request: only the full path, which normalises, finds it.
+    expect(cached.storedAnswer!(header, `${rawBody} `)).toBeUndefined();
+    cache.invalidate('EventOdds:1');
+    expect(cached.storedAnswer!(header, rawBody)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 1, rawHits: 1 });
   });
 });

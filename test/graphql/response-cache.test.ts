@@ -62,6 +62,50 @@ describe('the response cache', () => {
     expect(after.hits - before.hits).toBe(1);
   });
 
+  it('never answers a stored board to a simple-content-type POST that Apollo\'s CSRF prevention refuses, and does with the preflight header', async () => {
+    const body = JSON.stringify({ query: boardQuery, variables: { first: 3, filter: { hasOdds: true } } });
+    const post = async (headers: Record<string, string>) => {
+      const response = await fetch(`${t.gateway.url}/graphql`, { method: 'POST', headers, body });
+      return { status: response.status, text: await response.text() };
+    };
+    const good = await post({ 'content-type': 'application/json' });
+    expect(await post({ 'content-type': 'application/json' })).toEqual(good);
+    const before = await responseStats();
+    // A form or `fetch` with no-cors may send text/plain without a preflight; the parameter makes the HTTP layer parse it as JSON.
+    const simple = 'text/plain; charset=utf-8; x=+json';
+    const refused = await post({ 'content-type': simple });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('Cross-Site Request Forgery');
+    const preflighted = await post({ 'content-type': simple, 'apollo-require-preflight': 'true' });
+    expect(preflighted).toEqual(good);
+    const after = await responseStats();
+    expect(after.hits - before.hits).toBe(1);
+  });
+
+  it('answers a repeated POST by its raw bytes before parsing it, with the bytes and headers of the executed answer', async () => {
+    const body = JSON.stringify({ query: boardQuery, variables: { first: 4, filter: { hasOdds: true } } });
+    const post = async () => {
+      const response = await fetch(`${t.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const headers = Object.fromEntries([...response.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date'));
+      return { status: response.status, headers, text: await response.text() };
+    };
+    const before = await responseStats();
+    const executed = await post();
+    await post(); // stored, and its raw request remembered
+    const raw = await post();
+    const after = await responseStats();
+    expect(after.rawHits - before.rawHits).toBe(1);
+    expect(raw).toEqual(executed);
+  });
+
+  it('keys a raw request by its CSRF verdict: the same body and content type without the preflight header is refused', async () => {
+    const body = JSON.stringify({ query: boardQuery, variables: { first: 5, filter: { hasOdds: true } } });
+    const simple = 'text/plain; x=+json';
+    const post = async (headers: Record<string, string>) => (await fetch(`${t.gateway.url}/graphql`, { method: 'POST', headers, body })).status;
+    for (let i = 0; i < 3; i++) expect(await post({ 'content-type': simple, 'apollo-require-preflight': 'true' })).toBe(200);
+    expect(await post({ 'content-type': simple })).toBe(400);
+  });
+
   it('never stores an answer read straight from the database (a page before the board\'s window)', async () => {
     const before = await responseStats();
     const variables = { first: 5, filter: { kickoffFrom: '2000-01-01T00:00:00.000Z' } };

@@ -48,6 +48,8 @@ const assetName = /^[\w.-]+$/;
 
 export function createGraphiqlHandler(dir: string = defaultGraphiqlDir): GraphiqlHandler {
   return (req, res) => {
+    // GraphQL's own requests, the hot path, need no URL parsed to tell they are none of GraphiQL's.
+    if (req.method === 'POST' && req.url === '/graphql') return undefined;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const isPage = url.pathname === '/graphiql' || url.pathname === '/graphiql/';
     const isAsset = url.pathname.startsWith(`${graphiqlAssetsPath}/`);
