@@ -12,11 +12,13 @@ import {
   eventOddsRecord,
   eventRecord,
   marketRecords,
+  recordShape,
   type BookmakerRecord,
   type CompetitionRecord,
   type EventOddsRecord,
   type EventPage,
   type EventRecord,
+  type RecordShape,
   type SnapshotRecord,
   type SportRecord,
 } from '../domain/records.js';
@@ -27,8 +29,8 @@ import {
  * Results are maps by id; a missing id is simply absent.
  */
 export class OddsReader {
-  /** Market shapes by digest: a digest names one content for good, so they are kept, not refreshed. */
-  readonly #shapes = new LRUCache<string, readonly ShapeMarket[]>({ max: 10_000 });
+  /** Market shapes by digest, prepared for records: a digest names one content for good, so they are kept, not refreshed. */
+  readonly #shapes = new LRUCache<string, RecordShape>({ max: 10_000 });
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -227,8 +229,8 @@ export class OddsReader {
   }
 
   /** The shapes these rows name: from memory, the ones not seen yet in one statement. */
-  async #shapesOf(rows: readonly SnapshotRow[]): Promise<Map<string, readonly ShapeMarket[]>> {
-    const shapes = new Map<string, readonly ShapeMarket[]>();
+  async #shapesOf(rows: readonly SnapshotRow[]): Promise<Map<string, RecordShape>> {
+    const shapes = new Map<string, RecordShape>();
     const missing = new Set<string>();
     for (const { shape } of rows) {
       const known = this.#shapes.get(shape);
@@ -236,8 +238,8 @@ export class OddsReader {
       else missing.add(shape);
     }
     if (missing.size > 0) {
-      for (const [digest, shape] of await readShapes(this.documents, missing)) {
-        deepFreeze(shape);
+      for (const [digest, markets] of await readShapes(this.documents, missing)) {
+        const shape = recordShape(deepFreeze(markets));
         this.#shapes.set(digest, shape);
         shapes.set(digest, shape);
       }
@@ -301,13 +303,14 @@ interface SnapshotRow extends StoredRow {
 /** `nodeId`: the client's id, the (event, bookmaker)'s for current odds, the snapshot's own in history. */
 function snapshotRecord(
   row: SnapshotRow,
-  shapes: ReadonlyMap<string, readonly ShapeMarket[]>,
+  shapes: ReadonlyMap<string, RecordShape>,
   nodeId: string,
   keep?: (market: ShapeMarket) => boolean,
 ): SnapshotRecord {
   const capturedAt = new Date(row.capturedAt);
   const shape = shapeOf(shapes, row.shape, `snapshot ${row.id}`);
-  return deepFreeze({
+  // Its markets are frozen as built.
+  return Object.freeze({
     id: row.id,
     nodeId,
     eventId: row.eventId,
