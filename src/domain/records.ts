@@ -128,13 +128,15 @@ export function eventRecord(row: {
   competitionId: number;
   home: string;
   away: string;
-  kickoffAt: Date;
+  /** A Date, or its text as PostgreSQL writes it (a raw query through Prisma). */
+  kickoffAt: Date | string;
   status: EventStatus;
   scoreHome: number | null;
   scoreAway: number | null;
   clockPeriod: string | null;
   clockMinute: number | null;
 }): EventRecord {
+  const kickoffAt = new Date(row.kickoffAt);
   return deepFreeze({
     id: row.id,
     externalId: row.externalId,
@@ -142,8 +144,8 @@ export function eventRecord(row: {
     competitionId: row.competitionId,
     home: row.home,
     away: row.away,
-    kickoffAt: row.kickoffAt.toISOString(),
-    kickoffAtMs: row.kickoffAt.getTime(),
+    kickoffAt: kickoffAt.toISOString(),
+    kickoffAtMs: kickoffAt.getTime(),
     status: row.status,
     score: row.scoreHome === null || row.scoreAway === null ? null : { home: row.scoreHome, away: row.scoreAway },
     clock: row.clockPeriod === null || row.clockMinute === null ? null : { period: row.clockPeriod, minute: row.clockMinute },
