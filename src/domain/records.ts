@@ -203,8 +203,8 @@ export function recordShape(shape: readonly ShapeMarket[]): RecordShape {
 }
 
 /**
- * Where a market record was built from a stored shape, that shape's market: its fixed fields are the
- * record's, so whoever writes many records of one shape can prepare them once (src/api/stored-markets-writer.ts).
+ * Where a market record was built from a stored shape, that shape's market: best prices are then found by
+ * its prepared keys, where a key made per outcome was a string to build and hash 4,000 times a board page.
  * Not enumerable: spread or serialised copies (the Redis tier's) do not carry it.
  */
 const shapeOfRecord = Symbol('record shape');
