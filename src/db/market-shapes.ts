@@ -37,7 +37,7 @@ export async function writeShapes(query: RowQuery, stored: readonly StoredMarket
 }
 
 /** The shape a row names; a missing one is an error: shapes are written with their snapshots and never deleted. */
-export function shapeOf(shapes: ReadonlyMap<string, readonly ShapeMarket[]>, digest: string, what: string): readonly ShapeMarket[] {
+export function shapeOf<T>(shapes: ReadonlyMap<string, T>, digest: string, what: string): T {
   const shape = shapes.get(digest);
   if (!shape) throw new Error(`${what} names market shape ${digest}, which market_shape does not hold`);
   return shape;

@@ -4,7 +4,7 @@ import type { RowQuery } from './database.js';
 import { readShapes, shapeOf, storedColumns, type StoredRow } from './market-shapes.js';
 import type { LogBatch, LogEntry, LoggedOddsChange, LogPlace } from '../domain/change-log.js';
 import { seenBy } from '../domain/change-log.js';
-import type { EventPosition, EventQuery } from '../domain/event-query.js';
+import type { EventQuery } from '../domain/event-query.js';
 import type { ShapeMarket, StoredPrices } from '../domain/stored-odds.js';
 import { historicSnapshotId, latestOddsId } from '../domain/odds-ids.js';
 import {
@@ -12,11 +12,13 @@ import {
   eventOddsRecord,
   eventRecord,
   marketRecords,
+  recordShape,
   type BookmakerRecord,
   type CompetitionRecord,
   type EventOddsRecord,
   type EventPage,
   type EventRecord,
+  type RecordShape,
   type SnapshotRecord,
   type SportRecord,
 } from '../domain/records.js';
@@ -27,8 +29,8 @@ import {
  * Results are maps by id; a missing id is simply absent.
  */
 export class OddsReader {
-  /** Market shapes by digest: a digest names one content for good, so they are kept, not refreshed. */
-  readonly #shapes = new LRUCache<string, readonly ShapeMarket[]>({ max: 10_000 });
+  /** Market shapes by digest, prepared for records: a digest names one content for good, so they are kept, not refreshed. */
+  readonly #shapes = new LRUCache<string, RecordShape>({ max: 10_000 });
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -41,36 +43,42 @@ export class OddsReader {
     private readonly documents: RowQuery = (sql, params = []) => prisma.$queryRawUnsafe(sql, ...params),
   ) {}
 
+  // Reference data and events are read with the driver, as documents are: a Prisma findMany cost the gateway
+  // about 0.5 ms of CPU against 0.1 ms, and without the shared cache (CACHE=off) every answer reads them.
+
   async sports(ids?: readonly number[]): Promise<Map<number, SportRecord>> {
-    const rows = await this.prisma.sport.findMany({ where: ids && { id: { in: [...ids] } }, orderBy: { id: 'asc' } });
+    const rows = await this.#byIds<SportRecord>('id, key, name FROM sport', ids);
     return byId(rows.map((row) => deepFreeze({ id: row.id, key: row.key, name: row.name })));
   }
 
   async competitions(ids?: readonly number[]): Promise<Map<number, CompetitionRecord>> {
-    const rows = await this.prisma.competition.findMany({
-      where: ids && { id: { in: [...ids] } },
-      orderBy: { id: 'asc' },
-    });
+    const rows = await this.#byIds<CompetitionRecord>('id, sport_id AS "sportId", key, name, country FROM competition', ids);
     return byId(rows.map((row) => deepFreeze({ ...row })));
   }
 
   async bookmakers(ids?: readonly number[]): Promise<Map<number, BookmakerRecord>> {
-    const rows = await this.prisma.bookmaker.findMany({ where: ids && { id: { in: [...ids] } }, orderBy: { id: 'asc' } });
+    const rows = await this.#byIds<BookmakerRecord>('id, key, name FROM bookmaker', ids);
     return byId(rows.map((row) => deepFreeze({ id: row.id, key: row.key, name: row.name })));
   }
 
   async events(ids: readonly number[]): Promise<Map<number, EventRecord>> {
-    const rows = await this.prisma.event.findMany({ where: { id: { in: [...ids] } } });
+    const rows = await this.documents<EventRow>(`SELECT ${eventColumns} FROM event WHERE id = ANY($1::int[])`, [[...ids]]);
     return byId(rows.map(eventRecord));
   }
 
   /** Events kicking off at or after `from`, in kick-off order: the board's warm-up. */
   async eventsFrom(from: Date): Promise<EventRecord[]> {
-    const rows = await this.prisma.event.findMany({
-      where: { kickoffAt: { gte: from } },
-      orderBy: [{ kickoffAt: 'asc' }, { id: 'asc' }],
-    });
+    const rows = await this.documents<EventRow>(`SELECT ${eventColumns} FROM event WHERE kickoff_at >= $1::timestamptz ORDER BY kickoff_at, id`, [
+      from.toISOString(),
+    ]);
     return rows.map(eventRecord);
+  }
+
+  /** `SELECT <selection>` of these ids (all rows without), in id order. */
+  #byIds<Row>(selection: string, ids: readonly number[] | undefined): Promise<Row[]> {
+    return ids === undefined
+      ? this.documents<Row>(`SELECT ${selection} ORDER BY id`)
+      : this.documents<Row>(`SELECT ${selection} WHERE id = ANY($1::int[]) ORDER BY id`, [[...ids]]);
   }
 
   /**
@@ -81,28 +89,30 @@ export class OddsReader {
    * event, so the answer is "yes" when one was given.
    */
   async eventPage(query: EventQuery): Promise<EventPage> {
-    const where = {
-      ...(query.sportId !== undefined && { sportId: query.sportId }),
-      ...(query.competitionId !== undefined && { competitionId: query.competitionId }),
-      ...(query.statuses && { status: { in: [...query.statuses] } }),
-      ...(query.hasOdds !== undefined && { latestOdds: query.hasOdds ? { some: {} } : { none: {} } }),
-      kickoffAt: {
-        ...(query.kickoffFrom && { gte: query.kickoffFrom }),
-        ...(query.kickoffTo && { lte: query.kickoffTo }),
-      },
-    };
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const where: string[] = [];
+    if (query.sportId !== undefined) where.push(`sport_id = ${param(query.sportId)}`);
+    if (query.competitionId !== undefined) where.push(`competition_id = ${param(query.competitionId)}`);
+    if (query.statuses) where.push(`status = ANY(${param([...query.statuses])}::"EventStatus"[])`);
+    if (query.hasOdds !== undefined) where.push(`${query.hasOdds ? '' : 'NOT '}EXISTS (SELECT 1 FROM latest_odds l WHERE l.event_id = event.id)`);
+    if (query.kickoffFrom) where.push(`kickoff_at >= ${param(query.kickoffFrom.toISOString())}::timestamptz`);
+    if (query.kickoffTo) where.push(`kickoff_at <= ${param(query.kickoffTo.toISOString())}::timestamptz`);
+    const matching = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const countParams = [...params];
+    // Keyset bounds on (kickoff_at, id), the index's order.
     const bounds = [
-      ...(query.after ? [beyond(query.after, 'gt')] : []),
-      ...(query.before ? [beyond(query.before, 'lt')] : []),
+      ...(query.after ? [`(kickoff_at, id) > (${param(new Date(query.after.kickoffAtMs).toISOString())}::timestamptz, ${param(query.after.id)}::int)`] : []),
+      ...(query.before ? [`(kickoff_at, id) < (${param(new Date(query.before.kickoffAtMs).toISOString())}::timestamptz, ${param(query.before.id)}::int)`] : []),
     ];
-    const order = query.fromEnd ? 'desc' : 'asc';
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.event.findMany({
-        where: bounds.length > 0 ? { AND: [where, ...bounds] } : where,
-        orderBy: [{ kickoffAt: order }, { id: order }],
-        take: query.first + 1,
-      }),
-      this.prisma.event.count({ where }),
+    const order = query.fromEnd ? 'DESC' : 'ASC';
+    const [rows, [count]] = await Promise.all([
+      this.documents<EventRow>(
+        `SELECT ${eventColumns} FROM event ${[...where, ...bounds].length > 0 ? `WHERE ${[...where, ...bounds].join(' AND ')}` : ''}
+         ORDER BY kickoff_at ${order}, id ${order} LIMIT ${param(query.first + 1)}`,
+        params,
+      ),
+      this.documents<{ n: number }>(`SELECT count(*)::int AS n FROM event ${matching}`, countParams),
     ]);
     const page = rows.slice(0, query.first).map(eventRecord);
     const more = rows.length > query.first;
@@ -111,7 +121,7 @@ export class OddsReader {
       events: page,
       hasNextPage: query.fromEnd ? query.before !== undefined : more,
       hasPreviousPage: query.fromEnd ? more : query.after !== undefined,
-      totalCount,
+      totalCount: count!.n,
     };
   }
 
@@ -227,8 +237,8 @@ export class OddsReader {
   }
 
   /** The shapes these rows name: from memory, the ones not seen yet in one statement. */
-  async #shapesOf(rows: readonly SnapshotRow[]): Promise<Map<string, readonly ShapeMarket[]>> {
-    const shapes = new Map<string, readonly ShapeMarket[]>();
+  async #shapesOf(rows: readonly SnapshotRow[]): Promise<Map<string, RecordShape>> {
+    const shapes = new Map<string, RecordShape>();
     const missing = new Set<string>();
     for (const { shape } of rows) {
       const known = this.#shapes.get(shape);
@@ -236,8 +246,8 @@ export class OddsReader {
       else missing.add(shape);
     }
     if (missing.size > 0) {
-      for (const [digest, shape] of await readShapes(this.documents, missing)) {
-        deepFreeze(shape);
+      for (const [digest, markets] of await readShapes(this.documents, missing)) {
+        const shape = recordShape(deepFreeze(markets));
         this.#shapes.set(digest, shape);
         shapes.set(digest, shape);
       }
@@ -301,13 +311,14 @@ interface SnapshotRow extends StoredRow {
 /** `nodeId`: the client's id, the (event, bookmaker)'s for current odds, the snapshot's own in history. */
 function snapshotRecord(
   row: SnapshotRow,
-  shapes: ReadonlyMap<string, readonly ShapeMarket[]>,
+  shapes: ReadonlyMap<string, RecordShape>,
   nodeId: string,
   keep?: (market: ShapeMarket) => boolean,
 ): SnapshotRecord {
   const capturedAt = new Date(row.capturedAt);
   const shape = shapeOf(shapes, row.shape, `snapshot ${row.id}`);
-  return deepFreeze({
+  // Its markets are frozen as built.
+  return Object.freeze({
     id: row.id,
     nodeId,
     eventId: row.eventId,
@@ -317,11 +328,11 @@ function snapshotRecord(
   });
 }
 
-/** Events after (`gt`) or before (`lt`) a position in (kickoffAt, id) order. */
-function beyond(position: EventPosition, direction: 'gt' | 'lt') {
-  const at = new Date(position.kickoffAtMs);
-  return { OR: [{ kickoffAt: { [direction]: at } }, { kickoffAt: at, id: { [direction]: position.id } }] };
-}
+const eventColumns = `id, external_id AS "externalId", sport_id AS "sportId", competition_id AS "competitionId", home, away,
+  kickoff_at AS "kickoffAt", status::text AS status, score_home AS "scoreHome", score_away AS "scoreAway",
+  clock_period AS "clockPeriod", clock_minute AS "clockMinute"`;
+
+type EventRow = Parameters<typeof eventRecord>[0];
 
 function byId<T extends { id: number }>(records: T[]): Map<number, T> {
   return new Map(records.map((record) => [record.id, record]));

@@ -1,6 +1,5 @@
 import { outcomeKey } from './movement.js';
 import type { ShapeMarket, StoredPrices } from './stored-odds.js';
-import { overround } from './odds.js';
 import type { EventStatus, MarketStatus, OutcomeResult } from '../generated/prisma/enums.js';
 import { marketId, outcomeId } from './odds-ids.js';
 
@@ -129,13 +128,15 @@ export function eventRecord(row: {
   competitionId: number;
   home: string;
   away: string;
-  kickoffAt: Date;
+  /** A Date, or its text as PostgreSQL writes it (a raw query through Prisma). */
+  kickoffAt: Date | string;
   status: EventStatus;
   scoreHome: number | null;
   scoreAway: number | null;
   clockPeriod: string | null;
   clockMinute: number | null;
 }): EventRecord {
+  const kickoffAt = new Date(row.kickoffAt);
   return deepFreeze({
     id: row.id,
     externalId: row.externalId,
@@ -143,8 +144,8 @@ export function eventRecord(row: {
     competitionId: row.competitionId,
     home: row.home,
     away: row.away,
-    kickoffAt: row.kickoffAt.toISOString(),
-    kickoffAtMs: row.kickoffAt.getTime(),
+    kickoffAt: kickoffAt.toISOString(),
+    kickoffAtMs: kickoffAt.getTime(),
     status: row.status,
     score: row.scoreHome === null || row.scoreAway === null ? null : { home: row.scoreHome, away: row.scoreAway },
     clock: row.clockPeriod === null || row.clockMinute === null ? null : { period: row.clockPeriod, minute: row.clockMinute },
@@ -152,47 +153,111 @@ export function eventRecord(row: {
 }
 
 /**
- * Markets as stored (a shape and its numbers, src/domain/stored-odds.ts), movement included, with each
- * market's margin; `ownerId` is their snapshot's `nodeId`. Built straight from the numbers, with no
- * document in between: a board page builds 300 snapshots' markets per miss. `keep`: only these markets.
+ * A stored shape (src/domain/stored-odds.ts) prepared once per digest for the records built from it: what
+ * each market's and outcome's fields are that the shape alone decides, the suffixes of their ids, where
+ * their numbers start, and the key best prices are found by. A board page builds 300 snapshots' markets
+ * per miss from a few shapes.
+ */
+export interface RecordShape {
+  readonly markets: readonly RecordShapeMarket[];
+}
+
+export interface RecordShapeMarket {
+  readonly shape: ShapeMarket;
+  /** The market record's fields the shape decides, as the record holds them. */
+  readonly fixed: Pick<MarketRecord, 'key' | 'name' | 'line' | 'status'>;
+  /** `marketId` without its owner. */
+  readonly idSuffix: string;
+  /** Its first outcome's price in `StoredPrices`. */
+  readonly first: number;
+  readonly outcomes: readonly RecordShapeOutcome[];
+}
+
+export interface RecordShapeOutcome {
+  readonly fixed: Pick<OutcomeRecord, 'key' | 'name' | 'result'>;
+  /** `outcomeId` without its market's id. */
+  readonly idSuffix: string;
+  /** `outcomeKey` of the outcome: best prices across bookmakers are found by it. */
+  readonly bestKey: string;
+}
+
+export function recordShape(shape: readonly ShapeMarket[]): RecordShape {
+  let first = 0;
+  return deepFreeze({
+    markets: shape.map((market) => {
+      const prepared: RecordShapeMarket = {
+        shape: market,
+        fixed: { key: market.key, name: market.name, line: market.line, status: market.status },
+        idSuffix: marketId('', market),
+        first,
+        outcomes: market.outcomes.map((outcome) => ({
+          fixed: { key: outcome.key, name: outcome.name, result: outcome.result },
+          idSuffix: outcomeId('', outcome.key),
+          bestKey: outcomeKey(market, outcome.key),
+        })),
+      };
+      first += market.outcomes.length * 3;
+      return prepared;
+    }),
+  });
+}
+
+/**
+ * Where a market record was built from a stored shape, that shape's market: best prices are then found by
+ * its prepared keys, where a key made per outcome was a string to build and hash 4,000 times a board page.
+ * Not enumerable: spread or serialised copies (the Redis tier's) do not carry it.
+ */
+const shapeOfRecord = Symbol('record shape');
+
+export function recordShapeOf(market: MarketRecord): RecordShapeMarket | undefined {
+  return (market as { [shapeOfRecord]?: RecordShapeMarket })[shapeOfRecord];
+}
+
+/**
+ * Markets as stored (a shape and its numbers), movement included, with each market's margin; `ownerId` is
+ * their snapshot's `nodeId`. Built straight from the numbers, each object frozen as it is made (a board
+ * page's records are thousands of objects: walking them again to freeze was a tenth of their cost).
+ * `keep`: only these markets.
  */
 export function marketRecords(
   ownerId: string,
-  shape: readonly ShapeMarket[],
+  shape: RecordShape,
   prices: StoredPrices,
   capturedAtMs: number,
   keep?: (market: ShapeMarket) => boolean,
-): MarketRecord[] {
+): readonly MarketRecord[] {
   // Outcomes of a snapshot mostly share a few change times: format each once.
   const isoByMs = new Map<number, string>();
-  const iso = (ms: number) => isoByMs.get(ms) ?? isoByMs.set(ms, new Date(ms).toISOString()).get(ms)!;
   const records: MarketRecord[] = [];
-  let at = 0;
-  for (const market of shape) {
-    const first = at;
-    at += market.outcomes.length * 3;
-    if (keep && !keep(market)) continue;
-    const id = marketId(ownerId, market);
-    const outcomes = market.outcomes.map((outcome, i) => ({
-      id: outcomeId(id, outcome.key),
-      key: outcome.key,
-      name: outcome.name,
-      price: prices[first + i * 3]!,
-      previousPrice: prices[first + i * 3 + 1] ?? null,
-      changedAt: iso(capturedAtMs - prices[first + i * 3 + 2]!),
-      result: outcome.result,
-    }));
-    records.push({
-      id,
-      key: market.key,
-      name: market.name,
-      line: market.line,
-      status: market.status,
-      margin: round(overround(outcomes.map((o) => o.price)), 6),
-      outcomes,
-    });
+  for (const market of shape.markets) {
+    if (keep && !keep(market.shape)) continue;
+    const id = ownerId + market.idSuffix;
+    const outcomes: OutcomeRecord[] = new Array(market.outcomes.length);
+    // overround's sum, in its order: the same margin to the last bit.
+    let inverses = 0;
+    for (let i = 0, at = market.first; i < outcomes.length; i++, at += 3) {
+      const outcome = market.outcomes[i]!;
+      const price = prices[at]!;
+      const changedMs = capturedAtMs - prices[at + 2]!;
+      let changedAt = isoByMs.get(changedMs);
+      if (changedAt === undefined) isoByMs.set(changedMs, (changedAt = new Date(changedMs).toISOString()));
+      inverses += 1 / price;
+      outcomes[i] = Object.freeze({
+        id: id + outcome.idSuffix,
+        key: outcome.fixed.key,
+        name: outcome.fixed.name,
+        price,
+        previousPrice: prices[at + 1] ?? null,
+        changedAt,
+        result: outcome.fixed.result,
+      });
+    }
+    const { key, name, line, status } = market.fixed;
+    const record = { id, key, name, line, status, margin: round(inverses - 1, 6), outcomes: Object.freeze(outcomes) };
+    Object.defineProperty(record, shapeOfRecord, { value: market });
+    records.push(Object.freeze(record));
   }
-  return records;
+  return Object.freeze(records);
 }
 
 export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): EventOddsRecord {
@@ -200,18 +265,18 @@ export function eventOddsRecord(eventId: number, snapshots: SnapshotRecord[]): E
   const best = new Map<string, BestPriceRecord>();
   for (const snapshot of snapshots) {
     for (const market of snapshot.markets) {
-      for (const outcome of market.outcomes) {
-        const key = outcomeKey(market, outcome.key);
+      const shaped = recordShapeOf(market);
+      const outcomes = market.outcomes;
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i]!;
+        const key = shaped ? shaped.outcomes[i]!.bestKey : outcomeKey(market, outcome.key);
         const current = best.get(key);
         // Ties go to the bookmaker seen first (lowest id), so results are stable.
         if (!current || outcome.price > current.price) {
-          best.set(key, {
-            market: market.key,
-            line: market.line,
-            outcome: outcome.key,
-            price: outcome.price,
-            bookmakerId: snapshot.bookmakerId,
-          });
+          best.set(
+            key,
+            Object.freeze({ market: market.key, line: market.line, outcome: outcome.key, price: outcome.price, bookmakerId: snapshot.bookmakerId }),
+          );
         }
       }
     }

@@ -67,12 +67,12 @@ describe.skipIf(!postgresUrl)('SIGTERM (a gateway process on PostgreSQL)', () =>
       .catch((error: Error) => error)
       .finally(() => (settled = true));
     // Asked on its own connection: inside the locker's transaction, pg_stat_activity would show the snapshot of
-    // its first read until ROLLBACK, and never the request arriving after it. Only the sports list selects name;
-    // the ingest worker's id look-up on sport waits on the lock too, and must not stand in for the request.
+    // its first read until ROLLBACK, and never the request arriving after it. Only the sports list selects name
+    // (src/db/odds-reader.ts); the ingest worker's id look-up on sport waits on the lock too, and must not stand in for the request.
     await vi.waitUntil(async () => {
       const { rows } = await watcher.query(
         `SELECT count(*)::int AS waiting FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%"sport"."name"%'`,
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%, name FROM sport%'`,
       );
       return (rows[0] as { waiting: number }).waiting > 0;
     }, waitUpTo);
