@@ -17,10 +17,14 @@ export interface LogFollowerOptions {
   /** Wait before reading the log again after a failed read, in milliseconds (default 1,000). */
   retryMs?: number;
   /**
-   * Moved odds applied in one turn of the event loop (default 100). A catch-up reads up to a thousand
-   * positions at once; applied in one turn they stalled the gateway for over a second.
+   * Moved odds applied at a time (default 100), and how long pieces may follow one another before the
+   * event loop gets a turn (default 10 ms). A catch-up reads up to a thousand positions at once; applied
+   * in one turn they stalled the gateway for over a second.
    */
-  oddsPerTurn?: number;
+  oddsPerPiece?: number;
+  turnBudgetMs?: number;
+  /** The clock for `turnBudgetMs`, in milliseconds (default `performance.now`). */
+  clock?: () => number;
 }
 
 /**
@@ -32,9 +36,9 @@ export interface LogFollowerOptions {
  * skipped. So subscribers and the cache see every committed change, once,
  * in commit order. A position can also be missing because its transaction
  * rolled back after taking it: the read finds nothing and the message goes on.
- * A long run of changes is applied a piece per turn of the event loop; the
- * position advances only past positions applied whole, and nothing else is
- * applied in between (one drain at a time).
+ * A long run of changes is applied in pieces, the event loop getting a turn
+ * whenever they have taken 10 ms; the position advances only past positions
+ * applied whole, and nothing else is applied in between (one drain at a time).
  */
 export class LogFollower {
   #applied: bigint;
@@ -129,14 +133,19 @@ export class LogFollower {
   }
 
   /**
-   * Applies the entries beyond the applied position, the first piece at once and each further one a turn
-   * later; returns how many positions it applied whole.
+   * Applies the entries beyond the applied position a piece at a time, giving the event loop a turn
+   * whenever pieces have taken the turn's budget; returns how many positions it applied whole.
    */
   async #applyNew(batch: LogBatch, publishedAt: number): Promise<number> {
     const entries = batch.entries.filter((entry) => BigInt(entry.position) > this.#applied);
     if (entries.length === 0) return 0;
-    for (const [i, piece] of splitBatch({ entries, events: batch.events }, this.#options.oddsPerTurn ?? 100).entries()) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    const { oddsPerPiece = 100, turnBudgetMs = 10, clock = () => performance.now() } = this.#options;
+    let turnStarted = clock();
+    for (const piece of splitBatch({ entries, events: batch.events }, oddsPerPiece)) {
+      if (clock() - turnStarted >= turnBudgetMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turnStarted = clock();
+      }
       if (this.#closed) break;
       this.#options.apply(piece, publishedAt);
       if (piece.completes !== null) this.#applied = BigInt(piece.completes);

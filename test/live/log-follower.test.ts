@@ -54,8 +54,13 @@ function memoryLog(positions: number, oddsAt: (position: number) => number) {
   };
 }
 
-/** A follower on `log` recording what it applies, with the position it reported before each call; `during(n)` runs after the nth call. */
-function follow(log: ReturnType<typeof memoryLog>, during: (call: number) => void = () => {}) {
+/**
+ * A follower on `log` recording what it applies, with the position it reported before each call; `during(n)`
+ * runs after the nth call. Its clock moves `msPerApply` with each call, so a turn's budget (10 ms) lasts
+ * three pieces at the default 4.
+ */
+function follow(log: ReturnType<typeof memoryLog>, during: (call: number) => void = () => {}, msPerApply = 4) {
+  let clock = 0;
   const applied: string[] = [];
   const calls: Array<{ positionBefore: bigint; odds: number; firstItem: number }> = [];
   const follower = new LogFollower({
@@ -68,8 +73,10 @@ function follow(log: ReturnType<typeof memoryLog>, during: (call: number) => voi
         const eventIds = new Set(batch.events.map((event) => event.id));
         expect(entry.odds.every((item) => eventIds.has(item.eventId)) && entry.eventsChanged.every((id) => eventIds.has(id))).toBe(true);
       }
+      clock += msPerApply;
       during(calls.length);
     },
+    clock: () => clock,
     onLost: () => expect.unreachable('the log holds everything'),
     logger: silentLogger(),
   });
@@ -89,6 +96,17 @@ describe('a log follower catching up', () => {
     expect(appliedWhenTheLoopTurned).toBeGreaterThan(0);
     expect(appliedWhenTheLoopTurned).toBeLessThan(applied.length / 10);
     expect(Math.max(...calls.map((call) => call.odds))).toBeLessThanOrEqual(100);
+    follower.close();
+  });
+
+  it('applies pieces one after another in the same turn while they take less than its budget', async () => {
+    const log = memoryLog(1_000, () => 18);
+    const { follower, applied } = follow(log, () => {}, 0);
+    let appliedWhenTheLoopTurned: number | undefined;
+    follower.catchUp();
+    setImmediate(() => (appliedWhenTheLoopTurned = applied.length));
+    await expect.poll(() => follower.position, { timeout: 10_000 }).toBe(1_000n);
+    expect(appliedWhenTheLoopTurned).toBe(applied.length);
     follower.close();
   });
 
