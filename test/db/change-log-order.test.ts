@@ -36,12 +36,22 @@ describe.skipIf(!postgresUrl)('change-log positions in commit order, with two wr
     const slow = BigInt(rows[0]!.position);
 
     let committed = false;
-    const fast = storeSnapshots(test.db.prisma, [await snapshot('2026-12-02T10:00:00Z')], [], { feed: 'fast-writer', cursor: 'c1' }).then((result) => {
+    // Newer than the seed's latest odds (a fixed date fell behind them as the calendar moved on: a late
+    // snapshot joins history without moving the odds, and takes no log position).
+    const fast = storeSnapshots(test.db.prisma, [await snapshot(new Date(Date.now() + 60_000).toISOString())], [], { feed: 'fast-writer', cursor: 'c1' }).then((result) => {
       committed = true;
       return result.position!;
     });
     // The fast batch waits for the lock at its log row, not somewhere before it: its snapshot is written, uncommitted.
-    await expect.poll(async () => (await other.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].n).toBe(1);
+    // (This database's advisory locks only: other test files' writers share the server. The write before the lock
+    // can take seconds on a loaded box.)
+    const waitingForTheLock = async () =>
+      (
+        await other.query(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+      ).rows[0].n;
+    await expect.poll(waitingForTheLock, { timeout: 15_000 }).toBe(1);
     expect(committed).toBe(false);
     await other.query('COMMIT');
 
