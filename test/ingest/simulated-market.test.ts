@@ -113,7 +113,9 @@ describe('the simulated market at ten times real speed', () => {
   it('delivers each state change to an eventUpdated subscriber once, in order', () => {
     for (const id of eventIds) {
       const mine = updates.filter((u) => u.id === id);
-      expect(mine.length).toBeGreaterThan(1);
+      // One in a hundred events is cancelled before kick-off (src/ingest/simulated-feed.ts): its one change.
+      if (mine.length === 1) expect(mine[0]!.status).toBe('CANCELLED');
+      else expect(mine.length).toBeGreaterThan(1);
       for (let i = 1; i < mine.length; i++) {
         const [before, after] = [mine[i - 1]!, mine[i]!];
         expect(JSON.stringify(after), 'the same state twice').not.toBe(JSON.stringify(before));
