@@ -6,8 +6,10 @@ export async function runCli(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (error) {
-    const expected = error instanceof ConfigError || error instanceof RangeError;
-    console.error(expected ? (error as Error).message : error);
+    // An option parseArgs does not know, or one without its value: the user's typo, not a bug.
+    const badArgument = String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
+    const expected = error instanceof ConfigError || error instanceof RangeError || badArgument;
+    console.error(expected ? `${(error as Error).message}${badArgument ? ' (--help lists the options)' : ''}` : error);
     process.exitCode = 1;
   }
 }

@@ -10,6 +10,14 @@ import { redisNames } from '../redis/names.js';
 import { seedDatabase } from '../seed/seed.js';
 import { runCli } from './run-cli.js';
 
+const usage = `Usage: npm run db:seed -- [--events N] [--bookmakers B] [--seed S] [--history-days D]
+
+Replaces the contents of the database DATABASE_URL names (the embedded one without it) with a generated data set.
+  --events N         events to generate (default 200)
+  --bookmakers B     bookmakers pricing each event (default 6)
+  --seed S           random seed: the same seed gives the same data (default 42)
+  --history-days D   a snapshot every 6 hours over D days for each (event, bookmaker) (default: 3 snapshots)`;
+
 await runCli(async () => {
   const { values } = parseArgs({
     options: {
@@ -17,8 +25,10 @@ await runCli(async () => {
       bookmakers: { type: 'string', default: '6' },
       seed: { type: 'string', default: '42' },
       'history-days': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) return console.log(usage);
   const config = loadConfig();
   const db = await openDatabase(config);
   try {
