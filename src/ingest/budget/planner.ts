@@ -121,7 +121,7 @@ export function averageDemand(
 ): number {
   const stepMs = 15 * 60_000;
   const kickoffs = kickoffsBySport(events);
-  const perGroup = tiers.map((tier) => creditsPerRequest / (baseIntervalMs * tierWeights[tier]));
+  const perGroup = tiers.map((tier) => groupDemand(tier, baseIntervalMs, creditsPerRequest));
   let sum = 0;
   let steps = 0;
   for (let at = from; at < from + horizonMs; at += stepMs, steps++) {
@@ -174,7 +174,12 @@ function firstOfRank(sorted: Float64Array, rank: number, now: number): number {
 
 /** Credits per ms if every group were polled at its unstretched interval. */
 function demand(groups: readonly PollGroup[], baseIntervalMs: number, creditsPerRequest: number): number {
-  return groups.reduce((sum, g) => sum + creditsPerRequest / (baseIntervalMs * tierWeights[g.tier]), 0);
+  return groups.reduce((sum, g) => sum + groupDemand(g.tier, baseIntervalMs, creditsPerRequest), 0);
+}
+
+/** Credits per ms of one group of `tier` polled at its unstretched interval. */
+function groupDemand(tier: Tier, baseIntervalMs: number, creditsPerRequest: number): number {
+  return creditsPerRequest / (baseIntervalMs * tierWeights[tier]);
 }
 
 /** One group per (sport, tier) with events, in tier order; finished events in none. */
