@@ -98,7 +98,7 @@ export class OddsReader {
     if (query.hasOdds !== undefined) where.push(`${query.hasOdds ? '' : 'NOT '}EXISTS (SELECT 1 FROM latest_odds l WHERE l.event_id = event.id)`);
     if (query.kickoffFrom) where.push(`kickoff_at >= ${param(query.kickoffFrom.toISOString())}::timestamptz`);
     if (query.kickoffTo) where.push(`kickoff_at <= ${param(query.kickoffTo.toISOString())}::timestamptz`);
-    const matching = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const whereClause = (conditions: readonly string[]) => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '');
     const countParams = [...params];
     // Keyset bounds on (kickoff_at, id), the index's order.
     const bounds = [
@@ -108,11 +108,11 @@ export class OddsReader {
     const order = query.fromEnd ? 'DESC' : 'ASC';
     const [rows, [count]] = await Promise.all([
       this.documents<EventRow>(
-        `SELECT ${eventColumns} FROM event ${[...where, ...bounds].length > 0 ? `WHERE ${[...where, ...bounds].join(' AND ')}` : ''}
+        `SELECT ${eventColumns} FROM event ${whereClause([...where, ...bounds])}
          ORDER BY kickoff_at ${order}, id ${order} LIMIT ${param(query.first + 1)}`,
         params,
       ),
-      this.documents<{ n: number }>(`SELECT count(*)::int AS n FROM event ${matching}`, countParams),
+      this.documents<{ n: number }>(`SELECT count(*)::int AS n FROM event ${whereClause(where)}`, countParams),
     ]);
     const page = rows.slice(0, query.first).map(eventRecord);
     const more = rows.length > query.first;
