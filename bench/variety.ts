@@ -26,6 +26,8 @@ export interface VarietyResults {
   ceiling: WrkResult;
   /** The ceiling server's CPU per request, ms: what replaying bytes costs on this machine. */
   ceilingCpuMsPerRequest: number;
+  /** The hot board's req/s over the ceiling's, round by round (alternating); the rows hold the median round. */
+  hotRatios: number[];
   profile: SelfTime[];
   residentBytes: number;
   /** Where the resident set goes (after two forced GCs), and what the caches count against their budgets. */
@@ -42,29 +44,50 @@ async function post(url: string, body: string): Promise<string> {
   return text;
 }
 
-async function measured(gateway: GatewayProcess, scenario: string, bodies: readonly string[], durationS: number, connections = 16, cold = false): Promise<VarietyRow> {
-  const load = () => runWrk({ url: `${gateway.url}/graphql`, connections, durationS, bodies, ...(cold && { nonce }) });
-  await runWrk({ url: `${gateway.url}/graphql`, connections, durationS: Math.min(2, durationS), bodies, ...(cold && { nonce }) });
-  const before = await cpuSeconds(gateway.child.pid);
+function measured(gateway: GatewayProcess, scenario: string, bodies: readonly string[], durationS: number, connections = 16, cold = false): Promise<VarietyRow> {
+  return measuredAt({ url: gateway.url, pid: gateway.child.pid }, scenario, bodies, durationS, { connections, cold });
+}
+
+/** wrk against `target` after 2 s of warm-up, with the CPU its process spent meanwhile. */
+async function measuredAt(
+  target: { url: string; pid: number | undefined },
+  scenario: string,
+  bodies: readonly string[],
+  durationS: number,
+  { connections = 16, cold = false, check = 'body' }: { connections?: number; cold?: boolean; check?: 'body' | 'status' } = {},
+): Promise<VarietyRow> {
+  const load = () => runWrk({ url: `${target.url}/graphql`, connections, durationS, bodies, check, ...(cold && { nonce }) });
+  await runWrk({ url: `${target.url}/graphql`, connections, durationS: Math.min(2, durationS), bodies, check, ...(cold && { nonce }) });
+  const before = await cpuSeconds(target.pid);
   const result = await load();
-  const cpuMs = ((await cpuSeconds(gateway.child.pid)) - before) * 1000;
+  const cpuMs = ((await cpuSeconds(target.pid)) - before) * 1000;
   console.log(`[variety] ${scenario}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, errors ${result.errors}, ${(cpuMs / result.requests).toFixed(2)} ms CPU each`);
   return { scenario, result, cpuMsPerRequest: cpuMs / Math.max(1, result.requests) };
 }
 
-/** Every scenario on one gateway (INGEST=off, CACHE=on), then the ceiling replaying the hot board's bytes. */
+/** Rounds of the hot board against the ceiling: the machine's speed drifts (shared, throttled) by more than the gap measured. */
+const hotRounds = 5;
+
+/**
+ * Every scenario on one gateway (INGEST=off, CACHE=on); the hot board in turns with the ceiling replaying its
+ * bytes (both processes up, one loaded at a time), so drift weighs on both alike.
+ */
 export async function runVariety(databaseUrl: string, durationS: number, profileFile: string): Promise<VarietyResults> {
   const gateway = await startGateway({ DATABASE_URL: databaseUrl, INGEST: 'off', CACHE: 'on' }, [], { built: true });
-  let results: Omit<VarietyResults, 'ceiling' | 'ceilingCpuMsPerRequest'>;
-  const boardText = await post(gateway.url, hotBoardBody);
+  let ceilingProcess: ReturnType<typeof startNodeProcess> | undefined;
   try {
+    const boardText = await post(gateway.url, hotBoardBody);
+    const bodyFile = path.join(os.tmpdir(), `oddsgate-ceiling-${process.pid}.json`);
+    await writeFile(bodyFile, boardText);
+    ceilingProcess = startNodeProcess('bench/child/ceiling-server.ts', { env: { CEILING_BODY_FILE: bodyFile, CEILING_CONTENT_TYPE: 'application/json; charset=utf-8' } });
+    const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
+    const ceilingTarget = { url: ceilingUrl!.replace(/\/graphql$/, ''), pid: ceilingProcess.child.pid };
     const variants = await boardVariants((b) => post(gateway.url, b), 240);
     const ids = await boardEventIds((b) => post(gateway.url, b), 500);
     const details = eventDetailBodies(ids);
     let variantBytes = 0;
     for (const body of variants) variantBytes += Buffer.byteLength(await post(gateway.url, body));
     const rows = [
-      await measured(gateway, 'hot board, repeated', [hotBoardBody], durationS),
       await measured(gateway, `${variants.length} board variants, cycled`, variants, durationS),
       await measured(gateway, `${variants.length} board variants, cycled, 64 connections`, variants, durationS, 64),
       await measured(gateway, 'board variants, cold response cache (every request different)', variants.map((b) => uncached(b, 0).replace('"_nonce":0', `"_nonce":"${nonce}"`)), durationS, 16, true),
@@ -75,27 +98,59 @@ export async function runVariety(databaseUrl: string, durationS: number, profile
     const coldBoard = variants.map((b) => uncached(b, 0).replace('"_nonce":0', `"_nonce":"${nonce}"`));
     await gateway.profile(profileFile, () => runWrk({ url: `${gateway.url}/graphql`, connections: 16, durationS, bodies: coldBoard, nonce }));
     const profile = topSelfTimes(JSON.parse(await readFile(profileFile, 'utf8')) as CpuProfile, 15);
+    // Last: its rounds take minutes, past the response cache's 60 s backstop, and the variants above would find their answers expired.
+    const hot = await hotBoardAgainstCeiling(gateway, ceilingTarget, boardText, durationS);
+    rows.unshift(hot.gateway);
     const usage = await gateway.memory();
     const health = await gateway.health();
     const memory = { heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers, oddsCacheBytes: health.cache.bytes };
-    results = { rows, profile, residentBytes: usage.rss, memory, responseCache: health.responses, variants: { count: variants.length, bytes: variantBytes } };
+    return {
+      rows,
+      ceiling: hot.ceiling.result,
+      ceilingCpuMsPerRequest: hot.ceiling.cpuMsPerRequest,
+      hotRatios: hot.ratios,
+      profile,
+      residentBytes: usage.rss,
+      memory,
+      responseCache: health.responses,
+      variants: { count: variants.length, bytes: variantBytes },
+    };
   } finally {
+    await ceilingProcess?.stop();
     await gateway.stop();
   }
-  const bodyFile = path.join(os.tmpdir(), `oddsgate-ceiling-${process.pid}.json`);
-  await writeFile(bodyFile, boardText);
-  const ceilingProcess = startNodeProcess('bench/child/ceiling-server.ts', { env: { CEILING_BODY_FILE: bodyFile, CEILING_CONTENT_TYPE: 'application/json; charset=utf-8' } });
-  try {
-    const [, ceilingUrl] = await ceilingProcess.waitForLine(/ceiling ready at (\S+)/);
-    await runWrk({ url: ceilingUrl!, connections: 16, durationS: Math.min(2, durationS), bodies: [hotBoardBody] });
-    const before = await cpuSeconds(ceilingProcess.child.pid);
-    const ceiling = await runWrk({ url: ceilingUrl!, connections: 16, durationS, bodies: [hotBoardBody] });
-    const ceilingCpuMsPerRequest = (((await cpuSeconds(ceilingProcess.child.pid)) - before) * 1000) / Math.max(1, ceiling.requests);
-    console.log(`[variety] ceiling: ${Math.round(ceiling.reqPerSec)} req/s, p99 ${ceiling.p99Ms} ms, ${ceilingCpuMsPerRequest.toFixed(2)} ms CPU each`);
-    return { ...results, ceiling, ceilingCpuMsPerRequest };
-  } finally {
-    await ceilingProcess.stop();
+}
+
+/**
+ * The hot board and the ceiling, `hotRounds` times each in alternating order, `durationS` per round and
+ * process. wrk checks statuses only (handed to Lua, each 600 KB answer cost wrk more than the server, and wrk
+ * became what was measured); each process's answer is compared with `boardText`, byte for byte, after each
+ * round. Returned: the round with the median ratio (its gateway and ceiling rows), and every round's ratio.
+ */
+async function hotBoardAgainstCeiling(
+  gateway: GatewayProcess,
+  ceiling: { url: string; pid: number | undefined },
+  boardText: string,
+  durationS: number,
+): Promise<{ gateway: VarietyRow; ceiling: VarietyRow; ratios: number[] }> {
+  const gatewayTarget = { url: gateway.url, pid: gateway.child.pid };
+  const rounds: Array<{ gateway: VarietyRow; ceiling: VarietyRow; ratio: number }> = [];
+  const hotBoard = async (target: { url: string; pid: number | undefined }, scenario: string) => {
+    const row = await measuredAt(target, scenario, [hotBoardBody], durationS, { check: 'status' });
+    if ((await post(target.url, hotBoardBody)) !== boardText) throw new Error(`${scenario}: the answer after the round differs from the hot board's`);
+    return row;
+  };
+  for (let round = 0; round < hotRounds; round++) {
+    const first = round % 2 === 0;
+    const a = await hotBoard(first ? gatewayTarget : ceiling, first ? 'hot board, repeated' : 'ceiling');
+    const b = await hotBoard(first ? ceiling : gatewayTarget, first ? 'ceiling' : 'hot board, repeated');
+    const [gatewayRow, ceilingRow] = first ? [a, b] : [b, a];
+    rounds.push({ gateway: gatewayRow, ceiling: ceilingRow, ratio: gatewayRow.result.reqPerSec / ceilingRow.result.reqPerSec });
   }
+  const ratios = rounds.map((r) => r.ratio);
+  const median = [...rounds].sort((x, y) => x.ratio - y.ratio)[Math.floor(rounds.length / 2)]!;
+  console.log(`[variety] hot board / ceiling by round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median.ratio.toFixed(2)}`);
+  return { gateway: median.gateway, ceiling: median.ceiling, ratios };
 }
 
 const start = '<!-- variety: written by bench/variety.ts -->';
@@ -119,6 +174,7 @@ export function withVarietySection(markdown: string, results: VarietyResults, du
     'while req/s falls with it.',
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}; 1-minute load average ${machine.loadAverage.toFixed(1)} at the end (shared with other work: compare ratios, not absolute figures).`,
+    `- Hot board against the ceiling: ${results.hotRatios.length} rounds of ${durationS} s each, alternating which goes first, both processes up and one loaded at a time, because this machine's speed drifts by more than the gap measured; the table holds the round with the median ratio. In these rounds wrk checks statuses only (handing every 600 KB answer to its Lua and scanning it cost wrk more CPU than the server's work, and wrk became what was measured); after each round the process's answer is compared byte for byte with the hot board's. Ratios by round: ${results.hotRatios.map((r) => r.toFixed(2)).join(', ')}. The other rows' "of ceiling" is against that round's ceiling.`,
     `- Board variants: ${results.variants.count} (10 filters x page sizes 10/20/50 x pages walked by cursor), ${mib(results.variants.bytes)} of answers.`,
     `- Gateway: \`dist/main.js\` as \`npm start\` runs it, ${process.env.MALLOC_ARENA_MAX ? `with MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : "with glibc's default malloc arenas (MALLOC_ARENA_MAX unset)"}.`,
     `- Gateway resident set after these runs (after two forced GCs, once it moved less than 1 MiB in a second): ${mib(results.residentBytes)}: V8 heap ${mib(results.memory.heapUsed)} used of ${mib(results.memory.heapTotal)}, external ${mib(results.memory.external)} (of which array buffers, the response cache's bodies among them, ${mib(results.memory.arrayBuffers)}); the odds cache counts ${mib(results.memory.oddsCacheBytes)} against its budget. Response cache: \`${JSON.stringify(results.responseCache)}\`.`,
