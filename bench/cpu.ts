@@ -6,7 +6,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { hotBoardBody } from './queries.js';
+import { historyQuery, hotBoardBody } from './queries.js';
 import { cpuSeconds, startGateway, type GatewayProcess } from './lib/processes.js';
 import { topSelfTimes, type CpuProfile } from './lib/profile.js';
 import { boardVariants, eventDetailBodies, uncached } from './lib/variants.js';
@@ -70,6 +70,8 @@ try {
   if (wanted('cold')) await measure(gateway, 'cold', (i) => uncached(variants[i % variants.length]!, i), 40);
   if (wanted('detail')) await measure(gateway, 'detail', (i) => details[i % details.length]!, 200);
   if (wanted('detail-cold')) await measure(gateway, 'detail-cold', (i) => uncached(details[i % details.length]!, i), 40);
+  // bench/storage.ts's history read: with CPU_ENV=CACHE=off, the database path.
+  if (wanted('history')) await measure(gateway, 'history', (i) => uncached(JSON.stringify({ query: historyQuery, variables: { id: boardIds[i % boardIds.length] } }), i), 40);
 } finally {
   await gateway.stop();
   agent.destroy();

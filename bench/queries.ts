@@ -19,6 +19,22 @@ export const eventDetailQuery = /* GraphQL */ `
   }
 `;
 
+/** One event's history, first 20 snapshots: the storage issue's read (bench/storage.ts, bench/cpu.ts). */
+export const historyQuery = /* GraphQL */ `
+  query History($id: ID!) {
+    oddsHistory(eventId: $id, first: 20) {
+      id capturedAt bookmaker { key }
+      markets { key line margin outcomes { key price previousPrice } }
+    }
+  }
+`;
+/** One event's current odds: a miss when the cache is off (bench/storage.ts). */
+export const eventOddsQuery = /* GraphQL */ `
+  query Detail($id: ID!) {
+    event(id: $id) { id home away status odds { id capturedAt bookmaker { key } markets { key line margin outcomes { key price previousPrice } } } }
+  }
+`;
+
 export const boardIdsQuery = /* GraphQL */ `
   query BoardIds($after: String) {
     events(first: 200, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } }

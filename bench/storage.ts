@@ -21,7 +21,7 @@ import { describeMachine } from './lib/machine.js';
 import { cpuSeconds, projectRoot, startGateway, startNodeProcess, type GatewayProcess } from './lib/processes.js';
 import { formatNumber } from './lib/stats.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
-import { hotBoardBody } from './queries.js';
+import { eventOddsQuery, historyQuery, hotBoardBody } from './queries.js';
 
 const durationS = positiveInt('BENCH_DURATION', process.env.BENCH_DURATION ?? '10');
 const baseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,20 +36,6 @@ const ingestBatch = 5_000;
 const ingestBatches = 8;
 // A full snapshot of 5 markets: match result, two over/under lines, a handicap, both teams to score (11 outcomes).
 const fiveMarkets: MarketTemplate = { threeWay: true, totals: [1.5, 2.5], handicaps: [-0.5], bothToScore: true };
-
-const historyQuery = /* GraphQL */ `
-  query History($id: ID!) {
-    oddsHistory(eventId: $id, first: 20) {
-      id capturedAt bookmaker { key }
-      markets { key line margin outcomes { key price previousPrice } }
-    }
-  }
-`;
-const eventOddsQuery = /* GraphQL */ `
-  query Detail($id: ID!) {
-    event(id: $id) { id home away status odds { id capturedAt bookmaker { key } markets { key line margin outcomes { key price previousPrice } } } }
-  }
-`;
 
 function positiveInt(name: string, value: string): number {
   if (!/^[1-9]\d*$/.test(value.trim())) throw new RangeError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
