@@ -30,25 +30,20 @@ export class LiveOdds {
   }
 
   /**
-   * Applies log entries, in position order: each moved snapshot replaces its
-   * bookmaker's in the cached odds of its event (an event whose odds are not
-   * cached is left to the next read), then reaches subscribers with its place
-   * in the log. Returns how many subscriber updates it published.
+   * Applies log entries: every moved snapshot replaces its bookmaker's in the
+   * cached odds of its event, then each reaches subscribers, in position
+   * order, with its place in the log. Returns how many subscriber updates it
+   * published.
    */
   apply(batch: LogBatch, publishedAt: number): number {
-    const { cache, pubsub } = this.#options;
+    const { pubsub } = this.#options;
     const events = new Map(batch.events.map((event) => [event.id, event]));
     this.#placeEvents(batch);
+    this.#placeOdds(batch);
     let published = 0;
     for (const entry of batch.entries) {
       const position = BigInt(entry.position);
       for (const { eventId, bookmakerId, snapshot, changedMarkets, index } of entry.odds) {
-        const key = cacheKey('EventOdds', eventId);
-        const cached = cache.peek<EventOddsRecord>(key)?.value;
-        if (cached) {
-          const kept = withSnapshot(cached, snapshot);
-          if (kept !== cached) cache.set(key, kept);
-        }
         pubsub.publish({ eventId, bookmakerId, snapshot, changedMarkets, publishedAt, place: { position, index } });
         published++;
       }
@@ -61,6 +56,30 @@ export class LiveOdds {
     }
     this.evictPastEvents();
     return published;
+  }
+
+  /**
+   * Each moved snapshot into its event's cached odds (an event whose odds are not cached is left to the next
+   * read): one new record per event, however many of its bookmakers moved in the batch, as building one
+   * (best prices, freezing, sizing) was most of a catch-up's CPU.
+   */
+  #placeOdds(batch: LogBatch): void {
+    const { cache } = this.#options;
+    const moved = new Map<number, SnapshotRecord[]>();
+    for (const entry of batch.entries) {
+      for (const { eventId, snapshot } of entry.odds) {
+        const snapshots = moved.get(eventId);
+        if (snapshots) snapshots.push(snapshot);
+        else moved.set(eventId, [snapshot]);
+      }
+    }
+    for (const [eventId, snapshots] of moved) {
+      const key = cacheKey('EventOdds', eventId);
+      const cached = cache.peek<EventOddsRecord>(key)?.value;
+      if (!cached) continue;
+      const kept = withSnapshots(cached, snapshots);
+      if (kept !== cached) cache.set(key, kept);
+    }
   }
 
   /** The touched events' records into the cache, and onto the board when it shows them. */
@@ -96,12 +115,18 @@ export class LiveOdds {
 }
 
 /**
- * The cached odds with `snapshot` as its bookmaker's, unless the cache
- * holds a later one for that bookmaker (odds read from the database after a
- * later commit than the one being applied): the older must not win.
+ * The cached odds with each of `moved` (in log order) as its bookmaker's, except where the cache holds a
+ * later one for that bookmaker (odds read from the database after a later commit than the one being
+ * applied): the older must not win.
  */
-function withSnapshot(cached: EventOddsRecord, snapshot: SnapshotRecord): EventOddsRecord {
-  const current = cached.snapshots.find((s) => s.bookmakerId === snapshot.bookmakerId);
-  if (current && Date.parse(current.capturedAt) > Date.parse(snapshot.capturedAt)) return cached;
-  return eventOddsRecord(cached.eventId, [...cached.snapshots.filter((s) => s !== current), snapshot]);
+function withSnapshots(cached: EventOddsRecord, moved: readonly SnapshotRecord[]): EventOddsRecord {
+  const byBookmaker = new Map(cached.snapshots.map((s) => [s.bookmakerId, s]));
+  let changed = false;
+  for (const snapshot of moved) {
+    const current = byBookmaker.get(snapshot.bookmakerId);
+    if (current && Date.parse(current.capturedAt) > Date.parse(snapshot.capturedAt)) continue;
+    byBookmaker.set(snapshot.bookmakerId, snapshot);
+    changed = true;
+  }
+  return changed ? eventOddsRecord(cached.eventId, [...byBookmaker.values()]) : cached;
 }

@@ -260,11 +260,27 @@ export function estimateBytes(value: object): number {
   return Math.max(1, jsonBytes(value));
 }
 
+// The estimate of each large frozen object met: records are frozen and shared (a new event odds record keeps
+// its unchanged bookmakers' snapshots), so a change walks only what is new. Keyed weakly (lives as long as the
+// record), and only past `memoFromBytes`: a key per market or outcome would cost the collector more than it saves.
+const frozenBytes = new WeakMap<object, number>();
+const memoFromBytes = 1024;
+
 // Each part as its JSON text would count it (a number as 8 characters), objects and arrays 64 bytes more.
 function jsonBytes(value: unknown): number {
   if (typeof value === 'string') return 2 * value.length + 4;
   if (typeof value !== 'object') return 16;
   if (value === null) return 8;
+  if (!Object.isFrozen(value)) return walkedBytes(value);
+  let bytes = frozenBytes.get(value);
+  if (bytes === undefined) {
+    bytes = walkedBytes(value);
+    if (bytes >= memoFromBytes) frozenBytes.set(value, bytes);
+  }
+  return bytes;
+}
+
+function walkedBytes(value: object): number {
   let bytes = 64 + 4;
   if (Array.isArray(value)) {
     for (const item of value) bytes += jsonBytes(item) + 2;

@@ -5,7 +5,7 @@ import { latestOddsId } from '../../src/domain/odds-ids.js';
 import { LiveOdds } from '../../src/live/live-odds.js';
 import { InProcessPubSub, type OddsUpdateMessage } from '../../src/live/pubsub.js';
 import { BoardIndex, boardWindowMs } from '../../src/read/board-index.js';
-import { LruOddsCache } from '../../src/read/odds-cache.js';
+import { estimateBytes, LruOddsCache } from '../../src/read/odds-cache.js';
 import { logChange } from '../support/log-changes.js';
 
 const now = Date.UTC(2026, 10, 22, 12);
@@ -63,6 +63,29 @@ describe('live odds: a gateway applying change-log entries', () => {
     expect(liveOdds.apply(logChange(7, [snapshot(1, 7, now - 9000, 2.4)]), now)).toBe(1);
     expect(cache.peek<EventOddsRecord>(cacheKey('EventOdds', 1))!.value.snapshots).toEqual([newer]);
     expect((await take(1)).map((u) => u.snapshot.markets[0]!.outcomes[0]!.price)).toEqual([2.4]);
+  });
+
+  it('moves several bookmakers of one event in one batch into one record, the later of a bookmaker winning, and tells subscribers', async () => {
+    const { cache, liveOdds, take } = liveSide();
+    cache.set(cacheKey('EventOdds', 1), eventOddsRecord(1, [snapshot(1, 7, now - 5000, 2.4), snapshot(1, 8, now - 5000, 3.0)]));
+    const [first, second, last] = [snapshot(1, 7, now - 3000, 2.5), snapshot(1, 8, now - 2000, 3.1), snapshot(1, 7, now - 1000, 2.6)];
+    expect(liveOdds.apply(logChange(9, [first, second, last]), now)).toBe(3);
+    const cached = cache.peek<EventOddsRecord>(cacheKey('EventOdds', 1))!.value;
+    expect(cached.snapshots).toEqual([last, second]);
+    expect(cached.bestPrices).toEqual([{ market: '1x2', line: null, outcome: 'home', price: 3.1, bookmakerId: 8 }]);
+    // Published in the log's order; the subscriber, not reading yet, holds each pair's newest (its queue conflates).
+    const received = (await take(2)).map((u) => [u.bookmakerId, u.snapshot.markets[0]!.outcomes[0]!.price]);
+    expect(received).toHaveLength(2);
+    expect(received).toEqual(expect.arrayContaining([[8, 3.1], [7, 2.6]]));
+  });
+
+  it('sizes a record that shares snapshots with an earlier one as it sizes the same record built anew', () => {
+    const kept = snapshot(1, 8, now - 5000, 3.0);
+    const before = eventOddsRecord(1, [snapshot(1, 7, now - 5000, 2.4), kept]);
+    const after = eventOddsRecord(1, [snapshot(1, 7, now - 1000, 2.5), kept]);
+    expect(estimateBytes(before)).toBe(estimateBytes(structuredClone(before)));
+    expect(estimateBytes(after)).toBe(estimateBytes(structuredClone(after)));
+    expect(estimateBytes(after)).toBe(estimateBytes(before));
   });
 
   it('leaves odds it has not cached to the next read: a single snapshot is not an event\'s odds', () => {
