@@ -10,7 +10,7 @@
 // FANOUT_DRAIN_S (how long subscribers may take to hold every newest state once the changes stop,
 // default 10), FANOUT_CLIENT_PROCESSES (default 2), FANOUT_CLIENT_NICE (the client processes' niceness,
 // default 10, for the gateway and the ceiling alike), FANOUT_PROFILE (a file: the gateway's CPU profile
-// over the unfiltered scenario), BENCH_OUTPUT. A count of 0 leaves its scenarios out.
+// over the unfiltered scenario), FANOUT_PROFILE_FILTERED (the same over the filtered one), BENCH_OUTPUT. A count of 0 leaves its scenarios out.
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -280,7 +280,8 @@ async function main(): Promise<void> {
     const bookmakers = (JSON.parse(text) as { data: { bookmakers: Array<{ key: string }> } }).data.bookmakers.map((b) => b.key);
     const filtered = filtersFor(filteredCount, boardIds, filteredCount);
     const unfiltered = Array.from({ length: unfilteredCount }, () => null);
-    if (filteredCount > 0) scenarios.push(await runScenario('filtered, gateway', gatewayTarget(started, database, base, '1'), filtered, true, false));
+    const slow = () => runScenario('filtered, gateway', gatewayTarget(started, database, base, '1'), filtered, true, false);
+    if (filteredCount > 0) scenarios.push(await (env.FANOUT_PROFILE_FILTERED ? started.profile(path.resolve(env.FANOUT_PROFILE_FILTERED), slow) : slow()));
     const fast = () => runScenario(`unfiltered${unfilteredBatched ? ', batched' : ''}, gateway`, gatewayTarget(started, database, base, fastSpeed), unfiltered, false, unfilteredBatched);
     if (unfilteredCount > 0) scenarios.push(await (env.FANOUT_PROFILE ? started.profile(path.resolve(env.FANOUT_PROFILE), fast) : fast()));
     const ceilingProcess = startNodeProcess('bench/child/fanout-ceiling.ts');

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheKey, CacheKind } from '../domain/cache-keys.js';
+import { cacheKinds, type CacheKey, type CacheKind } from '../domain/cache-keys.js';
 import type { CacheObserver } from './cache-observer.js';
 
 /**
@@ -95,6 +95,8 @@ export interface LruOddsCacheOptions {
 interface Stored {
   value: object;
   storedAt: number;
+  /** `estimateBytes(value)`, once. */
+  bytes: number;
 }
 
 /** The in-process tier: lru-cache bounded by bytes, with the policy's lifetimes per kind. */
@@ -108,6 +110,8 @@ export class LruOddsCache implements OddsCache {
   #misses = 0;
   #sets = 0;
   #evictions = 0;
+  /** Entries and bytes by kind, kept as entries come and go: counting them on each scrape walked every entry. */
+  readonly #sizes = emptySizes();
   readonly #observer: CacheObserver | undefined;
 
   constructor({ maxBytes, now = () => performance.now(), observer }: LruOddsCacheOptions) {
@@ -116,12 +120,15 @@ export class LruOddsCache implements OddsCache {
     this.#observer = observer;
     this.#lru = new LRUCache<CacheKey, Stored>({
       maxSize: maxBytes,
-      sizeCalculation: (stored) => estimateBytes(stored.value),
+      sizeCalculation: (stored) => stored.bytes,
       ttlAutopurge: false,
       perf: { now },
       // Read the clock on every check: lru-cache otherwise reuses one reading for a while, which an injected clock defeats.
       ttlResolution: 0,
-      dispose: (_value, key, reason) => {
+      dispose: (stored, key, reason) => {
+        const size = this.#sizes[kindOf(key)];
+        size.entries--;
+        size.bytes -= stored.bytes;
         if (reason === 'evict') this.#evictions++;
         this.#observer?.removed(kindOf(key), reason);
       },
@@ -151,12 +158,20 @@ export class LruOddsCache implements OddsCache {
     this.#sets++;
     this.#observer?.set(kindOf(key));
     const ttl = policyOf(key, value).ttlMs - (this.now() - storedAt);
-    if (ttl > 0) this.#lru.set(key, { value, storedAt }, { ttl });
+    if (ttl <= 0) return;
+    const stored = { value, storedAt, bytes: estimateBytes(value) };
+    this.#lru.set(key, stored, { ttl });
+    // Counted once held: lru-cache refuses (and drops the key's old value for) an entry larger than its whole budget.
+    if (this.#lru.peek(key) !== stored) return;
+    const size = this.#sizes[kindOf(key)];
+    size.entries++;
+    size.bytes += stored.bytes;
   }
 
   extend(key: CacheKey): boolean {
     const stored = this.#lru.peek(key);
     if (!stored) return false;
+    // The same value again: lru-cache disposes nothing, so the sizes stand.
     this.#lru.set(key, stored, { ttl: policyOf(key, stored.value).ttlMs / 2 });
     return true;
   }
@@ -194,11 +209,7 @@ export class LruOddsCache implements OddsCache {
 
   sizeByKind(): Record<CacheKind, { entries: number; bytes: number }> {
     const byKind = emptySizes();
-    for (const key of this.#lru.keys()) {
-      const size = byKind[kindOf(key)];
-      size.entries++;
-      size.bytes += this.#lru.info(key)?.size ?? 0;
-    }
+    for (const kind of cacheKinds) Object.assign(byKind[kind], this.#sizes[kind]);
     return byKind;
   }
 }
