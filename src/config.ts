@@ -196,6 +196,11 @@ const settings = {
    * answering the ping after each message) before its subscriptions' next updates wait, and conflate (default 64 KiB).
    */
   wsInFlightBytes: from('WS_IN_FLIGHT_BYTES', integer(1024, 1 << 30).default(64 * 1024)),
+  /**
+   * `WS_KEEPALIVE_MS`: how often each WebSocket is pinged, in ms (default 12 s, graphql-ws's); one that answered
+   * none of its pings since the previous is closed, so a dead client is gone within two intervals.
+   */
+  wsKeepAliveMs: from('WS_KEEPALIVE_MS', integer(100, 600_000).default(12_000)),
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */
   shutdownTimeoutMs: from('SHUTDOWN_TIMEOUT_MS', integer(0, 600_000).default(10_000)),
   /**

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       wsMaxSubscriptions: 50,
       wsMaxSubscribesPerMinute: 300,
       wsInFlightBytes: 65_536,
+      wsKeepAliveMs: 12_000,
       shutdownTimeoutMs: 10_000,
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
@@ -133,6 +134,7 @@ describe('loadConfig', () => {
       WS_MAX_SUBSCRIPTIONS: '7',
       WS_MAX_SUBSCRIBES_PER_MINUTE: '70',
       WS_IN_FLIGHT_BYTES: '16384',
+      WS_KEEPALIVE_MS: '5000',
       SHUTDOWN_TIMEOUT_MS: '0',
     });
     expect(config).toMatchObject({
@@ -149,6 +151,7 @@ describe('loadConfig', () => {
       wsMaxSubscriptions: 7,
       wsMaxSubscribesPerMinute: 70,
       wsInFlightBytes: 16_384,
+      wsKeepAliveMs: 5000,
       shutdownTimeoutMs: 0,
     });
     expect(loadConfig({ NODE_ENV: 'development' }).maskErrors).toBe(false);

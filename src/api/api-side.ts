@@ -40,6 +40,7 @@ export type ApiSettings = Pick<
   | 'wsMaxSubscriptions'
   | 'wsMaxSubscribesPerMinute'
   | 'wsInFlightBytes'
+  | 'wsKeepAliveMs'
   | 'httpHeadersTimeoutMs'
   | 'httpRequestTimeoutMs'
   | 'httpKeepAliveTimeoutMs'

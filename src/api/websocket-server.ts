@@ -10,12 +10,13 @@ import type { GraphQLContext } from './context.js';
 import type { LimitsProtection } from './limits.js';
 import { webSocketPipeline } from './operation-pipeline.js';
 import { acknowledgedSends } from './acknowledged-sends.js';
+import { startHeartbeat } from './heartbeat.js';
 import type { SharedExecutions } from './shared-execution.js';
 import { sendSharedPayloads } from './shared-payload.js';
 import { webSocketGuard, type WebSocketGuardStats } from './websocket-guard.js';
 
 export interface WebSocketServerOptions {
-  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute' | 'wsInFlightBytes'>;
+  config: Pick<Config, 'maskErrors' | 'wsToken' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSubscribesPerMinute' | 'wsInFlightBytes' | 'wsKeepAliveMs'>;
   server: http.Server;
   schema: GraphQLSchema;
   limits: LimitsProtection;
@@ -73,7 +74,10 @@ export function startWebSockets({ config, server, schema, limits, createContext,
       onClose: (ctx, code) => connection(ctx.extra).log.debug({ code }, 'websocket closed'),
     },
     webSockets,
+    // Off: one timer for every socket instead (src/api/heartbeat.ts).
+    0,
   );
+  const heartbeat = startHeartbeat(webSockets, config.wsKeepAliveMs);
   // ws emits 'error' on a server socket only for what its client sent wrong (a message over maxPayload, a bad
   // frame, invalid UTF-8), having already begun closing it with the code that says so (1009, 1002, 1007).
   // graphql-ws's listener, added in its own 'connection' listener just before this one, prints each to stderr as
@@ -89,6 +93,7 @@ export function startWebSockets({ config, server, schema, limits, createContext,
     // graphql-ws closes every socket with 1001 "Going away" and then the server: once, here.
     close: async () => {
       server.off('upgrade', upgrade);
+      heartbeat.stop();
       await subscriptions.dispose();
     },
   };
