@@ -197,8 +197,8 @@ const settings = {
    */
   wsInFlightBytes: from('WS_IN_FLIGHT_BYTES', integer(1024, 1 << 30).default(64 * 1024)),
   /**
-   * `WS_KEEPALIVE_MS`: how often each WebSocket is pinged, in ms (default 12 s, graphql-ws's); one that answered
-   * none of its pings since the previous is closed, so a dead client is gone within two intervals.
+   * `WS_KEEPALIVE_MS`: how often each WebSocket is pinged, in ms (default 12 s, graphql-ws's); one that leaves a
+   * ping unanswered this long is closed when its turn next comes, at the latest three intervals after the ping.
    */
   wsKeepAliveMs: from('WS_KEEPALIVE_MS', integer(100, 600_000).default(12_000)),
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for in-flight HTTP requests before cutting them, in ms (default 10 s). */

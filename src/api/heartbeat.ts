@@ -11,8 +11,9 @@ export interface Heartbeat {
  * Keep-alive for every WebSocket of `server` on one timer: each open socket
  * is pinged about once per `intervalMs`, the sockets of a round split evenly
  * over its slices, and one that has sent no pong in the `intervalMs` since a
- * ping is terminated, so a client or a path that died without a close is
- * noticed within about two intervals. graphql-ws's own keep-alive, a timer
+ * ping is terminated at its next turn (its turns are at most two intervals
+ * apart), so a client or a path that died without a close is gone at the
+ * latest three intervals after its last ping. graphql-ws's own keep-alive, a timer
  * per socket, pings the sockets that connected together (after a deploy, a
  * network blip, a bench) together: with 19,000 sockets open those waves held
  * the event loop for tens of milliseconds (bench/fanout.ts's gateway profile).
