@@ -48,9 +48,15 @@ function measured(gateway: GatewayProcess, scenario: string, bodies: readonly st
   return measuredAt({ url: gateway.url, pid: gateway.child.pid }, scenario, bodies, durationS, { connections, cold });
 }
 
+/** A server under load: where to send requests, and the process whose CPU is counted. */
+interface Target {
+  url: string;
+  pid: number | undefined;
+}
+
 /** wrk against `target` after 2 s of warm-up, with the CPU its process spent meanwhile. */
 async function measuredAt(
-  target: { url: string; pid: number | undefined },
+  target: Target,
   scenario: string,
   bodies: readonly string[],
   durationS: number,
@@ -130,13 +136,13 @@ export async function runVariety(databaseUrl: string, durationS: number, profile
  */
 async function hotBoardAgainstCeiling(
   gateway: GatewayProcess,
-  ceiling: { url: string; pid: number | undefined },
+  ceiling: Target,
   boardText: string,
   durationS: number,
 ): Promise<{ gateway: VarietyRow; ceiling: VarietyRow; ratios: number[] }> {
-  const gatewayTarget = { url: gateway.url, pid: gateway.child.pid };
+  const gatewayTarget: Target = { url: gateway.url, pid: gateway.child.pid };
   const rounds: Array<{ gateway: VarietyRow; ceiling: VarietyRow; ratio: number }> = [];
-  const hotBoard = async (target: { url: string; pid: number | undefined }, scenario: string, round: number) => {
+  const hotBoard = async (target: Target, scenario: string, round: number) => {
     const row = await measuredAt(target, scenario, [hotBoardBody], durationS, { check: 'status' });
     // The gateway's stored answer against a fresh execution now (the board moves with the clock as events kick
     // off); the ceiling's against the bytes it replays.

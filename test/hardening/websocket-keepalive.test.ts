@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { anyKind } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { openAcknowledgedSocket, type RawSocket } from './sockets.js';
+import { openAcknowledgedSocket } from './sockets.js';
 
 const keepAliveMs = 1_200;
 
@@ -43,7 +43,7 @@ describe('WebSocket keep-alive', () => {
     expect(await closed).toBe(1006);
     expect(performance.now() - started).toBeGreaterThanOrEqual(keepAliveMs * 0.9);
     expect(performance.now() - started).toBeLessThan(keepAliveMs * 3.5);
-    expect((live as RawSocket).socket.readyState).toBe(WebSocket.OPEN);
+    expect(live.socket.readyState).toBe(WebSocket.OPEN);
     live.socket.close();
   });
 });
