@@ -3,8 +3,9 @@
 // graphql-transport-ws sockets in several client processes, and the same subscribers against a
 // bare `ws` server at the same rate (the ceiling), one scenario after the other. Writes its
 // section of BENCHMARKS.md. Environment: BENCH_DURATION (s, default 10), BENCH_DATABASE_URL,
-// BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000, at most the open-files hard
-// limit less 1,000: the gateway holds one descriptor per subscriber), FANOUT_UNFILTERED
+// BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000, on at most the open-files hard
+// limit less 1,000 sockets: the gateway holds one descriptor per socket), FANOUT_SUBSCRIPTIONS_PER_SOCKET
+// (default 1; more: graphql-ws multiplexes them, each its own subscriber with its own id), FANOUT_UNFILTERED
 // (default 1000), FANOUT_FAST_SPEED (SIM_SPEED of the unfiltered scenario, default 10),
 // FANOUT_BATCHED (1, the default: unfiltered subscribers on `oddsUpdatedBatch`; 0: on `oddsUpdated`),
 // FANOUT_DRAIN_S (how long subscribers may take to hold every newest state once the changes stop,
@@ -27,6 +28,7 @@ import { percentile } from './lib/stats.js';
 
 const env = process.env;
 const durationS = Number(env.BENCH_DURATION ?? 10);
+const perSocket = Math.max(1, Number(env.FANOUT_SUBSCRIPTIONS_PER_SOCKET ?? 1));
 const filteredCount = cappedByOpenFiles(Number(env.FANOUT_FILTERED ?? 20_000));
 const unfilteredCount = Number(env.FANOUT_UNFILTERED ?? 1_000);
 const fastSpeed = env.FANOUT_FAST_SPEED ?? '10';
@@ -51,16 +53,19 @@ function log(message: string): void {
  */
 function cappedByOpenFiles(requested: number): number {
   const hard = openFilesHardLimit();
-  if (hard === null || requested <= hard - 1_000) return requested;
-  const capped = Math.max(0, hard - 1_000);
-  log(`FANOUT_FILTERED ${requested} capped at ${capped}: the open-files hard limit here is ${hard} per process (ulimit -Hn), and the gateway needs one per subscriber plus about 1,000 to spare`);
+  if (hard === null || Math.ceil(requested / perSocket) <= hard - 1_000) return requested;
+  const capped = Math.max(0, hard - 1_000) * perSocket;
+  log(
+    `FANOUT_FILTERED ${requested} capped at ${capped}: the open-files hard limit here is ${hard} per process (ulimit -Hn), and the gateway needs one per socket ` +
+      `(${perSocket} subscription${perSocket === 1 ? '' : 's'} each, FANOUT_SUBSCRIPTIONS_PER_SOCKET) plus about 1,000 to spare`,
+  );
   return capped;
 }
 
 /** Subscribers spread over client processes, each a raw-socket load generator. */
 async function openClients(url: string, filters: Array<string[] | null>, batched: boolean): Promise<NodeProcess[]> {
   const clients = Array.from({ length: clientProcesses }, () => startNodeProcess('bench/child/raw-subscribers.ts', { nice: clientNice }));
-  await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, batched, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
+  await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, batched, perSocket, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
   return clients;
 }
 
@@ -129,6 +134,7 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
       name,
       batched,
       subscribers: filters.length,
+      sockets: sum((r) => r.sockets),
       connectS,
       changesPerSecond: published.length / durationS,
       received: sum((r) => r.received),
@@ -147,7 +153,7 @@ async function runScenario(name: string, target: Target, filters: Array<string[]
       loadAverage: (loadBefore + os.loadavg()[0]!) / 2,
     };
     log(
-      `${name}: ${filters.length} subscribers, ${scenario.changesPerSecond.toFixed(0)} changes/s, publish->receive p50 ${scenario.publishToReceiveMs.p50} p99 ${scenario.publishToReceiveMs.p99} ms, ` +
+      `${name}: ${filters.length} subscribers on ${scenario.sockets} sockets, ${scenario.changesPerSecond.toFixed(0)} changes/s, publish->receive p50 ${scenario.publishToReceiveMs.p50} p99 ${scenario.publishToReceiveMs.p99} ms, ` +
         `lost ${scenario.lost ?? '-'}, stale ${scenario.staleSubscribers} after ${drainMs ?? '>' + drainBoundMs} ms, ${scenario.messages} messages, loop p99 ${loopDelayP99Ms.toFixed(1)} ms, CPU server ${(cpu[0]! * 100).toFixed(0)} %`,
     );
     return scenario;

@@ -7,6 +7,8 @@ export interface FanOutScenario {
   /** Subscribers on `oddsUpdatedBatch` (several updates per message). */
   batched: boolean;
   subscribers: number;
+  /** WebSockets they came on (fewer than subscribers when several share one). */
+  sockets: number;
   connectS: number;
   /** Updates captured in the window, per second. */
   changesPerSecond: number;
@@ -65,7 +67,7 @@ export function fanOutMarkdown(run: FanOutRun): string[] {
   const drained = (s: FanOutScenario) => (s.drainMs === null ? `more than ${formatNumber(run.drainBoundS)} s` : `a drain of ${formatNumber(s.drainMs)} ms`);
   const row = (s: FanOutScenario) => [
     s.name,
-    formatNumber(s.subscribers),
+    s.sockets === s.subscribers ? formatNumber(s.subscribers) : `${formatNumber(s.subscribers)} on ${formatNumber(s.sockets)} sockets`,
     formatNumber(s.changesPerSecond, 0),
     formatNumber(s.received),
     formatNumber(s.messages),
