@@ -50,12 +50,12 @@ export interface ClientReport {
 
 interface Subscriber {
   events: Set<string> | null;
-  /** `eventId|bookmaker` -> the last capturedAt received. */
-  last: Map<string, number>;
+  /** `eventId|bookmaker` -> the last capturedAt received (ISO). */
+  last: Map<string, string>;
   /** `eventId|bookmaker|capturedAt` received in the window, when each update is tracked. */
   got?: Set<string>;
   /** Once the changes stopped: the pairs whose newest state it has not received yet. */
-  missing?: Map<string, number>;
+  missing?: Map<string, string>;
   /** When it last received an update, epoch ms. */
   lastReceiptAt: number;
 }
@@ -67,7 +67,8 @@ let errors = 0;
 let latencies: number[] = [];
 let seen = 0;
 let messages = 0;
-let window = { fromMs: Infinity, toMs: Infinity, trackEach: false };
+/** The window in epoch ms (receipts) and as ISO times (captures). */
+let window = { fromMs: Infinity, toMs: Infinity, from: '~', to: '~', trackEach: false };
 let sampleEvery = 1;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -106,35 +107,27 @@ function connect(url: string, group: Subscriber[], query: string): Promise<void>
 /** A `next` message's start, as graphql-ws (and the ceiling) write it: its id, then its payload. */
 const nextHead = /^\{"id":"([^"]+)","type":"next","payload":/;
 
-/**
- * The updates of a `next` payload, read off its text rather than parsed: JSON.parse of every batch
- * (hundreds of updates, a third of a client's CPU) made the clients what limited the unfiltered
- * scenario. Keys are found as `"key":` with unescaped quotes, which a string value cannot hold, in
- * the selection's order (publishedAt, event.id, snapshot.bookmaker.key, snapshot.capturedAt); the
- * values read (ids, keys, ISO times) hold no escapes.
- */
-function* updatesIn(text: string, from: number): Generator<{ publishedAt: string; eventId: string; bookmaker: string; capturedAt: string }> {
-  const value = (key: string, at: number): [string, number] | undefined => {
-    const start = text.indexOf(key, at);
-    if (start < 0) return undefined;
-    const end = text.indexOf('"', start + key.length);
-    return [text.slice(start + key.length, end), end];
-  };
-  for (let at = from; ; ) {
-    const publishedAt = value('"publishedAt":"', at);
-    if (!publishedAt) return;
-    const eventId = value('"event":{"id":"', publishedAt[1]);
-    const bookmaker = eventId && value('"bookmaker":{"key":"', eventId[1]);
-    const capturedAt = bookmaker && value('"capturedAt":"', bookmaker[1]);
-    if (!capturedAt) throw new Error(`an update without its event id, bookmaker or capture time: ${text.slice(publishedAt[1], publishedAt[1] + 200)}`);
-    yield { publishedAt: publishedAt[0], eventId: eventId[0], bookmaker: bookmaker[0], capturedAt: capturedAt[0] };
-    at = capturedAt[1];
-  }
+const publishedAtKey = '"publishedAt":"';
+const eventIdKey = '"event":{"id":"';
+const bookmakerKey = '"bookmaker":{"key":"';
+const capturedAtKey = '"capturedAt":"';
+
+/** Where the string value of the first `key` at or after `at` starts (-1: none). */
+function valueAt(text: string, key: string, at: number): number {
+  const found = text.indexOf(key, at);
+  return found < 0 ? -1 : found + key.length;
 }
 
+/**
+ * A `next` payload's updates, read off its text rather than parsed: JSON.parse of every batch (hundreds of
+ * updates, a third of a client's CPU) made the clients what limited the unfiltered scenario. Keys are found
+ * as `"key":` with unescaped quotes, which no string value can hold, in the selection's order (publishedAt,
+ * event.id, snapshot.bookmaker.key, snapshot.capturedAt); the values read (ids, keys, ISO times) hold no
+ * escapes. Times stay ISO strings, which compare in time order (one format, `toISOString`'s).
+ */
 function received(subscriber: Subscriber, text: string, payloadAt: number): void {
   const receivedAt = Date.now();
-  // An answer with errors (a key no update's text can hold, unescaped) counts as one error and no update.
+  // An answer with errors counts as one error and no update.
   if (text.includes('"errors":', payloadAt)) {
     errors++;
     return;
@@ -142,15 +135,23 @@ function received(subscriber: Subscriber, text: string, payloadAt: number): void
   subscriber.lastReceiptAt = receivedAt;
   if (receivedAt >= window.fromMs && receivedAt <= window.toMs) messages++;
   let updates = 0;
-  for (const update of updatesIn(text, payloadAt)) {
+  for (let at = valueAt(text, publishedAtKey, payloadAt); at >= 0; at = valueAt(text, publishedAtKey, at)) {
+    const publishedEnd = text.indexOf('"', at);
+    const idAt = valueAt(text, eventIdKey, publishedEnd);
+    const bookmakerAt = idAt < 0 ? -1 : valueAt(text, bookmakerKey, idAt);
+    const capturedAtAt = bookmakerAt < 0 ? -1 : valueAt(text, capturedAtKey, bookmakerAt);
+    if (capturedAtAt < 0) throw new Error(`an update without its event id, bookmaker or capture time: ${text.slice(at, at + 300)}`);
+    const capturedAtEnd = text.indexOf('"', capturedAtAt);
+    const capturedAt = text.slice(capturedAtAt, capturedAtEnd);
+    const pair = `${text.slice(idAt, text.indexOf('"', idAt))}|${text.slice(bookmakerAt, text.indexOf('"', bookmakerAt))}`;
     updates++;
-    const capturedAt = Date.parse(update.capturedAt);
-    const pair = `${update.eventId}|${update.bookmaker}`;
     subscriber.last.set(pair, capturedAt);
     if (subscriber.missing?.get(pair) === capturedAt) subscriber.missing.delete(pair);
-    if (capturedAt < window.fromMs || capturedAt > window.toMs) continue;
-    if (window.trackEach) (subscriber.got ??= new Set()).add(`${pair}|${capturedAt}`);
-    if (seen++ % sampleEvery === 0) latencies.push(receivedAt - Date.parse(update.publishedAt));
+    if (capturedAt >= window.from && capturedAt <= window.to) {
+      if (window.trackEach) (subscriber.got ??= new Set()).add(`${pair}|${capturedAt}`);
+      if (seen++ % sampleEvery === 0) latencies.push(receivedAt - Date.parse(text.slice(at, publishedEnd)));
+    }
+    at = capturedAtEnd;
   }
   if (updates === 0) errors++;
 }
@@ -172,10 +173,11 @@ async function open({ url, filters, batched, perSocket }: OpenMessage): Promise<
 }
 
 /** Which newest states each subscriber still has to receive (from now on counted down as they arrive). */
-function expect(newest: Record<string, number>): void {
+function expect(newestMs: Record<string, number>): void {
+  const newest = Object.entries(newestMs).map(([pair, ms]) => [pair, new Date(ms).toISOString()] as const);
   for (const subscriber of subscribers) {
     subscriber.missing = new Map();
-    for (const [pair, capturedAt] of Object.entries(newest)) {
+    for (const [pair, capturedAt] of newest) {
       if (subscriber.events && !subscriber.events.has(pair.slice(0, pair.indexOf('|')))) continue;
       if (subscriber.last.get(pair) !== capturedAt) subscriber.missing.set(pair, capturedAt);
     }
@@ -198,9 +200,14 @@ function report({ samples, published }: ReportMessage): ClientReport {
   let staleSubscribers = 0;
   let stalePairs = 0;
   let lost = 0;
+  // `eventId|bookmaker|ms` as received updates are kept: `eventId|bookmaker|ISO time`.
+  const publishedKeys = published.map((key) => {
+    const at = key.lastIndexOf('|');
+    return `${key.slice(0, at)}|${new Date(Number(key.slice(at + 1))).toISOString()}`;
+  });
   for (const subscriber of subscribers) {
     if (window.trackEach) {
-      for (const key of published) {
+      for (const key of publishedKeys) {
         if ((!subscriber.events || subscriber.events.has(key.slice(0, key.indexOf('|')))) && !subscriber.got?.has(key)) lost++;
       }
     }
@@ -234,7 +241,8 @@ process.on('message', (message: OpenMessage | ReportMessage | Control) => {
       (error: unknown) => reply({ type: 'error', error: String(error) }),
     );
   } else if (message.type === 'window') {
-    window = { fromMs: message.fromMs, toMs: message.toMs, trackEach: message.trackEach };
+    const iso = (ms: number) => new Date(ms).toISOString();
+    window = { fromMs: message.fromMs, toMs: message.toMs, from: iso(message.fromMs), to: iso(message.toMs), trackEach: message.trackEach };
     sampleEvery = message.sampleEvery;
     latencies = [];
     seen = 0;
