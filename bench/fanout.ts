@@ -5,7 +5,7 @@
 // section of BENCHMARKS.md. Environment: BENCH_DURATION (s, default 10), BENCH_DATABASE_URL,
 // BENCH_REDIS_URL, FANOUT_FILTERED (subscribers on 1-5 events, default 20000, on at most the open-files hard
 // limit less 1,000 sockets: the gateway holds one descriptor per socket), FANOUT_SUBSCRIPTIONS_PER_SOCKET
-// (default 1; more: graphql-ws multiplexes them, each its own subscriber with its own id), FANOUT_UNFILTERED
+// (default 1; more: graphql-ws multiplexes them, each its own subscriber with its own id; filtered subscribers only), FANOUT_UNFILTERED
 // (default 1000), FANOUT_FAST_SPEED (SIM_SPEED of the unfiltered scenario, default 10),
 // FANOUT_BATCHED (1, the default: unfiltered subscribers on `oddsUpdatedBatch`; 0: on `oddsUpdated`),
 // FANOUT_DRAIN_S (how long subscribers may take to hold every newest state once the changes stop,
@@ -63,7 +63,7 @@ function cappedByOpenFiles(requested: number): number {
 }
 
 /** Subscribers spread over client processes, each a raw-socket load generator. */
-async function openClients(url: string, filters: Array<string[] | null>, batched: boolean): Promise<NodeProcess[]> {
+async function openClients(url: string, filters: Array<string[] | null>, batched: boolean, perSocket: number): Promise<NodeProcess[]> {
   const clients = Array.from({ length: clientProcesses }, () => startNodeProcess('bench/child/raw-subscribers.ts', { nice: clientNice }));
   await Promise.all(clients.map((client, i) => client.request({ type: 'open', url, batched, perSocket, filters: filters.filter((_, j) => j % clientProcesses === i) }, 'opened')));
   return clients;
@@ -103,7 +103,8 @@ interface Target {
 
 async function runScenario(name: string, target: Target, filters: Array<string[] | null>, trackEach: boolean, batched: boolean): Promise<FanOutScenario> {
   const openedAt = performance.now();
-  const clients = await openClients(target.url, filters, batched);
+  // Only filtered subscribers share sockets (the open-files limit is about their number).
+  const clients = await openClients(target.url, filters, batched, trackEach ? perSocket : 1);
   try {
     const connectS = (performance.now() - openedAt) / 1000;
     await target.live(filters.length);
