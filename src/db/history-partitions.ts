@@ -24,6 +24,8 @@ export interface HistoryUpkeepResult {
   dropped: string[];
   /** Expired rows deleted from the default partition. */
   expiredDefaultRows: number;
+  /** Market shapes deleted because no snapshot kept, and no latest odds, names them. */
+  deletedShapes: number;
 }
 
 export interface HistoryUpkeepOptions {
@@ -45,7 +47,8 @@ export async function maintainHistory(prisma: PrismaClient, options: HistoryUpke
   const created = await ensureHistoryDays(prisma, now, new Date(now.getTime() + (options.daysAhead ?? 2) * dayMs));
   const cutoffMs = now.getTime() - options.retentionDays * dayMs;
   const prunedLogPositions = await pruneChangeLog(prisma, new Date(now.getTime() - (options.replayWindowMinutes ?? 60) * 60_000));
-  return { created, prunedLogPositions, ...(await dropHistoryBefore(prisma, cutoffMs)) };
+  const expired = await dropHistoryBefore(prisma, cutoffMs);
+  return { created, prunedLogPositions, ...expired, deletedShapes: await deleteUnnamedShapes(prisma, cutoffMs) };
 }
 
 /**
@@ -72,7 +75,7 @@ export async function ensureHistoryDays(prisma: PrismaClient, from: Date, to: Da
 }
 
 /** Drops the day partitions that end at or before `cutoffMs`, and deletes older rows from the default partition. */
-async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promise<Omit<HistoryUpkeepResult, 'created' | 'prunedLogPositions'>> {
+async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promise<Pick<HistoryUpkeepResult, 'dropped' | 'expiredDefaultRows'>> {
   return prisma.$transaction(
     async (tx) => {
       await lockUpkeep(tx);
@@ -86,6 +89,25 @@ async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promis
     },
     { timeout: 60_000 },
   );
+}
+
+/**
+ * Deletes the market shapes whose newest naming snapshot was captured before
+ * the first day history keeps (every snapshot naming them is gone with its
+ * day), unless latest odds still name them (a pair that has not moved since).
+ * src/db/market-shapes.ts moves a shape's day forward before a snapshot names
+ * it, so a shape being named again while this runs is kept or stored again.
+ */
+async function deleteUnnamedShapes(prisma: PrismaClient, cutoffMs: number): Promise<number> {
+  const firstDayKept = new Date(startOfDay(cutoffMs)).toISOString().slice(0, 10);
+  return prisma.$transaction(async (tx) => {
+    await lockUpkeep(tx);
+    return tx.$executeRawUnsafe(
+      `DELETE FROM market_shape s WHERE s.last_captured_on < $1::date
+       AND NOT EXISTS (SELECT 1 FROM latest_odds l WHERE l.shape = s.digest)`,
+      firstDayKept,
+    );
+  });
 }
 
 type Transaction = Prisma.TransactionClient;
@@ -152,10 +174,11 @@ export function startHistoryUpkeep(
   const run = () => {
     running = maintainHistory(prisma, options).then(
       (result) => {
-        if (result.created.length + result.dropped.length + result.expiredDefaultRows > 0) {
+        if (result.created.length + result.dropped.length + result.expiredDefaultRows + result.deletedShapes > 0) {
           options.log(
             `history: created ${result.created.length} day partitions, dropped ${result.dropped.length} past the ` +
-              `${options.retentionDays}-day retention, deleted ${result.expiredDefaultRows} expired rows`,
+              `${options.retentionDays}-day retention, deleted ${result.expiredDefaultRows} expired rows and ` +
+              `${result.deletedShapes} market shapes nothing kept names`,
           );
         }
         if (result.prunedLogPositions > 0) options.log(`change log: pruned ${result.prunedLogPositions} positions older than the replay window`);

@@ -89,7 +89,7 @@ async function writeSnapshots(
   const headsBefore = new Map(heads);
   const moved = await withMovements(tx, snapshots, heads);
   const stored = moved.map((markets, i) => storedMarkets(markets, snapshots[i]!.capturedAt.getTime()));
-  await writeShapes(rowQuery(tx), stored);
+  await writeShapes(rowQuery(tx), stored.map((markets, i) => ({ stored: markets, capturedAt: snapshots[i]!.capturedAt })));
   // One statement: the history rows, then each pair's newest inserted row made its latest odds, only forward (a
   // late, older snapshot joins history without becoming the latest). The latest odds take their prices from
   // the inserted rows, so each is sent and parsed once. ON CONFLICT DO NOTHING RETURNING yields only

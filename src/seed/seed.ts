@@ -1,10 +1,10 @@
 import type { Database } from '../db/database.js';
 import { ensureHistoryDays } from '../db/history-partitions.js';
-import { writeShapes } from '../db/market-shapes.js';
+import { writeShapes, type NamedShape } from '../db/market-shapes.js';
 import { asStored } from '../db/odds-store.js';
 import { withMovement, type MovedMarket } from '../domain/movement.js';
 import type { SnapshotInput } from '../domain/odds.js';
-import { storedMarkets, type StoredMarkets } from '../domain/stored-odds.js';
+import { storedMarkets } from '../domain/stored-odds.js';
 import { createRandom, driftModel, priceMarkets, sportProfiles } from '../domain/pricing.js';
 import { bookmakers as bookmakerCatalogue, sports as sportCatalogue } from './catalogue.js';
 import type { EventStatus } from '../generated/prisma/enums.js';
@@ -63,7 +63,8 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   const history = new CopyLoader(db, 'odds_snapshot (id, event_id, bookmaker_id, captured_at, shape, prices)');
   const newest = new Map<string, string>();
   // Shapes are few (one per sport's market template and line set): stored once each, after the history naming them.
-  const shapes = new Map<string, StoredMarkets>();
+  // Each shape once, with the newest capture that names it.
+  const shapes = new Map<string, NamedShape>();
   let snapshotCount = 0;
   const eventsPerBatch = Math.max(1, Math.floor(pairSnapshotsPerBatch / snapshotsPerPair));
   for (let first = 0; first < options.events; first += eventsPerBatch) {
@@ -81,7 +82,9 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
       previous.set(pair, moved);
       const id = ++snapshotCount;
       const stored = storedMarkets(moved, capturedAt.getTime());
-      if (!shapes.has(stored.digest)) shapes.set(stored.digest, stored);
+      const named = shapes.get(stored.digest);
+      if (!named) shapes.set(stored.digest, { stored, capturedAt });
+      else if (named.capturedAt < capturedAt) named.capturedAt = capturedAt;
       const capturedAndMarkets = `${capturedAt.toISOString()}\t${stored.digest}\t${stored.pricesJson}\n`;
       await history.add(`${id}\t${pair}\t${capturedAndMarkets}`);
       // Snapshots come oldest first per pair: the last one seen is the latest.

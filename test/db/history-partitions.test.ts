@@ -1,7 +1,11 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureHistoryDays, maintainHistory, startHistoryUpkeep } from '../../src/db/history-partitions.js';
 import { OddsReader } from '../../src/db/odds-reader.js';
+import { writeShapes } from '../../src/db/market-shapes.js';
 import { storeSnapshots } from '../../src/db/odds-store.js';
+import { withMovement } from '../../src/domain/movement.js';
+import { storedMarkets } from '../../src/domain/stored-odds.js';
 import type { SnapshotInput } from '../../src/domain/odds.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 
@@ -46,7 +50,7 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
 
   it("creates today's partition and the next two days' ahead, and each snapshot lands in its day", async () => {
     const result = await maintainHistory(test.db.prisma, { retentionDays: 30, now: new Date('2026-12-01T18:00:00Z') });
-    expect(result).toEqual({ prunedLogPositions: 0, created: ['odds_snapshot_d20261201', 'odds_snapshot_d20261202', 'odds_snapshot_d20261203'], dropped: [], expiredDefaultRows: 0 });
+    expect(result).toEqual({ prunedLogPositions: 0, created: ['odds_snapshot_d20261201', 'odds_snapshot_d20261202', 'odds_snapshot_d20261203'], dropped: [], expiredDefaultRows: 0, deletedShapes: 0 });
     await storeSnapshots(test.db.prisma, [snapshot('2026-12-01T23:59:59.999Z'), snapshot('2026-12-02T00:00:00Z', 2.1)]);
     expect(await placement()).toEqual([
       { partition: 'odds_snapshot_d20261201', rows: 1 },
@@ -92,6 +96,72 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
     expect(later.dropped).toEqual(['odds_snapshot_d20261128', 'odds_snapshot_d20261129', 'odds_snapshot_d20261130', 'odds_snapshot_d20261201']);
     const odds = (await new OddsReader(test.db.prisma).eventOdds([1])).get(1)!;
     expect(odds.snapshots.map((s) => [s.capturedAt, s.markets[0]!.outcomes[0]!.price])).toEqual([['2026-11-30T10:00:00.000Z', 2.2]]);
+  });
+
+  it('deletes the market shapes that only expired history named, and stores one again when a new snapshot names it', async () => {
+    await test.db.withSession((s) => s.exec(`INSERT INTO bookmaker (key, name) VALUES ('two', 'Two') ON CONFLICT DO NOTHING`));
+    // A shape per outcome name (as a feed whose outcomes carry team names makes a shape per event).
+    const named = (iso: string, bookmakerId: number, name: string): SnapshotInput => ({
+      ...snapshot(iso),
+      bookmakerId,
+      markets: [{ key: 'winner', name: 'Winner', line: null, outcomes: [{ key: 'home', name, price: 2 }, { key: 'away', name: 'Away', price: 1.8 }] }],
+    });
+    const shapesLeft = async () =>
+      (
+        await test.db.withSession((s) =>
+          s.query<{ name: string; day: string }>(
+            `SELECT markets->0->'outcomes'->0->>'name' AS name, last_captured_on::text AS day FROM market_shape
+             WHERE markets->0->>'key' = 'winner' ORDER BY 1`,
+          ),
+        )
+      ).map((shape) => `${shape.name} ${shape.day}`);
+    await ensureHistoryDays(test.db.prisma, new Date('2026-12-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z'));
+    await storeSnapshots(test.db.prisma, [
+      named('2026-10-20T10:00:00Z', 1, 'Expired United'), // only ever in history that expires
+      named('2026-10-21T10:00:00Z', 2, 'Quiet Town'), // its pair's latest odds, however old
+      named('2026-10-22T10:00:00Z', 1, 'Named Again'),
+      named('2026-12-01T10:00:00Z', 1, 'Named Again'), // moves its day forward
+      named('2026-12-01T11:00:00Z', 1, 'Current City'),
+    ]);
+    expect(await shapesLeft()).toEqual(['Current City 2026-12-01', 'Expired United 2026-10-20', 'Named Again 2026-12-01', 'Quiet Town 2026-10-21']);
+
+    const result = await maintainHistory(test.db.prisma, { retentionDays: 30, now: new Date('2026-12-01T12:00:00Z') });
+    expect(result).toMatchObject({ expiredDefaultRows: 3, deletedShapes: 1 });
+    expect(await shapesLeft()).toEqual(['Current City 2026-12-01', 'Named Again 2026-12-01', 'Quiet Town 2026-10-21']);
+    const reader = new OddsReader(test.db.prisma);
+    expect((await reader.eventOdds([1])).get(1)!.snapshots.map((s) => s.markets[0]!.outcomes[0]!.name)).toEqual(['Current City', 'Quiet Town']);
+
+    // Named again by a new snapshot: stored again with it, and read back.
+    await storeSnapshots(test.db.prisma, [named('2026-12-01T13:00:00Z', 1, 'Expired United')]);
+    expect(await shapesLeft()).toContain('Expired United 2026-12-01');
+    const history = await new OddsReader(test.db.prisma).history({ eventId: 1, bookmakerId: 1, first: 1 });
+    expect(history.map((s) => s.markets[0]!.outcomes[0]!.name)).toEqual(['Expired United']);
+  });
+
+  it.runIf(kind === 'postgres')('keeps a shape that a snapshot being written names while upkeep deletes the unnamed ones', async () => {
+    const capturedAt = new Date('2026-12-01T10:00:00Z');
+    const markets = [{ key: 'raced', name: 'Raced', line: null, outcomes: [{ key: 'home', name: 'Home', price: 2 }, { key: 'away', name: 'Away', price: 1.8 }] }];
+    const stored = storedMarkets(withMovement(markets, capturedAt.getTime(), undefined), capturedAt.getTime());
+    const dayOfShape = async () =>
+      (await test.db.withSession((s) => s.query<{ day: string }>(`SELECT last_captured_on::text AS day FROM market_shape WHERE digest = $1::uuid`, [stored.digest])))[0]?.day;
+    // Last named long before the retention: upkeep would delete it.
+    await test.db.withSession((s) => writeShapes(s.query, [{ stored, capturedAt: new Date('2026-10-20T10:00:00Z') }]));
+    // Ingest names it again in a transaction still open (before its snapshot is written) when upkeep runs.
+    const ingest = new pg.Client({ connectionString: test.url });
+    await ingest.connect();
+    try {
+      await ingest.query('BEGIN');
+      await writeShapes(async (sql, params) => (await ingest.query(sql, params)).rows, [{ stored, capturedAt }]);
+      let settled = false;
+      const upkeep = maintainHistory(test.db.prisma, { retentionDays: 30, now: new Date('2026-12-01T12:00:00Z') }).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(settled).toBe(false); // its delete waits for the ingest transaction
+      await ingest.query('COMMIT');
+      await upkeep;
+    } finally {
+      await ingest.end();
+    }
+    expect(await dayOfShape()).toBe('2026-12-01');
   });
 
   it('reads a page of history newest first whether it lies in the recent days, the older ones or both', async () => {
@@ -165,6 +235,6 @@ describe.each(databaseKinds)('history partitions by day on %s', (kind) => {
     await upkeep.stop();
     const today = `odds_snapshot_d${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
     expect((await placement()).map((p) => p.partition)).toContain(today);
-    expect(messages).toEqual(['history: created 3 day partitions, dropped 0 past the 30-day retention, deleted 0 expired rows']);
+    expect(messages).toEqual(['history: created 3 day partitions, dropped 0 past the 30-day retention, deleted 0 expired rows and 0 market shapes nothing kept names']);
   });
 });
