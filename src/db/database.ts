@@ -1,49 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { LRUCache } from 'lru-cache';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import lockfile from 'proper-lockfile';
-import { ConfigError } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import type { Database } from './database-types.js';
 
-/** A connection for statements Prisma does not model: migration scripts, locks. */
-export interface SqlSession {
-  /** Runs a script of one or more statements, without parameters. */
-  exec(script: string): Promise<void>;
-  /** Runs one parameterised statement and returns its rows. */
-  query: RowQuery;
-  /**
-   * Loads `lines` (COPY's text format, each ending in a newline) with one `COPY table (columns) FROM STDIN`:
-   * one statement for many rows, no per-row parse of an INSERT. `target` is `table (columns)`.
-   */
-  copyIn(target: string, lines: readonly string[]): Promise<void>;
-}
-
-/** One parameterised statement and its rows. */
-export type RowQuery = <Row>(sql: string, params?: unknown[]) => Promise<Row[]>;
-
-export interface Database {
-  readonly kind: 'postgres' | 'pglite';
-  /** Where it lives, for logs: the URL without its password, or the PGlite directory. */
-  readonly location: string;
-  readonly prisma: PrismaClient;
-  /**
-   * Runs one parameterised statement on the driver itself, past Prisma: reads of many JSON documents, whose
-   * rows the driver adapter decodes at about twice the CPU (src/db/odds-reader.ts). Not inside Prisma's transactions.
-   * On PostgreSQL each distinct text is a named prepared statement on every connection that runs it, so give
-   * it a fixed text with values as parameters, never values written into the text.
-   */
-  readonly query: RowQuery;
-  /** Lends one connection for the duration of `work` (migrations need one session for their lock). */
-  withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
+// The types live apart, so that the embedded database's module (loaded only when used) names them without this one.
+export type { Database, RowQuery, SqlSession } from './database-types.js';
 
 export interface DatabaseOptions {
   /** PostgreSQL connection string; without it the database is embedded PGlite. */
@@ -67,7 +33,10 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPGlite(options.pgliteDataDir);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
+  // Loaded only for the embedded database: its modules take about 12 MiB a process that uses PostgreSQL never needs.
+  const { openPGlite } = await import('./pglite-database.js');
+  return openPGlite(options.pgliteDataDir);
 }
 
 function openPostgres(databaseUrl: string, options: DatabaseOptions): Database {
@@ -153,72 +122,3 @@ function namedStatements(): (sql: string) => string {
   };
 }
 
-async function openPGlite(dataDir: string): Promise<Database> {
-  if (dataDir.includes('://')) return pgliteDatabase(await PGlite.create(dataDir), dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const unlock = await lockDataDir(dataDir);
-  try {
-    const db = pgliteDatabase(await PGlite.create(dataDir), dataDir);
-    return {
-      ...db,
-      async close() {
-        await db.close();
-        await unlock();
-      },
-    };
-  } catch (error) {
-    await unlock();
-    throw error;
-  }
-}
-
-/**
- * PGlite is one process's database: a second process opening the same directory (a second `npm start`)
- * would corrupt it. The lock is `<dataDir>.lock`, refreshed while held; one left by a killed process is
- * taken over once it is 10 s old.
- */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  try {
-    return await lockfile.lock(dataDir, {
-      stale: 10_000,
-      onCompromised: (error) => console.error(`the lock on the embedded database at ${dataDir} was lost: ${error.message}`),
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-    throw new ConfigError(
-      `the embedded database at ${dataDir} is in use by another process (another oddsgate?): stop it, or set PGLITE_DATA_DIR or DATABASE_URL (a lock left by a killed process expires within 10 s)`,
-    );
-  }
-}
-
-/**
- * A Database over a PGlite the caller created: tests start theirs from a dumped
- * data directory (`loadDataDir`), built once per run instead of once per test.
- * `close` closes the PGlite too.
- */
-export function pgliteDatabase(pglite: PGlite, location: string): Database {
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-  const query: RowQuery = async (sql, params) => (await pglite.query(sql, params)).rows as never;
-  // PGlite is a single connection: every session is the same one.
-  const session: SqlSession = {
-    exec: async (script) => {
-      await pglite.exec(script);
-    },
-    query,
-    // PGlite reads COPY's input from a blob it names /dev/blob.
-    copyIn: async (target, lines) => {
-      await pglite.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob(lines as string[]) });
-    },
-  };
-  return {
-    kind: 'pglite',
-    location,
-    prisma,
-    query,
-    withSession: (work) => work(session),
-    async close() {
-      await prisma.$disconnect();
-      await pglite.close();
-    },
-  };
-}

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
-import { openDatabase, pgliteDatabase, type Database } from '../../src/db/database.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { pgliteDatabase } from '../../src/db/pglite-database.js';
 import { adminQuery, noSessionTimeouts, withDatabase, type DatabaseShape } from './templates.js';
 
 export { seededShapes, type DatabaseShape, type SeededShape } from './templates.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { openDatabase, pgliteDatabase, type Database } from '../../src/db/database.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { pgliteDatabase } from '../../src/db/pglite-database.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { seedDatabase } from '../../src/seed/seed.js';
 
