@@ -49,8 +49,9 @@ export async function writeShapes(query: RowQuery, named: readonly NamedShape[])
     if (!known) newest.set(stored.digest, { json: stored.shapeJson, day });
     else if (known.day < day) known.day = day;
   }
-  const digests = [...newest.keys()];
-  const days = [...newest.values()].map((shape) => shape.day);
+  // In digest order, so two transactions moving the same shapes' days lock them in the same order.
+  const digests = [...newest.keys()].sort();
+  const days = digests.map((digest) => newest.get(digest)!.day);
   await query(
     `UPDATE market_shape s SET last_captured_on = d.day
      FROM unnest($1::uuid[], $2::date[]) AS d(digest, day)
@@ -61,7 +62,7 @@ export async function writeShapes(query: RowQuery, named: readonly NamedShape[])
     `INSERT INTO market_shape (digest, markets, last_captured_on)
      SELECT digest, markets::jsonb, day FROM unnest($1::uuid[], $2::text[], $3::date[]) AS s(digest, markets, day)
      ON CONFLICT (digest) DO NOTHING`,
-    [digests, [...newest.values()].map((shape) => shape.json), days],
+    [digests, digests.map((digest) => newest.get(digest)!.json), days],
   );
 }
 
