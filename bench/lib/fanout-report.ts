@@ -61,6 +61,9 @@ export async function writeFanOutSection(run: FanOutRun, file: string): Promise<
   await writeFile(file, next);
 }
 
+/** A client process whose event loop lags this much (p99) reads its sockets late: it, not the server, sets the pace. */
+const clientsBehindMs = 1_000;
+
 export function fanOutMarkdown(run: FanOutRun): string[] {
   const [filtered, unfiltered, filteredCeiling, unfilteredCeiling] = run.scenarios;
   const ms = (value: number) => formatNumber(value, 0);
@@ -102,6 +105,15 @@ export function fanOutMarkdown(run: FanOutRun): string[] {
       `| filtered: 0 lost | ${formatNumber(filtered.lost ?? Number.NaN)} (ceiling ${formatNumber(filteredCeiling.lost ?? Number.NaN)}) | | ${filtered.lost === 0 ? 'yes' : '**no**'} |`,
       `| ${formatNumber(unfiltered.subscribers)} unfiltered subscribers: event-loop delay p99 < 50 ms | ${formatNumber(unfiltered.loopDelayP99Ms, 1)} ms at ${formatNumber(unfiltered.changesPerSecond)} changes/s | ceiling ${formatNumber(unfilteredCeiling.loopDelayP99Ms, 1)} ms | ${unfiltered.loopDelayP99Ms < 50 ? 'yes' : '**no**'} |`,
       `| unfiltered: newest state always delivered | ${formatNumber(unfiltered.staleSubscribers)} stale of ${formatNumber(unfiltered.subscribers)} after ${drained(unfiltered)} | ceiling ${formatNumber(unfilteredCeiling.staleSubscribers)} stale after ${drained(unfilteredCeiling)} | ${unfiltered.drainMs !== null ? 'yes' : '**no**'} |`,
+      '',
+    );
+  }
+  // A load generator that cannot keep up measures itself: say so where it happened.
+  for (const s of run.scenarios.filter((scenario) => scenario.clientLoopDelayP99Ms >= clientsBehindMs)) {
+    lines.push(
+      `**${s.name}: the clients were the bottleneck.** Their event-loop delay p99 was ${formatNumber(s.clientLoopDelayP99Ms / 1000, 1)} s at ` +
+        `${formatPercent(s.cpu.clients, 0)} CPU (${formatNumber(s.received / run.durationS)} updates received a second), so its ` +
+        'publish -> receive times and drain measure the clients as much as the server.',
       '',
     );
   }
