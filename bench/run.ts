@@ -39,23 +39,12 @@ function log(message: string): void {
 }
 
 /** Loads `body` for `durationS` at `connections`, after a short unreported warm-up so the JIT has settled. */
-async function measure(label: string, url: string, body: string | undefined, conns = connections): Promise<LoadResult> {
+async function measure(label: string, url: string, body: string, conns = connections): Promise<LoadResult> {
   await runLoad({ url, connections: conns, durationS: Math.min(2, durationS), body });
-  await settle(url, body);
   const result = await runLoad({ url, connections: conns, durationS, body });
-  await settle(url, body);
   log(`${label}: ${Math.round(result.reqPerSec)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}`);
-  if (result.firstBadBody) log(`  first bad body: ${result.firstBadBody}`);
+  if (result.firstBadBody) log(`  answer after the load: ${result.firstBadBody}`);
   return result;
-}
-
-/**
- * autocannon stops at its deadline with requests still queued at the server;
- * one more request, answered after them, lets the next measurement start on
- * an idle server.
- */
-async function settle(url: string, body: string | undefined): Promise<void> {
-  if (body !== undefined) await postGraphQL(url.replace(/\/graphql$/, ''), body);
 }
 
 async function measureSubscribers(gateway: GatewayProcess, count: number, boardIds: string[]): Promise<SubscriptionResult> {
@@ -221,7 +210,7 @@ async function main(): Promise<void> {
     };
     for (const { scenario, result } of [...results.throughput, ...sweep.map((r) => ({ scenario: `hot board at ${r.connections} connections`, result: r }))]) {
       if (result.requests === 0) failures.push(`${scenario}: no request completed in ${durationS} s`);
-      if (result.errors > 0) failures.push(`${scenario}: ${result.errors} errors ${JSON.stringify(result.errorDetail)}`);
+      if (result.errors > 0) failures.push(`${scenario}: ${result.errors} errors${result.firstBadBody ? `, answer after the load: ${result.firstBadBody.slice(0, 200)}` : ''}`);
     }
     for (const s of subscriptions) {
       if (s.errors > 0 || s.lost > s.droppedByServer) failures.push(`${s.subscribers} subscribers: ${s.errors} errors, ${s.lost} lost, ${s.droppedByServer} dropped by the server`);

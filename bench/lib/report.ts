@@ -54,7 +54,7 @@ export function targets(results: BenchResults): Target[] {
     { target: 'hot board >= 50 % of the ceiling', measured: formatPercent(ratio(hot.reqPerSec, ceiling.reqPerSec)), met: hot.reqPerSec >= 0.5 * ceiling.reqPerSec },
     {
       target: 'hot board p99 < 20 ms at 16 connections',
-      measured: `${hot.p99Ms} ms (the ceiling's own p99: ${ceiling.p99Ms} ms)`,
+      measured: `${formatNumber(hot.p99Ms, 1)} ms (the ceiling's own p99: ${formatNumber(ceiling.p99Ms, 1)} ms)`,
       met: hot.p99Ms < 20,
     },
     { target: 'hot board >= 20x CACHE=off', measured: `${formatNumber(ratio(hot.reqPerSec, off.reqPerSec), 1)}x`, met: hot.reqPerSec >= 20 * off.reqPerSec },
@@ -101,8 +101,8 @@ export function renderMarkdown(results: BenchResults, chartLinks: { throughput: 
   const loadColumns = (r: LoadResult) => [
     formatNumber(r.reqPerSec),
     formatPercent(ratio(r.reqPerSec, ceiling.reqPerSec)),
-    String(r.p50Ms),
-    String(r.p99Ms),
+    formatNumber(r.p50Ms, 1),
+    formatNumber(r.p99Ms, 1),
     String(r.errors),
   ];
   const sections = [
@@ -110,10 +110,10 @@ export function renderMarkdown(results: BenchResults, chartLinks: { throughput: 
     '',
     `Written by \`npm run bench\` (bench/run.ts) on ${results.started.toISOString()}; do not edit by hand.`,
     '',
-    `- Command: \`${results.command}\` (${results.durationS} s per scenario, after a 2 s warm-up each; autocannon, 16 connections unless stated; everything on loopback)`,
+    `- Command: \`${results.command}\` (${results.durationS} s per scenario, after a 2 s warm-up each; wrk with 2 threads, 16 connections unless stated; everything on loopback)`,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${formatBytes(machine.memoryBytes)} RAM, ${machine.platform}; Node.js ${machine.node}; PostgreSQL ${results.postgres}; load average ${machine.loadAverage.toFixed(1)} at the start (other work on the machine lowers every figure; the ceiling, measured in the same run, is the yardstick)`,
     `- Data: ${formatNumber(results.seed.events)} events x ${results.seed.bookmakers} bookmakers, seeded in ${(results.seed.ms / 1000).toFixed(1)} s; the hot board response is ${formatBytes(results.responseBytes)}`,
-    '- Every response body is checked: a body without `data` or with `errors` counts as an error, as do socket errors, timeouts and non-2xx answers.',
+    '- Every answer\'s status is checked (socket errors, timeouts and non-2xx count as errors), and the body of one answer to the same request right after each load: without `data` or with `errors` it counts as an error. Checking every body in wrk\'s Lua made wrk the bottleneck on the 600 KB board.',
     ...(failures.length > 0 ? ['', `**This run FAILED:** ${failures.join('; ')}`] : []),
     '',
     '## Targets (issue 6)',
@@ -222,7 +222,7 @@ export async function writeReport(results: BenchResults, output: string, failure
   await writeFile(
     path.join(chartDir, 'hot-board-latency.svg'),
     barChartSvg(
-      results.sweep.map((r) => ({ label: `${r.connections} connections`, value: r.p99Ms, note: `p99 ${r.p99Ms} ms, p50 ${r.p50Ms} ms` })),
+      results.sweep.map((r) => ({ label: `${r.connections} connections`, value: r.p99Ms, note: `p99 ${formatNumber(r.p99Ms, 1)} ms, p50 ${formatNumber(r.p50Ms, 1)} ms` })),
       { title: 'Hot board latency against load', unit: 'p99 latency, milliseconds' },
     ),
   );

@@ -79,7 +79,8 @@ export async function runWrk({ url, connections, durationS, bodies, nonce, check
     const scriptFile = path.join(dir, 'script.lua');
     await writeFile(bodiesFile, bodies.map((b) => b.replaceAll('\n', ' ')).join('\n') + '\n');
     await writeFile(scriptFile, script(bodiesFile, nonce, check === 'body'));
-    const { stdout } = await run('wrk', ['-t', '2', '-c', String(connections), '-d', `${durationS}s`, '--timeout', '10s', '-s', scriptFile, url], {
+    // Two threads, or one for a single connection (wrk needs a connection per thread).
+    const { stdout } = await run('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${durationS}s`, '--timeout', '10s', '-s', scriptFile, url], {
       maxBuffer: 1024 * 1024,
     });
     const match = /RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)/.exec(stdout);
