@@ -99,7 +99,8 @@ async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promis
  * it, so a shape being named again while this runs is kept or stored again.
  */
 async function deleteUnnamedShapes(prisma: PrismaClient, cutoffMs: number): Promise<number> {
-  const firstDayKept = new Date(startOfDay(cutoffMs)).toISOString().slice(0, 10);
+  // The UTC day the cutoff falls in is the first that history keeps (in part).
+  const firstDayKept = new Date(cutoffMs).toISOString().slice(0, 10);
   return prisma.$transaction(async (tx) => {
     await lockUpkeep(tx);
     return tx.$executeRawUnsafe(
