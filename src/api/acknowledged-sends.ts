@@ -9,10 +9,14 @@ type Callback = (error?: Error) => void;
  * bytes are in the kernel's buffers, and on loopback or a fast link those
  * hold megabytes (tcp_rmem up to 32 MB here): a subscriber whose client
  * reads slower than updates come would look as if it kept up, while what
- * it receives grows seconds old in buffers nobody can conflate. Each
- * message is followed by a ping carrying the bytes sent so far; the pong
- * (which every client sends, in order, once it has read what came before:
- * RFC 6455 5.5.3) says how far the client read. graphql-ws asks for a
+ * it receives grows seconds old in buffers nobody can conflate. Once more
+ * than half the window is unconfirmed, a ping carries the bytes sent so far;
+ * the pong (which every client sends, in order, once it has read what came
+ * before: RFC 6455 5.5.3) says how far the client read, and the next ping
+ * goes only then: one ping at a time, as the `ws` client (Node.js clients
+ * of graphql-ws among them) ends a connection that sends it more than 60
+ * pings it has not answered yet (`maxPendingAutoPongs`), which a ping after
+ * every message of a replayed burst did. graphql-ws asks for a
  * subscription's next update only once its previous send completed, so a
  * slow client's updates wait in its conflating queue (or on the shared
  * tape) instead, where a newer price replaces an older one.
@@ -25,15 +29,27 @@ export function acknowledgedSends(socket: WebSocket, windowBytes: number): void 
   const send = socket.send.bind(socket) as (data: unknown, options: unknown, callback?: Callback) => void;
   let sent = 0;
   let read = 0;
+  /** What was sent up to the ping the client has not answered yet; 0: none outstanding. */
+  let asked = 0;
   /** Completed sends waiting for the client to read enough, oldest first, with the bytes sent up to each. */
   const held: Array<{ sentUpTo: number; callback: Callback }> = [];
   const release = () => {
     while (held.length > 0 && (socket.readyState !== socket.OPEN || held[0]!.sentUpTo - read <= windowBytes)) held.shift()!.callback();
   };
+  const ask = () => {
+    if (asked !== 0 || sent - read <= windowBytes / 2 || socket.readyState !== socket.OPEN) return;
+    asked = sent;
+    socket.ping(String(sent));
+  };
   socket.on('pong', (data: Buffer) => {
     const confirmed = Number(data.toString());
-    if (Number.isFinite(confirmed) && confirmed > read && confirmed <= sent) read = confirmed;
+    // The heartbeat's pings (src/api/heartbeat.ts) carry nothing.
+    if (Number.isFinite(confirmed) && confirmed > 0) {
+      if (confirmed > read && confirmed <= sent) read = confirmed;
+      if (confirmed >= asked) asked = 0;
+    }
     release();
+    ask();
   });
   socket.on('close', release);
   socket.send = ((data: unknown, ...rest: unknown[]) => {
@@ -47,7 +63,6 @@ export function acknowledgedSends(socket: WebSocket, windowBytes: number): void 
       if (error || sentUpTo - read <= windowBytes) return callback(error);
       held.push({ sentUpTo, callback });
     });
-    // Answered once the client has read everything up to here.
-    if (sentUpTo - read > windowBytes / 2 && socket.readyState === socket.OPEN) socket.ping(String(sentUpTo));
+    ask();
   }) as WebSocket['send'];
 }

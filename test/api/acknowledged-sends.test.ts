@@ -44,6 +44,29 @@ describe('sends acknowledged by the client', () => {
     expect(received).toBe(10);
   });
 
+  it("asks with one ping at a time: a ws client, which ends a connection that sends it more than 60 pings it has not answered yet, takes a burst whole", async () => {
+    const { server, client } = await pair(64 * 1024);
+    let received = 0;
+    client.on('message', () => received++);
+    const closed: number[] = [];
+    client.on('close', (code) => closed.push(code));
+    let pings = 0;
+    client.on('ping', () => pings++);
+    // A client busy elsewhere, as a replay of hundreds of updates finds it: they arrive together.
+    (client as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    let completed = 0;
+    const message = 'z'.repeat(1024);
+    for (let i = 0; i < 500; i++) server.send(message, (error) => (error ? undefined : completed++));
+    while (server.bufferedAmount > 0) await turn();
+    (client as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    while (completed < 500 && closed.length === 0) await Promise.race([once(server, 'pong'), once(client, 'close')]);
+    expect(closed).toEqual([]);
+    expect(completed).toBe(500);
+    expect(received).toBe(500);
+    // Each pong is answered by the next ping only while more than half the window is unconfirmed.
+    expect(pings).toBeLessThan(40);
+  });
+
   it('completes what it held when the socket closes', async () => {
     const { server, client } = await pair(1024);
     (client as unknown as { _socket: import('node:net').Socket })._socket.pause();
