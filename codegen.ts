@@ -29,6 +29,7 @@ const config: CodegenConfig = {
           BestPrice: `${records}#BestPriceRecord`,
           EventConnection: `${records}#EventPage`,
           OddsUpdate: '../live/pubsub.js#OddsUpdateMessage',
+          EventUpdate: '../live/pubsub.js#EventUpdateMessage',
         },
       },
     },

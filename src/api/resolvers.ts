@@ -1,11 +1,12 @@
 import { boardWindowMs } from '../read/board-index.js';
 import type { EventQuery } from '../domain/event-query.js';
 import type { EventPage, EventRecord } from '../domain/records.js';
-import type { EventFilter, Resolvers, SubscriptionOddsUpdatedArgs } from '../generated/graphql.js';
+import type { EventFilter, Resolvers, SubscriptionEventUpdatesArgs, SubscriptionOddsUpdatedArgs } from '../generated/graphql.js';
 import type { EventUpdateMessage, OddsSubscription, OddsUpdateMessage } from '../live/pubsub.js';
+import type { Subscription } from '../live/subscription.js';
 import type { GraphQLContext } from './context.js';
 import { inBatches } from '../live/batches.js';
-import { CursorExpiredError, resumeOdds } from '../live/resume.js';
+import { CursorExpiredError, resumeEvents, resumeOdds } from '../live/resume.js';
 import { decodeCursor, decodeLogCursor, encodeCursor, encodeLogCursor } from './cursor.js';
 import { apiError, badUserInput, ErrorCode, nullIfNotFound } from './errors.js';
 import { andThen, type MaybePromise } from './maybe-promise.js';
@@ -37,6 +38,13 @@ async function subscribeOdds(
   const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
   const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets), batched };
   return place ? await resumeOdds(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
+}
+
+/** `eventUpdates`' and `eventUpdated`'s subscription: live, or resumed after `after`. */
+async function subscribeEvents({ eventIds, after }: SubscriptionEventUpdatesArgs, { pubsub, reader }: GraphQLContext): Promise<Subscription<EventUpdateMessage>> {
+  const place = after == null ? undefined : decodeLogCursor(after);
+  const options = { eventIds: eventIdSet(eventIds) };
+  return place ? await resumeEvents(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribeEvents(options);
 }
 
 /** The largest page `events` and `oddsHistory` return. */
@@ -101,14 +109,22 @@ export const resolvers: Resolvers = {
       subscribe: async (_, args, context) => withApiErrors(inBatches(await subscribeOdds(args, context, true))),
       resolve: (batch: OddsUpdateMessage[]) => batch,
     },
+    eventUpdates: {
+      subscribe: async (_, args, context) => withApiErrors(await subscribeEvents(args, context)),
+      resolve: (message: EventUpdateMessage) => message,
+    },
     eventUpdated: {
-      subscribe: (_, { eventIds }, { pubsub }) => pubsub.subscribeEvents({ eventIds: eventIdSet(eventIds) }),
+      subscribe: async (_, { eventIds }, context) => withApiErrors(await subscribeEvents({ eventIds }, context)),
       resolve: (message: EventUpdateMessage) => message.event,
     },
   },
   OddsUpdate: {
     event: (update, _, { loaders }) => loaders.event.get(update.eventId),
     snapshot: (update) => update.snapshot,
+    cursor: (update) => encodeLogCursor(update.place),
+  },
+  EventUpdate: {
+    event: (update) => update.event,
     cursor: (update) => encodeLogCursor(update.place),
   },
   EventConnection: {

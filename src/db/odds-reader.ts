@@ -169,14 +169,15 @@ export class OddsReader {
    * accepts), and the current records of the events they touch. `more`: the
    * log goes on beyond them.
    */
-  async changesAfter(place: LogPlace, { limit = 1_000, keep }: LogReadOptions = {}): Promise<LogBatch & { more: boolean }> {
+  async changesAfter(place: LogPlace, { limit = 1_000, keep, keepEvent }: LogReadOptions = {}): Promise<LogBatch & { more: boolean }> {
     const rows = await this.prisma.changeLog.findMany({
       where: { position: place.index === undefined ? { gt: place.position } : { gte: place.position } },
       orderBy: { position: 'asc' },
       take: limit + 1,
       select: { position: true, changes: true, eventIds: true },
     });
-    const batch = await this.#logBatch(rows.slice(0, limit), (change, position, index) => !seenBy(place, position, index) && (!keep || keep(change)));
+    const page = rows.slice(0, limit).map((row) => (keepEvent ? { ...row, eventIds: row.eventIds.filter(keepEvent) } : row));
+    const batch = await this.#logBatch(page, (change, position, index) => !seenBy(place, position, index) && (!keep || keep(change)));
     return { ...batch, more: rows.length > limit };
   }
 
@@ -291,6 +292,8 @@ export interface LogReadOptions {
   limit?: number;
   /** Only the changes this accepts get their snapshots read and returned. */
   keep?: (change: LoggedOddsChange) => boolean;
+  /** Only the events this accepts are read and named as changed (default: all). */
+  keepEvent?: (eventId: number) => boolean;
 }
 
 export interface HistoryQuery {

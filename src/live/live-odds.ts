@@ -50,7 +50,7 @@ export class LiveOdds {
       for (const eventId of entry.eventsChanged) {
         const event = events.get(eventId);
         if (!event) continue;
-        pubsub.publishEvent({ eventId, event, publishedAt });
+        pubsub.publishEvent({ eventId, event, publishedAt, place: { position } });
         published++;
       }
     }

@@ -51,7 +51,7 @@ export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs
     onLost: (missedAfter, oldest) => {
       const dropped = liveOdds.forgetOdds();
       // Their subscribers missed those changes too: tell them, so they query again and resubscribe.
-      const ended = pubsub.expireOdds(new CursorExpiredError(`this gateway missed changes after ${missedAfter} that the change log no longer holds`));
+      const ended = pubsub.expireSubscriptions(new CursorExpiredError(`this gateway missed changes after ${missedAfter} that the change log no longer holds`));
       logger.warn(
         { missedAfter: String(missedAfter), oldest: String(oldest), subscriptionsEnded: ended },
         `change log: changes this gateway missed are older than the log keeps; dropped ${dropped} cached odds entries, the database will refill them`,

@@ -25,6 +25,8 @@ export interface EventUpdateMessage {
   event: EventRecord;
   /** When the worker published the change, epoch milliseconds. */
   publishedAt: number;
+  /** The log position that moved it: its events' changes follow all of the position's odds, so it names the whole position. */
+  place: LogPlace;
 }
 
 
@@ -115,9 +117,9 @@ export class InProcessPubSub implements PubSub {
     return reader;
   }
 
-  /** Ends every odds subscription with `error`: they can no longer be told every change. */
-  expireOdds(error: Error): number {
-    const subscribers = [...this.#odds.all, ...this.#tapeReaders];
+  /** Ends every odds and event subscription with `error`: they can no longer be told every change. */
+  expireSubscriptions(error: Error): number {
+    const subscribers = [...this.#odds.all, ...this.#tapeReaders, ...this.#events.all];
     for (const subscriber of subscribers) subscriber.fail(error);
     return subscribers.length;
   }

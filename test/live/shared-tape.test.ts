@@ -132,12 +132,16 @@ describe('batched subscribers on every event (one shared tape)', () => {
     expect(tape.readers).toBe(0);
   });
 
-  it('ends a waiting reader with the error it fails with', async () => {
+  it('ends a waiting reader with the error it fails with, and event subscribers with it', async () => {
     const pubsub = new InProcessPubSub();
     const subscription = pubsub.subscribe({ batched: true });
+    const events = pubsub.subscribeEvents({ eventIds: new Set([1]) });
     const next = subscription.nextBatch(500);
-    expect(pubsub.expireOdds(new Error('gone'))).toBe(1);
+    const nextEvent = events.next();
+    expect(pubsub.expireSubscriptions(new Error('gone'))).toBe(2);
     await expect(next).rejects.toThrow('gone');
+    await expect(nextEvent).rejects.toThrow('gone');
     expect(await subscription.nextBatch(500)).toEqual({ value: undefined, done: true });
+    expect(await events.next()).toEqual({ value: undefined, done: true });
   });
 });

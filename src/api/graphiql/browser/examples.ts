@@ -1,4 +1,8 @@
-import type { GraphiQLProps } from 'graphiql';
+/** A tab GraphiQL opens (its `defaultTabs`): plain text, so the examples can be checked against the schema in Node.js too. */
+export interface ExampleTab {
+  query: string;
+  variables?: string;
+}
 
 /** An event on the board that has odds (and so history), for the examples; undefined if none or unreachable. */
 export async function exampleEventId(): Promise<string | undefined> {
@@ -21,7 +25,7 @@ export async function exampleEventId(): Promise<string | undefined> {
  * with odds, so its history is not empty and its live odds move at a pace
  * one can read. Lines stay short: the editor pane is narrow.
  */
-export const exampleTabs = (eventId = '1'): NonNullable<GraphiQLProps['defaultTabs']> => [
+export const exampleTabs = (eventId = '1'): ExampleTab[] => [
   {
     query: `# The board: upcoming events, every bookmaker's
 # latest prices. Run with ▶ or Ctrl/Cmd+Enter.
@@ -165,12 +169,17 @@ query InPlay {
   },
   {
     query: `# Kick-offs, goals, the match clock and the final
-# whistle, as they happen.
-subscription Lifecycle($eventIds: [ID!]) {
-  eventUpdated(eventIds: $eventIds) {
-    id home away status
-    score { home away }
-    clock { period minute }
+# whistle, as they happen. To resume after a reconnect
+# without missing a goal, subscribe again with
+# after: the last cursor received.
+subscription Lifecycle($eventIds: [ID!], $after: String) {
+  eventUpdates(eventIds: $eventIds, after: $after) {
+    cursor
+    event {
+      id home away status
+      score { home away }
+      clock { period minute }
+    }
   }
 }
 `,
