@@ -5,6 +5,7 @@ import { maxPrice } from '../../src/domain/pricing.js';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { anyKind } from '../support/databases.js';
+import { kickOffSoon } from '../support/kick-offs.js';
 import { withMarkets } from '../support/stored-markets.js';
 
 interface EventState {
@@ -36,13 +37,7 @@ describe('the simulated market at ten times real speed', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
     clock = Date.now();
-    const { prisma } = gw.test.db;
-    const soonest = await prisma.event.findMany({ orderBy: { id: 'asc' }, take: 8, select: { id: true } });
-    eventIds = soonest.map((e) => String(e.id));
-    // Kick-offs every 15 s of real time from now: at ten times speed, two and a half match minutes apart.
-    for (const [i, { id }] of soonest.entries()) {
-      await prisma.event.update({ where: { id }, data: { kickoffAt: new Date(clock + 15_000 * (i + 1)), status: 'SCHEDULED' } });
-    }
+    eventIds = await kickOffSoon(gw.test.db.prisma, 8, clock);
     worker = gw.simulatedWorker({ now: () => clock, speed: 10, changesPerSecond: 0.5, newEventEverySeconds: 0 });
     client = createClient({ url: `${gw.gateway.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { decodeLogCursor, encodeLogCursor } from '../../src/api/cursor.js';
 import type { IngestWorker } from '../../src/ingest/worker.js';
 import { anyKind } from '../support/databases.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { kickOffSoon } from '../support/kick-offs.js';
 
 interface EventUpdate {
   cursor: string;
@@ -76,12 +77,7 @@ describe('event updates resumed after a reconnect', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ kind: anyKind, cache: true, shape: 'seeded-small' });
     clock = Date.now();
-    const { prisma } = gw.test.db;
-    const soonest = await prisma.event.findMany({ orderBy: { id: 'asc' }, take: 4, select: { id: true } });
-    eventIds = soonest.map((e) => String(e.id));
-    for (const [i, { id }] of soonest.entries()) {
-      await prisma.event.update({ where: { id }, data: { kickoffAt: new Date(clock + 15_000 * (i + 1)), status: 'SCHEDULED' } });
-    }
+    eventIds = await kickOffSoon(gw.test.db.prisma, 4, clock);
     worker = gw.simulatedWorker({ now: () => clock, speed: 10, changesPerSecond: 0.5, newEventEverySeconds: 0 });
   }, 60_000);
 
