@@ -193,7 +193,8 @@ const settings = {
   wsMaxSubscribesPerMinute: from('WS_MAX_SUBSCRIBES_PER_MINUTE', integer(1, 1_000_000).default(300)),
   /**
    * `WS_IN_FLIGHT_BYTES`: bytes a WebSocket may have sent that its client has not yet confirmed reading (by
-   * answering the ping after each message) before its subscriptions' next updates wait, and conflate (default 64 KiB).
+   * answering the gateway's ping, one outstanding at a time) before its subscriptions' next updates wait, and conflate
+   * (default 64 KiB).
    */
   wsInFlightBytes: from('WS_IN_FLIGHT_BYTES', integer(1024, 1 << 30).default(64 * 1024)),
   /**
