@@ -9,11 +9,12 @@ import { kickOffSoon } from '../support/kick-offs.js';
 
 interface EventUpdate {
   cursor: string;
+  publishedAt: string;
   event: { id: string; status: string; score: { home: number; away: number } | null; clock: { period: string; minute: number } | null };
 }
 
 const document = `subscription Events($ids: [ID!], $after: String) {
-  eventUpdates(eventIds: $ids, after: $after) { cursor event { id status score { home away } clock { period minute } } }
+  eventUpdates(eventIds: $ids, after: $after) { cursor publishedAt event { id status score { home away } clock { period minute } } }
 }`;
 const stepMs = 10_000;
 
@@ -122,6 +123,7 @@ describe('event updates resumed after a reconnect', () => {
     // The first update after resuming was replayed from the log: it was committed while the subscriber was away.
     expect(received[first.received.length]!.position).toBeLessThanOrEqual(whileAway.at(-1)!.position);
     expect([...first.errors, ...second.errors]).toEqual([]);
+    expect(new Date(second.received[0]!.publishedAt).toISOString()).toBe(second.received[0]!.publishedAt);
   }, 120_000);
 
   it('answers CURSOR_EXPIRED for a place the change log does not hold', async () => {
