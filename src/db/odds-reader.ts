@@ -11,8 +11,8 @@ import {
   deepFreeze,
   eventOddsRecord,
   eventRecord,
-  marketRecords,
   recordShape,
+  storedSnapshotRecord,
   type BookmakerRecord,
   type CompetitionRecord,
   type EventOddsRecord,
@@ -318,17 +318,7 @@ function snapshotRecord(
   nodeId: string,
   keep?: (market: ShapeMarket) => boolean,
 ): SnapshotRecord {
-  const capturedAt = new Date(row.capturedAt);
-  const shape = shapeOf(shapes, row.shape, `snapshot ${row.id}`);
-  // Its markets are frozen as built.
-  return Object.freeze({
-    id: row.id,
-    nodeId,
-    eventId: row.eventId,
-    bookmakerId: row.bookmakerId,
-    capturedAt: capturedAt.toISOString(),
-    markets: marketRecords(nodeId, shape, JSON.parse(row.prices) as StoredPrices, capturedAt.getTime(), keep),
-  });
+  return storedSnapshotRecord(row, nodeId, shapeOf(shapes, row.shape, `snapshot ${row.id}`), JSON.parse(row.prices) as StoredPrices, keep);
 }
 
 const eventColumns = `id, external_id AS "externalId", sport_id AS "sportId", competition_id AS "competitionId", home, away,

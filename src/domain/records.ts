@@ -214,6 +214,29 @@ export function recordShapeOf(market: MarketRecord): RecordShapeMarket | undefin
 }
 
 /**
+ * A snapshot as stored (its shape, prepared, and its numbers) as the record every read and update carries;
+ * `nodeId` as its place asks (current odds or history). `keep`: only these markets.
+ */
+export function storedSnapshotRecord(
+  snapshot: { id: number; eventId: number; bookmakerId: number; capturedAt: Date | string },
+  nodeId: string,
+  shape: RecordShape,
+  prices: StoredPrices,
+  keep?: (market: ShapeMarket) => boolean,
+): SnapshotRecord {
+  const capturedAt = new Date(snapshot.capturedAt);
+  // Its markets are frozen as built.
+  return Object.freeze({
+    id: snapshot.id,
+    nodeId,
+    eventId: snapshot.eventId,
+    bookmakerId: snapshot.bookmakerId,
+    capturedAt: capturedAt.toISOString(),
+    markets: marketRecords(nodeId, shape, prices, capturedAt.getTime(), keep),
+  });
+}
+
+/**
  * Markets as stored (a shape and its numbers), movement included, with each market's margin; `ownerId` is
  * their snapshot's `nodeId`. Built straight from the numbers, each object frozen as it is made (a board
  * page's records are thousands of objects: walking them again to freeze was a tenth of their cost).

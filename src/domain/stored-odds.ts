@@ -31,7 +31,8 @@ export interface StoredMarkets {
   /** The shape as stored, and the digest that names it. */
   shapeJson: string;
   digest: string;
-  /** `StoredPrices` as JSON. */
+  prices: StoredPrices;
+  /** `prices` as JSON. */
   pricesJson: string;
 }
 
@@ -49,7 +50,7 @@ export function storedMarkets(markets: readonly MovedMarket[], capturedAtMs: num
     }),
   }));
   const shapeJson = JSON.stringify(shape);
-  return { shape, shapeJson, digest: shapeDigest(shapeJson), pricesJson: JSON.stringify(prices) };
+  return { shape, shapeJson, digest: shapeDigest(shapeJson), prices, pricesJson: JSON.stringify(prices) };
 }
 
 /** The markets a stored shape and its numbers stand for. */

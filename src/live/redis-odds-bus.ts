@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import { deepFreeze } from '../domain/records.js';
 import type { Logger } from '../ops/log.js';
 import { RedisChannel } from '../redis/channel.js';
 import { connectRedis } from '../redis/connect.js';
 import { redisNames } from '../redis/names.js';
 import type { OddsBus, OddsChange } from './odds-bus.js';
+import { encodeOddsChange, OddsChangeDecoder } from './odds-wire.js';
 
 export interface RedisOddsBusOptions {
   url: string;
@@ -15,9 +15,10 @@ export interface RedisOddsBusOptions {
 
 /**
  * Odds changes over Redis pub/sub, for a fleet: any number of workers
- * publish, every gateway hears every change. After a reconnect the channel
- * reports a gap (Redis kept nothing meanwhile) and the gateway fills it from
- * the database's change log.
+ * publish, every gateway hears every change, in the compact form of
+ * src/live/odds-wire.ts. After a reconnect the channel reports a gap (Redis
+ * kept nothing meanwhile) and the gateway fills it from the database's
+ * change log.
  */
 export class RedisOddsBus implements OddsBus {
   readonly #publisher: Redis;
@@ -25,13 +26,14 @@ export class RedisOddsBus implements OddsBus {
 
   constructor({ url, prefix, logger }: RedisOddsBusOptions) {
     const names = redisNames(prefix);
+    const decoder = new OddsChangeDecoder();
     this.#publisher = connectRedis(url, { name: names.connections.oddsPublish, queueWhileDisconnected: false, logger });
     this.#channel = new RedisChannel({
       url,
       channel: names.oddsChanges,
       connectionName: names.connections.oddsSubscribe,
       logger,
-      decode: decodeOddsChange,
+      decode: (json) => decoder.decode(json),
     });
   }
 
@@ -50,7 +52,7 @@ export class RedisOddsBus implements OddsBus {
   }
 
   async publish(change: OddsChange): Promise<void> {
-    await this.#publisher.publish(this.#channel.name, JSON.stringify(change));
+    await this.#publisher.publish(this.#channel.name, encodeOddsChange(change));
   }
 
   onChange(listener: (change: OddsChange) => void): void {
@@ -64,20 +66,4 @@ export class RedisOddsBus implements OddsBus {
   async close(): Promise<void> {
     await Promise.allSettled([this.#channel.close(), this.#publisher.quit()]);
   }
-}
-
-/** An odds change as workers publish it, frozen: every gateway listener shares it. */
-export function decodeOddsChange(json: unknown): OddsChange {
-  const change = json as Partial<OddsChange> | null;
-  if (
-    typeof change !== 'object' ||
-    change === null ||
-    typeof change.publishedAt !== 'number' ||
-    !Array.isArray(change.events) ||
-    !Array.isArray(change.entries) ||
-    !change.entries.every((entry) => typeof entry?.position === 'string' && /^\d+$/.test(entry.position) && Array.isArray(entry.odds) && Array.isArray(entry.eventsChanged))
-  ) {
-    throw new Error('an odds change has a numeric publishedAt, an events array and log entries with a decimal position, odds and eventsChanged');
-  }
-  return deepFreeze(change as OddsChange);
 }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/ops/log.js';
+import { latestOddsId } from '../../src/domain/odds-ids.js';
 import type { OddsChange } from '../../src/live/odds-bus.js';
+import { encodeOddsChange } from '../../src/live/odds-wire.js';
 import { RedisOddsBus } from '../../src/live/redis-odds-bus.js';
 import { logChange } from '../support/log-changes.js';
 
@@ -10,7 +12,7 @@ const redisUrl = process.env.TEST_REDIS_URL || undefined;
 
 const change: OddsChange = logChange(
   12,
-  [{ id: 70, nodeId: '7:1', eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
+  [{ id: 70, nodeId: latestOddsId(7, 1), eventId: 7, bookmakerId: 1, capturedAt: '2026-11-22T10:00:00.000Z', markets: [] }],
   { publishedAt: 1_763_800_000_000 },
 );
 
@@ -50,7 +52,7 @@ describe.skipIf(!redisUrl)('the Redis odds bus', () => {
       await admin.client('KILL', 'ID', ours!.match(/^id=(\d+)/)![1]!);
       await gap;
       const heard = new Promise<OddsChange>((resolve) => bus.onChange(resolve));
-      await admin.publish(bus.channel, JSON.stringify(change));
+      await admin.publish(bus.channel, encodeOddsChange(change));
       expect(await heard).toEqual(change);
     } finally {
       admin.disconnect();
