@@ -104,6 +104,13 @@ export class OddsChangeDecoder {
    * long as parsing them had. Its shape is checked now, so a message that cannot be read is refused whole.
    */
   #item(item: WireItem, shapes: Record<string, ShapeMarket[]>): LogEntry['odds'][number] {
+    const wellFormed =
+      [item.index, item.eventId, item.bookmakerId, item.id].every(Number.isInteger) &&
+      typeof item.capturedAt === 'string' &&
+      !Number.isNaN(Date.parse(item.capturedAt)) &&
+      Array.isArray(item.prices) &&
+      Array.isArray(item.changedMarkets);
+    if (!wellFormed) throw new Error(`an odds change's item has integer index, eventId, bookmakerId and id, a capture time, prices and changedMarkets; got ${JSON.stringify(item).slice(0, 200)}`);
     const shape = this.#shape(item, shapes);
     let snapshot: SnapshotRecord | undefined;
     return Object.freeze({
@@ -125,7 +132,6 @@ export class OddsChangeDecoder {
       shape = recordShape(deepFreeze(markets));
       this.#shapes.set(item.shape, shape);
     }
-    if (!Array.isArray(item.prices)) throw new Error(`an odds change's snapshot ${item.id} has no prices`);
     return shape;
   }
 }

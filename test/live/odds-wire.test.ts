@@ -41,11 +41,15 @@ describe('odds changes on the wire between a worker and its gateways', () => {
     expect(wire / records).toBeLessThan(0.25);
   });
 
-  it('refuses a message of another format, or one naming a shape it does not carry, with a clear error', () => {
+  it('refuses a message of another format, naming a shape it does not carry, or with an item short of a field, with a clear error', () => {
     const decoder = new OddsChangeDecoder();
     const change = published.find((c) => c.entries.some((entry) => entry.odds.length > 0))!;
     const wire = JSON.parse(encodeOddsChange(change)) as { format: number; shapes: Record<string, unknown> };
     expect(() => decoder.decode({ ...wire, format: 1 })).toThrow(/format 2/);
     expect(() => decoder.decode({ ...wire, shapes: {} })).toThrow(/names shape .* which the change does not carry/);
+    // A record missing its capture time is refused with the message, not when a gateway applies it.
+    const [entry] = (wire as unknown as { entries: Array<{ odds: Array<Record<string, unknown>> }> }).entries.filter((e) => e.odds.length > 0);
+    delete entry!.odds[0]!.capturedAt;
+    expect(() => decoder.decode(wire)).toThrow(/a capture time/);
   });
 });
