@@ -49,7 +49,7 @@ function subscriber(gatewayUrl: string, after: string | null, batched = false) {
   // A reconnecting client resumes after the last update it handled; graphql-ws still delivers what
   // arrives while its socket closes, so stop() stops handling first, as a client moving on would.
   let handling = true;
-  // Closed for good (a close the client does not resume from).
+  // Closed: by the gateway (it stopped) or by stop().
   const closed = new Promise<void>((resolve) => client.on('closed', () => resolve()));
   client.subscribe<{ oddsUpdated?: Update; oddsUpdatedBatch?: Update[] }>(
     { query: batched ? liveBatches : live, variables: { after } },
