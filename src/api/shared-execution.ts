@@ -162,16 +162,31 @@ function mapStream(source: AsyncIterable<unknown>, map: (update: unknown) => Exe
   };
 }
 
+/** Per document and operation name: its subscription printed without the root fields' arguments, and the variables used elsewhere (null: not shared). */
+const sharedSelections = new WeakMap<DocumentNode, Map<string | null, { printed: string; used: string[] } | null>>();
+
 /**
  * What one update's execution depends on, as a string (undefined: not a
  * subscription, or one whose root selection is not plain fields, which is
  * executed per subscriber): the document printed without the root fields'
  * arguments, the operation name, and the values of the variables used
- * anywhere but in those arguments.
+ * anywhere but in those arguments. The printing is remembered per document:
+ * subscribers of one document text share its parsed document
+ * (src/api/operation-check.ts), and printing took a fifth of a subscribe.
  */
 export function executionKey(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): string | undefined {
+  let byName = sharedSelections.get(document);
+  if (!byName) sharedSelections.set(document, (byName = new Map()));
+  let selection = byName.get(operationName ?? null);
+  if (selection === undefined) byName.set(operationName ?? null, (selection = sharedSelection(document, operationName)));
+  if (selection === null) return undefined;
+  const kept = selection.used.map((name) => [name, variables?.[name] ?? null]);
+  return `${selection.printed}\n${operationName ?? ''}\n${JSON.stringify(kept)}`;
+}
+
+function sharedSelection(document: DocumentNode, operationName: string | null | undefined): { printed: string; used: string[] } | null {
   const operation = getOperationAST(document, operationName);
-  if (operation?.operation !== 'subscription' || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD)) return undefined;
+  if (operation?.operation !== 'subscription' || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD)) return null;
   const withoutRootArguments: OperationDefinitionNode = {
     ...operation,
     selectionSet: {
@@ -185,6 +200,5 @@ export function executionKey(document: DocumentNode, operationName: string | nul
     VariableDefinition: () => false,
     Variable: (node) => void used.add(node.name.value),
   });
-  const kept = [...used].sort().map((name) => [name, variables?.[name] ?? null]);
-  return `${print(stripped)}\n${operationName ?? ''}\n${JSON.stringify(kept)}`;
+  return { printed: print(stripped), used: [...used].sort() };
 }

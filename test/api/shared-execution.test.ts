@@ -139,4 +139,15 @@ describe('shared execution of subscription updates', () => {
     expect(key('{ oddsCursor }')).toBeUndefined();
     expect(key('subscription { ...F } fragment F on Subscription { oddsUpdated { cursor } }')).toBeUndefined();
   });
+
+  it('keys one parsed document (as subscribers of one text share it) by the variables and operation name of each call', () => {
+    const shared = parse('subscription A($k: [String!]) { oddsUpdated { snapshot { markets(keys: $k) { key } } } } query B { oddsCursor }');
+    const first = executionKey(shared, 'A', { k: ['1x2'] });
+    expect(executionKey(shared, 'A', { k: ['btts'] })).not.toBe(first);
+    expect(executionKey(shared, 'A', { k: ['1x2'] })).toBe(first);
+    expect(executionKey(shared, 'B', { k: ['1x2'] })).toBeUndefined();
+    // No name with two operations is no operation; an empty name names none either.
+    expect(executionKey(shared, undefined, {})).toBeUndefined();
+    expect(executionKey(shared, '', {})).toBeUndefined();
+  });
 });
