@@ -98,7 +98,7 @@ const settings = {
   feedUrl: from('FEED_URL', url(['http:', 'https:']).optional()),
   /** `SIM_SPEED`: the simulated feed's market runs this many times faster than real time (default 1). */
   simSpeed: from('SIM_SPEED', integer(1, 10_000).default(1)),
-  /** `HISTORY_RETENTION_DAYS`: odds history is kept this many days; the process running the ingest worker drops older days whole (default 30). */
+  /** `HISTORY_RETENTION_DAYS`: odds history is kept this many days; the process running the ingest worker drops older days whole, and its worker rejects records captured before them (default 30). */
   historyRetentionDays: from('HISTORY_RETENTION_DAYS', integer(1, 36_500).default(30)),
   /** `REPLAY_WINDOW_MINUTES`: how far back `oddsUpdated(after:)` can resume; the process running the ingest worker prunes the change log beyond it (default 60). */
   replayWindowMinutes: from('REPLAY_WINDOW_MINUTES', integer(15, 10_080).default(60)),

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { historyStartMs } from '../domain/retention.js';
 import { pruneChangeLog } from './feed-commit.js';
 
 /**
@@ -48,7 +49,7 @@ export async function maintainHistory(prisma: PrismaClient, options: HistoryUpke
   const cutoffMs = now.getTime() - options.retentionDays * dayMs;
   const prunedLogPositions = await pruneChangeLog(prisma, new Date(now.getTime() - (options.replayWindowMinutes ?? 60) * 60_000));
   const expired = await dropHistoryBefore(prisma, cutoffMs);
-  return { created, prunedLogPositions, ...expired, deletedShapes: await deleteUnnamedShapes(prisma, cutoffMs) };
+  return { created, prunedLogPositions, ...expired, deletedShapes: await deleteUnnamedShapes(prisma, historyStartMs(now.getTime(), options.retentionDays)) };
 }
 
 /**
@@ -96,11 +97,12 @@ async function dropHistoryBefore(prisma: PrismaClient, cutoffMs: number): Promis
  * the first day history keeps (every snapshot naming them is gone with its
  * day), unless latest odds still name them (a pair that has not moved since).
  * src/db/market-shapes.ts moves a shape's day forward before a snapshot names
- * it, so a shape being named again while this runs is kept or stored again.
+ * it, so a shape being named again while this runs is kept or stored again;
+ * ingest refuses records captured before that first day (src/ingest/feed-record.ts),
+ * whose rows would outlive their shape until the next upkeep.
  */
-async function deleteUnnamedShapes(prisma: PrismaClient, cutoffMs: number): Promise<number> {
-  // The UTC day the cutoff falls in is the first that history keeps (in part).
-  const firstDayKept = new Date(cutoffMs).toISOString().slice(0, 10);
+async function deleteUnnamedShapes(prisma: PrismaClient, firstDayKeptMs: number): Promise<number> {
+  const firstDayKept = new Date(firstDayKeptMs).toISOString().slice(0, 10);
   return prisma.$transaction(async (tx) => {
     await lockUpkeep(tx);
     return tx.$executeRawUnsafe(

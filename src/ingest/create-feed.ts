@@ -61,7 +61,7 @@ export function createFeed(
 /** The worker as `npm start` and `npm run ingest` both run it: the configured feed and breaker, publishing on `bus`. */
 export function createIngestWorker(
   config: FeedConfig &
-    Pick<Config, 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs' | 'ingestMaxClockSkewMs' | 'ingestMaxRecordsPerCycle' | 'ingestStaleAfterMs'>,
+    Pick<Config, 'breakerFailures' | 'breakerFirstProbeMs' | 'breakerOpenMs' | 'ingestMaxClockSkewMs' | 'historyRetentionDays' | 'ingestMaxRecordsPerCycle' | 'ingestStaleAfterMs'>,
   parts: { prisma: PrismaClient; bus: OddsBus } & Pick<IngestWorkerOptions, 'sharedTier' | 'metrics' | 'logger'> & {
       metrics?: Pick<Metrics, 'feedRateLimited' | 'observeFeedBudget'> | undefined;
     },
@@ -71,6 +71,7 @@ export function createIngestWorker(
     feed: createFeed(config, parts.prisma, { metrics: parts.metrics, logger: parts.logger }),
     breakers: { failures: config.breakerFailures, firstProbeMs: config.breakerFirstProbeMs, openMs: config.breakerOpenMs },
     maxClockSkewMs: config.ingestMaxClockSkewMs,
+    historyRetentionDays: config.historyRetentionDays,
     maxRecordsPerCycle: config.ingestMaxRecordsPerCycle,
     staleAfterMs: config.ingestStaleAfterMs,
   });

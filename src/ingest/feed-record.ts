@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { historyStartMs } from '../domain/retention.js';
 
 /**
  * What a feed delivers: one bookmaker's prices for one event at one moment,
@@ -119,6 +120,8 @@ export interface CheckOptions {
   now?: number;
   /** How far ahead of `now` a `capturedAt` may be, in milliseconds (default 5 minutes). */
   maxClockSkewMs?: number;
+  /** `HISTORY_RETENTION_DAYS`: a `capturedAt` before the first day history keeps is refused (default: none is). */
+  retentionDays?: number | undefined;
 }
 
 /**
@@ -127,7 +130,7 @@ export interface CheckOptions {
  * `markets` is an odds record (it needs a bookmaker); one with only `state`
  * is a state record.
  */
-export function checkFeedRecord(raw: unknown, { now = Date.now(), maxClockSkewMs = defaultMaxClockSkewMs }: CheckOptions = {}): Checked {
+export function checkFeedRecord(raw: unknown, { now = Date.now(), maxClockSkewMs = defaultMaxClockSkewMs, retentionDays }: CheckOptions = {}): Checked {
   const stateOnly = typeof raw === 'object' && raw !== null && !('markets' in raw) && 'state' in raw;
   const result = stateOnly ? stateRecord.safeParse(raw) : oddsRecord.safeParse(raw);
   if (!result.success) {
@@ -136,6 +139,10 @@ export function checkFeedRecord(raw: unknown, { now = Date.now(), maxClockSkewMs
   }
   if (result.data.capturedAt.getTime() > now + maxClockSkewMs) {
     return { ok: false, reason: `capturedAt: more than ${maxClockSkewMs / 1000} s in the future` };
+  }
+  // Its day is gone, or goes at the next upkeep: a shape only it names would be deleted while it is kept.
+  if (retentionDays !== undefined && result.data.capturedAt.getTime() < historyStartMs(now, retentionDays)) {
+    return { ok: false, reason: `capturedAt: older than the ${retentionDays} days of history kept (HISTORY_RETENTION_DAYS)` };
   }
   return { ok: true, record: result.data };
 }

@@ -33,6 +33,8 @@ export interface IngestWorkerOptions {
   breakers?: Pick<BreakerOptions, 'failures' | 'firstProbeMs' | 'openMs'>;
   /** How far in the future a record's `capturedAt` may be, in milliseconds (default 5 minutes); a later one is rejected. */
   maxClockSkewMs?: number;
+  /** `HISTORY_RETENTION_DAYS`: a record captured before the first day history keeps is rejected (default: none is). */
+  historyRetentionDays?: number;
   /** Records written per cycle, at most (default 5,000); the rest of a feed's answer waits for the next cycles. */
   maxRecordsPerCycle?: number;
   /** `/health` says `stale` when delivered records have waited this long for a commit, in milliseconds (default 60 s). */
@@ -281,7 +283,7 @@ export class IngestWorker {
     this.totals.received += answer.records.length;
     const records: Checked[] = [];
     for (const raw of answer.records) {
-      const checked = checkFeedRecord(raw, { now: this.#now(), maxClockSkewMs: this.#options.maxClockSkewMs });
+      const checked = checkFeedRecord(raw, { now: this.#now(), maxClockSkewMs: this.#options.maxClockSkewMs, retentionDays: this.#options.historyRetentionDays });
       if (checked.ok) records.push({ record: checked.record, raw });
       else this.#reject(result, { key: recordKey(raw), reason: checked.reason });
     }

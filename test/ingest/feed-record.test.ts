@@ -21,6 +21,16 @@ describe('the feed record check', () => {
     expect(checkFeedRecord(record({ capturedAt: '2026-12-01T12:05:01Z' }), { now, maxClockSkewMs: 60 * 60_000 }).ok).toBe(true);
   });
 
+  it('refuses a capturedAt before the first day history keeps, when given the retention', () => {
+    // 2026-12-01T12:00 less 30 days is 2026-11-01T12:00: history keeps 2026-11-01 (in part) and after.
+    expect(checkFeedRecord(record({ capturedAt: '2026-10-31T23:59:59.999Z' }), { now, retentionDays: 30 })).toEqual({
+      ok: false,
+      reason: 'capturedAt: older than the 30 days of history kept (HISTORY_RETENTION_DAYS)',
+    });
+    expect(checkFeedRecord(record({ capturedAt: '2026-11-01T00:00:00Z' }), { now, retentionDays: 30 }).ok).toBe(true);
+    expect(checkFeedRecord(record({ capturedAt: '2000-01-01T00:00:00Z' }), { now }).ok).toBe(true);
+  });
+
   it('refuses text the store cannot index or hold: over-long keys and names, NUL characters', () => {
     expect(checkFeedRecord(record({ event: 'e'.repeat(101) }), { now })).toEqual({
       ok: false,
