@@ -280,10 +280,12 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   delivered = 0;
   readonly #queue = new ConflatingQueue<T>();
   /** A `next` waiting: the first update offered is handed to it at once. */
-  #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  #waiting: ((result: IteratorResult<T> | Promise<IteratorResult<T>>) => void) | undefined;
   /** A `nextBatch` waiting: woken once the offering burst is over (a microtask later), to take all of it. */
   #waitingBatch: { max: number; resolve: (result: Promise<IteratorResult<T[]>> | IteratorResult<T[]>) => void } | undefined;
   #wakeScheduled = false;
+  /** A `next` waiting was offered an update past the turn's share: it is woken next turn to take it from the queue. */
+  #wakeNextTurnScheduled = false;
   #failWaiting: ((error: Error) => void) | undefined;
   /** Over, and why when it failed (the next read throws it, once). */
   readonly #end = new SubscriptionEnd();
@@ -301,11 +303,15 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   offer(update: T, key: string): void {
     if (this.#end.over || !matches(this.options, update)) return;
     if (this.#waiting) {
-      const resolve = this.#waiting;
-      this.#waiting = this.#failWaiting = undefined;
-      this.delivered++;
-      resolve({ value: update, done: false });
-      return;
+      if (this.turn.take()) {
+        const resolve = this.#waiting;
+        this.#waiting = this.#failWaiting = undefined;
+        this.delivered++;
+        resolve({ value: update, done: false });
+        return;
+      }
+      // Past this turn's share: it waits in the queue, and the reader takes it next turn.
+      this.#wakeNextTurn();
     }
     if (this.#waitingBatch && !this.#wakeScheduled) {
       this.#wakeScheduled = true;
@@ -353,6 +359,18 @@ class Subscriber<T extends Routed> implements Subscription<T> {
         this.#failWaiting = reject;
       })
     );
+  }
+
+  #wakeNextTurn(): void {
+    if (this.#wakeNextTurnScheduled) return;
+    this.#wakeNextTurnScheduled = true;
+    void this.turn.next().then(() => {
+      this.#wakeNextTurnScheduled = false;
+      const resolve = this.#waiting;
+      if (!resolve) return;
+      this.#waiting = this.#failWaiting = undefined;
+      resolve(this.next());
+    });
   }
 
   #wakeBatch(): void {

@@ -300,6 +300,24 @@ describe('a slow subscriber', () => {
     expect(received.every((ids) => ids.length === 1_000 && ids.every((id, i) => id === i + 1))).toBe(true);
   });
 
+  it('hands a change to waiting subscribers over several turns of the event loop, past the share of one, and loses nothing', async () => {
+    const pubsub = new InProcessPubSub({ deliveriesPerTurn: 100 });
+    const snapshot = { id: 1, nodeId: '1:1', eventId: 1, bookmakerId: 1, capturedAt: '', markets: [] };
+    const subscribers = Array.from({ length: 250 }, () => pubsub.subscribe());
+    const first = subscribers.map((subscription) => subscription.next());
+    let deliveredWhenTheLoopTurned: number | undefined;
+    setImmediate(() => (deliveredWhenTheLoopTurned = pubsub.stats().delivered));
+    pubsub.publish({ eventId: 7, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0, place });
+    pubsub.publish({ eventId: 8, bookmakerId: 1, snapshot, changedMarkets: [], publishedAt: 0, place });
+    // Every reader was waiting: the first 100 got theirs in this turn, the rest take theirs from their queues in the next ones.
+    expect(pubsub.stats().delivered).toBe(100);
+    expect((await Promise.all(first)).map((r) => r.value!.eventId)).toEqual(subscribers.map(() => 7));
+    expect(deliveredWhenTheLoopTurned).toBe(100);
+    expect((await Promise.all(subscribers.map((subscription) => subscription.next()))).map((r) => r.value!.eventId)).toEqual(subscribers.map(() => 8));
+    expect(pubsub.stats()).toMatchObject({ delivered: 500, conflated: 0, dropped: 0 });
+    await Promise.all(subscribers.map((s) => s.return()));
+  });
+
   it('drops the oldest waiting pair when more pairs wait than its queue holds', async () => {
     const pubsub = new InProcessPubSub();
     const slow = pubsub.subscribe({ maxQueue: 50 });
