@@ -50,12 +50,12 @@ export interface ClientReport {
 
 interface Subscriber {
   events: Set<string> | null;
-  /** `eventId|bookmaker` -> the last capturedAt received (ISO). */
-  last: Map<string, string>;
+  /** Pair (`pairId`) -> the last capturedAt received (ISO). */
+  last: Map<number, string>;
   /** `eventId|bookmaker|capturedAt` received in the window, when each update is tracked. */
   got?: Set<string>;
-  /** Once the changes stopped: the pairs whose newest state it has not received yet. */
-  missing?: Map<string, string>;
+  /** Once the changes stopped: the pairs (`pairId`) whose newest state it has not received yet. */
+  missing?: Map<number, string>;
   /** When it last received an update, epoch ms. */
   lastReceiptAt: number;
 }
@@ -80,8 +80,9 @@ function connect(url: string, group: Subscriber[], query: string): Promise<void>
     sockets.push(socket);
     let acknowledged = false;
     socket.on('open', () => socket.send('{"type":"connection_init"}'));
-    socket.on('message', (data) => {
-      const text = String(data);
+    socket.on('message', (data: Buffer) => {
+      // Latin-1 is a copy, not a decoding: everything read here (JSON's syntax, ids, keys, ISO times) is ASCII.
+      const text = data.toString('latin1');
       const next = nextHead.exec(text);
       if (next) return received(group[Number(next[1]) - 1]!, text, next[0].length);
       const message = JSON.parse(text) as { type: string };
@@ -143,12 +144,12 @@ function received(subscriber: Subscriber, text: string, payloadAt: number): void
     if (capturedAtAt < 0) throw new Error(`an update without its event id, bookmaker or capture time: ${text.slice(at, at + 300)}`);
     const capturedAtEnd = text.indexOf('"', capturedAtAt);
     const capturedAt = text.slice(capturedAtAt, capturedAtEnd);
-    const pair = `${text.slice(idAt, text.indexOf('"', idAt))}|${text.slice(bookmakerAt, text.indexOf('"', bookmakerAt))}`;
+    const pair = pairId(digitsAt(text, idAt, text.indexOf('"', idAt)), bookmakerIndex(text, bookmakerAt, text.indexOf('"', bookmakerAt)));
     updates++;
     subscriber.last.set(pair, capturedAt);
     if (subscriber.missing?.get(pair) === capturedAt) subscriber.missing.delete(pair);
     if (capturedAt >= window.from && capturedAt <= window.to) {
-      if (window.trackEach) (subscriber.got ??= new Set()).add(`${pair}|${capturedAt}`);
+      if (window.trackEach) (subscriber.got ??= new Set()).add(`${text.slice(idAt, text.indexOf('"', idAt))}|${bookmakers[pair % 1024]}|${capturedAt}`);
       if (seen++ % sampleEvery === 0) latencies.push(receivedAt - Date.parse(text.slice(at, publishedEnd)));
     }
     at = capturedAtEnd;
@@ -174,14 +175,46 @@ async function open({ url, filters, batched, perSocket }: OpenMessage): Promise<
 
 /** Which newest states each subscriber still has to receive (from now on counted down as they arrive). */
 function expect(newestMs: Record<string, number>): void {
-  const newest = Object.entries(newestMs).map(([pair, ms]) => [pair, new Date(ms).toISOString()] as const);
+  const newest = Object.entries(newestMs).map(([pair, ms]) => {
+    const at = pair.indexOf('|');
+    return { eventId: pair.slice(0, at), id: pairId(Number(pair.slice(0, at)), bookmakerIndex(pair, at + 1, pair.length)), capturedAt: new Date(ms).toISOString() };
+  });
   for (const subscriber of subscribers) {
     subscriber.missing = new Map();
-    for (const [pair, capturedAt] of newest) {
-      if (subscriber.events && !subscriber.events.has(pair.slice(0, pair.indexOf('|')))) continue;
-      if (subscriber.last.get(pair) !== capturedAt) subscriber.missing.set(pair, capturedAt);
+    for (const { eventId, id, capturedAt } of newest) {
+      if (subscriber.events && !subscriber.events.has(eventId)) continue;
+      if (subscriber.last.get(id) !== capturedAt) subscriber.missing.set(id, capturedAt);
     }
   }
+}
+
+/**
+ * An (event, bookmaker) pair as a number, from the event's numeric id and the bookmaker's place in
+ * `bookmakers`: a Map keyed by numbers, instead of an `eventId|bookmaker` string built and hashed for
+ * every update received (with the text decoding, most of what limited a client process).
+ */
+function pairId(eventId: number, bookmaker: number): number {
+  return eventId * 1024 + bookmaker;
+}
+
+/** Bookmaker keys in the order first seen: few, so finding one in a message's text is a few comparisons. */
+const bookmakers: string[] = [];
+
+/** The place in `bookmakers` of the key `text` holds from `from` to `to`. */
+function bookmakerIndex(text: string, from: number, to: number): number {
+  const length = to - from;
+  for (let i = 0; i < bookmakers.length; i++) {
+    const key = bookmakers[i]!;
+    if (key.length === length && text.startsWith(key, from)) return i;
+  }
+  return bookmakers.push(text.slice(from, to)) - 1;
+}
+
+/** The number of the decimal digits `text` holds from `from` to `to`. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
 }
 
 /** Subscribers still missing a newest state, and when the last of the others received its last update. */
