@@ -38,6 +38,8 @@ export interface FanOutScenario {
 export interface FanOutRun {
   started: Date;
   durationS: number;
+  /** Changes flowed this long before the window. */
+  warmUpS: number;
   /** How long subscribers were given, once the changes stopped, to hold every newest state. */
   drainBoundS: number;
   clientProcesses: number;
@@ -88,7 +90,7 @@ export function fanOutMarkdown(run: FanOutRun): string[] {
   const lines = [
     '## Subscription fan-out (issue 17): `bench/fanout.ts`',
     '',
-    `Run on ${run.started.toISOString()}: \`${run.command}\` (${run.durationS} s window after 2 s of changes); ${run.machine.cpu}, ${run.machine.cores} cores, Node.js ${run.machine.node}, load average ${run.machine.loadAverage.toFixed(1)} at the start.`,
+    `Run on ${run.started.toISOString()}: \`${run.command}\` (${run.durationS} s window after ${run.warmUpS} s of changes); ${run.machine.cpu}, ${run.machine.cores} cores, Node.js ${run.machine.node}, load average ${run.machine.loadAverage.toFixed(1)} at the start.`,
     '',
     `A gateway (CACHE=on) follows an ingest worker in its own process over Redis (SIM_SPEED sets the simulated feed's rate); subscribers are raw graphql-transport-ws sockets in ${run.clientProcesses} client processes at nice ${run.clientNice} (so the server measured, gateway or ceiling alike, gets the cores first and its event-loop delay is less the clients'), all with one document (\`oddsUpdated(eventIds: $ids)\`, the README's trader selection, or the same selection on \`oddsUpdatedBatch\` where the scenario says **batched**: each message carries every update waiting for that subscriber, at most 500, the newest per pair), so the gateway executes and serializes each update once. **Filtered**: each subscriber on 1-5 random board events; **unfiltered**: every update to every subscriber. The **ceiling** is a bare \`ws\` server in its own process sending the same subscribers updates of the same shape at the rate the gateway saw (one serialization per update, no GraphQL, database or cache; batched the same way for batched subscribers: what waits for one, newest per pair, in one message once its previous message is written): what this box and these clients manage at best, measured in the same run. Lost: an update on a subscriber's events captured in the window that it never received (filtered only; unfiltered subscribers may skip intermediate prices by conflation); conflated / dropped: the gateway's counts over the run (a conflated update was replaced by a newer one of the same pair before the subscriber's turn, so it is counted lost above too; dropped would lose a pair's newest state). Stale: once the changes stopped and ${formatNumber(run.drainBoundS)} s passed (the drain bound), a subscriber whose last update of a pair that changed during the run is not the pair's newest state (the database's \`latest_odds\`, or what the ceiling last sent); **drain** is the time from the changes' stop until the last subscriber received the last newest state it lacked (polled every 100 ms). Event-loop delay is the server's p99 over the window (for the gateway prom-client's \`nodejs_eventloop_lag_p99_seconds\`); CPU is in shares of one core.`,
     '',
