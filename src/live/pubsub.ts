@@ -303,7 +303,8 @@ class Subscriber<T extends Routed> implements Subscription<T> {
   offer(update: T, key: string): void {
     if (this.#end.over || !matches(this.options, update)) return;
     if (this.#waiting) {
-      if (this.turn.take()) {
+      // Updates already queued (for the wake below) go first: the queue keeps the log order.
+      if (this.#queue.size === 0 && this.turn.takeHandOver()) {
         const resolve = this.#waiting;
         this.#waiting = this.#failWaiting = undefined;
         this.delivered++;
