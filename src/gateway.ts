@@ -9,6 +9,7 @@ import type { LiveOdds } from './live/live-odds.js';
 import type { LogFollower } from './live/log-follower.js';
 import type { OddsBus } from './live/odds-bus.js';
 import type { InProcessPubSub } from './live/pubsub.js';
+import type { RecentChanges } from './live/recent-changes.js';
 import { RedisOddsBus } from './live/redis-odds-bus.js';
 import { addRedisPart, Health } from './ops/health.js';
 import type { Logger } from './ops/log.js';
@@ -35,6 +36,8 @@ export interface Gateway {
   liveOdds: LiveOdds;
   /** Keeps them in change-log order; its position is what the cache reflects. */
   follower: LogFollower;
+  /** The newest applied stretch of the change log, from which resuming subscribers are replayed. */
+  recentChanges: RecentChanges;
   metrics: Metrics;
   /** `/health`, which turns 503 once `close` starts draining. */
   health: Health;
@@ -91,6 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     pubsub: live.pubsub,
     liveOdds: live.liveOdds,
     follower: live.follower,
+    recentChanges: live.recentChanges,
     metrics,
     health,
     warmUp: read.warmUp,

@@ -52,7 +52,7 @@ export type ApiSettings = Pick<
 export interface ApiOptions {
   config: ApiSettings;
   read: ReadSide;
-  live: Pick<LiveSide, 'pubsub' | 'follower'>;
+  live: Pick<LiveSide, 'pubsub' | 'follower' | 'recentChanges'>;
   /** Apollo's persisted-query store (Redis with `REDIS_URL`); undefined: Apollo's in-memory one. */
   persistedQueries: PersistedQueryCache | undefined;
   /** Operations' paths (`/health`, `/metrics`...). */
@@ -101,13 +101,14 @@ export async function startApi({ config, read, live, persistedQueries, endpoints
     health.addPart('responses', () => ({ status: 'on', ...responses.stats() }));
   }
   const { reader, board, sharedReads } = read;
-  const { pubsub, follower } = live;
+  const { pubsub, follower, recentChanges } = live;
   // Subscriptions over WebSocket and Server-Sent Events share one context: no memoising loaders across a long stream.
   const streamContext = (log: Logger): GraphQLContext => ({
     loaders: createLoaders(sharedReads, { memoize: false }),
     reader,
     board,
     pubsub,
+    recentChanges,
     log,
     logPosition: follower.position,
   });

@@ -31,20 +31,20 @@ function withApiErrors<T>(subscription: AsyncIterableIterator<T> & { return(): P
 /** `oddsUpdated`'s and `oddsUpdatedBatch`'s subscription: live, or resumed after `after`. */
 async function subscribeOdds(
   { eventIds, bookmakers, markets, after }: SubscriptionOddsUpdatedArgs,
-  { pubsub, loaders, reader }: GraphQLContext,
+  { pubsub, loaders, reader, recentChanges }: GraphQLContext,
   batched: boolean,
 ): Promise<OddsSubscription> {
   const place = after == null ? undefined : decodeLogCursor(after);
   const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
   const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets), batched };
-  return place ? await resumeOdds(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
+  return place ? await resumeOdds(pubsub, recentChanges?.over(reader) ?? reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
 }
 
 /** `eventUpdates`' and `eventUpdated`'s subscription: live, or resumed after `after`. */
-async function subscribeEvents({ eventIds, after }: SubscriptionEventUpdatesArgs, { pubsub, reader }: GraphQLContext): Promise<Subscription<EventUpdateMessage>> {
+async function subscribeEvents({ eventIds, after }: SubscriptionEventUpdatesArgs, { pubsub, reader, recentChanges }: GraphQLContext): Promise<Subscription<EventUpdateMessage>> {
   const place = after == null ? undefined : decodeLogCursor(after);
   const options = { eventIds: eventIdSet(eventIds) };
-  return place ? await resumeEvents(pubsub, reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribeEvents(options);
+  return place ? await resumeEvents(pubsub, recentChanges?.over(reader) ?? reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribeEvents(options);
 }
 
 /** The largest page `events` and `oddsHistory` return. */

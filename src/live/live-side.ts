@@ -4,6 +4,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { ReadSide } from '../read/read-side.js';
 import { LiveOdds } from './live-odds.js';
 import { LogFollower } from './log-follower.js';
+import { RecentChanges } from './recent-changes.js';
 import { CursorExpiredError } from './resume.js';
 import type { OddsBus } from './odds-bus.js';
 import { InProcessPubSub } from './pubsub.js';
@@ -31,6 +32,8 @@ export interface LiveSide {
   liveOdds: LiveOdds;
   /** Keeps them in change-log order and fills gaps; its position is what the cache reflects. */
   follower: LogFollower;
+  /** The newest applied stretch of the log, for resuming subscribers without the database. */
+  recentChanges: RecentChanges;
   /** Stops the eviction timer. */
   close(): void;
 }
@@ -41,14 +44,18 @@ export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs
   metrics.observePubSub(pubsub);
   const liveOdds = new LiveOdds({ cache: read.cache, board: read.board, pubsub });
   let lastChangeAt: number | undefined;
+  const recentChanges = new RecentChanges({ startAfter: read.logPosition });
   const follower = new LogFollower({
     reader: read.reader,
     startAfter: read.logPosition,
-    apply: (batch, publishedAt) => {
+    apply: (piece, publishedAt) => {
       lastChangeAt = Date.now();
-      liveOdds.apply(batch, publishedAt);
+      liveOdds.apply(piece, publishedAt);
+      // In the same call that published it: a subscriber resuming from the window misses nothing (src/live/recent-changes.ts).
+      recentChanges.append(piece);
     },
     onLost: (missedAfter, oldest) => {
+      recentChanges.restartAfter(oldest - 1n);
       const dropped = liveOdds.forgetOdds();
       // Their subscribers missed those changes too: tell them, so they query again and resubscribe.
       const ended = pubsub.expireSubscriptions(new CursorExpiredError(`this gateway missed changes after ${missedAfter} that the change log no longer holds`));
@@ -73,12 +80,13 @@ export function startLiveSide({ bus, read, metrics, health, logger, evictEveryMs
   });
   health.addPart('subscriptions', () => {
     const { position, filled, lost } = follower.stats();
-    return { status: 'on', ...pubsub.stats(), changeLog: { position: String(position), filled, lost } };
+    return { status: 'on', ...pubsub.stats(), changeLog: { position: String(position), filled, lost, replayPagesFromMemory: recentChanges.pagesAnswered } };
   });
   return {
     pubsub,
     liveOdds,
     follower,
+    recentChanges,
     close: () => {
       clearInterval(evictTimer);
       clearInterval(logCheck);

@@ -1,4 +1,4 @@
-import { holdsEverythingAfter, splitBatch, type LogBatch } from '../domain/change-log.js';
+import { holdsEverythingAfter, splitBatch, type LogBatch, type LogBatchPiece } from '../domain/change-log.js';
 import type { OddsReader } from '../db/odds-reader.js';
 import type { Logger } from '../ops/log.js';
 import type { ChangeLogStats } from '../ops/metrics.js';
@@ -9,7 +9,7 @@ export interface LogFollowerOptions {
   /** The position the gateway's cache reflects at start (read before its warm-up). */
   startAfter: bigint;
   /** Applies entries to the cache, board and subscribers; called in position order, each item once (a long position's items over several calls). */
-  apply: (batch: LogBatch, publishedAt: number) => void;
+  apply: (piece: LogBatchPiece, publishedAt: number) => void;
   /** The log no longer holds positions this gateway missed: what it cached may be stale. */
   onLost: (missedAfter: bigint, oldest: bigint) => void;
   logger: Logger;

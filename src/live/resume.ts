@@ -1,5 +1,5 @@
 import { holdsEverythingAfter, seenBy, type LoggedOddsChange, type LogPlace } from '../domain/change-log.js';
-import type { OddsReader } from '../db/odds-reader.js';
+import type { LogReader } from './recent-changes.js';
 import { matches, type EventUpdateMessage, type OddsSubscription, type OddsUpdateMessage, type PubSub, type SubscribeOptions } from './pubsub.js';
 import type { Subscription } from './subscription.js';
 
@@ -83,7 +83,6 @@ export async function resumeEvents(
   return resumed(pubsub.subscribeEvents(options), reader, options.after, readPage, seen);
 }
 
-type LogReader = Pick<OddsReader, 'changesAfter' | 'logBounds'>;
 
 /** One round of replay: its updates, the last position it read (as the log gives it), and whether the log goes on. */
 interface ReplayPage<T> {

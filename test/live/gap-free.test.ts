@@ -217,6 +217,8 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     expect(result).toMatchObject(clean);
     expect(result.expected).toBeGreaterThan(30);
     expect([...first.errors, ...second.errors]).toEqual([]);
+    // Replayed from the gateway's window of recent changes, not read from the database.
+    expect(gateway.recentChanges.pagesAnswered).toBeGreaterThan(0);
   }, 90_000);
 
   it('does the same with oddsUpdatedBatch, several updates a message, resuming after the last cursor of the last message: 0 missed', async () => {
@@ -257,6 +259,8 @@ describe.skipIf(!postgresUrl || !redisUrl)('gap-free live odds on PostgreSQL and
     const result = await tally(test, start, () => [...first.received, ...second.received]);
     expect(result).toMatchObject(clean);
     expect(second.errors).toEqual([]);
+    // Its place is older than what the new gateway applied: replayed from the database.
+    expect(after.recentChanges.pagesAnswered).toBe(0);
   }, 90_000);
 
   it('keeps a subscriber whole through a Redis restart: the gateway reads what pub/sub lost from the change log', async () => {
