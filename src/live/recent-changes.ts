@@ -9,8 +9,8 @@ export interface RecentChangesOptions {
   /** The position the gateway's cache reflects at start: the window holds what it applies after it. */
   startAfter: bigint;
   /**
-   * Moved odds kept, at most (default 5,000: about 100 s at the simulated feed's 50 changes a second, 10 s at
-   * 500). Each is a snapshot record the cache may no longer hold, a few KB: this bounds the window's memory.
+   * Moved odds kept, at most (default 2,000: about 40 s at the simulated feed's 50 changes a second, 4 s at
+   * 500). Each is a snapshot record the cache may no longer hold: 5,000 of them took about 48 MB more heap.
    */
   maxOdds?: number;
   /** How long a position is kept, in milliseconds (default 5 minutes; less than the change log's replay window, 15 minutes at least). */
@@ -49,7 +49,7 @@ export class RecentChanges {
   readonly #now: () => number;
   #pagesAnswered = 0;
 
-  constructor({ startAfter, maxOdds = 5_000, maxAgeMs = 5 * 60_000, now = Date.now }: RecentChangesOptions) {
+  constructor({ startAfter, maxOdds = 2_000, maxAgeMs = 5 * 60_000, now = Date.now }: RecentChangesOptions) {
     this.#after = this.#complete = startAfter;
     this.#maxOdds = maxOdds;
     this.#maxAgeMs = maxAgeMs;
