@@ -83,7 +83,6 @@ export async function resumeEvents(
   return resumed(pubsub.subscribeEvents(options), reader, options.after, readPage, seen);
 }
 
-
 /** One round of replay: its updates, the last position it read (as the log gives it), and whether the log goes on. */
 interface ReplayPage<T> {
   updates: T[];
