@@ -6,6 +6,7 @@ import type { EventUpdateMessage, OddsSubscription, OddsUpdateMessage } from '..
 import type { Subscription } from '../live/subscription.js';
 import type { GraphQLContext } from './context.js';
 import { inBatches } from '../live/batches.js';
+import type { LogReader } from '../live/recent-changes.js';
 import { CursorExpiredError, resumeEvents, resumeOdds } from '../live/resume.js';
 import { decodeCursor, decodeLogCursor, encodeCursor, encodeLogCursor } from './cursor.js';
 import { apiError, badUserInput, ErrorCode, nullIfNotFound } from './errors.js';
@@ -31,20 +32,26 @@ function withApiErrors<T>(subscription: AsyncIterableIterator<T> & { return(): P
 /** `oddsUpdated`'s and `oddsUpdatedBatch`'s subscription: live, or resumed after `after`. */
 async function subscribeOdds(
   { eventIds, bookmakers, markets, after }: SubscriptionOddsUpdatedArgs,
-  { pubsub, loaders, reader, recentChanges }: GraphQLContext,
+  context: GraphQLContext,
   batched: boolean,
 ): Promise<OddsSubscription> {
+  const { pubsub, loaders } = context;
   const place = after == null ? undefined : decodeLogCursor(after);
   const bookmakerIds = bookmakers == null ? undefined : await bookmakerIdsByKeys(loaders, bookmakers);
   const options = { eventIds: eventIdSet(eventIds), bookmakerIds, marketKeys: markets == null ? undefined : new Set(markets), batched };
-  return place ? await resumeOdds(pubsub, recentChanges?.over(reader) ?? reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
+  return place ? await resumeOdds(pubsub, replayReader(context), { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribe(options);
 }
 
 /** `eventUpdates`' and `eventUpdated`'s subscription: live, or resumed after `after`. */
-async function subscribeEvents({ eventIds, after }: SubscriptionEventUpdatesArgs, { pubsub, reader, recentChanges }: GraphQLContext): Promise<Subscription<EventUpdateMessage>> {
+async function subscribeEvents({ eventIds, after }: SubscriptionEventUpdatesArgs, context: GraphQLContext): Promise<Subscription<EventUpdateMessage>> {
   const place = after == null ? undefined : decodeLogCursor(after);
   const options = { eventIds: eventIdSet(eventIds) };
-  return place ? await resumeEvents(pubsub, recentChanges?.over(reader) ?? reader, { ...options, after: place }).catch(throwAsApiError) : pubsub.subscribeEvents(options);
+  return place ? await resumeEvents(context.pubsub, replayReader(context), { ...options, after: place }).catch(throwAsApiError) : context.pubsub.subscribeEvents(options);
+}
+
+/** Where a resumed subscription replays from: the gateway's window of recent changes where it holds the place, else the database. */
+function replayReader({ reader, recentChanges }: GraphQLContext): LogReader {
+  return recentChanges?.over(reader) ?? reader;
 }
 
 /** The largest page `events` and `oddsHistory` return. */
